@@ -1,0 +1,173 @@
+/**
+ * An in-memory sFOX for tests: the `SfoxSimulator` served as an `HttpClient`
+ * layer, plus the `FakeSfox` service that scripts and inspects it. Time in
+ * the fake is Effect's clock, so `TestClock` controls latency, delays and
+ * retry waits.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as SfoxSimulator from "./SfoxSimulator.js"
+import { UserTokenService } from "./UserTokenService.js"
+
+/**
+ * The control side of a fake sFOX: `enqueue` faults, read `requests`, add
+ * users, change latency.
+ *
+ * @example
+ * ```ts
+ * import { FakeSfox, Fault } from "@sfox-effect/core/testing"
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const fake = yield* FakeSfox
+ *   yield* fake.enqueue([Fault.status(503), Fault.status(503)])
+ *   const tokens = yield* UserTokenService
+ *   yield* tokens.create("user-1")
+ *   return (yield* fake.requests).length // 3: two 503s, then the 201
+ * }).pipe(Effect.provide(FakeSfox.layerTest()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class FakeSfox extends Context.Tag("@sfox-effect/core/FakeSfox")<FakeSfox, SfoxSimulator.SfoxSimulator>() {
+  /**
+   * The fake as an `HttpClient`, plus its control service.
+   *
+   * @since 0.1.0
+   */
+  static readonly layer = (
+    options: SfoxSimulator.SimulatorOptions = {}
+  ): Layer.Layer<FakeSfox | HttpClient.HttpClient> =>
+    Layer.effectContext(
+      Effect.map(SfoxSimulator.make(options), (simulator) =>
+        Context.make(FakeSfox, simulator).pipe(Context.add(HttpClient.HttpClient, httpClient(simulator))))
+    )
+
+  /**
+   * `UserTokenService` wired to a fake that accepts its key, plus the
+   * fake's control service: the one layer most tests need.
+   *
+   * @since 0.1.0
+   */
+  static readonly layerTest = (
+    options: SfoxSimulator.SimulatorOptions = {},
+    service: Omit<UserTokenService.Options, "apiKey"> = {}
+  ): Layer.Layer<UserTokenService | FakeSfox | HttpClient.HttpClient, ConfigError.ConfigError> =>
+    Layer.unwrapEffect(
+      Effect.map(SfoxSimulator.make(options), (simulator) => {
+        const fake = Layer.succeedContext(
+          Context.make(FakeSfox, simulator).pipe(Context.add(HttpClient.HttpClient, httpClient(simulator)))
+        )
+        return UserTokenService.layer({ ...service, apiKey: simulator.apiKey }).pipe(Layer.provideMerge(fake))
+      })
+    )
+}
+
+const decoder = new TextDecoder()
+
+const bodyText = (body: HttpClientRequest.HttpClientRequest["body"]): string => {
+  switch (body._tag) {
+    case "Uint8Array":
+      return decoder.decode(body.body)
+    case "Raw":
+      return typeof body.body === "string" ? body.body : ""
+    default:
+      return ""
+  }
+}
+
+const networkError = (message: string, code: string): Error => Object.assign(new Error(message), { code })
+
+// Statuses whose answers cannot carry a body in the Fetch API.
+const nullBodyStatuses = new Set([101, 204, 205, 304])
+
+const cutShort = (body: string, keep: number, error: Error): ReadableStream<Uint8Array> => {
+  const bytes = new TextEncoder().encode(body)
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes.slice(0, Math.min(keep, bytes.length)))
+      controller.error(error)
+    }
+  })
+}
+
+/**
+ * Serves a simulator as an in-memory `HttpClient`: the request is handed to
+ * `SfoxSimulator.handle` and its answer, faults included, acted out as a
+ * platform response.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const httpClient = (simulator: SfoxSimulator.SfoxSimulator): HttpClient.HttpClient =>
+  HttpClient.make((request, url) =>
+    Effect.flatMap(
+      simulator.handle({
+        method: request.method,
+        path: url.pathname,
+        headers: request.body._tag === "Empty" || request.body.contentType === undefined
+          ? { ...request.headers }
+          : { ...request.headers, "content-type": request.body.contentType },
+        body: bodyText(request.body)
+      }),
+      (answer): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+        const respond = (body: BodyInit | null) =>
+          HttpClientResponse.fromWeb(
+            request,
+            new Response(nullBodyStatuses.has(answer.status) ? null : body, {
+              status: answer.status,
+              headers: answer.headers
+            })
+          )
+        const delivery = answer.delivery
+        switch (delivery._tag) {
+          case "Normal":
+            return Effect.succeed(respond(answer.body))
+          case "ResetBeforeHeaders":
+            return Effect.fail(
+              new HttpClientError.RequestError({
+                request,
+                reason: "Transport",
+                cause: networkError("socket hang up", "ECONNRESET")
+              })
+            )
+          case "NoAnswer":
+            return Effect.never
+          case "Trickle": {
+            const chunks = Math.ceil(new TextEncoder().encode(answer.body).length / delivery.chunkSize)
+            return Effect.as(Effect.sleep(Duration.millis(chunks * delivery.intervalMillis)), respond(answer.body))
+          }
+          case "ResetAfterHeaders":
+            return Effect.succeed(
+              respond(
+                cutShort(answer.body, answer.body.length >> 1, networkError("other side closed", "UND_ERR_SOCKET"))
+              )
+            )
+          case "ShortBody":
+            return Effect.succeed(
+              respond(
+                cutShort(
+                  answer.body,
+                  answer.body.length,
+                  networkError(
+                    "response body is shorter than its content-length",
+                    "UND_ERR_RES_CONTENT_LENGTH_MISMATCH"
+                  )
+                )
+              )
+            )
+        }
+      }
+    )
+  )

@@ -1,0 +1,220 @@
+/**
+ * `UserTokenService` mints sFOX Enterprise user auth tokens over any
+ * `HttpClient`: one user at a time (`create`), many at once (`createMany`),
+ * or auto-batched across fibers (`get`).
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Internal from "./internal/userTokenService.js"
+import type { EmptyBatch, InvalidUserId, RequestFailure, UserTokenError } from "./SfoxError.js"
+import type { UserAuthToken } from "./UserAuthToken.js"
+
+/**
+ * The service that mints user auth tokens.
+ *
+ * @example
+ * ```ts
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const tokens = yield* UserTokenService
+ *   const token = yield* tokens.create("156c5beb-7c9f-4f68-83c0-9479703ac490")
+ *   return token.expires
+ * })
+ *
+ * program.pipe(
+ *   Effect.provide(UserTokenService.layer({ apiKey: Redacted.make("my-enterprise-key") })),
+ *   Effect.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenService")<
+  UserTokenService,
+  UserTokenService.Service
+>() {
+  /**
+   * Builds the service from explicit options. Fails with a `ConfigError`
+   * when an option is out of range (a `baseUrl` that is not `https:`, say).
+   *
+   * @since 0.1.0
+   */
+  static readonly make: (
+    options: UserTokenService.Options
+  ) => Effect.Effect<UserTokenService.Service, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =
+    Internal.make
+
+  /**
+   * The service as a layer over whatever `HttpClient` the program provides.
+   *
+   * @since 0.1.0
+   */
+  static readonly layer = (
+    options: UserTokenService.Options
+  ): Layer.Layer<UserTokenService, ConfigError.ConfigError, HttpClient.HttpClient> =>
+    Layer.scoped(UserTokenService, Internal.make(options))
+
+  /**
+   * The service from configuration: the API key from
+   * `SFOX_ENTERPRISE_API_KEY` (or the seeds' `ENTERPRISE_API_KEY`), the base
+   * URL from `SFOX_BASE_URL` (production when unset). Each can be replaced by
+   * another `Config`; the other options are given as they are.
+   *
+   * @since 0.1.0
+   */
+  static readonly layerConfig = (
+    options: UserTokenService.ConfigOptions = {}
+  ): Layer.Layer<UserTokenService, ConfigError.ConfigError, HttpClient.HttpClient> => {
+    const { apiKey = apiKeyConfig, baseUrl = baseUrlConfig, ...rest } = options
+    return Layer.scoped(
+      UserTokenService,
+      Effect.gen(function*() {
+        const key = yield* apiKey
+        const url = yield* baseUrl
+        return yield* Internal.make(
+          url === undefined ? { ...rest, apiKey: key } : { ...rest, apiKey: key, baseUrl: url }
+        )
+      })
+    )
+  }
+}
+
+/**
+ * The API key from `SFOX_ENTERPRISE_API_KEY`, falling back to the
+ * `ENTERPRISE_API_KEY` the sFOX documentation uses.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.redacted("SFOX_ENTERPRISE_API_KEY").pipe(
+  Config.orElse(() => Config.redacted("ENTERPRISE_API_KEY"))
+)
+
+/**
+ * The base URL from `SFOX_BASE_URL`, when set.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const baseUrlConfig: Config.Config<string | undefined> = Config.string("SFOX_BASE_URL").pipe(
+  Config.option,
+  Config.map((option) => option._tag === "Some" ? option.value : undefined)
+)
+
+/**
+ * sFOX's production API.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const productionUrl = "https://api.sfox.com"
+
+/**
+ * @since 0.1.0
+ */
+export declare namespace UserTokenService {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Service {
+    /**
+     * Mints a token for one user with `POST /v1/enterprise/user-tokens/{userId}`.
+     */
+    readonly create: (userId: string) => Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure>
+    /**
+     * Mints tokens for many users: distinct ids in first-seen order, sent in
+     * chunks of `maxBatchSize`, up to `batchConcurrency` chunks at once. The
+     * result holds one token per distinct id, in that order, each matched to
+     * its user by `partner_user_id`.
+     */
+    readonly createMany: (
+      userIds: Iterable<string>
+    ) => Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure>
+  }
+
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Options {
+    /** The enterprise API key, sent as `Authorization: Bearer`. */
+    readonly apiKey: Redacted.Redacted<string>
+    /**
+     * sFOX's base URL. `https:` only, or `http:` on a loopback host; no
+     * credentials, query or fragment.
+     * @default "https://api.sfox.com"
+     */
+    readonly baseUrl?: string | URL | undefined
+    /**
+     * Time allowed for one attempt, answer body included. A late attempt
+     * fails with `TransportError` (`reason: "Timeout"`).
+     * @default "10 seconds"
+     */
+    readonly timeout?: Duration.DurationInput | undefined
+    /**
+     * Time allowed for a whole call: rate-limit waits, attempts and retry
+     * delays included.
+     * @default "1 minute"
+     */
+    readonly deadline?: Duration.DurationInput | undefined
+    /**
+     * The retry policy; replaces the default (`RetryPolicy.defaultRetry`).
+     * Its input is the failure of the last attempt.
+     */
+    readonly retry?: Schedule.Schedule<unknown, UserTokenError> | undefined
+    /**
+     * The longest `Retry-After` the service will wait for. A longer hint on a
+     * 429 fails at once with `RateLimited`; on a 5xx it is cut to this.
+     * @default "30 seconds"
+     */
+    readonly maxRetryAfter?: Duration.DurationInput | undefined
+    /**
+     * Most user ids in one batch request.
+     * @default 100
+     */
+    readonly maxBatchSize?: number | undefined
+    /**
+     * Most batch requests of one `createMany` in flight at once.
+     * @default 4
+     */
+    readonly batchConcurrency?: number | undefined
+    /**
+     * The client-side rate limit shared by every call of this service, or
+     * `false` for none.
+     * @default { limit: 250, interval: "10 seconds" } (sFOX's documented limit)
+     */
+    readonly rateLimit?: { readonly limit: number; readonly interval: Duration.DurationInput } | false | undefined
+    /**
+     * A last change to the `HttpClient` the service uses (tracing, a proxy
+     * header, logging).
+     */
+    readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  }
+
+  /**
+   * Options of `layerConfig`: the key and base URL as `Config`s, the rest as
+   * plain values.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface ConfigOptions extends Omit<Options, "apiKey" | "baseUrl"> {
+    readonly apiKey?: Config.Config<Redacted.Redacted<string>> | undefined
+    readonly baseUrl?: Config.Config<string | undefined> | undefined
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * Retry policies: the default, and how the service enforces `Retry-After`.
+ *
+ * @since 0.1.0
+ */
+export * from "./RetryPolicy.js"
+
+/**
+ * The typed errors and the `isTransient` predicate.
+ *
+ * @since 0.1.0
+ */
+export * from "./SfoxError.js"
+
+/**
+ * The token model and the wire schemas.
+ *
+ * @since 0.1.0
+ */
+export * from "./UserAuthToken.js"
+
+/**
+ * The service.
+ *
+ * @since 0.1.0
+ */
+export * from "./UserTokenService.js"

@@ -1,0 +1,86 @@
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import { TransportError } from "../SfoxError.js"
+
+const connectCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "CERT_HAS_EXPIRED",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "DEPTH_ZERO_SELF_SIGNED_CERT"
+])
+const resetCodes = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
+  "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "UND_ERR_ABORTED"
+])
+const timeoutCodes = new Set(["ETIMEDOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"])
+const tooLargeCodes = new Set(["UND_ERR_RES_EXCEEDED_MAX_SIZE", "SFOX_RESPONSE_TOO_LARGE"])
+// undici's own argument checks: the request itself is wrong, so sending it
+// again cannot help (a pitfall of HttpClient.retryTransient).
+const requestCodes = new Set([
+  "UND_ERR_INVALID_ARG",
+  "UND_ERR_NOT_SUPPORTED",
+  "ERR_INVALID_ARG_TYPE",
+  "ERR_INVALID_URL"
+])
+
+const codeOf = (error: unknown): string | undefined => {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+// Only the innermost error travels on as `cause`: the platform error holds the
+// request, whose headers carry the API key in plain text.
+const rootCause = (error: HttpClientError.HttpClientError): unknown => error.cause
+
+const classifyCode = (code: string | undefined): TransportError["reason"] | undefined => {
+  if (code === undefined) return undefined
+  if (connectCodes.has(code)) return "Connect"
+  if (resetCodes.has(code)) return "Reset"
+  if (timeoutCodes.has(code)) return "Timeout"
+  if (tooLargeCodes.has(code)) return "TooLarge"
+  if (requestCodes.has(code)) return "Request"
+  return undefined
+}
+
+/** Maps a platform client error (no status involved) to a `TransportError`. */
+export const fromHttpClientError = (error: HttpClientError.HttpClientError): TransportError => {
+  const cause = rootCause(error)
+  const code = codeOf(cause)
+  const known = classifyCode(code)
+  const detail = code === undefined ? "" : ` (${code})`
+  if (error._tag === "RequestError") {
+    const reason = error.reason === "Transport" ? known ?? "Other" : "Request"
+    return new TransportError({
+      reason,
+      description: `${error.reason === "Transport" ? "request failed" : `request not sent: ${error.reason}`}${detail}`,
+      cause
+    })
+  }
+  // A ResponseError here means the body could not be read to its end.
+  return new TransportError({
+    reason: known ?? "Reset",
+    description: `answer ${error.response.status} cut short while reading the body${detail}`,
+    cause
+  })
+}
+
+/** The error for an attempt that ran past its time. */
+export const timeout = (what: string, millis: number) =>
+  new TransportError({ reason: "Timeout", description: `${what} took longer than ${millis} ms` })

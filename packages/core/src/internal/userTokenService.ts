@@ -1,0 +1,157 @@
+import * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { identity } from "effect/Function"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import { enforce } from "../RetryPolicy.js"
+import { EmptyBatch, InvalidUserId, type RequestFailure } from "../SfoxError.js"
+import type { UserAuthToken } from "../UserAuthToken.js"
+import type { UserTokenService } from "../UserTokenService.js"
+import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
+import { settings as checkSettings } from "./options.js"
+import * as RateLimiter from "./rateLimiter.js"
+import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
+import { encodeUserId } from "./userId.js"
+import { userAgent } from "./version.js"
+
+const tokensPath = "/v1/enterprise/user-tokens"
+
+export const make = (
+  options: UserTokenService.Options
+): Effect.Effect<UserTokenService.Service, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const settings = yield* checkSettings(options)
+    const base = yield* HttpClient.HttpClient
+    const client = options.transformClient ? options.transformClient(base) : base
+    const limit = settings.rateLimit === undefined
+      ? identity
+      : yield* RateLimiter.make(settings.rateLimit.limit, settings.rateLimit.interval)
+    // Texts from the server are scrubbed of the key before they reach an error.
+    const secrets = [Redacted.value(settings.apiKey)]
+    const headers = Headers.fromInput({
+      authorization: `Bearer ${Redacted.value(settings.apiKey)}`,
+      accept: "application/json",
+      "user-agent": userAgent
+    })
+    const timeoutMillis = Duration.toMillis(settings.timeout)
+    const deadlineMillis = Duration.toMillis(settings.deadline)
+    const retry = enforce(settings.retry, settings.maxRetryAfter)
+
+    const toAnswer = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, RequestFailure> =>
+      client.execute(request).pipe(
+        Effect.flatMap((response) =>
+          Effect.map(response.text, (body): Answer => ({
+            status: response.status,
+            retryAfter: response.headers["retry-after"],
+            body
+          }))
+        ),
+        Effect.mapError(fromHttpClientError),
+        Effect.timeoutFail({
+          duration: settings.timeout,
+          onTimeout: () => timeoutError("an attempt", timeoutMillis)
+        })
+      )
+
+    /**
+     * One call: attempts under the rate limit, each with its own timeout,
+     * retried by the policy, the whole bounded by the deadline.
+     */
+    const send = <A>(
+      request: HttpClientRequest.HttpClientRequest,
+      decode: (answer: Answer) => Either.Either<A, RequestFailure>
+    ): Effect.Effect<A, RequestFailure> => {
+      const attempt = Effect.flatMap(limit(toAnswer(request)), (answer) =>
+        answer.status >= 200 && answer.status < 300
+          ? decode(answer)
+          : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(failureOf(answer, now, secrets))))
+      return attempt.pipe(
+        Effect.retry(retry),
+        Effect.timeoutFail({
+          duration: settings.deadline,
+          onTimeout: () => timeoutError("the call, retries included,", deadlineMillis)
+        })
+      )
+    }
+
+    const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
+      const encoded = encodeUserId(userId)
+      if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+      const request = HttpClientRequest.post(`${settings.baseUrl}${tokensPath}/${encoded.right}`, { headers })
+      return send(request, (answer) => decodeSingleAnswer(answer, userId, secrets))
+    }
+
+    const mintBatch = (
+      userIds: ReadonlyArray<string>
+    ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> =>
+      send(
+        HttpClientRequest.post(`${settings.baseUrl}${tokensPath}`, {
+          headers,
+          body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
+        }),
+        (answer) => decodeBatchAnswer(answer, userIds, secrets)
+      )
+
+    const createMany = (
+      userIds: Iterable<string>
+    ): Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure> => {
+      const distinct = distinctIds(userIds)
+      if (Either.isLeft(distinct)) return Effect.fail(distinct.left)
+      const ids = distinct.right
+      if (ids.length === 0) return Effect.fail(new EmptyBatch())
+      const chunks: Array<ReadonlyArray<string>> = []
+      for (let i = 0; i < ids.length; i += settings.maxBatchSize) chunks.push(ids.slice(i, i + settings.maxBatchSize))
+      return Effect.map(
+        Effect.forEach(chunks, mintBatch, { concurrency: settings.batchConcurrency }),
+        (maps) => {
+          // The answer's order is not trusted: each id takes its own token.
+          const out: Array<UserAuthToken> = new Array(ids.length)
+          for (let i = 0; i < ids.length; i++) {
+            out[i] = maps[Math.floor(i / settings.maxBatchSize)]!.get(ids[i]!)!
+          }
+          return out
+        }
+      )
+    }
+
+    return { create, createMany }
+  })
+
+/**
+ * Checks every id before any request leaves, and keeps the first occurrence
+ * of each in input order.
+ */
+const distinctIds = (userIds: Iterable<string>): Either.Either<Array<string>, InvalidUserId> => {
+  if (typeof userIds === "string" || userIds === null || typeof userIds !== "object" && typeof userIds !== "function") {
+    return Either.left(
+      new InvalidUserId({
+        userId: typeof userIds === "string" ? JSON.stringify(userIds.slice(0, 40)) : String(userIds),
+        description: "createMany needs an iterable of user ids (an array, a Set…), not a single value"
+      })
+    )
+  }
+  if (typeof (userIds as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function") {
+    return Either.left(
+      new InvalidUserId({ userId: "an object", description: "createMany needs an iterable of user ids" })
+    )
+  }
+  const seen = new Set<string>()
+  const ids: Array<string> = []
+  let index = 0
+  for (const id of userIds) {
+    const encoded = encodeUserId(id, index++)
+    if (Either.isLeft(encoded)) return Either.left(encoded.left)
+    if (!seen.has(id)) {
+      seen.add(id)
+      ids.push(id)
+    }
+  }
+  return Either.right(ids)
+}

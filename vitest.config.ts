@@ -1,0 +1,21 @@
+import * as path from "node:path"
+import { defineConfig } from "vitest/config"
+
+const src = (pkg: string, file: string) => path.join(__dirname, "packages", pkg, "src", file)
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the sources, never a stale build.
+    alias: [
+      { find: /^@sfox-effect\/core$/, replacement: src("core", "index.ts") },
+      { find: /^@sfox-effect\/core\/testing$/, replacement: src("core", "testing.ts") },
+      { find: /^@sfox-effect\/node$/, replacement: src("node", "index.ts") }
+    ]
+  },
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    sequence: { concurrent: false }
+  }
+})
