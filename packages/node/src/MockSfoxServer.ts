@@ -65,8 +65,9 @@ export class MockSfoxServer extends Context.Tag("@sfox-effect/node/MockSfoxServe
    *
    * @since 0.1.0
    */
-  static readonly make = (options: MockSfoxServerOptions = {}): Effect.Effect<MockSfoxServerService, never, Scope.Scope> =>
-    make(options)
+  static readonly make = (
+    options: MockSfoxServerOptions = {}
+  ): Effect.Effect<MockSfoxServerService, never, Scope.Scope> => make(options)
 
   /**
    * @since 0.1.0
