@@ -1,0 +1,205 @@
+import { assert, describe, it } from "@effect/vitest"
+import { type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { FakeSfox, Fault } from "@sfox-effect/core/testing"
+import { Duration, Effect, Fiber, Redacted, Schedule, TestClock } from "effect"
+
+const noRetry = { retry: Schedule.stop }
+
+/** Runs `create("u1")` against a fake scripted with `faults`; returns the error and the requests the fake saw. */
+const failWith = (faults: ReadonlyArray<Fault>, options: Parameters<typeof FakeSfox.layerTest> = [{}, noRetry]) =>
+  Effect.gen(function*() {
+    const fake = yield* FakeSfox
+    yield* fake.enqueue(faults)
+    const error = yield* Effect.flip((yield* UserTokenService).create("u1"))
+    return { error, requests: yield* fake.requests }
+  }).pipe(Effect.provide(FakeSfox.layerTest(...options)))
+
+function assertTag<T extends UserTokenError["_tag"]>(
+  error: UserTokenError,
+  tag: T
+): asserts error is Extract<UserTokenError, { _tag: T }> {
+  assert.strictEqual(error._tag, tag)
+}
+
+describe("typed errors", () => {
+  it.effect("InvalidUserId: bad ids send nothing", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      const bad: Array<unknown> = [
+        "",
+        " ",
+        " a",
+        "a\n",
+        ".",
+        "..",
+        "a\r\nX-Injected: 1",
+        "\u0000",
+        "x".repeat(10_000),
+        "\ud800",
+        42,
+        null,
+        undefined,
+        {}
+      ]
+      for (const id of bad) {
+        const error = yield* Effect.flip(tokens.create(id as string))
+        assertTag(error, "InvalidUserId")
+        assert.isAtMost(error.userId.length, 50)
+        const many = yield* Effect.flip(tokens.createMany(["ok", id as string]))
+        assertTag(many, "InvalidUserId")
+        assert.strictEqual(many.index, 1)
+      }
+      const notIterable = yield* Effect.flip(tokens.createMany("abc" as unknown as Iterable<string>))
+      assertTag(notIterable, "InvalidUserId")
+      assert.strictEqual((yield* fake.requests).length, 0)
+    }).pipe(Effect.provide(FakeSfox.layerTest())))
+
+  it.effect("EmptyBatch: no ids, no request", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      assertTag(yield* Effect.flip(tokens.createMany([])), "EmptyBatch")
+      assertTag(yield* Effect.flip(tokens.createMany(new Set<string>())), "EmptyBatch")
+      assert.strictEqual((yield* fake.requests).length, 0)
+    }).pipe(Effect.provide(FakeSfox.layerTest())))
+
+  it.effect("Unauthorized: a wrong key is a 401, tried once", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService.make({ apiKey: Redacted.make("wrong-key") })
+      const error = yield* Effect.flip(tokens.create("u1"))
+      assertTag(error, "Unauthorized")
+      assert.strictEqual(error.status, 401)
+      assert.strictEqual(error.description, "invalid api key")
+      const requests = yield* fake.requests
+      assert.strictEqual(requests.length, 1)
+      assert.strictEqual(requests[0]!.authorization, "invalid")
+    }).pipe(Effect.scoped, Effect.provide(FakeSfox.layer())))
+
+  it.effect("Unauthorized: 403 with sFOX's error text, never retried by the default policy", () =>
+    Effect.gen(function*() {
+      const { error, requests } = yield* failWith([Fault.status(403, { body: { error: "forbidden for this user" } })], [
+        {},
+        {}
+      ])
+      assertTag(error, "Unauthorized")
+      assert.strictEqual(error.status, 403)
+      assert.strictEqual(error.description, "forbidden for this user")
+      assert.strictEqual(requests.length, 1)
+    }))
+
+  it.effect("RateLimited: a 429 without Retry-After carries sFOX's documented 60 s lockout", () =>
+    Effect.gen(function*() {
+      const { error, requests } = yield* failWith([Fault.status(429, { body: { error: "rate limit exceeded" } })], [
+        {},
+        {}
+      ])
+      assertTag(error, "RateLimited")
+      assert.isTrue(Duration.equals(error.retryAfter, Duration.seconds(60)))
+      assert.strictEqual(requests.length, 1)
+    }))
+
+  it.effect("RateLimited: Retry-After in seconds and as an HTTP date", () =>
+    Effect.gen(function*() {
+      const seconds = yield* failWith([Fault.status(429, { headers: { "retry-after": "120" } })])
+      assertTag(seconds.error, "RateLimited")
+      assert.isTrue(Duration.equals(seconds.error.retryAfter, Duration.seconds(120)))
+      // TestClock stands at the epoch: this date is 90 s later.
+      const date = yield* failWith([Fault.status(429, { headers: { "retry-after": "Thu, 01 Jan 1970 00:01:30 GMT" } })])
+      assertTag(date.error, "RateLimited")
+      assert.isTrue(Duration.equals(date.error.retryAfter, Duration.seconds(90)))
+    }))
+
+  it.effect("HttpFailure: an unknown user is sFOX's 404 with its error text", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* UserTokenService).create("stranger"))
+      assertTag(error, "HttpFailure")
+      assert.strictEqual(error.status, 404)
+      assert.strictEqual(error.description, "user not found: stranger")
+    }).pipe(Effect.provide(FakeSfox.layerTest({ users: ["u1"] }, noRetry))))
+
+  it.effect("HttpFailure: a 502 HTML page gives a short, safe excerpt", () =>
+    Effect.gen(function*() {
+      const page = `<html><body><h1>502 Bad Gateway</h1>${"<p>filler</p>".repeat(100)}</body></html>`
+      const { error } = yield* failWith([Fault.status(502, { body: page, headers: { "content-type": "text/html" } })])
+      assertTag(error, "HttpFailure")
+      assert.strictEqual(error.status, 502)
+      assert.include(error.description, "502 Bad Gateway")
+      assert.isAtMost(error.description.length, 201)
+    }))
+
+  for (const status of [400, 405, 406, 422, 500, 503]) {
+    it.effect(`HttpFailure: ${status} keeps status and error text`, () =>
+      Effect.gen(function*() {
+        const { error } = yield* failWith([Fault.status(status, { body: { error: `reason ${status}` } })])
+        assertTag(error, "HttpFailure")
+        assert.strictEqual(error.status, status)
+        assert.strictEqual(error.description, `reason ${status}`)
+      }))
+  }
+
+  it.effect("TransportError: a reset connection", () =>
+    Effect.gen(function*() {
+      const { error } = yield* failWith([Fault.reset()])
+      assertTag(error, "TransportError")
+      assert.strictEqual(error.reason, "Reset")
+    }))
+
+  it.effect("TransportError: a body cut short", () =>
+    Effect.gen(function*() {
+      for (const fault of [Fault.resetAfterHeaders(), Fault.shortBody()]) {
+        const { error } = yield* failWith([fault])
+        assertTag(error, "TransportError")
+        assert.strictEqual(error.reason, "Reset")
+      }
+    }))
+
+  it.effect("TransportError: an attempt past its timeout ends as reason Timeout", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      yield* fake.enqueue(Fault.noAnswer())
+      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      yield* TestClock.adjust("1999 millis")
+      assert.isNull(yield* Fiber.poll(fiber).pipe(Effect.map((o) => o._tag === "None" ? null : o)))
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Fiber.join(fiber)
+      assertTag(error, "TransportError")
+      assert.strictEqual(error.reason, "Timeout")
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.stop, timeout: "2 seconds" }))))
+
+  it.effect("TransportError: the deadline bounds the whole call, retries included", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      yield* fake.enqueue([Fault.status(503), Fault.status(503), Fault.status(503), Fault.status(503)])
+      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      yield* TestClock.adjust("3 seconds")
+      const error = yield* Fiber.join(fiber)
+      assertTag(error, "TransportError")
+      assert.strictEqual(error.reason, "Timeout")
+      assert.strictEqual((yield* fake.requests).length, 2)
+    }).pipe(
+      Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.spaced("2 seconds"), deadline: "3 seconds" }))
+    ))
+
+  it.effect("MalformedResponse: not JSON, wrong shape, an error under a 2xx, an empty body", () =>
+    Effect.gen(function*() {
+      const cases = [
+        Fault.malformed("<html>oops</html>"),
+        Fault.malformed(JSON.stringify({ data: { token: "t", partner_user_id: "u1" } })),
+        Fault.malformed(
+          JSON.stringify({ data: { token: "", partner_user_id: "u1", expires: "2024-05-14T19:22:09Z" } })
+        ),
+        Fault.malformed(JSON.stringify({ data: { token: "t", partner_user_id: "u1", expires: "not a date" } })),
+        Fault.malformed(JSON.stringify({ error: "internal" }), 200),
+        Fault.malformed("")
+      ]
+      for (const fault of cases) {
+        const { error, requests } = yield* failWith([fault], [{}, {}])
+        assertTag(error, "MalformedResponse")
+        assert.strictEqual(requests.length, 1, "MalformedResponse is not retried by default")
+      }
+      const errorBody = yield* failWith([Fault.malformed(JSON.stringify({ error: "internal" }), 200)])
+      assert.include(errorBody.error.message, "internal")
+    }))
+})

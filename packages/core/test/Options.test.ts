@@ -1,0 +1,97 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import { UserTokenService } from "@sfox-effect/core"
+import { FakeSfox } from "@sfox-effect/core/testing"
+import { ConfigProvider, Effect, Exit, Layer, Redacted } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { userAgent } from "../src/internal/version.js"
+
+const key = Redacted.make("sfox-test-key")
+
+const build = (options: Partial<UserTokenService.Options>) =>
+  Effect.exit(
+    Effect.scoped(UserTokenService.make({ apiKey: key, ...options })).pipe(Effect.provide(FakeSfox.layer()))
+  )
+
+describe("options", () => {
+  it.effect("baseUrl: https anywhere, http only on loopback, no credentials, query or fragment", () =>
+    Effect.gen(function*() {
+      const accepted = [
+        "https://api.sfox.com",
+        "https://api.staging.sfox.com/",
+        "https://proxy.example/sfox",
+        "http://127.0.0.1:8080",
+        "http://localhost:3000",
+        "http://[::1]:3000"
+      ]
+      for (const baseUrl of accepted) assert.isTrue(Exit.isSuccess(yield* build({ baseUrl })), baseUrl)
+      const refused = [
+        "http://api.sfox.com",
+        "ftp://api.sfox.com",
+        "https://user:pass@api.sfox.com",
+        "https://api.sfox.com/?a=1",
+        "https://api.sfox.com/?",
+        "https://api.sfox.com/#x",
+        "api.sfox.com",
+        "http://127.0.0.1.evil.com",
+        "http://localhost.evil.com"
+      ]
+      for (const baseUrl of refused) assert.isTrue(Exit.isFailure(yield* build({ baseUrl })), baseUrl)
+    }))
+
+  it.effect("requests go to the base URL's path prefix", () =>
+    Effect.gen(function*() {
+      const urls: Array<string> = []
+      const tokens = yield* UserTokenService.make({
+        apiKey: key,
+        baseUrl: "https://proxy.example/sfox/",
+        transformClient: HttpClient.tapRequest((request) => Effect.sync(() => urls.push(request.url)))
+      })
+      yield* Effect.flip(tokens.create("u1"))
+      assert.deepStrictEqual(urls, ["https://proxy.example/sfox/v1/enterprise/user-tokens/u1"])
+    }).pipe(Effect.scoped, Effect.provide(FakeSfox.layer())))
+
+  it.effect("numbers and durations out of range are refused", () =>
+    Effect.gen(function*() {
+      const refused: Array<Partial<UserTokenService.Options>> = [
+        { maxBatchSize: 0 },
+        { maxBatchSize: 1.5 },
+        { batchConcurrency: -1 },
+        { timeout: 0 },
+        { deadline: "-1 seconds" as never },
+        { rateLimit: { limit: 0, interval: "1 second" } },
+        { apiKey: Redacted.make("") },
+        { apiKey: Redacted.make("key\r\nX-Injected: 1") },
+        { apiKey: "plain" as never }
+      ]
+      for (const options of refused) assert.isTrue(Exit.isFailure(yield* build(options)), JSON.stringify(options))
+      assert.isTrue(Exit.isSuccess(yield* build({ rateLimit: false })))
+    }))
+
+  it.effect("layerConfig reads SFOX_ENTERPRISE_API_KEY, falls back to ENTERPRISE_API_KEY, and SFOX_BASE_URL", () =>
+    Effect.gen(function*() {
+      const run = (env: Record<string, string>) =>
+        Effect.gen(function*() {
+          const fake = yield* FakeSfox
+          const exit = yield* Effect.exit(Effect.flatMap(UserTokenService, (s) => s.create("u1")))
+          return { exit, requests: yield* fake.requests }
+        }).pipe(
+          Effect.provide(UserTokenService.layerConfig({ rateLimit: false }).pipe(Layer.provideMerge(FakeSfox.layer()))),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+        )
+      const primary = yield* run({ SFOX_ENTERPRISE_API_KEY: "sfox-test-key", ENTERPRISE_API_KEY: "other" })
+      assert.isTrue(Exit.isSuccess(primary.exit))
+      const fallback = yield* run({ ENTERPRISE_API_KEY: "sfox-test-key" })
+      assert.isTrue(Exit.isSuccess(fallback.exit))
+      const missing = yield* Effect.exit(run({}))
+      assert.isTrue(Exit.isFailure(missing))
+      const insecure = yield* Effect.exit(run({ SFOX_ENTERPRISE_API_KEY: "k", SFOX_BASE_URL: "http://api.sfox.com" }))
+      assert.isTrue(Exit.isFailure(insecure))
+    }))
+
+  it("the User-Agent names the package version", () => {
+    const pkg = JSON.parse(Fs.readFileSync(Path.join(__dirname, "..", "package.json"), "utf8"))
+    assert.strictEqual(userAgent, `sfox-effect/${pkg.version}`)
+  })
+})
