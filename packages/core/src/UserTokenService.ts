@@ -145,6 +145,19 @@ export declare namespace UserTokenService {
     readonly createMany: (
       userIds: Iterable<string>
     ) => Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure>
+    /**
+     * A token for one user, auto-batched: calls from any number of fibers
+     * within `batchWindow` (or until `maxBatchSize` ids wait) become one batch
+     * request; concurrent calls for the same user share one mint. A failed
+     * batch fails each of its callers with the same error; interrupting one
+     * caller cancels nothing for the others. With `cache` on, a token with
+     * more than `refreshBefore` of life left is served without a request.
+     */
+    readonly get: (userId: string) => Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure>
+    /**
+     * Drops a user's cached token (a no-op without `cache`).
+     */
+    readonly invalidate: (userId: string) => Effect.Effect<void>
   }
 
   /**
@@ -199,6 +212,23 @@ export declare namespace UserTokenService {
      * @default { limit: 250, interval: "10 seconds" } (sFOX's documented limit)
      */
     readonly rateLimit?: { readonly limit: number; readonly interval: Duration.DurationInput } | false | undefined
+    /**
+     * How long `get` gathers calls before sending them as one batch.
+     * @default "5 millis"
+     */
+    readonly batchWindow?: Duration.DurationInput | undefined
+    /**
+     * An in-memory token cache for `get`, off by default: sFOX advises
+     * minting tokens when needed. `true` for the defaults. Bounded to
+     * `capacity` users (least recently used go first); a token is served only
+     * while more than `refreshBefore` of its life remains. Nothing is ever
+     * written to disk.
+     * @default false ({ capacity: 10000, refreshBefore: "5 minutes" } when on)
+     */
+    readonly cache?:
+      | boolean
+      | { readonly capacity?: number | undefined; readonly refreshBefore?: Duration.DurationInput | undefined }
+      | undefined
     /**
      * A last change to the `HttpClient` the service uses (tracing, a proxy
      * header, logging).

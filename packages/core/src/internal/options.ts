@@ -20,6 +20,8 @@ export interface Settings {
   readonly maxBatchSize: number
   readonly batchConcurrency: number
   readonly rateLimit: { readonly limit: number; readonly interval: Duration.Duration } | undefined
+  readonly batchWindow: Duration.Duration
+  readonly cache: { readonly capacity: number; readonly refreshBefore: Duration.Duration } | undefined
 }
 
 export const defaults = {
@@ -29,7 +31,9 @@ export const defaults = {
   maxRetryAfter: Duration.seconds(30),
   maxBatchSize: 100,
   batchConcurrency: 4,
-  rateLimit: { limit: 250, interval: Duration.seconds(10) }
+  rateLimit: { limit: 250, interval: Duration.seconds(10) },
+  batchWindow: Duration.millis(5),
+  cache: { capacity: 10_000, refreshBefore: Duration.minutes(5) }
 } as const
 
 const loopbackHosts = new Set(["localhost", "[::1]"])
@@ -64,6 +68,12 @@ const positiveDuration = (key: string, input: Duration.DurationInput | undefined
   return Either.right(decoded.value)
 }
 
+const nonNegativeDuration = (key: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
+  if (input === undefined) return Either.right(fallback)
+  const decoded = Duration.decodeUnknown(input)
+  return decoded._tag === "None" ? invalid(key, "must be a duration") : Either.right(decoded.value)
+}
+
 const positiveInt = (key: string, input: number | undefined, fallback: number) => {
   if (input === undefined) return Either.right(fallback)
   return Number.isSafeInteger(input) && input >= 1 ? Either.right(input) : invalid(key, "must be a positive integer")
@@ -75,6 +85,15 @@ const checkRateLimit = (input: UserTokenService.Options["rateLimit"]): Check<Set
   return Either.all({
     limit: positiveInt("rateLimit.limit", input.limit, 0),
     interval: positiveDuration("rateLimit.interval", input.interval, Duration.zero)
+  })
+}
+
+const checkCache = (input: UserTokenService.Options["cache"]): Check<Settings["cache"]> => {
+  if (input === undefined || input === false) return Either.right(undefined)
+  const given = input === true ? {} : input
+  return Either.all({
+    capacity: positiveInt("cache.capacity", given.capacity, defaults.cache.capacity),
+    refreshBefore: nonNegativeDuration("cache.refreshBefore", given.refreshBefore, defaults.cache.refreshBefore)
   })
 }
 
@@ -101,6 +120,8 @@ export const settings = (options: UserTokenService.Options): Effect.Effect<Setti
       ),
     maxBatchSize: positiveInt("maxBatchSize", options.maxBatchSize, defaults.maxBatchSize),
     batchConcurrency: positiveInt("batchConcurrency", options.batchConcurrency, defaults.batchConcurrency),
-    rateLimit: checkRateLimit(options.rateLimit)
+    rateLimit: checkRateLimit(options.rateLimit),
+    batchWindow: nonNegativeDuration("batchWindow", options.batchWindow, defaults.batchWindow),
+    cache: checkCache(options.cache)
   })
 }

@@ -14,9 +14,11 @@ import { enforce } from "../RetryPolicy.js"
 import { EmptyBatch, InvalidUserId, type RequestFailure } from "../SfoxError.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
+import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
 import { settings as checkSettings } from "./options.js"
 import * as RateLimiter from "./rateLimiter.js"
+import * as TokenCache from "./tokenCache.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
 import { encodeUserId } from "./userId.js"
 import { userAgent } from "./version.js"
@@ -121,7 +123,33 @@ export const make = (
       )
     }
 
-    return { create, createMany }
+    const cache = settings.cache === undefined
+      ? undefined
+      : TokenCache.make(settings.cache.capacity, Duration.toMillis(settings.cache.refreshBefore))
+    const remember = cache === undefined
+      ? identity
+      : <E>(mint: Effect.Effect<UserAuthToken, E>) => Effect.tap(mint, (token) => cache.set(token))
+    const load = yield* Batcher.make({
+      window: settings.batchWindow,
+      maxBatchSize: settings.maxBatchSize,
+      concurrency: settings.batchConcurrency,
+      mint: mintBatch
+    })
+
+    const get = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
+      const encoded = encodeUserId(userId)
+      if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+      if (cache === undefined) return load(userId)
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const cached = cache.get(userId, now)
+        return cached === undefined ? remember(load(userId)) : Effect.succeed(cached)
+      })
+    }
+
+    const invalidate = (userId: string): Effect.Effect<void> =>
+      cache === undefined ? Effect.void : Effect.sync(() => cache.invalidate(userId))
+
+    return { create, createMany, get, invalidate }
   })
 
 /**
