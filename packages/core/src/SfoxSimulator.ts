@@ -219,13 +219,23 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 })
 
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
-const randomToken = (): string => {
-  const bytes = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(bytes)
-  let out = ""
-  for (let i = 0; i < 32; i++) out += hex[bytes[i]!]
+
+/** `count` random 64-hex-character tokens, from one draw of random bytes. */
+const randomTokens = (count: number): Array<string> => {
+  const bytes = new Uint8Array(32 * count)
+  // getRandomValues fills at most 65,536 bytes a call.
+  for (let offset = 0; offset < bytes.length; offset += 65_536) {
+    globalThis.crypto.getRandomValues(bytes.subarray(offset, Math.min(bytes.length, offset + 65_536)))
+  }
+  const out: Array<string> = new Array(count)
+  for (let t = 0; t < count; t++) {
+    let token = ""
+    for (let i = t * 32, end = i + 32; i < end; i++) token += hex[bytes[i]!]
+    out[t] = token
+  }
   return out
 }
+const randomToken = (): string => randomTokens(1)[0]!
 
 // The seeds show both forms: milliseconds on the single answer, none on the batch.
 const isoMillis = (millis: number) => new Date(millis).toISOString()
@@ -312,9 +322,11 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
       return true
     }
 
-    const mint = (userId: string, now: number, format: (millis: number) => string): WireToken => {
-      minted++
-      return { token: randomToken(), expires: format(now + lifetimeMillis), partner_user_id: userId }
+    const mint = (userIds: ReadonlyArray<string>, now: number, format: (millis: number) => string) => {
+      minted += userIds.length
+      const tokens = randomTokens(userIds.length)
+      const expires = format(now + lifetimeMillis)
+      return userIds.map((id, i): WireToken => ({ token: tokens[i]!, expires, partner_user_id: id }))
     }
 
     /** What sFOX would answer, with the user ids the request named. */
@@ -368,8 +380,8 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
         const unknown = userIds.find((id) => !users.has(id))
         if (unknown !== undefined) return { response: json(404, { error: `user not found: ${unknown}` }), userIds }
       }
-      if (!isBatch) return { response: json(201, { data: mint(userIds[0]!, now, isoMillis) }), userIds }
-      let data = userIds.map((id) => mint(id, now, isoSeconds))
+      if (!isBatch) return { response: json(201, { data: mint(userIds, now, isoMillis)[0] }), userIds }
+      let data = mint(userIds, now, isoSeconds)
       if (options.shuffle === true) shuffleInPlace(data)
       if (batchFault?._tag === "Batch") data = tamper(batchFault.mode, data)
       return { response: json(201, { data }), userIds }
