@@ -176,6 +176,25 @@ export interface SimulatorOptions {
   readonly shuffle?: boolean | undefined
   /** Life of a minted token. @default 24 hours */
   readonly tokenLifetime?: Duration.DurationInput | undefined
+  /**
+   * Keep every request for `requests`. Turn off for long load runs, where
+   * `stats` (counts only) is enough.
+   * @default true
+   */
+  readonly record?: boolean | undefined
+}
+
+/**
+ * Counts kept whether or not requests are recorded.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SimulatorStats {
+  readonly requests: number
+  /** Requests by the status the simulator answered. */
+  readonly byStatus: Readonly<Record<number, number>>
+  readonly minted: number
 }
 
 /**
@@ -191,7 +210,7 @@ export interface SfoxSimulator {
   readonly enqueue: (faults: Fault | ReadonlyArray<Fault>) => Effect.Effect<void>
   /** Every request seen so far, oldest first. */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
-  /** Forgets the recorded requests and any queued fault. */
+  /** Forgets the recorded requests, the counts and any queued fault. */
   readonly reset: Effect.Effect<void>
   /** Adds users to the known set (when the simulator has one). */
   readonly addUsers: (userIds: Iterable<string>) => Effect.Effect<void>
@@ -201,6 +220,8 @@ export interface SfoxSimulator {
   readonly apiKey: Redacted.Redacted<string>
   /** Tokens minted so far. */
   readonly minted: Effect.Effect<number>
+  /** Request counts by status, and tokens minted. */
+  readonly stats: Effect.Effect<SimulatorStats>
 }
 
 /**
@@ -307,6 +328,9 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
     const faults: Array<Fault> = []
     let recorded: Array<RecordedRequest> = []
     let minted = 0
+    const recording = options.record ?? true
+    let byStatus: Record<number, number> = {}
+    let total = 0
 
     /** sFOX's rate limit: a sliding window over arrivals, then a lockout. */
     const admit = (now: number): boolean => {
@@ -394,6 +418,9 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
       now: number,
       fault?: Fault
     ) => {
+      total++
+      byStatus[status] = (byStatus[status] ?? 0) + 1
+      if (!recording) return
       const { authorization, ...headers } = request.headers
       recorded.push({
         method: request.method,
@@ -480,6 +507,8 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
       reset: Effect.sync(() => {
         recorded = []
         faults.length = 0
+        byStatus = {}
+        total = 0
       }),
       addUsers: (userIds) =>
         Effect.sync(() => {
@@ -490,6 +519,7 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
           latencyMillis = Duration.toMillis(latency)
         }),
       apiKey: Redacted.make(key),
-      minted: Effect.sync(() => minted)
+      minted: Effect.sync(() => minted),
+      stats: Effect.sync(() => ({ requests: total, byStatus: { ...byStatus }, minted }))
     }
   })
