@@ -8,3 +8,11 @@
  * @since 0.1.0
  */
 export * from "./MockSfoxServer.js"
+
+/**
+ * `UserTokenService` on Node: the tuned undici `HttpClient` and the service
+ * from environment configuration over it.
+ *
+ * @since 0.1.0
+ */
+export * as NodeSfox from "./NodeSfox.js"

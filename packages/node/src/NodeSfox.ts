@@ -1,0 +1,173 @@
+/**
+ * `UserTokenService` on Node: an `HttpClient` over undici tuned for sFOX
+ * (keep-alive pool, connect / header / body timeouts, a response-size
+ * limit), and the service from environment configuration on top of it.
+ *
+ * Each layer swaps freely with any other: `NodeSfox.httpClient` is a plain
+ * `Layer<HttpClient>`, usable under `UserTokenService.layer(options)` or
+ * anything else that needs an `HttpClient`.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import { UserTokenService } from "@sfox-effect/core"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Internal from "./internal/undiciClient.js"
+
+/**
+ * Tuning of the undici client. Every field is optional.
+ *
+ * undici checks its connect, header and body timers on a clock that ticks
+ * about every half second, so each fires up to a second after its nominal
+ * value. They are backstops; the exact bound on an attempt is
+ * `UserTokenService`'s own `timeout`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HttpClientOptions {
+  /**
+   * Time allowed to open a connection (TCP, and TLS for `https:`).
+   * @default "5 seconds"
+   */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Time allowed from sending a request to receiving all of the answer's
+   * headers. `Duration.infinity` disables it.
+   * @default "30 seconds"
+   */
+  readonly headersTimeout?: Duration.DurationInput | undefined
+  /**
+   * Longest silence allowed between two pieces of a body.
+   * `Duration.infinity` disables it.
+   * @default "30 seconds"
+   */
+  readonly bodyTimeout?: Duration.DurationInput | undefined
+  /**
+   * Largest answer body accepted, in bytes. A bigger one fails with a
+   * `ResponseError` whose cause has the code `"SFOX_RESPONSE_TOO_LARGE"`
+   * (declared by `Content-Length`) or `"UND_ERR_RES_EXCEEDED_MAX_SIZE"`
+   * (found while reading), which `UserTokenService` reports as
+   * `TransportError` with reason `"TooLarge"`. The default holds a batch of
+   * 1,000 tokens (about 150 KB) several times over.
+   * @default 1048576 (1 MiB)
+   */
+  readonly maxResponseBytes?: number | undefined
+  /**
+   * Most connections open to one origin at once; more requests wait for a
+   * free one. `Infinity` for no limit.
+   * @default 32
+   */
+  readonly connections?: number | undefined
+  /**
+   * How long an idle connection is kept for reuse when the server does not
+   * say (`Keep-Alive: timeout=` from the server is honoured, up to a minute).
+   * @default "10 seconds"
+   */
+  readonly keepAliveTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * The values `HttpClientOptions` falls back to.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: {
+  readonly connectTimeout: Duration.Duration
+  readonly headersTimeout: Duration.Duration
+  readonly bodyTimeout: Duration.Duration
+  readonly maxResponseBytes: number
+  readonly connections: number
+  readonly keepAliveTimeout: Duration.Duration
+} = Internal.defaults
+
+/**
+ * The error code of an answer refused because its `Content-Length` is over
+ * `maxResponseBytes`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const responseTooLargeCode: "SFOX_RESPONSE_TOO_LARGE" = Internal.tooLargeCode
+
+/**
+ * The undici client as a scoped value: its connection pool is destroyed when
+ * the scope closes. Invalid options are a defect.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeHttpClient: (
+  options?: HttpClientOptions
+) => Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> = Internal.make
+
+/**
+ * The undici `HttpClient` with custom tuning.
+ *
+ * @example
+ * ```ts
+ * import { NodeSfox } from "@sfox-effect/node"
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Layer, Redacted } from "effect"
+ *
+ * const Tokens = UserTokenService.layer({ apiKey: Redacted.make("key"), maxBatchSize: 1000 }).pipe(
+ *   Layer.provide(NodeSfox.httpClientWith({ connectTimeout: "2 seconds", maxResponseBytes: 2 * 1024 * 1024 }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const httpClientWith = (options: HttpClientOptions): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(HttpClient.HttpClient, Internal.make(options))
+
+/**
+ * The undici `HttpClient` with the default tuning (see `defaults`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const httpClient: Layer.Layer<HttpClient.HttpClient> = httpClientWith({})
+
+/**
+ * `UserTokenService` from environment configuration (`SFOX_ENTERPRISE_API_KEY`
+ * or `ENTERPRISE_API_KEY`, and `SFOX_BASE_URL`) over `httpClient`.
+ *
+ * @example
+ * ```ts
+ * import { NodeSfox } from "@sfox-effect/node"
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const tokens = yield* UserTokenService
+ *   return yield* tokens.create("156c5beb-7c9f-4f68-83c0-9479703ac490")
+ * }).pipe(Effect.provide(NodeSfox.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<UserTokenService, ConfigError.ConfigError> = UserTokenService.layerConfig().pipe(
+  Layer.provide(httpClient)
+)
+
+/**
+ * `layer` with service options (as for `UserTokenService.layerConfig`) and
+ * client tuning.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (
+  options: {
+    readonly service?: UserTokenService.ConfigOptions | undefined
+    readonly http?: HttpClientOptions | undefined
+  } = {}
+): Layer.Layer<UserTokenService, ConfigError.ConfigError> =>
+  UserTokenService.layerConfig(options.service).pipe(Layer.provide(httpClientWith(options.http ?? {})))

@@ -1,0 +1,319 @@
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import type * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { Readable } from "node:stream"
+import * as Undici from "undici"
+
+/** Options as the user gives them; every field optional. */
+export interface Options {
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly headersTimeout?: Duration.DurationInput | undefined
+  readonly bodyTimeout?: Duration.DurationInput | undefined
+  readonly maxResponseBytes?: number | undefined
+  readonly connections?: number | undefined
+  readonly keepAliveTimeout?: Duration.DurationInput | undefined
+}
+
+export const defaults = {
+  connectTimeout: Duration.seconds(5),
+  headersTimeout: Duration.seconds(30),
+  bodyTimeout: Duration.seconds(30),
+  // A batch answer is about 150 bytes a token; 1,000 tokens is ~150 KB.
+  maxResponseBytes: 1024 * 1024,
+  connections: 32,
+  keepAliveTimeout: Duration.seconds(10)
+} as const
+
+/** The error code a response over the size limit fails with, when its `Content-Length` already says so. */
+export const tooLargeCode = "SFOX_RESPONSE_TOO_LARGE"
+
+/**
+ * A response whose `Content-Length` is over the limit: refused before a
+ * byte of the body is read.
+ */
+export class ResponseTooLargeError extends Error {
+  readonly code = tooLargeCode
+  constructor(readonly contentLength: number, readonly limit: number) {
+    super(`response of ${contentLength} bytes exceeds the limit of ${limit} bytes`)
+    this.name = "ResponseTooLargeError"
+  }
+}
+
+interface Resolved {
+  readonly connectTimeout: number
+  readonly headersTimeout: number
+  readonly bodyTimeout: number
+  readonly maxResponseBytes: number
+  readonly connections: number | null
+  readonly keepAliveTimeout: number
+}
+
+const invalid = (name: string, expected: string): never => {
+  throw new TypeError(`NodeSfox.httpClientWith: ${name} must be ${expected}`)
+}
+
+/** undici wants whole milliseconds; 0 disables its header and body timers. */
+const millis = (
+  name: string,
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration,
+  infinite: "zero" | "refuse"
+): number => {
+  const decoded = input === undefined ? Option.some(fallback) : Duration.decodeUnknown(input)
+  if (Option.isNone(decoded) || !Duration.greaterThan(decoded.value, Duration.zero)) {
+    return invalid(name, "a positive duration")
+  }
+  if (!Duration.isFinite(decoded.value)) {
+    return infinite === "zero" ? 0 : invalid(name, "a finite duration")
+  }
+  return Math.max(1, Math.ceil(Duration.toMillis(decoded.value)))
+}
+
+const resolve = (options: Options): Resolved => {
+  const maxResponseBytes = options.maxResponseBytes ?? defaults.maxResponseBytes
+  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
+    invalid("maxResponseBytes", "a positive integer")
+  }
+  const connections = options.connections ?? defaults.connections
+  if (connections !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(connections) || connections < 1)) {
+    invalid("connections", "a positive integer or Infinity")
+  }
+  return {
+    connectTimeout: millis("connectTimeout", options.connectTimeout, defaults.connectTimeout, "refuse"),
+    headersTimeout: millis("headersTimeout", options.headersTimeout, defaults.headersTimeout, "zero"),
+    bodyTimeout: millis("bodyTimeout", options.bodyTimeout, defaults.bodyTimeout, "zero"),
+    maxResponseBytes,
+    connections: connections === Number.POSITIVE_INFINITY ? null : connections,
+    keepAliveTimeout: millis("keepAliveTimeout", options.keepAliveTimeout, defaults.keepAliveTimeout, "refuse")
+  }
+}
+
+/**
+ * A pool of keep-alive connections per origin, destroyed with the scope.
+ * Options are checked eagerly: a bad one is a defect of the program, raised
+ * when the layer is built rather than on the first request.
+ */
+export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const settings = resolve(options)
+        const agent = new Undici.Agent({
+          connect: { timeout: settings.connectTimeout },
+          headersTimeout: settings.headersTimeout,
+          bodyTimeout: settings.bodyTimeout,
+          keepAliveTimeout: settings.keepAliveTimeout,
+          // A server's `Keep-Alive: timeout=` hint is honoured up to this.
+          keepAliveMaxTimeout: Math.max(settings.keepAliveTimeout, 60_000),
+          connections: settings.connections,
+          // The wire-level guard for bodies without a `Content-Length`
+          // (chunked): undici drops the connection once the body passes it.
+          maxResponseSize: settings.maxResponseBytes
+        })
+        return { agent, settings }
+      }),
+      // Destroy, not close: by the time the scope closes nobody is waiting
+      // for an answer, and a hung request must not hold the scope open.
+      ({ agent }) => Effect.promise(() => agent.destroy().catch(() => undefined))
+    ),
+    ({ agent, settings }) => fromAgent(agent, settings.maxResponseBytes)
+  )
+
+/** An `HttpClient` over a dispatcher someone else owns. */
+export const fromAgent = (dispatcher: Undici.Dispatcher, maxResponseBytes: number): HttpClient.HttpClient =>
+  HttpClient.make((request, url, signal) => {
+    const body = request.body
+    return body._tag === "Stream"
+      ? Effect.suspend(() =>
+        dispatch(dispatcher, maxResponseBytes, request, url, signal, NodeStream.toReadableNever(body.stream))
+      )
+      : dispatch(dispatcher, maxResponseBytes, request, url, signal, bodyOf(body))
+  })
+
+type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
+
+const bodyOf = (body: Exclude<HttpBody.HttpBody, HttpBody.Stream>): DispatchBody => {
+  switch (body._tag) {
+    case "Empty":
+      return null
+    case "Uint8Array":
+      return body.body
+    case "Raw":
+      return body.body as DispatchBody
+    case "FormData":
+      return body.formData as unknown as DispatchBody
+  }
+}
+
+const dispatch = (
+  dispatcher: Undici.Dispatcher,
+  maxResponseBytes: number,
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  signal: AbortSignal,
+  body: DispatchBody | Readable
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
+  // No canceller: HttpClient.make aborts `signal` on interruption, and undici
+  // then destroys the socket.
+  Effect.async((resume) => {
+    dispatcher.request({
+      origin: url.origin,
+      // The fragment never goes on the wire.
+      path: url.pathname + url.search,
+      method: request.method as Undici.Dispatcher.HttpMethod,
+      headers: request.headers,
+      body,
+      signal
+    }).then(
+      (source) => resume(Effect.succeed(new UndiciResponse(request, source, maxResponseBytes))),
+      (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+    )
+  })
+
+const noop = () => {}
+const decoder = new TextDecoder()
+
+class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  private bodyBytes: Promise<Uint8Array> | undefined
+  private cachedHeaders: Headers.Headers | undefined
+  private cachedCookies: Cookies.Cookies | undefined
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly source: Undici.Dispatcher.ResponseData,
+    private readonly maxBytes: number
+  ) {
+    super()
+    // A body nobody reads can still fail (a reset); unlistened, that error
+    // would crash the process. Readers see it through their own promise.
+    source.body.on("error", noop)
+  }
+
+  get status(): number {
+    return this.source.statusCode
+  }
+
+  get headers(): Headers.Headers {
+    return this.cachedHeaders ??= Headers.fromInput(this.source.headers)
+  }
+
+  get cookies(): Cookies.Cookies {
+    if (this.cachedCookies !== undefined) return this.cachedCookies
+    const header = this.source.headers["set-cookie"]
+    return this.cachedCookies = header === undefined
+      ? Cookies.empty
+      : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.none()
+  }
+
+  /**
+   * The whole body, read once and shared by every accessor. A declared
+   * length over the limit is refused before reading; an undeclared one is
+   * cut off by the agent's `maxResponseSize`.
+   */
+  private bytes(): Promise<Uint8Array> {
+    if (this.bodyBytes !== undefined) return this.bodyBytes
+    const declared = this.source.headers["content-length"]
+    const length = typeof declared === "string" ? Number(declared) : Number.NaN
+    if (length > this.maxBytes) {
+      const error = new ResponseTooLargeError(length, this.maxBytes)
+      // Drops the connection: the rest of an oversized body is not worth reading.
+      this.source.body.destroy(error)
+      return this.bodyBytes = Promise.reject(error)
+    }
+    return this.bodyBytes = this.source.body.bytes()
+  }
+
+  private decodeError(cause: unknown): HttpClientError.ResponseError {
+    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  }
+
+  private read<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+    // One async step per read: this sits on the path of every call.
+    return Effect.async((resume) => {
+      this.bytes().then(
+        (bytes) => {
+          let result: A
+          try {
+            result = f(bytes)
+          } catch (cause) {
+            return resume(Effect.fail(this.decodeError(cause)))
+          }
+          resume(Effect.succeed(result))
+        },
+        (cause) => resume(Effect.fail(this.decodeError(cause)))
+      )
+    })
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return this.read((bytes) => decoder.decode(bytes))
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return this.read((bytes) => {
+      const text = decoder.decode(bytes)
+      return text === "" ? null : JSON.parse(text) as unknown
+    })
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return this.read((bytes) => UrlParams.fromInput(new URLSearchParams(decoder.decode(bytes))))
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return this.read((bytes) =>
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+        ? bytes.buffer
+        : bytes.slice().buffer as ArrayBuffer
+    )
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.flatMap(
+      this.read((bytes) =>
+        new Response(bytes as Uint8Array<ArrayBuffer>, {
+          headers: { "content-type": this.headers["content-type"] ?? "" }
+        })
+      ),
+      (response) => Effect.tryPromise({ try: () => response.formData(), catch: (cause) => this.decodeError(cause) })
+    )
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    // Once the body has been read whole, it is replayed from memory.
+    if (this.bodyBytes !== undefined) return Stream.fromEffect(this.read((bytes) => bytes))
+    return NodeStream.fromReadable<HttpClientError.ResponseError, Uint8Array>(
+      () => this.source.body,
+      (cause) => this.decodeError(cause)
+    )
+  }
+
+  toJSON(): unknown {
+    // Neither the request's headers (the API key) nor the body (tokens).
+    return {
+      _id: "@effect/platform/HttpClientResponse",
+      request: { method: this.request.method, url: this.request.url },
+      status: this.status,
+      headers: Inspectable.redact(this.headers)
+    }
+  }
+}

@@ -1,0 +1,767 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { assert, describe, it } from "@effect/vitest"
+import { isTransient, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { Fault } from "@sfox-effect/core/testing"
+import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService, NodeSfox } from "@sfox-effect/node"
+import {
+  Chunk,
+  ConfigError,
+  ConfigProvider,
+  DateTime,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Redacted,
+  Schedule,
+  Scope,
+  Stream
+} from "effect"
+import * as Http from "node:http"
+import * as Net from "node:net"
+import { inspect } from "node:util"
+
+const KEY = "sk-node-test-3f9b1c77a2"
+
+// ---------------------------------------------------------------------------
+// harness
+
+/**
+ * Open TCP sockets of this process that hold the event loop. undici unrefs a
+ * client socket while it idles in the pool, so an idle connection shows
+ * through its server end: that end closes only when the client closes its own.
+ */
+const tcpSockets = () => process.getActiveResourcesInfo().filter((name) => name === "TCPSocketWrap").length
+const tcpHandles = () =>
+  process.getActiveResourcesInfo().filter((name) => name === "TCPSocketWrap" || name === "TCPServerWrap").length
+
+/** Closing a socket completes on a later tick: wait (briefly) for the count to drop. */
+const settle = (count: () => number, target: number) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 2_000
+    while (count() > target && Date.now() < deadline) yield* Effect.sleep("10 millis")
+    return count()
+  })
+
+/** Up to 3 attempts, 20 ms apart, transient failures only: the default policy, fast. */
+const fastRetry = Schedule.spaced("20 millis").pipe(
+  Schedule.intersect(Schedule.recurs(2)),
+  Schedule.whileInput(isTransient)
+)
+
+interface Setup {
+  readonly server?: MockSfoxServerOptions
+  readonly service?: Partial<UserTokenService.Options>
+  readonly http?: NodeSfox.HttpClientOptions
+}
+
+interface Ctx {
+  readonly server: MockSfoxServerService
+  readonly tokens: UserTokenService.Service
+  /** TCP sockets open before the server started. */
+  readonly baseline: number
+}
+
+/**
+ * A fresh MockSfoxServer and a service over `NodeSfox.httpClientWith`, both
+ * closed when `body` ends; then checks that no TCP handle outlived them.
+ */
+const run = <A, E>(setup: Setup, body: (ctx: Ctx) => Effect.Effect<A, E, Scope.Scope>) =>
+  leakFree(Effect.suspend(() => {
+    const baseline = tcpSockets()
+    return Effect.gen(function*() {
+      const server = yield* MockSfoxServer
+      const tokens = yield* UserTokenService.make({
+        apiKey: Redacted.make(KEY),
+        baseUrl: server.url,
+        timeout: "400 millis",
+        retry: fastRetry,
+        rateLimit: false,
+        ...setup.service
+      })
+      return yield* body({ server, tokens, baseline })
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        Layer.merge(MockSfoxServer.layer({ apiKey: KEY, ...setup.server }), NodeSfox.httpClientWith(setup.http ?? {}))
+      )
+    )
+  }))
+
+/**
+ * Runs `effect`, then checks that the TCP handles it opened that hold the
+ * event loop (servers, busy sockets, server ends of pooled connections) are
+ * closed. Idle client sockets do not hold it: the scope test below watches
+ * those through their server ends.
+ */
+const leakFree = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const handles = tcpHandles()
+    const result = yield* effect
+    assert.isAtMost(yield* settle(tcpHandles, handles), handles, "a TCP handle outlived the scope")
+    return result
+  })
+
+const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const start = Date.now()
+    const result = yield* effect
+    return { result, millis: Date.now() - start }
+  })
+
+const codeOf = (error: unknown): string | undefined => {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+const expectTag = <T extends UserTokenError["_tag"]>(
+  error: UserTokenError,
+  tag: T
+): Extract<UserTokenError, { _tag: T }> => {
+  assert.strictEqual(error._tag, tag, `expected ${tag}, got ${error._tag}: ${error.message}`)
+  return error as Extract<UserTokenError, { _tag: T }>
+}
+
+const expectTransport = (error: UserTokenError, reason: string) => {
+  const transport = expectTag(error, "TransportError")
+  assert.strictEqual(transport.reason, reason, transport.message)
+  return transport
+}
+
+/** No rendering of an error may show the key. */
+const assertNoKey = (error: unknown) => {
+  for (const text of [String(error), JSON.stringify(error), inspect(error, { depth: 10 })]) {
+    assert.isFalse(text.includes(KEY), `the API key leaked: ${text.slice(0, 300)}`)
+  }
+}
+
+/** A loopback port nobody listens on. */
+const closedPort = Effect.async<number>((resume) => {
+  const probe = Net.createServer()
+  probe.listen(0, "127.0.0.1", () => {
+    const port = (probe.address() as Net.AddressInfo).port
+    probe.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** A raw server for what MockSfoxServer cannot do; closed with the scope. */
+const rawServer = <S extends Net.Server>(server: S) =>
+  Effect.acquireRelease(
+    Effect.async<number>((resume) => {
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as Net.AddressInfo).port)))
+    }),
+    () =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+        if (server instanceof Http.Server) server.closeAllConnections()
+      })
+  )
+
+// ---------------------------------------------------------------------------
+
+describe("NodeSfox.httpClient against MockSfoxServer: every typed outcome", () => {
+  it.live("201: one token, sent with the key and matched to its user", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        const token = yield* tokens.create("156c5beb-7c9f-4f68-83c0-9479703ac490")
+        assert.strictEqual(token.userId, "156c5beb-7c9f-4f68-83c0-9479703ac490")
+        assert.match(Redacted.value(token.token), /^[0-9a-f]{64}$/)
+        const left = DateTime.distance(yield* DateTime.now, token.expires)
+        assert.isTrue(left > 23 * 3600_000 && left <= 24 * 3600_000)
+        const requests = yield* server.requests
+        assert.strictEqual(requests.length, 1)
+        assert.strictEqual(requests[0]!.method, "POST")
+        assert.strictEqual(requests[0]!.path, "/v1/enterprise/user-tokens/156c5beb-7c9f-4f68-83c0-9479703ac490")
+        assert.strictEqual(requests[0]!.authorization, "valid")
+      })))
+
+  it.live("201: a batch split by maxBatchSize, every token matched to its user", () =>
+    run({ server: { shuffle: true }, service: { maxBatchSize: 100 } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        const ids = Array.from({ length: 250 }, (_, i) => `user-${i}`)
+        const minted = yield* tokens.createMany(ids)
+        assert.deepStrictEqual(minted.map((t) => t.userId), ids)
+        const requests = yield* server.requests
+        assert.deepStrictEqual(requests.map((r) => r.userIds.length).sort(), [100, 100, 50])
+        assert.isTrue(requests.every((r) => r.path === "/v1/enterprise/user-tokens" && r.status === 201))
+      })))
+
+  it.live("201: a batch of 1,000 fits the default response-size limit", () =>
+    run({ service: { maxBatchSize: 1000 } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        const ids = Array.from({ length: 1000 }, (_, i) => `client_${i.toString().padStart(8, "0")}-aaaa-bbbb`)
+        const minted = yield* tokens.createMany(ids)
+        assert.strictEqual(minted.length, 1000)
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("401: a wrong key is Unauthorized, sent once", () =>
+    run({ service: { apiKey: Redacted.make("not-the-key") } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        const error = expectTag(yield* Effect.flip(tokens.create("u1")), "Unauthorized")
+        assert.strictEqual(error.status, 401)
+        const requests = yield* server.requests
+        assert.strictEqual(requests.length, 1)
+        assert.strictEqual(requests[0]!.authorization, "invalid")
+      })))
+
+  it.live("403: Unauthorized, sent once", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.status(403, { body: { error: "forbidden for this user" } }))
+        const error = expectTag(yield* Effect.flip(tokens.create("u1")), "Unauthorized")
+        assert.strictEqual(error.status, 403)
+        assert.strictEqual(error.description, "forbidden for this user")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("429: RateLimited with sFOX's 60 s lockout, not retried past maxRetryAfter", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.status(429))
+        const error = expectTag(yield* Effect.flip(tokens.create("u1")), "RateLimited")
+        assert.isTrue(Duration.equals(error.retryAfter, Duration.seconds(60)))
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("429: the server's own rate limit and lockout", () =>
+    run(
+      { server: { rateLimit: { limit: 2, interval: "10 seconds" } } },
+      ({ server, tokens }) =>
+        Effect.gen(function*() {
+          yield* tokens.create("a")
+          yield* tokens.create("b")
+          expectTag(yield* Effect.flip(tokens.create("c")), "RateLimited")
+          assert.deepStrictEqual((yield* server.requests).map((r) => r.status), [201, 201, 429])
+        })
+    ))
+
+  it.live("404: an unknown user is HttpFailure, not retried", () =>
+    run({ server: { users: ["known"] } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        const error = expectTag(yield* Effect.flip(tokens.create("stranger")), "HttpFailure")
+        assert.strictEqual(error.status, 404)
+        assert.include(error.description, "user not found")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("400: HttpFailure with sFOX's error text, not retried", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.status(400, { body: { error: "bad user_id" } }))
+        const error = expectTag(yield* Effect.flip(tokens.create("u1")), "HttpFailure")
+        assert.strictEqual(error.status, 400)
+        assert.strictEqual(error.description, "bad user_id")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  for (const status of [500, 503]) {
+    it.live(`${status}: HttpFailure after every allowed attempt (3)`, () =>
+      run({}, ({ server, tokens }) =>
+        Effect.gen(function*() {
+          yield* server.enqueue([Fault.status(status), Fault.status(status), Fault.status(status)])
+          const error = expectTag(yield* Effect.flip(tokens.create("u1")), "HttpFailure")
+          assert.strictEqual(error.status, status)
+          assert.strictEqual((yield* server.requests).length, 3)
+        })))
+  }
+
+  it.live("503 with retries off: HttpFailure after one attempt", () =>
+    run({ service: { retry: Schedule.stop } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.status(503))
+        expectTag(yield* Effect.flip(tokens.create("u1")), "HttpFailure")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("503, 503, 201: the token, after 3 requests", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue([Fault.status(503), Fault.status(503)])
+        const { millis, result } = yield* timed(tokens.create("u1"))
+        assert.strictEqual(result.userId, "u1")
+        assert.deepStrictEqual((yield* server.requests).map((r) => r.status), [503, 503, 201])
+        assert.isAtLeast(millis, 35) // two 20 ms retry delays
+      })))
+
+  it.live("malformed JSON: MalformedResponse, not retried", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.malformed("{\"data\": {\"token\": "))
+        expectTag(yield* Effect.flip(tokens.create("u1")), "MalformedResponse")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("wrong shape: MalformedResponse, not retried", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.malformed(JSON.stringify({ data: { token: 42, expires: "soon" } })))
+        const error = expectTag(yield* Effect.flip(tokens.create("u1")), "MalformedResponse")
+        assert.strictEqual(error.status, 201)
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("a batch answer that mislabels a user: MalformedResponse, no token handed out", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.batch("mislabel"))
+        expectTag(yield* Effect.flip(tokens.createMany(["a", "b", "c"])), "MalformedResponse")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+})
+
+describe("NodeSfox.httpClient against real-socket faults", () => {
+  it.live("reset before the headers: TransportError Reset, retried", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue([Fault.reset(), Fault.reset(), Fault.reset()])
+        const { millis, result } = yield* timed(Effect.flip(tokens.create("u1")))
+        const error = expectTransport(result, "Reset")
+        assertNoKey(error)
+        assert.strictEqual((yield* server.requests).length, 3)
+        assert.isBelow(millis, 1_500)
+      })))
+
+  it.live("reset before the headers, twice: the token on the third attempt", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue([Fault.reset(), Fault.reset()])
+        const token = yield* tokens.create("u1")
+        assert.strictEqual(token.userId, "u1")
+        assert.strictEqual((yield* server.requests).length, 3)
+      })))
+
+  it.live("reset after the headers: TransportError Reset (body cut short)", () =>
+    run({ service: { retry: Schedule.stop } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.resetAfterHeaders())
+        const error = expectTransport(yield* Effect.flip(tokens.create("u1")), "Reset")
+        assert.include(error.description, "cut short")
+        assertNoKey(error)
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("a body short of its Content-Length: TransportError Reset", () =>
+    run({ service: { retry: Schedule.stop } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.shortBody())
+        expectTransport(yield* Effect.flip(tokens.create("u1")), "Reset")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("no answer: TransportError Timeout at the attempt timeout, socket aborted", () =>
+    run(
+      { service: { timeout: "300 millis", retry: Schedule.stop } },
+      ({ baseline, server, tokens }) =>
+        Effect.gen(function*() {
+          yield* server.enqueue(Fault.noAnswer())
+          const { millis, result } = yield* timed(Effect.flip(tokens.create("u1")))
+          expectTransport(result, "Timeout")
+          assert.isAtLeast(millis, 290)
+          assert.isBelow(millis, 1_000)
+          assert.strictEqual((yield* server.requests).length, 1)
+          // Both ends of the abandoned connection are gone while server and pool still run.
+          assert.strictEqual(yield* settle(tcpSockets, baseline), baseline)
+        })
+    ))
+
+  it.live("no answer, three times: Timeout after 3 attempts, within 3 timeouts plus delays", () =>
+    run({ service: { timeout: "300 millis" } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue([Fault.noAnswer(), Fault.noAnswer(), Fault.noAnswer()])
+        const { millis, result } = yield* timed(Effect.flip(tokens.create("u1")))
+        expectTransport(result, "Timeout")
+        assert.strictEqual((yield* server.requests).length, 3)
+        assert.isAtLeast(millis, 900)
+        assert.isBelow(millis, 2_500)
+      })))
+
+  it.live("no answer past undici's headersTimeout: Timeout before the service's own", () =>
+    run(
+      { service: { timeout: "5 seconds", retry: Schedule.stop }, http: { headersTimeout: "150 millis" } },
+      ({ server, tokens }) =>
+        Effect.gen(function*() {
+          yield* server.enqueue(Fault.noAnswer())
+          const { millis, result } = yield* timed(Effect.flip(tokens.create("u1")))
+          const error = expectTransport(result, "Timeout")
+          assert.strictEqual(codeOf(error.cause), "UND_ERR_HEADERS_TIMEOUT")
+          assert.isBelow(millis, 1_500)
+          assert.strictEqual((yield* server.requests).length, 1)
+        })
+    ))
+
+  it.live("a trickled body slower than the timeout: TransportError Timeout", () =>
+    run({ service: { timeout: "300 millis", retry: Schedule.stop } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        // ~150 bytes, 16 at a time, 100 ms apart: about a second in all.
+        yield* server.enqueue(Fault.trickle("100 millis", 16))
+        const { millis, result } = yield* timed(Effect.flip(tokens.create("u1")))
+        expectTransport(result, "Timeout")
+        assert.isBelow(millis, 1_000)
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("a trickled body within the timeout: the token", () =>
+    run({ service: { timeout: "2 seconds" } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.trickle("5 millis", 16))
+        const token = yield* tokens.create("u1")
+        assert.strictEqual(token.userId, "u1")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("a body gap past undici's bodyTimeout: Timeout before the service's own", () =>
+    run(
+      { service: { timeout: "5 seconds", retry: Schedule.stop }, http: { bodyTimeout: "150 millis" } },
+      ({ server, tokens }) =>
+        Effect.gen(function*() {
+          // undici checks body gaps on a ~0.5 s clock: the gap must be well over a second.
+          yield* server.enqueue(Fault.trickle("3 seconds", 16))
+          const { millis, result } = yield* timed(Effect.flip(tokens.create("u1")))
+          const error = expectTransport(result, "Timeout")
+          assert.strictEqual(codeOf(error.cause), "UND_ERR_BODY_TIMEOUT")
+          assert.isBelow(millis, 2_000)
+          assert.strictEqual((yield* server.requests).length, 1)
+        })
+    ))
+
+  it.live("an answer over maxResponseBytes: TransportError TooLarge, not retried", () =>
+    run({ http: { maxResponseBytes: 16 * 1024 } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.oversize(64 * 1024))
+        const error = expectTransport(yield* Effect.flip(tokens.create("u1")), "TooLarge")
+        assert.strictEqual(codeOf(error.cause), NodeSfox.responseTooLargeCode)
+        assert.strictEqual((yield* server.requests).length, 1)
+        // The pool still serves the next call.
+        assert.strictEqual((yield* tokens.create("u2")).userId, "u2")
+      })))
+
+  it.live("an answer over the default 1 MiB limit: TooLarge; one under it: the token", () =>
+    run({}, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.oversize(NodeSfox.defaults.maxResponseBytes + 1))
+        expectTransport(yield* Effect.flip(tokens.create("u1")), "TooLarge")
+        yield* server.enqueue(Fault.oversize(512 * 1024))
+        assert.strictEqual((yield* tokens.create("u2")).userId, "u2")
+        assert.strictEqual((yield* server.requests).length, 2)
+      })))
+
+  it.live("a chunked answer (no Content-Length) over the limit: TooLarge from undici's own guard", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const chunk = "x".repeat(4096)
+        let seen = 0
+        const server = Http.createServer((_req, res) => {
+          seen++
+          res.writeHead(201, { "content-type": "application/json" })
+          res.write(`{"data":{"token":"t","partner_user_id":"u1","expires":"2030-01-01T00:00:00Z","pad":"`)
+          let sent = 0
+          const pump = () => {
+            while (sent < 64 && res.write(chunk)) sent++
+            if (sent < 64) res.once("drain", pump)
+            else res.end("\"}}")
+          }
+          res.on("error", () => {})
+          pump()
+        })
+        const port = yield* rawServer(server)
+        const tokens = yield* UserTokenService.make({
+          apiKey: Redacted.make(KEY),
+          baseUrl: `http://127.0.0.1:${port}`,
+          timeout: "2 seconds",
+          retry: fastRetry,
+          rateLimit: false
+        })
+        const error = expectTransport(yield* Effect.flip(tokens.create("u1")), "TooLarge")
+        assert.strictEqual(codeOf(error.cause), "UND_ERR_RES_EXCEEDED_MAX_SIZE")
+        assert.strictEqual(seen, 1)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClientWith({ maxResponseBytes: 32 * 1024 })))
+    ))
+
+  it.live("nothing listening: TransportError Connect", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const port = yield* closedPort
+        const tokens = yield* UserTokenService.make({
+          apiKey: Redacted.make(KEY),
+          baseUrl: `http://127.0.0.1:${port}`,
+          timeout: "1 second",
+          retry: Schedule.stop,
+          rateLimit: false
+        })
+        const error = expectTransport(yield* Effect.flip(tokens.create("u1")), "Connect")
+        assert.strictEqual(codeOf(error.cause), "ECONNREFUSED")
+        assertNoKey(error)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
+
+  it.live("a TLS handshake that never completes: Connect at the connectTimeout", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const silent = new Set<Net.Socket>()
+        const server = Net.createServer((socket) => {
+          silent.add(socket)
+          socket.on("error", () => {})
+          socket.on("close", () => silent.delete(socket))
+        })
+        const port = yield* rawServer(server)
+        yield* Effect.addFinalizer(() => Effect.sync(() => silent.forEach((socket) => socket.destroy())))
+        const tokens = yield* UserTokenService.make({
+          apiKey: Redacted.make(KEY),
+          baseUrl: `https://127.0.0.1:${port}`,
+          timeout: "5 seconds",
+          retry: Schedule.stop,
+          rateLimit: false
+        })
+        const { millis, result } = yield* timed(Effect.flip(tokens.create("u1")))
+        const error = expectTransport(result, "Connect")
+        assert.strictEqual(codeOf(error.cause), "UND_ERR_CONNECT_TIMEOUT")
+        assert.isAtLeast(millis, 190)
+        assert.isBelow(millis, 1_500)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClientWith({ connectTimeout: "200 millis" })))
+    ))
+})
+
+/**
+ * A loopback server that mints a well-formed token for any path and records
+ * the client port of every request: one port, one connection.
+ */
+const portCountingServer = (latencyMillis: number) => {
+  const ports = new Set<number>()
+  const server = Http.createServer((req, res) => {
+    ports.add(req.socket.remotePort!)
+    const userId = decodeURIComponent((req.url ?? "").split("/").pop() ?? "")
+    const body = JSON.stringify({
+      data: { token: "ab".repeat(32), partner_user_id: userId, expires: "2030-01-01T00:00:00Z" }
+    })
+    setTimeout(() => {
+      res.writeHead(201, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
+      res.end(body)
+    }, latencyMillis)
+  })
+  return { server, ports }
+}
+
+describe("NodeSfox.httpClient connections", () => {
+  it.live("keeps one connection alive across sequential calls", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const { ports, server } = portCountingServer(0)
+        const port = yield* rawServer(server)
+        const tokens = yield* UserTokenService.make({
+          apiKey: Redacted.make(KEY),
+          baseUrl: `http://127.0.0.1:${port}`,
+          rateLimit: false
+        })
+        for (let i = 0; i < 20; i++) yield* tokens.create(`u${i}`)
+        // undici frees a connection on a later tick than the body ends, so the
+        // next call may open a second one; after that the two take turns.
+        assert.isAtMost(ports.size, 2)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
+
+  it.live("opens at most `connections` sockets to one origin", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const { ports, server } = portCountingServer(30)
+        const port = yield* rawServer(server)
+        const tokens = yield* UserTokenService.make({
+          apiKey: Redacted.make(KEY),
+          baseUrl: `http://127.0.0.1:${port}`,
+          rateLimit: false
+        })
+        const ids = Array.from({ length: 12 }, (_, i) => `u${i}`)
+        const { millis } = yield* timed(Effect.forEach(ids, tokens.create, { concurrency: "unbounded" }))
+        assert.strictEqual(ports.size, 3)
+        // 12 calls, 3 at a time, 30 ms each: at least 4 rounds.
+        assert.isAtLeast(millis, 110)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClientWith({ connections: 3 })))
+    ))
+
+  it.live("interrupting a call aborts its socket", () =>
+    run({ service: { timeout: "10 seconds" } }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.noAnswer())
+        const baseline = tcpSockets()
+        const fiber = yield* Effect.fork(tokens.create("u1"))
+        while ((yield* server.requests).length === 0) yield* Effect.sleep("5 millis")
+        assert.strictEqual(tcpSockets() - baseline, 2, "one connection, both ends")
+        const start = Date.now()
+        yield* Fiber.interrupt(fiber)
+        assert.isBelow(Date.now() - start, 500)
+        assert.strictEqual(yield* settle(tcpSockets, baseline), baseline)
+      })))
+
+  it.live("closing the layer's scope closes idle keep-alive sockets at once", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const baseline = tcpSockets()
+        const server = yield* MockSfoxServer
+        const clientScope = yield* Scope.make()
+        const client = yield* NodeSfox.httpClientWith({ keepAliveTimeout: "1 minute" }).pipe(
+          Layer.buildWithScope(clientScope)
+        )
+        const tokens = yield* UserTokenService.make({
+          apiKey: Redacted.make(KEY),
+          baseUrl: server.url,
+          rateLimit: false
+        }).pipe(Effect.provide(client))
+        yield* Effect.forEach(["a", "b", "c", "d"], tokens.create, { concurrency: 4 })
+        assert.isAtLeast(tcpSockets() - baseline, 2)
+        yield* Scope.close(clientScope, Exit.void)
+        // The server is still up: only its ends of the closed connections went.
+        assert.strictEqual(yield* settle(tcpSockets, baseline), baseline)
+      }).pipe(Effect.scoped, Effect.provide(MockSfoxServer.layer({ apiKey: KEY })))
+    ))
+})
+
+describe("NodeSfox.httpClient as a plain HttpClient", () => {
+  it.live("answers any request; the body reads many times; inspecting it shows no key", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = yield* MockSfoxServer
+        const client = yield* HttpClient.HttpClient
+        const response = yield* client.execute(
+          HttpClientRequest.post(`${server.url}/v1/enterprise/user-tokens/u1#fragment`).pipe(
+            HttpClientRequest.bearerToken(KEY)
+          )
+        )
+        assert.strictEqual(response.status, 201)
+        assert.strictEqual(response.headers["content-type"], "application/json")
+        const text = yield* response.text
+        assert.strictEqual(yield* response.text, text)
+        const json = (yield* response.json) as { data: { partner_user_id: string; token: string } }
+        assert.strictEqual(json.data.partner_user_id, "u1")
+        assert.strictEqual(new TextDecoder().decode(yield* response.arrayBuffer), text)
+        for (const shown of [JSON.stringify(response), inspect(response, { depth: 10 }), String(response)]) {
+          assert.isFalse(shown.includes(KEY), "the API key shows")
+          assert.isFalse(shown.includes(json.data.token), "the token shows")
+        }
+        assert.strictEqual((yield* server.requests)[0]!.path, "/v1/enterprise/user-tokens/u1")
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(Layer.merge(MockSfoxServer.layer({ apiKey: KEY }), NodeSfox.httpClient))
+      )
+    ))
+
+  it.live("a POST body goes out with its content type", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = yield* MockSfoxServer
+        const response = yield* HttpClientRequest.post(`${server.url}/v1/enterprise/user-tokens`).pipe(
+          HttpClientRequest.bearerToken(KEY),
+          HttpClientRequest.bodyUnsafeJson({ data: ["a", "b"] }),
+          HttpClient.execute
+        )
+        assert.strictEqual(response.status, 201)
+        const body = (yield* response.json) as { data: ReadonlyArray<unknown> }
+        assert.strictEqual(body.data.length, 2)
+        const [request] = yield* server.requests
+        assert.strictEqual(request!.headers["content-type"], "application/json")
+        assert.deepStrictEqual(request!.userIds, ["a", "b"])
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(Layer.merge(MockSfoxServer.layer({ apiKey: KEY }), NodeSfox.httpClient))
+      )
+    ))
+
+  it.live("a response body is a Stream too", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = yield* MockSfoxServer
+        const response = yield* HttpClientRequest.post(`${server.url}/v1/enterprise/user-tokens/u1`).pipe(
+          HttpClientRequest.bearerToken(KEY),
+          HttpClient.execute
+        )
+        const chunks = yield* Stream.runCollect(response.stream)
+        const bytes = Buffer.concat(Chunk.toReadonlyArray(chunks))
+        const json = JSON.parse(bytes.toString("utf8")) as { data: { partner_user_id: string } }
+        assert.strictEqual(json.data.partner_user_id, "u1")
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(Layer.merge(MockSfoxServer.layer({ apiKey: KEY }), NodeSfox.httpClient))
+      )
+    ))
+
+  it("invalid options are refused when the layer is built", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(Layer.build(NodeSfox.httpClientWith({ maxResponseBytes: -1 })))
+    )
+    assert.strictEqual(exit._tag, "Failure")
+    assert.include(String(exit._tag === "Failure" ? exit.cause : ""), "maxResponseBytes")
+  })
+})
+
+describe("NodeSfox.layer", () => {
+  it.live("NodeSfox.httpClient and any other HttpClient layer are interchangeable", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = yield* MockSfoxServer
+        const mint = Effect.flatMap(UserTokenService, (tokens) => tokens.createMany(["a", "b"])).pipe(
+          Effect.provide(UserTokenService.layer({ apiKey: Redacted.make(KEY), baseUrl: server.url, rateLimit: false }))
+        )
+        const overUndici = yield* Effect.provide(mint, NodeSfox.httpClient)
+        const overFetch = yield* Effect.provide(mint, FetchHttpClient.layer)
+        assert.deepStrictEqual(overUndici.map((t) => t.userId), overFetch.map((t) => t.userId))
+        assert.strictEqual((yield* server.requests).length, 2)
+      }).pipe(Effect.provide(MockSfoxServer.layer({ apiKey: KEY })))
+    ))
+
+  it.live("builds UserTokenService from SFOX_ENTERPRISE_API_KEY and SFOX_BASE_URL", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = yield* MockSfoxServer
+        const token = yield* Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(
+          Effect.provide(NodeSfox.layer),
+          Effect.withConfigProvider(
+            ConfigProvider.fromMap(new Map([["SFOX_ENTERPRISE_API_KEY", KEY], ["SFOX_BASE_URL", server.url]]))
+          )
+        )
+        assert.strictEqual(token.userId, "u1")
+        assert.strictEqual((yield* server.requests)[0]!.authorization, "valid")
+      }).pipe(Effect.provide(MockSfoxServer.layer({ apiKey: KEY })))
+    ))
+
+  it.live("fails with a ConfigError when no key is configured", () =>
+    leakFree(Effect.gen(function*() {
+      const error = yield* Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(
+        Effect.provide(NodeSfox.layer),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map())),
+        Effect.flip
+      )
+      assert.isTrue(ConfigError.isConfigError(error))
+    })))
+
+  it.live("layerWith passes service options and client tuning through", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = yield* MockSfoxServer
+        yield* server.enqueue(Fault.oversize(8 * 1024))
+        const result = yield* Effect.gen(function*() {
+          const tokens = yield* UserTokenService
+          const tooLarge = yield* Effect.flip(tokens.create("u0"))
+          const many = yield* tokens.createMany(["a", "b", "c", "d", "e"])
+          return { tooLarge, many }
+        }).pipe(
+          Effect.provide(NodeSfox.layerWith({
+            service: { maxBatchSize: 2, rateLimit: false, retry: Schedule.stop },
+            http: { maxResponseBytes: 4 * 1024 }
+          })),
+          Effect.withConfigProvider(
+            ConfigProvider.fromMap(new Map([["ENTERPRISE_API_KEY", KEY], ["SFOX_BASE_URL", server.url]]))
+          )
+        )
+        expectTransport(result.tooLarge, "TooLarge")
+        assert.strictEqual(result.many.length, 5)
+        assert.deepStrictEqual((yield* server.requests).slice(1).map((r) => r.userIds.length), [2, 2, 1])
+      }).pipe(Effect.provide(MockSfoxServer.layer({ apiKey: KEY })))
+    ))
+})
