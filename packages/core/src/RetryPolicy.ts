@@ -50,6 +50,10 @@ export const isRetryable = (error: UserTokenError, maxRetryAfter: Duration.Durat
       return false
     case "RateLimited":
       return Duration.lessThanOrEqualTo(error.retryAfter, maxRetryAfter)
+    case "TransportError":
+      // A request undici refused to send, or an answer over the size limit,
+      // would come out the same again (and a big one would download again).
+      return error.reason !== "Request" && error.reason !== "TooLarge"
     default:
       return true
   }

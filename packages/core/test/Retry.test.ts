@@ -1,7 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import { defaultRetry, isTransient, UserTokenService } from "@sfox-effect/core"
+import {
+  defaultRetry,
+  isRetryable,
+  isTransient,
+  RateLimited,
+  TransportError,
+  UserTokenService
+} from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { Effect, Fiber, Random, Schedule, TestClock } from "effect"
+import { Duration, Effect, Fiber, Random, Schedule, TestClock } from "effect"
 
 // Jitter draws 0.5: a factor of exactly 1, so the delays are the nominal 500, 1000, 2000 ms.
 const noJitter = Effect.withRandom(Random.fixed([0.5]))
@@ -163,5 +170,16 @@ describe("custom retry", () => {
 
   it("defaultRetry is exported as a plain Schedule", () => {
     assert.isDefined(defaultRetry)
+  })
+})
+
+describe("never retried, whatever the policy", () => {
+  it("a local request error or an answer over the size limit", () => {
+    const cap = Duration.seconds(30)
+    assert.isFalse(isRetryable(new TransportError({ reason: "Request", description: "bad header" }), cap))
+    assert.isFalse(isRetryable(new TransportError({ reason: "TooLarge", description: "2 MiB" }), cap))
+    assert.isTrue(isRetryable(new TransportError({ reason: "Reset", description: "reset" }), cap))
+    assert.isFalse(isRetryable(new RateLimited({ retryAfter: Duration.seconds(31), description: "" }), cap))
+    assert.isTrue(isRetryable(new RateLimited({ retryAfter: Duration.seconds(30), description: "" }), cap))
   })
 })
