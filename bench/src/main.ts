@@ -1,0 +1,215 @@
+/**
+ * `pnpm bench [--json FILE] [--rounds N] [--quick]`: every client against one
+ * MockSfoxServer in a separate process, alternating, after a warm-up.
+ *
+ * 1. 20,000 single mints at 50 in flight: raw undici (the floor), the seed's
+ *    axios code, the stock @effect/platform-node undici client, and
+ *    UserTokenService.create.
+ * 2. 10,000 users, 30 ms server latency, sFOX's rate limit enforced by the
+ *    server: the seed's axios loop (16 in flight), createMany, and 10,000
+ *    concurrent get calls.
+ * 3. 100,000 tokens through createMany: tokens/s and peak RSS.
+ */
+import { UserTokenService } from "@sfox-effect/core"
+import { Effect } from "effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Readline from "node:readline"
+import { type Client, rawUndici, seedAxios, serviceCreate, serviceRuntime, stockEffect } from "./clients.js"
+import { startServer, tsNode } from "./serverProcess.js"
+
+const args = process.argv.slice(2)
+const flag = (name: string) => {
+  const i = args.indexOf(name)
+  return i === -1 ? undefined : args[i + 1]
+}
+const quick = args.includes("--quick")
+const rounds = Number(flag("--rounds") ?? (quick ? 1 : 3))
+const jsonFile = flag("--json")
+const key = "bench-key"
+
+const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits })
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: ReadonlyArray<string>) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`
+  return [line(headers), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)].join("\n")
+}
+
+const scenario1 = async () => {
+  const count = quick ? 4_000 : 20_000
+  const server = await startServer({ apiKey: key })
+  const clients: Array<Client> = [
+    rawUndici(server.url, key),
+    seedAxios(server.url, key),
+    stockEffect(server.url, key),
+    serviceCreate(server.url, key)
+  ]
+  log(`scenario 1: ${count} single mints at 50 in flight, ${rounds} round(s)`)
+  for (const client of clients) await client.mintEach(ids(2_000, "warm"), 50)
+  const runs = new Map<string, Array<number>>(clients.map((c) => [c.name, []]))
+  for (let round = 0; round < rounds; round++) {
+    // Each round starts with another client, so none always runs on a cold or hot server.
+    const order = clients.map((_, i) => clients[(i + round) % clients.length]!)
+    for (const client of order) {
+      const started = performance.now()
+      const outcome = await client.mintEach(ids(count, `r${round}`), 50)
+      const seconds = (performance.now() - started) / 1000
+      if (outcome.failed > 0) throw new Error(`${client.name}: ${outcome.failed} mints failed`)
+      runs.get(client.name)!.push(count / seconds)
+      log(`  ${client.name}: ${fmt(count / seconds)} mints/s`)
+    }
+  }
+  for (const client of clients) await client.close()
+  await server.stop()
+  const result = clients.map((c) => ({ client: c.name, mintsPerSecond: median(runs.get(c.name)!), runs: runs.get(c.name)! }))
+  const floor = result[0]!.mintsPerSecond
+  const axios = result[1]!.mintsPerSecond
+  return { count, concurrency: 50, rounds, results: result, floor, axios }
+}
+
+const scenario2 = async () => {
+  const count = 10_000
+  const latencyMs = 30
+  const serverOptions = {
+    apiKey: key,
+    latency: `${latencyMs} millis`,
+    rateLimit: { limit: 250, interval: "10 seconds", lockout: "60 seconds" }
+  }
+  const floorMs = Math.ceil(count / 100) / 4 * latencyMs
+  log(`scenario 2: ${count} users, ${latencyMs} ms latency, 250 requests / 10 s enforced (floor ${floorMs} ms)`)
+  const rows: Array<{ client: string; wallMs: number; requests: number; tooMany: number; tokens: number }> = []
+
+  const measure = async (client: string, run: (url: string) => Promise<number>) => {
+    const server = await startServer(serverOptions)
+    const started = performance.now()
+    const tokens = await run(server.url)
+    const wallMs = performance.now() - started
+    const stats = await server.stats()
+    await server.stop()
+    rows.push({ client, wallMs, requests: stats.requests, tooMany: stats.byStatus[429] ?? 0, tokens })
+    log(`  ${client}: ${fmt(wallMs)} ms, ${stats.requests} requests, ${stats.byStatus[429] ?? 0} × 429, ${tokens} tokens`)
+  }
+
+  // The seed's way: one POST per user, 16 at a time, no retry.
+  await measure("seed axios loop (16 in flight)", async (url) => (await seedAxios(url, key).mintEach(ids(count, "u"), 16)).ok)
+
+  for (const mode of ["createMany", "get × 10,000 concurrent"] as const) {
+    await measure(mode, async (url) => {
+      const runtime = serviceRuntime(url, key)
+      const users = ids(count, "u")
+      const tokens = await runtime.runPromise(
+        Effect.flatMap(UserTokenService, (service) =>
+          mode === "createMany"
+            ? service.createMany(users)
+            : Effect.forEach(users, service.get, { concurrency: "unbounded" }))
+      )
+      await runtime.dispose()
+      if (!tokens.every((t, i) => t.userId === users[i])) throw new Error(`${mode}: a token went to the wrong user`)
+      return tokens.length
+    })
+  }
+  return { count, latencyMs, floorMs, results: rows }
+}
+
+const scenario3 = async () => {
+  const count = quick ? 20_000 : 100_000
+  const server = await startServer({ apiKey: key })
+  log(`scenario 3: ${count} tokens through createMany (batches of 1,000, 4 in flight), in a fresh process`)
+  const child = tsNode("scenario3.ts", [server.url, key, String(count), "1000"], false)
+  const line = await new Promise<string>((resolve, reject) => {
+    Readline.createInterface({ input: child.stdout! }).once("line", resolve)
+    child.once("exit", (code) => code !== 0 && reject(new Error(`scenario 3 exited with ${code}`)))
+  })
+  await server.stop()
+  const result = JSON.parse(line) as {
+    tokens: number
+    matched: boolean
+    wallMs: number
+    tokensPerSecond: number
+    peakRssMb: number
+  }
+  if (!result.matched) throw new Error("scenario 3: a token went to the wrong user")
+  log(`  ${fmt(result.tokensPerSecond)} tokens/s, peak RSS ${fmt(result.peakRssMb, 1)} MB`)
+  return { count, ...result }
+}
+
+const main = async () => {
+  const machine = {
+    cpus: Os.cpus().length,
+    cpu: Os.cpus()[0]?.model ?? "unknown",
+    memoryGb: Math.round(Os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${Os.platform()} ${Os.release()}`
+  }
+  const s1 = await scenario1()
+  const s3 = await scenario3()
+  const s2 = await scenario2()
+
+  const create = s1.results[3]!.mintsPerSecond
+  const seedLoop = s2.results[0]!
+  // The seed's loop cannot mint 10,000 tokens under the limit: project its time from what it managed.
+  const seedProjectedMs = seedLoop.tokens === 0 ? Infinity : seedLoop.wallMs * (s2.count / seedLoop.tokens)
+  const targets = {
+    "1: create ≥ 0.6× raw undici": { value: create / s1.floor, target: 0.6 },
+    "1: create ≥ 2× seed axios": { value: create / s1.axios, target: 2 },
+    "2: createMany within 2× floor": { value: s2.results[1]!.wallMs / s2.floorMs, target: 2, atMost: true },
+    "2: get within 2× floor": { value: s2.results[2]!.wallMs / s2.floorMs, target: 2, atMost: true },
+    "2: zero 429s (createMany, get)": { value: s2.results[1]!.tooMany + s2.results[2]!.tooMany, target: 0, atMost: true },
+    "2: createMany ≥ 50× faster than the seed loop": { value: seedProjectedMs / s2.results[1]!.wallMs, target: 50 },
+    "2: get ≥ 50× faster than the seed loop": { value: seedProjectedMs / s2.results[2]!.wallMs, target: 50 },
+    "3: ≥ 300,000 tokens/s": { value: s3.tokensPerSecond, target: 300_000 },
+    "3: peak RSS < 200 MB": { value: s3.peakRssMb, target: 200, atMost: true }
+  } as Record<string, { value: number; target: number; atMost?: boolean }>
+
+  const out = [
+    `machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GiB, Node ${machine.node}`,
+    "",
+    `Scenario 1: ${fmt(s1.count)} single mints at 50 in flight (median of ${s1.rounds})`,
+    table(
+      ["client", "mints/s", "× raw undici", "× seed axios"],
+      s1.results.map((r) => [
+        r.client,
+        fmt(r.mintsPerSecond),
+        fmt(r.mintsPerSecond / s1.floor, 2),
+        fmt(r.mintsPerSecond / s1.axios, 2)
+      ])
+    ),
+    "",
+    `Scenario 2: ${fmt(s2.count)} users, ${s2.latencyMs} ms latency, 250 req / 10 s enforced; floor ${fmt(s2.floorMs)} ms`,
+    table(
+      ["client", "wall ms", "HTTP requests", "429s", "tokens"],
+      s2.results.map((r) => [r.client, fmt(r.wallMs), fmt(r.requests), fmt(r.tooMany), fmt(r.tokens)])
+    ),
+    `seed loop projected for all ${fmt(s2.count)} tokens: ${fmt(seedProjectedMs / 1000, 1)} s`,
+    "",
+    `Scenario 3: ${fmt(s3.count)} tokens through createMany`,
+    table(["tokens/s", "wall ms", "peak RSS MB"], [[fmt(s3.tokensPerSecond), fmt(s3.wallMs), fmt(s3.peakRssMb, 1)]]),
+    "",
+    "Targets",
+    table(
+      ["target", "measured", "met"],
+      Object.entries(targets).map(([name, t]) => [
+        name,
+        fmt(t.value, 2),
+        (t.atMost ? t.value <= t.target : t.value >= t.target) ? "yes" : "NO"
+      ])
+    )
+  ].join("\n")
+  process.stdout.write(`${out}\n`)
+  if (jsonFile !== undefined) {
+    Fs.writeFileSync(
+      jsonFile,
+      JSON.stringify({ machine, scenario1: s1, scenario2: { ...s2, seedProjectedMs }, scenario3: s3, targets }, null, 2)
+    )
+    log(`wrote ${jsonFile}`)
+  }
+}
+
+main().then(() => process.exit(0), (error) => {
+  log(String(error?.stack ?? error))
+  process.exit(1)
+})

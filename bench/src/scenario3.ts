@@ -1,0 +1,40 @@
+/**
+ * Scenario 3 in a process of its own, so its peak RSS is the client's alone:
+ * 100,000 tokens through createMany, every token checked against its user.
+ */
+import { UserTokenService } from "@sfox-effect/core"
+import { Effect } from "effect"
+import { serviceRuntime } from "./clients.js"
+
+const [url = "", key = "", count = "100000", batch = "1000"] = process.argv.slice(2)
+const total = Number(count)
+const runtime = serviceRuntime(url, key, { maxBatchSize: Number(batch), batchConcurrency: 4 })
+
+const mintAll = (ids: ReadonlyArray<string>) =>
+  runtime.runPromise(Effect.flatMap(UserTokenService, (service) => service.createMany(ids)))
+
+const main = async () => {
+  await mintAll(Array.from({ length: 10_000 }, (_, i) => `warm-${i}`))
+  const ids = Array.from({ length: total }, (_, i) => `user-${i}`)
+  const started = performance.now()
+  const tokens = await mintAll(ids)
+  const wallMs = performance.now() - started
+  const matched = tokens.every((token, i) => token.userId === ids[i])
+  await runtime.dispose()
+  process.stdout.write(
+    `${
+      JSON.stringify({
+        tokens: tokens.length,
+        matched,
+        wallMs,
+        tokensPerSecond: tokens.length / (wallMs / 1000),
+        peakRssMb: process.resourceUsage().maxRSS / 1024
+      })
+    }\n`
+  )
+}
+
+main().then(() => process.exit(0), (error) => {
+  process.stderr.write(`${error}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,25 @@
+/**
+ * The benchmark's sFOX: `MockSfoxServer` in a process of its own, so that the
+ * clients measured never share an event loop with it. Options arrive as JSON
+ * in argv[2]; the URL leaves as the first line of stdout; counts are asked
+ * for over IPC.
+ */
+import { MockSfoxServer } from "@sfox-effect/node"
+import { Effect } from "effect"
+
+const options = JSON.parse(process.argv[2] ?? "{}")
+
+const program = Effect.gen(function*() {
+  const server = yield* MockSfoxServer.make({ ...options, record: false })
+  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`)
+  yield* Effect.async<void>((resume) => {
+    process.on("message", (message: { readonly type: string }) => {
+      if (message.type === "stats") Effect.runPromise(server.stats).then((stats) => process.send?.(stats))
+      else if (message.type === "reset") Effect.runPromise(server.reset).then(() => process.send?.({ ok: true }))
+      else if (message.type === "exit") resume(Effect.void)
+    })
+    process.on("disconnect", () => resume(Effect.void))
+  })
+})
+
+Effect.runPromise(Effect.scoped(program)).then(() => process.exit(0))

@@ -1,0 +1,51 @@
+import * as ChildProcess from "node:child_process"
+import * as Path from "node:path"
+import * as Readline from "node:readline"
+
+export interface Stats {
+  readonly requests: number
+  readonly byStatus: Readonly<Record<number, number>>
+  readonly minted: number
+}
+
+export interface ServerProcess {
+  readonly url: string
+  readonly stats: () => Promise<Stats>
+  readonly reset: () => Promise<void>
+  readonly stop: () => Promise<void>
+}
+
+const here = Path.dirname(new URL(import.meta.url).pathname)
+
+/** Node with tsx's loader, so the child runs the TypeScript sources as the parent does. */
+export const tsNode = (script: string, args: ReadonlyArray<string>, ipc: boolean) =>
+  ChildProcess.spawn(process.execPath, ["--import", "tsx", Path.join(here, script), ...args], {
+    stdio: ipc ? ["ignore", "pipe", "inherit", "ipc"] : ["ignore", "pipe", "inherit"],
+    env: { ...process.env, TSX_TSCONFIG_PATH: Path.join(here, "..", "tsconfig.json") }
+  })
+
+export const startServer = (options: Record<string, unknown>): Promise<ServerProcess> =>
+  new Promise((resolve, reject) => {
+    const child = tsNode("server.ts", [JSON.stringify(options)], true)
+    const lines = Readline.createInterface({ input: child.stdout! })
+    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)))
+    lines.once("line", (line) => {
+      const { url } = JSON.parse(line) as { url: string }
+      const ask = <A>(type: string) =>
+        new Promise<A>((answer) => {
+          child.once("message", (message) => answer(message as A))
+          child.send({ type })
+        })
+      resolve({
+        url,
+        stats: () => ask<Stats>("stats"),
+        reset: () => ask<void>("reset"),
+        stop: () =>
+          new Promise((done) => {
+            child.removeAllListeners("exit")
+            child.once("exit", () => done())
+            child.send({ type: "exit" })
+          })
+      })
+    })
+  })
