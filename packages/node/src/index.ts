@@ -16,3 +16,10 @@ export * from "./MockSfoxServer.js"
  * @since 0.1.0
  */
 export * as NodeSfox from "./NodeSfox.js"
+
+/**
+ * The `sfox-tokens` command line: its command, `run(argv)` and exit codes.
+ *
+ * @since 0.1.0
+ */
+export * as Cli from "./Cli.js"

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * The `sfox-tokens` executable.
+ *
+ * @since 0.1.0
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Cli from "./Cli.js"
+
+Cli.run(process.argv).pipe(
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({
+    // Cli.run reports every failure itself, as one line: no stack traces.
+    disableErrorReporting: true,
+    teardown: (exit, onExit) =>
+      onExit(
+        Exit.isSuccess(exit)
+          ? typeof exit.value === "number" ? exit.value : Cli.ExitCode.Unexpected
+          : Cause.isInterruptedOnly(exit.cause)
+          ? Cli.ExitCode.Interrupted
+          : Cli.ExitCode.Unexpected
+      )
+  })
+)

@@ -1,0 +1,206 @@
+/**
+ * `sfox-tokens` end to end: the CLI runs from source as a child process,
+ * against its own embedded server (`--mock`) or a MockSfoxServer started
+ * here, over real sockets. The exit-code table is checked in-process with
+ * `Cli.run` (same code, same sockets, no 2-second process start per case).
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert, describe, it } from "@effect/vitest"
+import { BatchTokenResponse, UserAuthTokenWire } from "@sfox-effect/core"
+import { Fault } from "@sfox-effect/core/testing"
+import { Cli, MockSfoxServer } from "@sfox-effect/node"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Crypto from "node:crypto"
+import { type ChildResult, runCli } from "./utils/childProcess.js"
+
+const seedUserId = "156c5beb-7c9f-4f68-83c0-9479703ac490"
+// @effect/cli styles its help with ANSI escapes even when stdout is not a terminal.
+const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g")
+const lines = (text: string) => text.split("\n").filter((line) => line.trim() !== "")
+const fullToken = /\b[0-9a-f]{64}\b/
+const stackFrame = /^\s+at\s/m
+const uniqueKey = (label: string) => `${label}-${Crypto.randomBytes(12).toString("hex")}`
+
+const BatchWire = Schema.Struct({ data: Schema.Array(UserAuthTokenWire) })
+
+const show = (result: ChildResult) => `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`
+
+/** A failure as the CLI must report it: its code, one line naming the error, no stack. */
+const assertFailure = (result: ChildResult, code: number, tag: string) => {
+  assert.strictEqual(result.code, code, show(result))
+  const errorLines = lines(result.stderr).filter((line) => !line.startsWith("sfox-tokens: --mock:"))
+  assert.strictEqual(errorLines.length, 1, show(result))
+  assert.match(errorLines[0]!, new RegExp(`^sfox-tokens: ${tag}: \\S`), show(result))
+  assert.notMatch(result.stderr, stackFrame)
+  assert.notMatch(result.stdout, stackFrame)
+}
+
+const assertNoSecret = (result: ChildResult, ...secrets: ReadonlyArray<string>) => {
+  for (const secret of secrets) {
+    assert.notInclude(result.stdout, secret)
+    assert.notInclude(result.stderr, secret)
+  }
+}
+
+describe("sfox-tokens", () => {
+  it.live("--mock mints one token against the embedded server, shown redacted", () =>
+    Effect.gen(function*() {
+      const result = yield* runCli(["create", "--mock", seedUserId])
+      assert.strictEqual(result.code, 0, show(result))
+      const out = lines(result.stdout)
+      assert.strictEqual(out.length, 1, show(result))
+      assert.match(out[0]!, new RegExp(`^${seedUserId}  [0-9a-f]{4}…  expires \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z$`))
+      assert.notMatch(result.stdout + result.stderr, fullToken)
+      assert.match(result.stderr, /--mock: minting against an embedded sFOX simulator at http:\/\/127\.0\.0\.1:\d+/)
+    }))
+
+  it.live("--json --reveal prints sFOX's batch shape, tokens whole", () =>
+    Effect.gen(function*() {
+      const result = yield* runCli(["create", "--mock", "--json", "--reveal", seedUserId])
+      assert.strictEqual(result.code, 0, show(result))
+      const decoded = Schema.decodeUnknownSync(BatchTokenResponse)(JSON.parse(result.stdout))
+      assert.strictEqual(decoded.data.length, 1)
+      assert.strictEqual(decoded.data[0]!.userId, seedUserId)
+      assert.match(JSON.parse(result.stdout).data[0].token, /^[0-9a-f]{64}$/)
+    }))
+
+  it.scopedLive("a wrong key exits with the Unauthorized code, one line, no stack, no key", () =>
+    Effect.gen(function*() {
+      const serverKey = uniqueKey("server-key")
+      const wrongKey = uniqueKey("wrong-key")
+      const server = yield* MockSfoxServer.make({ apiKey: serverKey })
+      const result = yield* runCli(["create", "--base-url", server.url, seedUserId], {
+        SFOX_ENTERPRISE_API_KEY: wrongKey
+      })
+      assertFailure(result, Cli.ExitCode.Unauthorized, "Unauthorized")
+      assert.include(result.stderr, "401")
+      assert.strictEqual(result.stdout, "")
+      assertNoSecret(result, wrongKey, serverKey)
+      const requests = yield* server.requests
+      assert.deepStrictEqual(requests.map((request) => request.authorization), ["invalid"])
+    }))
+
+  it.scopedLive("the key from the environment (the seeds' ENTERPRISE_API_KEY) mints, and is never printed", () =>
+    Effect.gen(function*() {
+      const key = uniqueKey("env-key")
+      const server = yield* MockSfoxServer.make({ apiKey: key })
+      const result = yield* runCli(["create", "--base-url", server.url, "--reveal", "user-1", "user-2"], {
+        ENTERPRISE_API_KEY: key
+      })
+      assert.strictEqual(result.code, 0, show(result))
+      const out = lines(result.stdout)
+      assert.strictEqual(out.length, 2, show(result))
+      for (const line of out) assert.match(line, fullToken)
+      assertNoSecret(result, key)
+      const requests = yield* server.requests
+      assert.deepStrictEqual(requests.map((request) => [request.authorization, request.userIds]), [
+        ["valid", ["user-1", "user-2"]]
+      ])
+    }))
+})
+
+/**
+ * `Cli.run` in this process, with its own environment and its output
+ * captured: the same result a child process would give, minus the start-up.
+ */
+const runInProcess = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    const stdout: Array<string> = []
+    const stderr: Array<string> = []
+    const base = yield* Effect.console
+    const capture: Console.Console = {
+      ...base,
+      log: (...parts) => Effect.sync(() => void stdout.push(`${parts.join(" ")}\n`)),
+      error: (...parts) => Effect.sync(() => void stderr.push(`${parts.join(" ")}\n`))
+    }
+    const code = yield* Cli.run(["node", "sfox-tokens", ...args]).pipe(
+      Console.withConsole(capture),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+      Effect.provide(NodeContext.layer)
+    )
+    return { code, signal: null, stdout: stdout.join(""), stderr: stderr.join("") } satisfies ChildResult
+  })
+
+describe("sfox-tokens in-process (Cli.run)", () => {
+  it.live("--help documents the command, its options, the environment and every exit code", () =>
+    Effect.gen(function*() {
+      const result = yield* runInProcess(["create", "--help"])
+      assert.strictEqual(result.code, Cli.ExitCode.Ok, show(result))
+      const help = result.stdout.replace(ansi, "")
+      for (const text of ["create", "<user_id>", "--json", "--reveal", "--base-url", "--mock"]) {
+        assert.include(help, text)
+      }
+      assert.include(help, "SFOX_ENTERPRISE_API_KEY")
+      assert.include(help, "ENTERPRISE_API_KEY")
+      assert.include(help, "SFOX_BASE_URL")
+      const table = help.slice(help.indexOf("EXIT CODES"))
+      for (const [name, code] of Object.entries(Cli.ExitCode)) {
+        assert.match(table, new RegExp(`^\\s*${code}\\s{2}`, "m"), `exit code ${code} (${name})`)
+      }
+      for (const tag of ["InvalidUserId", "EmptyBatch", "Unauthorized", "RateLimited", "HttpFailure"]) {
+        assert.include(table, tag)
+      }
+      assert.include(table, "TransportError")
+      assert.include(table, "MalformedResponse")
+    }))
+
+  it.live("--json without --reveal: sFOX's shape, one token per distinct id, tokens cut short", () =>
+    Effect.gen(function*() {
+      const result = yield* runInProcess(["create", "--mock", "--json", "user-a", "user-b", "user-a"])
+      assert.strictEqual(result.code, Cli.ExitCode.Ok, show(result))
+      const batch = Schema.decodeUnknownSync(BatchWire)(JSON.parse(result.stdout))
+      assert.deepStrictEqual(batch.data.map((token) => token.partner_user_id), ["user-a", "user-b"])
+      for (const token of batch.data) assert.match(token.token, /^[0-9a-f]{4}…$/)
+      assert.notMatch(result.stdout, fullToken)
+      assert.include(result.stderr, "--reveal")
+    }))
+
+  it.scopedLive("each failure has its own exit code and a one-line message", () =>
+    Effect.gen(function*() {
+      const key = uniqueKey("key")
+      const withKey = { SFOX_ENTERPRISE_API_KEY: key }
+      const serverWith = (faults: ReadonlyArray<Fault>, users?: ReadonlyArray<string>) =>
+        Effect.tap(MockSfoxServer.make({ apiKey: key, users }), (server) => server.enqueue(faults))
+
+      const rateLimited = yield* serverWith([Fault.status(429)])
+      const unknownUser = yield* serverWith([], ["known-user"])
+      const malformed = yield* serverWith([Fault.malformed("<html>not sFOX</html>")])
+      // Reset on every attempt the default retry makes, and more.
+      const resetting = yield* serverWith(Array.from({ length: 8 }, () => Fault.reset()))
+
+      const cases: ReadonlyArray<readonly [string, number, ReadonlyArray<string>, Record<string, string>]> = [
+        ["ConfigError", Cli.ExitCode.Config, ["create", "user-1"], {}],
+        ["ConfigError", Cli.ExitCode.Config, ["create", "--base-url", "http://example.com", "user-1"], withKey],
+        ["UsageError", Cli.ExitCode.Usage, ["create", "--mock", "--base-url", rateLimited.url, "user-1"], {}],
+        ["UsageError", Cli.ExitCode.Usage, ["create", "--mock", "--jsno", "user-1"], {}],
+        ["InvalidUserId", Cli.ExitCode.InvalidUserId, ["create", "--mock", ".."], {}],
+        ["EmptyBatch", Cli.ExitCode.EmptyBatch, ["create", "--mock"], {}],
+        ["RateLimited", Cli.ExitCode.RateLimited, ["create", "--base-url", rateLimited.url, "user-1"], withKey],
+        ["HttpFailure", Cli.ExitCode.HttpFailure, ["create", "--base-url", unknownUser.url, "someone"], withKey],
+        ["MalformedResponse", Cli.ExitCode.MalformedResponse, ["create", "--base-url", malformed.url, "u"], withKey],
+        ["TransportError", Cli.ExitCode.TransportError, ["create", "--base-url", resetting.url, "user-1"], withKey]
+      ]
+      const results = yield* Effect.forEach(cases, ([, , args, env]) => runInProcess(args, env), {
+        concurrency: "unbounded"
+      })
+      cases.forEach(([tag, code], i) => {
+        assertFailure(results[i]!, code, tag)
+        assertNoSecret(results[i]!, key)
+      })
+      assert.include(results[7]!.stderr, "404")
+      assert.strictEqual(
+        new Set(Object.values(Cli.ExitCode)).size,
+        Object.values(Cli.ExitCode).length,
+        "exit codes are distinct"
+      )
+
+      // --json also reports the failure on stdout, for machines.
+      const json = yield* runInProcess(["create", "--json", "--base-url", unknownUser.url, "someone"], withKey)
+      assertFailure(json, Cli.ExitCode.HttpFailure, "HttpFailure")
+      const { error } = JSON.parse(json.stdout)
+      assert.deepStrictEqual([error.tag, error.exitCode], ["HttpFailure", Cli.ExitCode.HttpFailure])
+    }))
+})

@@ -1,0 +1,92 @@
+import * as Effect from "effect/Effect"
+import { spawn } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+
+export interface ChildResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface ChildOptions {
+  readonly env?: NodeJS.ProcessEnv | undefined
+  readonly cwd?: string | undefined
+  readonly stdin?: string | undefined
+  readonly timeoutMillis?: number | undefined
+}
+
+/**
+ * The environment a child gets: the test's own, minus anything that could
+ * send it elsewhere (a proxy) or hand it a real sFOX key, plus `extra`.
+ */
+export const childEnv = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^(?:https?_proxy|all_proxy|SFOX_.*|ENTERPRISE_API_KEY)$/i.test(name)) continue
+    env[name] = value
+  }
+  env.NO_PROXY = env.no_proxy = "127.0.0.1,localhost"
+  env.NO_COLOR = "1"
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name]
+    else env[name] = value
+  }
+  return env
+}
+
+/**
+ * Runs a program to its end without blocking the event loop (the server it
+ * talks to lives in this process). Killed when the fiber is interrupted or
+ * after `timeoutMillis`.
+ */
+export const runChild = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: ChildOptions = {}
+): Effect.Effect<ChildResult> =>
+  Effect.async<ChildResult>((resume) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? repoRoot,
+      env: options.env ?? childEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: options.timeoutMillis ?? 30_000,
+      killSignal: "SIGKILL"
+    })
+    const stdout: Array<Buffer> = []
+    const stderr: Array<Buffer> = []
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk))
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
+    child.on("error", (error) => resume(Effect.die(error)))
+    child.on("close", (code, signal) =>
+      resume(Effect.succeed({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8")
+      })))
+    child.stdin.end(options.stdin ?? "")
+    return Effect.sync(() => {
+      child.kill("SIGKILL")
+    })
+  })
+
+const nodePackage = path.join(repoRoot, "packages", "node")
+
+/**
+ * Runs a TypeScript entry point of `@sfox-effect/node` from source, as its
+ * package scripts do (tsx, with that package's tsconfig paths).
+ */
+export const runNodeEntry = (
+  entry: string,
+  args: ReadonlyArray<string>,
+  options: Omit<ChildOptions, "cwd"> = {}
+): Effect.Effect<ChildResult> =>
+  runChild(process.execPath, ["--import", "tsx", path.join("src", entry), ...args], { ...options, cwd: nodePackage })
+
+/** `sfox-tokens` run from source. */
+export const runCli = (args: ReadonlyArray<string>, env: Record<string, string | undefined> = {}) =>
+  runNodeEntry("bin.ts", args, { env: childEnv(env) })
