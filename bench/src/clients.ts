@@ -1,9 +1,9 @@
 /**
  * The clients compared, each as it would be written by its users.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { UserTokenService } from "@sfox-effect/core"
 import { NodeSfox } from "@sfox-effect/node"
 import axios from "axios"
@@ -105,14 +105,18 @@ const effectClient = <R>(
 /** @effect/platform-node's stock undici client, used directly. */
 export const stockEffect = (baseUrl: string, key: string): Client => {
   const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
-  return effectClient("stock platform-node undici", runtime, (id) =>
-    Effect.flatMap(HttpClient.HttpClient, (client) =>
-      client.execute(
-        HttpClientRequest.post(`${baseUrl}${path}/${encodeURIComponent(id)}`).pipe(
-          HttpClientRequest.bearerToken(key),
-          HttpClientRequest.acceptJson
-        )
-      ).pipe(Effect.flatMap((response) => response.json))))
+  return effectClient(
+    "stock platform-node undici",
+    runtime,
+    (id) =>
+      Effect.flatMap(HttpClient.HttpClient, (client) =>
+        client.execute(
+          HttpClientRequest.post(`${baseUrl}${path}/${encodeURIComponent(id)}`).pipe(
+            HttpClientRequest.bearerToken(key),
+            HttpClientRequest.acceptJson
+          )
+        ).pipe(Effect.flatMap((response) => response.json)))
+  )
 }
 
 export const serviceRuntime = (baseUrl: string, key: string, options: Partial<UserTokenService.Options> = {}) =>

@@ -65,7 +65,11 @@ const scenario1 = async () => {
   }
   for (const client of clients) await client.close()
   await server.stop()
-  const result = clients.map((c) => ({ client: c.name, mintsPerSecond: median(runs.get(c.name)!), runs: runs.get(c.name)! }))
+  const result = clients.map((c) => ({
+    client: c.name,
+    mintsPerSecond: median(runs.get(c.name)!),
+    runs: runs.get(c.name)!
+  }))
   const floor = result[0]!.mintsPerSecond
   const axios = result[1]!.mintsPerSecond
   return { count, concurrency: 50, rounds, results: result, floor, axios }
@@ -91,11 +95,16 @@ const scenario2 = async () => {
     const stats = await server.stats()
     await server.stop()
     rows.push({ client, wallMs, requests: stats.requests, tooMany: stats.byStatus[429] ?? 0, tokens })
-    log(`  ${client}: ${fmt(wallMs)} ms, ${stats.requests} requests, ${stats.byStatus[429] ?? 0} × 429, ${tokens} tokens`)
+    log(
+      `  ${client}: ${fmt(wallMs)} ms, ${stats.requests} requests, ${stats.byStatus[429] ?? 0} × 429, ${tokens} tokens`
+    )
   }
 
   // The seed's way: one POST per user, 16 at a time, no retry.
-  await measure("seed axios loop (16 in flight)", async (url) => (await seedAxios(url, key).mintEach(ids(count, "u"), 16)).ok)
+  await measure(
+    "seed axios loop (16 in flight)",
+    async (url) => (await seedAxios(url, key).mintEach(ids(count, "u"), 16)).ok
+  )
 
   for (const mode of ["createMany", "get × 10,000 concurrent"] as const) {
     await measure(mode, async (url) => {
@@ -158,7 +167,11 @@ const main = async () => {
     "1: create ≥ 2× seed axios": { value: create / s1.axios, target: 2 },
     "2: createMany within 2× floor": { value: s2.results[1]!.wallMs / s2.floorMs, target: 2, atMost: true },
     "2: get within 2× floor": { value: s2.results[2]!.wallMs / s2.floorMs, target: 2, atMost: true },
-    "2: zero 429s (createMany, get)": { value: s2.results[1]!.tooMany + s2.results[2]!.tooMany, target: 0, atMost: true },
+    "2: zero 429s (createMany, get)": {
+      value: s2.results[1]!.tooMany + s2.results[2]!.tooMany,
+      target: 0,
+      atMost: true
+    },
     "2: createMany ≥ 50× faster than the seed loop": { value: seedProjectedMs / s2.results[1]!.wallMs, target: 50 },
     "2: get ≥ 50× faster than the seed loop": { value: seedProjectedMs / s2.results[2]!.wallMs, target: 50 },
     "3: ≥ 300,000 tokens/s": { value: s3.tokensPerSecond, target: 300_000 },
@@ -179,7 +192,9 @@ const main = async () => {
       ])
     ),
     "",
-    `Scenario 2: ${fmt(s2.count)} users, ${s2.latencyMs} ms latency, 250 req / 10 s enforced; floor ${fmt(s2.floorMs)} ms`,
+    `Scenario 2: ${fmt(s2.count)} users, ${s2.latencyMs} ms latency, 250 req / 10 s enforced; floor ${
+      fmt(s2.floorMs)
+    } ms`,
     table(
       ["client", "wall ms", "HTTP requests", "429s", "tokens"],
       s2.results.map((r) => [r.client, fmt(r.wallMs), fmt(r.requests), fmt(r.tooMany), fmt(r.tokens)])

@@ -12,7 +12,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Internal from "./internal/userTokenService.js"
@@ -93,6 +93,14 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
   }
 }
 
+// A variable set but empty (`SFOX_ENTERPRISE_API_KEY= cmd`) counts as unset,
+// so the fallback still applies.
+function nonEmptyRedacted(name: string): Config.Config<Redacted.Redacted<string>> {
+  return Config.redacted(name).pipe(
+    Config.validate({ message: "must not be empty", validation: (key) => Redacted.value(key).length > 0 })
+  )
+}
+
 /**
  * The API key from `SFOX_ENTERPRISE_API_KEY`, falling back to the
  * `ENTERPRISE_API_KEY` the sFOX documentation uses.
@@ -100,8 +108,8 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
  * @since 0.1.0
  * @category config
  */
-export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.redacted("SFOX_ENTERPRISE_API_KEY").pipe(
-  Config.orElse(() => Config.redacted("ENTERPRISE_API_KEY"))
+export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = nonEmptyRedacted("SFOX_ENTERPRISE_API_KEY").pipe(
+  Config.orElse(() => nonEmptyRedacted("ENTERPRISE_API_KEY"))
 )
 
 /**

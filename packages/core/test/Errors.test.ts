@@ -168,18 +168,53 @@ describe("typed errors", () => {
       assert.strictEqual(error.reason, "Timeout")
     }).pipe(Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.stop, timeout: "2 seconds" }))))
 
-  it.effect("TransportError: the deadline bounds the whole call, retries included", () =>
+  it.effect("deadline: a retry that could not start in time is not made; the call ends with its last failure", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(503), Fault.status(503), Fault.status(503), Fault.status(503)])
       const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
-      yield* TestClock.adjust("3 seconds")
+      yield* TestClock.adjust("2 seconds")
+      const error = yield* Fiber.join(fiber)
+      assertTag(error, "HttpFailure")
+      assert.strictEqual(error.status, 503)
+      assert.deepStrictEqual((yield* fake.requests).map((r) => r.at), [0, 2000])
+    }).pipe(
+      Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.spaced("2 seconds"), deadline: "3 seconds" }))
+    ))
+
+  it.effect("deadline: an attempt still running at the deadline ends as TransportError Timeout", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      yield* fake.enqueue([Fault.status(503), Fault.noAnswer()])
+      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      yield* TestClock.adjust("2999 millis")
+      assert.strictEqual((yield* Fiber.poll(fiber))._tag, "None")
+      yield* TestClock.adjust("1 millis")
       const error = yield* Fiber.join(fiber)
       assertTag(error, "TransportError")
       assert.strictEqual(error.reason, "Timeout")
+      assert.include(error.description, "3000 ms")
       assert.strictEqual((yield* fake.requests).length, 2)
     }).pipe(
-      Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.spaced("2 seconds"), deadline: "3 seconds" }))
+      Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.spaced("1 second"), deadline: "3 seconds" }))
+    ))
+
+  it.effect("deadline: a caller waiting for a rate-limit turn past the deadline gets Timeout, and no request leaves", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      yield* tokens.create("u1")
+      const fiber = yield* Effect.fork(Effect.flip(tokens.create("u2")))
+      yield* TestClock.adjust("2 seconds")
+      const error = yield* Fiber.join(fiber)
+      assertTag(error, "TransportError")
+      assert.strictEqual(error.reason, "Timeout")
+      assert.strictEqual((yield* fake.requests).length, 1)
+      // The turn it never took is still there for the next caller once the window passes.
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual((yield* tokens.create("u3")).userId, "u3")
+    }).pipe(
+      Effect.provide(FakeSfox.layerTest({}, { deadline: "2 seconds", rateLimit: { limit: 1, interval: "10 seconds" } }))
     ))
 
   it.effect("MalformedResponse: not JSON, wrong shape, an error under a 2xx, an empty body", () =>

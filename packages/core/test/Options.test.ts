@@ -84,6 +84,8 @@ describe("options", () => {
       assert.isTrue(Exit.isSuccess(primary.exit))
       const fallback = yield* run({ ENTERPRISE_API_KEY: "sfox-test-key" })
       assert.isTrue(Exit.isSuccess(fallback.exit))
+      const emptyPrimary = yield* run({ SFOX_ENTERPRISE_API_KEY: "", ENTERPRISE_API_KEY: "sfox-test-key" })
+      assert.isTrue(Exit.isSuccess(emptyPrimary.exit))
       const missing = yield* Effect.exit(run({}))
       assert.isTrue(Exit.isFailure(missing))
       const insecure = yield* Effect.exit(run({ SFOX_ENTERPRISE_API_KEY: "k", SFOX_BASE_URL: "http://api.sfox.com" }))

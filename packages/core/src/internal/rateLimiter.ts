@@ -4,8 +4,19 @@ import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 
-/** Runs an effect under the limit: at most `limit` requests in any `interval`. */
-export type Limiter = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+/**
+ * Runs an effect under the limit: at most `limit` requests in any `interval`.
+ * A caller that would wait more than `maxWaitMillis` for its turn fails with
+ * `onLate()` instead, and takes no turn.
+ */
+export type Limiter = <A, E, R, E2>(
+  effect: Effect.Effect<A, E, R>,
+  maxWaitMillis: number,
+  onLate: () => E2
+) => Effect.Effect<A, E | E2, R>
+
+/** No limit at all. */
+export const unlimited: Limiter = (effect) => effect
 
 /**
  * A sliding-window limiter that counts a request from the moment it is sent
@@ -13,27 +24,61 @@ export type Limiter = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect
  * time between those two instants, so no window of `interval` on the
  * server's clock can hold more than `limit` of them, whatever the latency.
  *
- * One fiber, tied to the service's scope, hands permits back as their
- * windows close; a call that is interrupted still counts its request if one
- * may have left.
+ * One fiber, tied to the service's scope, hands turns back as their windows
+ * close. A turn is taken without any fiber or timer when one is free: this is
+ * on the path of every request.
  */
 export const make = (limit: number, interval: Duration.DurationInput): Effect.Effect<Limiter, never, Scope.Scope> =>
   Effect.gen(function*() {
     const windowMillis = Duration.toMillis(interval)
-    const permits = yield* Effect.makeSemaphore(limit)
+    let free = limit
+    // Callers waiting for a turn, first come first served.
+    const waiters = new Set<() => void>()
     const releases = yield* Queue.unbounded<number>()
+
+    const handBack = () => {
+      const next = waiters.values().next()
+      if (next.done === true) {
+        free++
+      } else {
+        waiters.delete(next.value)
+        next.value()
+      }
+    }
+
     yield* Effect.gen(function*() {
       const at = yield* Queue.take(releases)
       const now = yield* Clock.currentTimeMillis
       if (at > now) yield* Effect.sleep(Duration.millis(at - now))
-      yield* permits.release(1)
+      handBack()
     }).pipe(Effect.forever, Effect.interruptible, Effect.forkScoped)
-    const giveBack = Effect.flatMap(
-      Clock.currentTimeMillis,
-      (now) => Queue.offer(releases, now + windowMillis)
-    )
-    return <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.zipRight(restore(permits.take(1)), Effect.ensuring(restore(effect), giveBack))
-      )
+
+    const wait = Effect.async<void>((resume) => {
+      let granted = false
+      const waiter = () => {
+        granted = true
+        resume(Effect.void)
+      }
+      waiters.add(waiter)
+      return Effect.sync(() => {
+        // Interrupted (or out of time) while waiting: a turn granted at that
+        // very moment goes to the next caller, otherwise there is none to give.
+        if (granted) handBack()
+        else waiters.delete(waiter)
+      })
+    })
+
+    const giveBack = Effect.flatMap(Clock.currentTimeMillis, (now) => Queue.offer(releases, now + windowMillis))
+
+    return <A, E, R, E2>(effect: Effect.Effect<A, E, R>, maxWaitMillis: number, onLate: () => E2) =>
+      Effect.uninterruptibleMask((restore) => {
+        let turn: Effect.Effect<void, E2>
+        if (free > 0) {
+          free--
+          turn = Effect.void
+        } else {
+          turn = restore(Effect.timeoutFail(wait, { duration: Duration.millis(maxWaitMillis), onTimeout: onLate }))
+        }
+        return Effect.zipRight(turn, Effect.ensuring(restore(effect), giveBack))
+      })
   })

@@ -9,6 +9,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { identity } from "effect/Function"
 import * as Redacted from "effect/Redacted"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import { enforce } from "../RetryPolicy.js"
 import { EmptyBatch, InvalidUserId, type RequestFailure } from "../SfoxError.js"
@@ -18,6 +20,7 @@ import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
 import { settings as checkSettings } from "./options.js"
 import * as RateLimiter from "./rateLimiter.js"
+import { timeoutFail } from "./timeout.js"
 import * as TokenCache from "./tokenCache.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
 import { encodeUserId } from "./userId.js"
@@ -33,7 +36,7 @@ export const make = (
     const base = yield* HttpClient.HttpClient
     const client = options.transformClient ? options.transformClient(base) : base
     const limit = settings.rateLimit === undefined
-      ? identity
+      ? RateLimiter.unlimited
       : yield* RateLimiter.make(settings.rateLimit.limit, settings.rateLimit.interval)
     // Texts from the server are scrubbed of the key before they reach an error.
     const secrets = [Redacted.value(settings.apiKey)]
@@ -55,33 +58,55 @@ export const make = (
             body
           }))
         ),
-        Effect.mapError(fromHttpClientError),
-        Effect.timeoutFail({
-          duration: settings.timeout,
-          onTimeout: () => timeoutError("an attempt", timeoutMillis)
-        })
+        Effect.mapError(fromHttpClientError)
       )
+
+    const pastDeadline = () => timeoutError("the call, retries included,", deadlineMillis)
 
     /**
      * One call: attempts under the rate limit, each with its own timeout,
-     * retried by the policy, the whole bounded by the deadline.
+     * retried by the policy, the whole bounded by the deadline. The deadline
+     * is not a race around the call (a race forks two fibers on the path of
+     * every mint) but a bound on each wait: the rate-limit turn, the attempt's
+     * timeout, and the retry delay. A retry that could not start before the
+     * deadline is not made: the call ends with the failure it has.
      */
     const send = <A>(
       request: HttpClientRequest.HttpClientRequest,
       decode: (answer: Answer) => Either.Either<A, RequestFailure>
-    ): Effect.Effect<A, RequestFailure> => {
-      const attempt = Effect.flatMap(limit(toAnswer(request)), (answer) =>
-        answer.status >= 200 && answer.status < 300
-          ? decode(answer)
-          : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(failureOf(answer, now, secrets))))
-      return attempt.pipe(
-        Effect.retry(retry),
-        Effect.timeoutFail({
-          duration: settings.deadline,
-          onTimeout: () => timeoutError("the call, retries included,", deadlineMillis)
-        })
-      )
-    }
+    ): Effect.Effect<A, RequestFailure> =>
+      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+        const deadlineAt = startedAt + deadlineMillis
+        const attempt = (now: number): Effect.Effect<A, RequestFailure> => {
+          const left = deadlineAt - now
+          const lastChance = left <= timeoutMillis
+          const answer = timeoutFail(
+            toAnswer(request),
+            lastChance ? left : timeoutMillis,
+            lastChance ? pastDeadline : () => timeoutError("an attempt", timeoutMillis)
+          )
+          return Effect.flatMap(limit(answer, left, pastDeadline), (answer) =>
+            answer.status >= 200 && answer.status < 300
+              ? decode(answer)
+              : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(failureOf(answer, now, secrets))))
+        }
+        const loop = (state: unknown, now: number): Effect.Effect<A, RequestFailure> =>
+          Effect.catchAll(attempt(now), (error) =>
+            Effect.flatMap(Clock.currentTimeMillis, (failedAt) =>
+              Effect.flatMap(retry.step(failedAt, error, state), ([next, , decision]) => {
+                if (ScheduleDecision.isDone(decision)) {
+                  return Effect.fail(error)
+                }
+                const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
+                if (resumeAt >= deadlineAt) {
+                  return Effect.fail(error)
+                }
+                return resumeAt === failedAt
+                  ? loop(next, failedAt)
+                  : Effect.zipRight(Effect.sleep(Duration.millis(resumeAt - failedAt)), loop(next, resumeAt))
+              })))
+        return loop(retry.initial, startedAt)
+      })
 
     const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
       const encoded = encodeUserId(userId)

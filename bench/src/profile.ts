@@ -1,0 +1,55 @@
+/**
+ * `node --cpu-prof --import tsx bench/src/profile.ts <variant> [count]`: one client alone against a
+ * bench server, to see where its time goes.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { UserTokenService } from "@sfox-effect/core"
+import { NodeSfox } from "@sfox-effect/node"
+import { Effect, Layer, ManagedRuntime, Redacted, Schedule } from "effect"
+import { startServer } from "./serverProcess.js"
+
+const [variant = "create", count = "20000"] = process.argv.slice(2)
+const key = "bench-key"
+
+const main = async () => {
+  const server = await startServer({ apiKey: key })
+  const client = NodeSfox.httpClientWith({ connections: 64 })
+  const options = variant === "bare"
+    ? { retry: Schedule.stop, rateLimit: false as const }
+    : { rateLimit: false as const }
+  const runtime = ManagedRuntime.make(
+    Layer.merge(
+      UserTokenService.layer({ apiKey: Redacted.make(key), baseUrl: server.url, ...options }).pipe(
+        Layer.provide(client),
+        Layer.orDie
+      ),
+      client
+    )
+  )
+  const ids = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}${i}`)
+  const mint = (id: string) =>
+    variant === "client"
+      ? Effect.flatMap(HttpClient.HttpClient, (c) =>
+        c.execute(
+          HttpClientRequest.post(`${server.url}/v1/enterprise/user-tokens/${id}`, {
+            headers: { authorization: `Bearer ${key}` }
+          })
+        ).pipe(Effect.flatMap((r) => r.text)))
+      : Effect.flatMap(UserTokenService, (s) => s.create(id))
+  const run = (n: number, p: string) =>
+    runtime.runPromise(
+      Effect.forEach(ids(n, p), (id) => Effect.asVoid(mint(id)), {
+        concurrency: Number(process.env.CONC ?? 50),
+        discard: true
+      })
+    )
+  await run(3000, "w")
+  const t0 = performance.now()
+  await run(Number(count), "m")
+  const s = (performance.now() - t0) / 1000
+  process.stderr.write(`${variant}: ${Math.round(Number(count) / s)} mints/s\n`)
+  await runtime.dispose()
+  await server.stop()
+}
+main().then(() => process.exit(0))
