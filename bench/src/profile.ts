@@ -28,7 +28,7 @@ const main = async () => {
     )
   )
   const ids = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}${i}`)
-  const mint = (id: string) =>
+  const mint = (id: string): Effect.Effect<unknown, unknown, HttpClient.HttpClient | UserTokenService> =>
     variant === "client"
       ? Effect.flatMap(HttpClient.HttpClient, (c) =>
         c.execute(
