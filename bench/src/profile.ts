@@ -46,9 +46,14 @@ const main = async () => {
     )
   await run(3000, "w")
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   await run(Number(count), "m")
+  const cpu = process.cpuUsage(cpu0)
   const s = (performance.now() - t0) / 1000
-  process.stderr.write(`${variant}: ${Math.round(Number(count) / s)} mints/s\n`)
+  const cpuMicros = (cpu.user + cpu.system) / Number(count)
+  process.stderr.write(
+    `${variant}: ${Math.round(Number(count) / s)} mints/s, ${cpuMicros.toFixed(1)} µs CPU per mint\n`
+  )
   await runtime.dispose()
   await server.stop()
 }

@@ -10,6 +10,13 @@
 export * from "./RetryPolicy.js"
 
 /**
+ * The Effect metrics the service updates.
+ *
+ * @since 0.1.0
+ */
+export * as SfoxMetrics from "./SfoxMetrics.js"
+
+/**
  * The typed errors and the `isTransient` predicate.
  *
  * @since 0.1.0

@@ -69,6 +69,14 @@ export interface HttpClientOptions {
    * @default "10 seconds"
    */
   readonly keepAliveTimeout?: Duration.DurationInput | undefined
+  /**
+   * @effect/platform's span for every HTTP request (method, URL, status,
+   * redacted headers). Off by default: `UserTokenService` already opens a
+   * span per call and per attempt, and the platform's span costs more than
+   * the rest of the client together.
+   * @default false
+   */
+  readonly tracing?: boolean | undefined
 }
 
 /**

@@ -20,6 +20,7 @@ import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
 import { settings as checkSettings } from "./options.js"
 import * as RateLimiter from "./rateLimiter.js"
+import * as Telemetry from "./telemetry.js"
 import { timeoutFail } from "./timeout.js"
 import * as TokenCache from "./tokenCache.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
@@ -73,11 +74,12 @@ export const make = (
      */
     const send = <A>(
       request: HttpClientRequest.HttpClientRequest,
+      users: number,
       decode: (answer: Answer) => Either.Either<A, RequestFailure>
     ): Effect.Effect<A, RequestFailure> =>
       Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
         const deadlineAt = startedAt + deadlineMillis
-        const attempt = (now: number): Effect.Effect<A, RequestFailure> => {
+        const attempt = (now: number, number: number, delayMillis: number): Effect.Effect<A, RequestFailure> => {
           const left = deadlineAt - now
           const lastChance = left <= timeoutMillis
           const answer = timeoutFail(
@@ -85,13 +87,22 @@ export const make = (
             lastChance ? left : timeoutMillis,
             lastChance ? pastDeadline : () => timeoutError("an attempt", timeoutMillis)
           )
-          return Effect.flatMap(limit(answer, left, pastDeadline), (answer) =>
-            answer.status >= 200 && answer.status < 300
-              ? decode(answer)
-              : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(failureOf(answer, now, secrets))))
+          return limit(Telemetry.observeAttempt(answer), left, pastDeadline).pipe(
+            Effect.flatMap((answer) =>
+              answer.status >= 200 && answer.status < 300
+                ? decode(answer)
+                : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(failureOf(answer, now, secrets)))
+            ),
+            Telemetry.attemptSpan(number, users, delayMillis)
+          )
         }
-        const loop = (state: unknown, now: number): Effect.Effect<A, RequestFailure> =>
-          Effect.catchAll(attempt(now), (error) =>
+        const loop = (
+          state: unknown,
+          now: number,
+          number: number,
+          delayMillis: number
+        ): Effect.Effect<A, RequestFailure> =>
+          Effect.catchAll(attempt(now, number, delayMillis), (error) =>
             Effect.flatMap(Clock.currentTimeMillis, (failedAt) =>
               Effect.flatMap(retry.step(failedAt, error, state), ([next, , decision]) => {
                 if (ScheduleDecision.isDone(decision)) {
@@ -101,30 +112,38 @@ export const make = (
                 if (resumeAt >= deadlineAt) {
                   return Effect.fail(error)
                 }
-                return resumeAt === failedAt
-                  ? loop(next, failedAt)
-                  : Effect.zipRight(Effect.sleep(Duration.millis(resumeAt - failedAt)), loop(next, resumeAt))
+                Telemetry.retried()
+                const delay = resumeAt - failedAt
+                return delay === 0
+                  ? loop(next, failedAt, number + 1, 0)
+                  : Effect.zipRight(Effect.sleep(Duration.millis(delay)), loop(next, resumeAt, number + 1, delay))
               })))
-        return loop(retry.initial, startedAt)
+        return loop(retry.initial, startedAt, 1, 0)
       })
 
     const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
       const encoded = encodeUserId(userId)
       if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
       const request = HttpClientRequest.post(`${settings.baseUrl}${tokensPath}/${encoded.right}`, { headers })
-      return send(request, (answer) => decodeSingleAnswer(answer, userId, secrets))
+      return send(request, 1, (answer) => decodeSingleAnswer(answer, userId, secrets)).pipe(
+        Effect.tap(Telemetry.minted(1)),
+        Telemetry.callSpan("sfox.user_tokens.create", 1)
+      )
     }
 
     const mintBatch = (
       userIds: ReadonlyArray<string>
-    ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> =>
-      send(
+    ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> => {
+      Telemetry.batched(userIds.length)
+      return send(
         HttpClientRequest.post(`${settings.baseUrl}${tokensPath}`, {
           headers,
           body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
         }),
+        userIds.length,
         (answer) => decodeBatchAnswer(answer, userIds, secrets)
-      )
+      ).pipe(Effect.tap(Telemetry.minted(userIds.length)))
+    }
 
     const createMany = (
       userIds: Iterable<string>
@@ -136,7 +155,9 @@ export const make = (
       const chunks: Array<ReadonlyArray<string>> = []
       for (let i = 0; i < ids.length; i += settings.maxBatchSize) chunks.push(ids.slice(i, i + settings.maxBatchSize))
       return Effect.map(
-        Effect.forEach(chunks, mintBatch, { concurrency: settings.batchConcurrency }),
+        Effect.forEach(chunks, mintBatch, { concurrency: settings.batchConcurrency }).pipe(
+          Telemetry.callSpan("sfox.user_tokens.create_many", ids.length, chunks.length)
+        ),
         (maps) => {
           // The answer's order is not trusted: each id takes its own token.
           const out: Array<UserAuthToken> = new Array(ids.length)
@@ -161,14 +182,15 @@ export const make = (
       mint: mintBatch
     })
 
+    const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
     const get = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
       const encoded = encodeUserId(userId)
       if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-      if (cache === undefined) return load(userId)
-      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (cache === undefined) return getSpan(load(userId))
+      return getSpan(Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const cached = cache.get(userId, now)
         return cached === undefined ? remember(load(userId)) : Effect.succeed(cached)
-      })
+      }))
     }
 
     const invalidate = (userId: string): Effect.Effect<void> =>

@@ -25,6 +25,7 @@ export interface Options {
   readonly maxResponseBytes?: number | undefined
   readonly connections?: number | undefined
   readonly keepAliveTimeout?: Duration.DurationInput | undefined
+  readonly tracing?: boolean | undefined
 }
 
 export const defaults = {
@@ -129,19 +130,65 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
       // for an answer, and a hung request must not hold the scope open.
       ({ agent }) => Effect.promise(() => agent.destroy().catch(() => undefined))
     ),
-    ({ agent, settings }) => fromAgent(agent, settings.maxResponseBytes)
+    ({ agent, settings }) => fromAgent(agent, settings.maxResponseBytes, options.tracing ?? false)
   )
 
-/** An `HttpClient` over a dispatcher someone else owns. */
-export const fromAgent = (dispatcher: Undici.Dispatcher, maxResponseBytes: number): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) => {
-    const body = request.body
-    return body._tag === "Stream"
-      ? Effect.suspend(() =>
-        dispatch(dispatcher, maxResponseBytes, request, url, signal, NodeStream.toReadableNever(body.stream))
-      )
-      : dispatch(dispatcher, maxResponseBytes, request, url, signal, bodyOf(body))
-  })
+/**
+ * An `HttpClient` over a dispatcher someone else owns.
+ *
+ * Without `tracing`, requests skip @effect/platform's `HttpClient.make`: its
+ * span (a dozen attributes and a header-redaction pass per request) and its
+ * response wrapper were most of the client's cost in the benchmark. What it
+ * does that matters is kept: interruption aborts the request (and a body
+ * being read), and a response dropped unread releases its connection when
+ * collected. With `tracing`, the platform's spans are back.
+ */
+export const fromAgent = (
+  dispatcher: Undici.Dispatcher,
+  maxResponseBytes: number,
+  tracing = false
+): HttpClient.HttpClient =>
+  tracing
+    ? HttpClient.make((request, url, signal) => send(dispatcher, maxResponseBytes, request, url, signal))
+    : HttpClient.makeWith(
+      (effect) =>
+        Effect.flatMap(effect, (request) => {
+          const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+          if (url._tag === "Left") {
+            return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+          }
+          const controller = new AbortController()
+          return Effect.onInterrupt(
+            Effect.map(send(dispatcher, maxResponseBytes, request, url.right, controller.signal), (response) => {
+              unreadResponses?.register(response, controller)
+              return response
+            }),
+            () => Effect.sync(() => controller.abort())
+          )
+        }),
+      Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+    )
+
+// Aborts the request of a response collected with its body unread, so that
+// its connection goes back to the pool (as HttpClient.make does).
+const unreadResponses = typeof FinalizationRegistry === "function"
+  ? new FinalizationRegistry<AbortController>((controller) => controller.abort())
+  : undefined
+
+const send = (
+  dispatcher: Undici.Dispatcher,
+  maxResponseBytes: number,
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  signal: AbortSignal
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+  const body = request.body
+  return body._tag === "Stream"
+    ? Effect.suspend(() =>
+      dispatch(dispatcher, maxResponseBytes, request, url, signal, NodeStream.toReadableNever(body.stream))
+    )
+    : dispatch(dispatcher, maxResponseBytes, request, url, signal, bodyOf(body))
+}
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
 
@@ -249,6 +296,10 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   private read<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
     // One async step per read: this sits on the path of every call.
     return Effect.async((resume) => {
+      const cancel = Effect.sync(() => {
+        // An interrupted read leaves the body half-read: drop the connection.
+        if (!this.source.body.readableEnded) this.source.body.destroy()
+      })
       this.bytes().then(
         (bytes) => {
           let result: A
@@ -261,6 +312,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
         },
         (cause) => resume(Effect.fail(this.decodeError(cause)))
       )
+      return cancel
     })
   }
 

@@ -1,0 +1,52 @@
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as SfoxMetrics from "../SfoxMetrics.js"
+import type { Answer } from "./classify.js"
+
+// Metrics are updated in place (`unsafeUpdate`): they sit on the path of
+// every mint, where an extra effect per update would show in the benchmark.
+
+export const retried = (): void => SfoxMetrics.retries.unsafeUpdate(1, [])
+
+export const batched = (size: number): void => SfoxMetrics.batchSize.unsafeUpdate(size, [])
+
+export const minted = (count: number) => (): void => SfoxMetrics.tokensMinted.unsafeUpdate(count, [])
+
+/** Times one attempt and counts it by status; sets the status on the attempt's span. */
+export const observeAttempt = <E, R>(attempt: Effect.Effect<Answer, E, R>): Effect.Effect<Answer, E, R> =>
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (start) =>
+      Effect.onExit(attempt, (exit) =>
+        Effect.flatMap(Clock.currentTimeMillis, (end) => {
+          SfoxMetrics.requestLatency.unsafeUpdate(end - start, [])
+          if (exit._tag === "Success") {
+            SfoxMetrics.requestsByStatus.unsafeUpdate(String(exit.value.status), [])
+            return Effect.annotateCurrentSpan("http.response.status_code", exit.value.status)
+          }
+          SfoxMetrics.requestsByStatus.unsafeUpdate("transport", [])
+          return Effect.void
+        }))
+  )
+
+/** The span of one HTTP attempt. Attributes are counts and numbers: never an id, a token or the key. */
+export const attemptSpan =
+  (number: number, users: number, delayMillis: number) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withSpan(self, "sfox.user_tokens.attempt", {
+      kind: "client",
+      captureStackTrace: false,
+      attributes: delayMillis === 0
+        ? { "sfox.attempt": number, "sfox.batch_size": users }
+        : { "sfox.attempt": number, "sfox.batch_size": users, "sfox.retry_delay_ms": delayMillis }
+    })
+
+/** The span of one service call. */
+export const callSpan =
+  (name: string, users: number, batches?: number) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withSpan(self, name, {
+      captureStackTrace: false,
+      attributes: batches === undefined
+        ? { "sfox.user_count": users }
+        : { "sfox.user_count": users, "sfox.batch_count": batches }
+    })
