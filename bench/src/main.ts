@@ -12,11 +12,13 @@
  */
 import { UserTokenService } from "@sfox-effect/core"
 import { Effect } from "effect"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
+import * as Path from "node:path"
 import * as Readline from "node:readline"
 import { type Client, rawUndici, seedAxios, serviceCreate, serviceRuntime, stockEffect } from "./clients.js"
-import { startServer, tsNode } from "./serverProcess.js"
+import { startServer } from "./serverProcess.js"
 
 const args = process.argv.slice(2)
 const flag = (name: string) => {
@@ -128,7 +130,17 @@ const scenario3 = async () => {
   const count = quick ? 20_000 : 100_000
   const server = await startServer({ apiKey: key })
   log(`scenario 3: ${count} tokens through createMany (batches of 1,000, 4 in flight), in a fresh process`)
-  const child = tsNode("scenario3.ts", [server.url, key, String(count), "1000"], false)
+  const child = ChildProcess.spawn(
+    process.execPath,
+    [
+      Path.join(Path.dirname(new URL(import.meta.url).pathname), "scenario3.mjs"),
+      server.url,
+      key,
+      String(count),
+      "1000"
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] }
+  )
   const line = await new Promise<string>((resolve, reject) => {
     Readline.createInterface({ input: child.stdout! }).once("line", resolve)
     child.once("exit", (code) => code !== 0 && reject(new Error(`scenario 3 exited with ${code}`)))

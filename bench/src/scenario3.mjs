@@ -1,17 +1,23 @@
 /**
  * Scenario 3 in a process of its own, so its peak RSS is the client's alone:
  * 100,000 tokens through createMany, every token checked against its user.
+ *
+ * Plain JavaScript over the built packages (`pnpm build` first), run by plain
+ * `node`: a TypeScript loader in the process would count its own compiler
+ * and module cache (about 90 MB) as the library's memory.
  */
 import { UserTokenService } from "@sfox-effect/core"
-import { Effect } from "effect"
-import { serviceRuntime } from "./clients.js"
+import { NodeSfox } from "@sfox-effect/node"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 
 const [url = "", key = "", count = "100000", batch = "1000"] = process.argv.slice(2)
 const total = Number(count)
-const runtime = serviceRuntime(url, key, { maxBatchSize: Number(batch), batchConcurrency: 4 })
+const runtime = ManagedRuntime.make(
+  UserTokenService.layer({ apiKey: Redacted.make(key), baseUrl: url, maxBatchSize: Number(batch), batchConcurrency: 4 })
+    .pipe(Layer.provide(NodeSfox.httpClientWith({ connections: 8 })), Layer.orDie)
+)
 
-const mintAll = (ids: ReadonlyArray<string>) =>
-  runtime.runPromise(Effect.flatMap(UserTokenService, (service) => service.createMany(ids)))
+const mintAll = (ids) => runtime.runPromise(Effect.flatMap(UserTokenService, (service) => service.createMany(ids)))
 
 const main = async () => {
   await mintAll(Array.from({ length: 10_000 }, (_, i) => `warm-${i}`))
