@@ -2,7 +2,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
-import { isTransient, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
 import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService, NodeSfox } from "@sfox-effect/node"
 import {
@@ -23,34 +23,12 @@ import {
 import * as Http from "node:http"
 import * as Net from "node:net"
 import { inspect } from "node:util"
+import { closedPort, expectTag, fastRetry, leakFree, settle, tcpSockets, timed } from "./utils/harness.js"
 
 const KEY = "sk-node-test-3f9b1c77a2"
 
 // ---------------------------------------------------------------------------
 // harness
-
-/**
- * Open TCP sockets of this process that hold the event loop. undici unrefs a
- * client socket while it idles in the pool, so an idle connection shows
- * through its server end: that end closes only when the client closes its own.
- */
-const tcpSockets = () => process.getActiveResourcesInfo().filter((name) => name === "TCPSocketWrap").length
-const tcpHandles = () =>
-  process.getActiveResourcesInfo().filter((name) => name === "TCPSocketWrap" || name === "TCPServerWrap").length
-
-/** Closing a socket completes on a later tick: wait (briefly) for the count to drop. */
-const settle = (count: () => number, target: number) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + 2_000
-    while (count() > target && Date.now() < deadline) yield* Effect.sleep("10 millis")
-    return count()
-  })
-
-/** Up to 3 attempts, 20 ms apart, transient failures only: the default policy, fast. */
-const fastRetry = Schedule.spaced("20 millis").pipe(
-  Schedule.intersect(Schedule.recurs(2)),
-  Schedule.whileInput(isTransient)
-)
 
 interface Setup {
   readonly server?: MockSfoxServerOptions
@@ -91,27 +69,6 @@ const run = <A, E>(setup: Setup, body: (ctx: Ctx) => Effect.Effect<A, E, Scope.S
     )
   }))
 
-/**
- * Runs `effect`, then checks that the TCP handles it opened that hold the
- * event loop (servers, busy sockets, server ends of pooled connections) are
- * closed. Idle client sockets do not hold it: the scope test below watches
- * those through their server ends.
- */
-const leakFree = <A, E>(effect: Effect.Effect<A, E>) =>
-  Effect.gen(function*() {
-    const handles = tcpHandles()
-    const result = yield* effect
-    assert.isAtMost(yield* settle(tcpHandles, handles), handles, "a TCP handle outlived the scope")
-    return result
-  })
-
-const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const start = Date.now()
-    const result = yield* effect
-    return { result, millis: Date.now() - start }
-  })
-
 const codeOf = (error: unknown): string | undefined => {
   let current: unknown = error
   for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
@@ -120,14 +77,6 @@ const codeOf = (error: unknown): string | undefined => {
     current = (current as { cause?: unknown }).cause
   }
   return undefined
-}
-
-const expectTag = <T extends UserTokenError["_tag"]>(
-  error: UserTokenError,
-  tag: T
-): Extract<UserTokenError, { _tag: T }> => {
-  assert.strictEqual(error._tag, tag, `expected ${tag}, got ${error._tag}: ${error.message}`)
-  return error as Extract<UserTokenError, { _tag: T }>
 }
 
 const expectTransport = (error: UserTokenError, reason: string) => {
@@ -142,15 +91,6 @@ const assertNoKey = (error: unknown) => {
     assert.isFalse(text.includes(KEY), `the API key leaked: ${text.slice(0, 300)}`)
   }
 }
-
-/** A loopback port nobody listens on. */
-const closedPort = Effect.async<number>((resume) => {
-  const probe = Net.createServer()
-  probe.listen(0, "127.0.0.1", () => {
-    const port = (probe.address() as Net.AddressInfo).port
-    probe.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 /** A raw server for what MockSfoxServer cannot do; closed with the scope. */
 const rawServer = <S extends Net.Server>(server: S) =>

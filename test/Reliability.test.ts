@@ -1,0 +1,611 @@
+/**
+ * The reliability suite of the README's "Reliability" table: every fault
+ * sFOX or the network can throw at a call, over real sockets (MockSfoxServer
+ * and NodeSfox's undici client) or, where a wait must be exact, over
+ * FakeSfox with TestClock. Each case states the typed outcome, the attempts
+ * the server saw and a bound on the time taken.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import { isTransient, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { FakeSfox, Fault } from "@sfox-effect/core/testing"
+import { MockSfoxServer, type MockSfoxServerService, NodeSfox } from "@sfox-effect/node"
+import {
+  Clock,
+  ConfigError,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Redacted,
+  Schedule,
+  Supervisor,
+  TestClock
+} from "effect"
+import { expectTag, leakFree, settle, tcpSockets, timed, timers, withServer } from "./utils/harness.js"
+
+const KEY = "sk-reliability-5d0c2e7b94"
+
+type Call = "create" | "createMany" | "get"
+
+/** The ids every fault case asks for, by the method it goes through. */
+const callWith = (tokens: UserTokenService.Service, call: Call): Effect.Effect<unknown, UserTokenError> => {
+  switch (call) {
+    case "create":
+      return tokens.create("u1")
+    case "createMany":
+      return tokens.createMany(["u1", "u2", "u3"])
+    case "get":
+      // Three callers within one batch window: one batch POST, three outcomes.
+      return Effect.forEach(["u1", "u2", "u3"], (id) => Effect.either(tokens.get(id)), { concurrency: "unbounded" })
+        .pipe(
+          Effect.flatMap((outcomes) => {
+            // Every caller must fail, and with the same error.
+            const errors = outcomes.map((outcome) =>
+              Either.isLeft(outcome) ? outcome.left : assert.fail(`get handed out ${outcome.right.userId}'s token`)
+            )
+            for (const error of errors) assert.deepStrictEqual(error, errors[0])
+            return Effect.fail(errors[0]!)
+          })
+        )
+  }
+}
+
+interface Expected {
+  readonly _tag: UserTokenError["_tag"]
+  readonly reason?: string
+  readonly status?: number
+  readonly description?: RegExp
+}
+
+interface FaultCase {
+  /** The fault, as the README's table names it. */
+  readonly name: string
+  readonly faults: ReadonlyArray<Fault>
+  readonly call?: Call
+  readonly service?: Partial<UserTokenService.Options>
+  readonly http?: NodeSfox.HttpClientOptions
+  readonly expected: Expected
+  readonly attempts: number
+  /** Wall time of the failing call, in ms: at least, below. */
+  readonly within: readonly [number, number]
+}
+
+const html502 =
+  "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body><h1>502 Bad Gateway</h1></body></html>"
+
+/**
+ * `fastRetry` (3 attempts, 20 ms apart) and an attempt timeout of 2 s (300 ms
+ * where the fault is a slow answer) unless a case says otherwise: a transient
+ * fault is enqueued three times so that every attempt meets it.
+ */
+const faultCases: ReadonlyArray<FaultCase> = [
+  {
+    name: "reset before headers",
+    faults: [Fault.reset(), Fault.reset(), Fault.reset()],
+    expected: { _tag: "TransportError", reason: "Reset" },
+    attempts: 3,
+    within: [40, 3_000]
+  },
+  {
+    name: "reset mid-body",
+    faults: [Fault.resetAfterHeaders(), Fault.resetAfterHeaders(), Fault.resetAfterHeaders()],
+    expected: { _tag: "TransportError", reason: "Reset", description: /cut short/ },
+    attempts: 3,
+    within: [40, 3_000]
+  },
+  {
+    name: "no answer",
+    faults: [Fault.noAnswer(), Fault.noAnswer(), Fault.noAnswer()],
+    service: { timeout: "300 millis" },
+    expected: { _tag: "TransportError", reason: "Timeout", description: /an attempt took longer than 300 ms/ },
+    attempts: 3,
+    within: [900, 4_000]
+  },
+  {
+    name: "trickled body (16 bytes every 100 ms)",
+    faults: [Fault.trickle("100 millis", 16), Fault.trickle("100 millis", 16), Fault.trickle("100 millis", 16)],
+    service: { timeout: "300 millis" },
+    expected: { _tag: "TransportError", reason: "Timeout" },
+    attempts: 3,
+    within: [900, 4_000]
+  },
+  {
+    name: "body short of Content-Length",
+    faults: [Fault.shortBody(), Fault.shortBody(), Fault.shortBody()],
+    expected: { _tag: "TransportError", reason: "Reset" },
+    attempts: 3,
+    within: [40, 3_000]
+  },
+  {
+    name: "malformed JSON",
+    faults: [Fault.malformed("{\"data\": {\"token\": ")],
+    expected: { _tag: "MalformedResponse", status: 201, description: /not JSON/ },
+    attempts: 1,
+    within: [0, 2_000]
+  },
+  {
+    name: "non-JSON error page (HTML 502)",
+    faults: [html502, html502, html502].map((body) =>
+      Fault.status(502, { body, headers: { "content-type": "text/html" } })
+    ),
+    expected: { _tag: "HttpFailure", status: 502, description: /502 Bad Gateway/ },
+    attempts: 3,
+    within: [40, 3_000]
+  },
+  {
+    name: "2xx whose body is an error",
+    faults: [Fault.malformed(JSON.stringify({ error: "user is suspended" }), 200)],
+    expected: {
+      _tag: "MalformedResponse",
+      status: 200,
+      description: /^success status with an error body: user is suspended$/
+    },
+    attempts: 1,
+    within: [0, 2_000]
+  },
+  {
+    name: "body over the size limit (64 KiB, limit 16 KiB)",
+    faults: [Fault.oversize(64 * 1024)],
+    http: { maxResponseBytes: 16 * 1024 },
+    expected: { _tag: "TransportError", reason: "TooLarge" },
+    attempts: 1,
+    within: [0, 2_000]
+  },
+  {
+    name: "503 three times",
+    faults: [Fault.status(503), Fault.status(503), Fault.status(503)],
+    expected: { _tag: "HttpFailure", status: 503 },
+    attempts: 3,
+    within: [40, 3_000]
+  },
+  {
+    name: "429 without Retry-After (sFOX's 60 s lockout > maxRetryAfter)",
+    faults: [Fault.status(429)],
+    expected: { _tag: "RateLimited" },
+    attempts: 1,
+    within: [0, 2_000]
+  },
+  {
+    name: "429 with Retry-After: 120 (> maxRetryAfter)",
+    faults: [Fault.status(429, { headers: { "retry-after": "120" } })],
+    expected: { _tag: "RateLimited" },
+    attempts: 1,
+    within: [0, 2_000]
+  },
+  ...(["createMany", "get"] as const).flatMap((call) =>
+    [
+      ["drop", /misses 1 of 3/],
+      ["add", /not requested/],
+      ["duplicate", /two tokens for one user/],
+      ["mislabel", /not requested/]
+    ].map(([mode, description]): FaultCase => ({
+      name: `batch answer: ${mode} (through ${call})`,
+      faults: [Fault.batch(mode as "drop" | "add" | "duplicate" | "mislabel")],
+      call,
+      expected: { _tag: "MalformedResponse", status: 201, description: description as RegExp },
+      attempts: 1,
+      within: [0, 2_000]
+    }))
+  ),
+  {
+    name: "a token under another user's id (single)",
+    faults: [
+      Fault.malformed(JSON.stringify({
+        data: { token: "ab".repeat(32), partner_user_id: "someone-else", expires: "2030-01-01T00:00:00Z" }
+      }))
+    ],
+    expected: { _tag: "MalformedResponse", status: 201, description: /different user/ },
+    attempts: 1,
+    within: [0, 2_000]
+  }
+]
+
+const check = (error: UserTokenError, expected: Expected) => {
+  expectTag(error, expected._tag)
+  const fields = error as { reason?: unknown; status?: unknown; description?: unknown }
+  if (expected.reason !== undefined) assert.strictEqual(fields.reason, expected.reason, error.message)
+  if (expected.status !== undefined) assert.strictEqual(fields.status, expected.status, error.message)
+  if (expected.description !== undefined) assert.match(String(fields.description), expected.description)
+}
+
+const outcome = (expected: Expected) =>
+  `${expected._tag}${expected.reason === undefined ? "" : ` ${expected.reason}`}${
+    expected.status === undefined ? "" : ` ${expected.status}`
+  }`
+
+describe("faults over a real socket: typed outcome, attempts, bounded time", () => {
+  for (const c of faultCases) {
+    it.live(
+      `${c.name} → ${outcome(c.expected)} after ${c.attempts} attempt${c.attempts === 1 ? "" : "s"}`,
+      () =>
+        withServer(
+          { key: KEY, ...(c.service ? { service: c.service } : {}), ...(c.http ? { http: c.http } : {}) },
+          ({ server, tokens }) =>
+            Effect.gen(function*() {
+              yield* server.enqueue(c.faults)
+              const { millis, result } = yield* timed(Effect.flip(callWith(tokens, c.call ?? "create")))
+              check(result, c.expected)
+              assert.strictEqual((yield* server.requests).length, c.attempts, "attempts the server saw")
+              assert.isAtLeast(millis, c.within[0])
+              assert.isBelow(millis, c.within[1])
+              // Nothing is left poisoned: the next call gets its token.
+              assert.strictEqual((yield* tokens.create("after")).userId, "after")
+            })
+        )
+    )
+  }
+
+  it.live("429 with Retry-After: 120 carries the hint, not the lockout", () =>
+    withServer({ key: KEY }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.status(429, { headers: { "retry-after": "120" } }))
+        const error = expectTag(yield* Effect.flip(tokens.create("u1")), "RateLimited")
+        assert.isTrue(Duration.equals(error.retryAfter, Duration.seconds(120)))
+        yield* server.enqueue(Fault.status(429))
+        const lockout = expectTag(yield* Effect.flip(tokens.create("u1")), "RateLimited")
+        assert.isTrue(Duration.equals(lockout.retryAfter, Duration.seconds(60)))
+      })))
+
+  it.live("reset before headers, reset mid-body, short body, then 201 → the token after 4 attempts", () =>
+    withServer(
+      { key: KEY, service: { retry: Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(3))) } },
+      ({ server, tokens }) =>
+        Effect.gen(function*() {
+          yield* server.enqueue([Fault.reset(), Fault.resetAfterHeaders(), Fault.shortBody()])
+          const { millis, result } = yield* timed(tokens.create("u1"))
+          assert.strictEqual(result.userId, "u1")
+          assert.deepStrictEqual((yield* server.requests).map((r) => r.fault), [
+            "ResetBeforeHeaders",
+            "ResetAfterHeaders",
+            "ShortBody",
+            undefined
+          ])
+          assert.isBelow(millis, 2_000)
+        })
+    ))
+
+  for (const status of [503, 429]) {
+    it.live(`${status} with Retry-After: 1 → the token after 2 attempts, 1 s apart`, () =>
+      withServer({ key: KEY }, ({ server, tokens }) =>
+        Effect.gen(function*() {
+          yield* server.enqueue(Fault.status(status, { headers: { "retry-after": "1" } }))
+          const { millis, result } = yield* timed(tokens.create("u1"))
+          assert.strictEqual(result.userId, "u1")
+          const requests = yield* server.requests
+          assert.deepStrictEqual(requests.map((r) => r.status), [status, 201])
+          // The policy's own delay is 20 ms: the server's hint set the wait.
+          assert.isAtLeast(requests[1]!.at - requests[0]!.at, 990)
+          assert.isBelow(millis, 3_000)
+        })))
+  }
+
+  it.live("deadline shorter than the retries: no answer → TransportError Timeout at the deadline, 2 attempts", () =>
+    withServer(
+      { key: KEY, service: { timeout: "300 millis", deadline: "500 millis" } },
+      ({ server, tokens }) =>
+        Effect.gen(function*() {
+          yield* server.enqueue([Fault.noAnswer(), Fault.noAnswer(), Fault.noAnswer()])
+          const { millis, result } = yield* timed(Effect.flip(tokens.create("u1")))
+          const error = expectTag(result, "TransportError")
+          assert.strictEqual(error.reason, "Timeout")
+          assert.match(error.description, /retries included/)
+          assert.strictEqual((yield* server.requests).length, 2)
+          assert.isAtLeast(millis, 480)
+          assert.isBelow(millis, 1_500)
+        })
+    ))
+
+  it.live("a rate-limit turn beyond the deadline → TransportError Timeout, no request sent", () =>
+    withServer(
+      { key: KEY, service: { rateLimit: { limit: 1, interval: "10 seconds" }, deadline: "300 millis" } },
+      ({ server, tokens }) =>
+        Effect.gen(function*() {
+          yield* tokens.create("first")
+          const { millis, result } = yield* timed(Effect.flip(tokens.create("second")))
+          assert.strictEqual(expectTag(result, "TransportError").reason, "Timeout")
+          assert.strictEqual((yield* server.requests).length, 1)
+          assert.isAtLeast(millis, 280)
+          assert.isBelow(millis, 1_500)
+        })
+    ))
+})
+
+// ---------------------------------------------------------------------------
+// Retry-After waits on virtual time: exact, whatever the machine's load.
+
+/** A plain policy without jitter, so that every wait below is exact. */
+const plainRetry = Schedule.spaced("100 millis").pipe(
+  Schedule.intersect(Schedule.recurs(3)),
+  Schedule.whileInput(isTransient)
+)
+
+const fake = (service: Partial<UserTokenService.Options> = {}) =>
+  FakeSfox.layerTest({}, { retry: plainRetry, rateLimit: false, ...service })
+
+/** Runs a create on virtual time; returns its exit, when the fake saw each attempt, and when the call ended. */
+const onVirtualTime = (faults: ReadonlyArray<Fault>) =>
+  Effect.gen(function*() {
+    const sfox = yield* FakeSfox
+    yield* sfox.enqueue(faults)
+    const tokens = yield* UserTokenService
+    const fiber = yield* Effect.fork(
+      Effect.flatMap(Effect.exit(tokens.create("u1")), (exit) =>
+        Effect.map(Clock.currentTimeMillis, (at) => ({ exit, at })))
+    )
+    yield* TestClock.adjust("5 minutes")
+    const { at, exit } = yield* Fiber.join(fiber)
+    return {
+      exit,
+      endedAt: at,
+      attempts: (yield* sfox.requests).map((r) =>
+        r.at
+      )
+    }
+  })
+
+const failure = (exit: Exit.Exit<unknown, UserTokenError>) => {
+  assert.isTrue(Exit.isFailure(exit), "the call should fail")
+  const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  assert.isDefined(error)
+  return error!
+}
+
+// An HTTP date three seconds after the TestClock's start (the epoch).
+const threeSecondsIn = "Thu, 01 Jan 1970 00:00:03 GMT"
+
+describe("Retry-After and the deadline, on virtual time (FakeSfox + TestClock)", () => {
+  for (const status of [503, 429]) {
+    for (const [form, value] of [["seconds", "3"], ["HTTP date", threeSecondsIn]] as const) {
+      it.effect(`${status} with Retry-After as ${form} → the token, second attempt exactly 3 s later`, () =>
+        Effect.gen(function*() {
+          const { attempts, exit } = yield* onVirtualTime([Fault.status(status, { headers: { "retry-after": value } })])
+          assert.isTrue(Exit.isSuccess(exit))
+          assert.deepStrictEqual(attempts, [0, 3000])
+        }).pipe(Effect.provide(fake())))
+    }
+  }
+
+  it.effect("429 without Retry-After → RateLimited (60 s lockout) at once, 1 attempt", () =>
+    Effect.gen(function*() {
+      const { attempts, endedAt, exit } = yield* onVirtualTime([Fault.status(429)])
+      const error = expectTag(failure(exit), "RateLimited")
+      assert.isTrue(Duration.equals(error.retryAfter, Duration.seconds(60)))
+      assert.deepStrictEqual(attempts, [0])
+      assert.strictEqual(endedAt, 0)
+    }).pipe(Effect.provide(fake())))
+
+  it.effect("429 with Retry-After as an HTTP date past maxRetryAfter → RateLimited carrying it, at once", () =>
+    Effect.gen(function*() {
+      const { attempts, endedAt, exit } = yield* onVirtualTime([
+        Fault.status(429, { headers: { "retry-after": "Thu, 01 Jan 1970 00:02:00 GMT" } })
+      ])
+      const error = expectTag(failure(exit), "RateLimited")
+      assert.isTrue(Duration.equals(error.retryAfter, Duration.seconds(120)))
+      assert.deepStrictEqual(attempts, [0])
+      assert.strictEqual(endedAt, 0)
+    }).pipe(Effect.provide(fake())))
+
+  it.effect("429 with Retry-After equal to maxRetryAfter → waited for, the token", () =>
+    Effect.gen(function*() {
+      const { attempts, exit } = yield* onVirtualTime([Fault.status(429, { headers: { "retry-after": "10" } })])
+      assert.isTrue(Exit.isSuccess(exit))
+      assert.deepStrictEqual(attempts, [0, 10_000])
+    }).pipe(Effect.provide(fake({ maxRetryAfter: "10 seconds" }))))
+
+  it.effect("503 with Retry-After: 3600 → the wait is cut to maxRetryAfter (10 s), the token", () =>
+    Effect.gen(function*() {
+      const { attempts, exit } = yield* onVirtualTime([Fault.status(503, { headers: { "retry-after": "3600" } })])
+      assert.isTrue(Exit.isSuccess(exit))
+      assert.deepStrictEqual(attempts, [0, 10_000])
+    }).pipe(Effect.provide(fake({ maxRetryAfter: "10 seconds" }))))
+
+  it.effect("503 with Retry-After: 20 under a 10 s deadline → HttpFailure 503 at once, no retry", () =>
+    Effect.gen(function*() {
+      const { attempts, endedAt, exit } = yield* onVirtualTime([
+        Fault.status(503, { headers: { "retry-after": "20" } })
+      ])
+      const error = expectTag(failure(exit), "HttpFailure")
+      assert.strictEqual(error.status, 503)
+      assert.isTrue(Duration.equals(error.retryAfter!, Duration.seconds(20)))
+      assert.deepStrictEqual(attempts, [0])
+      assert.strictEqual(endedAt, 0)
+    }).pipe(Effect.provide(fake({ deadline: "10 seconds" }))))
+
+  it.effect("429 with Retry-After: 5 under a 3 s deadline → RateLimited at once", () =>
+    Effect.gen(function*() {
+      const { attempts, endedAt, exit } = yield* onVirtualTime([
+        Fault.status(429, { headers: { "retry-after": "5" } })
+      ])
+      expectTag(failure(exit), "RateLimited")
+      assert.deepStrictEqual(attempts, [0])
+      assert.strictEqual(endedAt, 0)
+    }).pipe(Effect.provide(fake({ deadline: "3 seconds" }))))
+
+  it.effect("every attempt slow (2 s) under a 5 s deadline → Timeout at exactly 5 s, 3 attempts", () =>
+    Effect.gen(function*() {
+      const slow = Fault.delay("10 seconds")
+      const { attempts, endedAt, exit } = yield* onVirtualTime([slow, slow, slow, slow])
+      const error = expectTag(failure(exit), "TransportError")
+      assert.strictEqual(error.reason, "Timeout")
+      // Attempts at 0, 2.1 s, 4.2 s; the third is cut by the deadline.
+      assert.deepStrictEqual(attempts, [0, 2100, 4200])
+      assert.strictEqual(endedAt, 5000)
+    }).pipe(Effect.provide(fake({ timeout: "2 seconds", deadline: "5 seconds" }))))
+})
+
+// ---------------------------------------------------------------------------
+// Interruption: the call's socket goes, and nothing of the call stays behind.
+
+/**
+ * Forks `call` under a supervisor that tracks every fiber it starts, waits
+ * until the server has seen `requests` requests, interrupts it, and checks
+ * that the interruption was quick, that the connections' server ends closed
+ * (the server saw the client go), and that no timer or fiber of the call is
+ * left.
+ */
+const interruptAfter = (
+  ctx: { readonly server: MockSfoxServerService },
+  call: Effect.Effect<unknown, unknown>,
+  requests: number
+) =>
+  Effect.gen(function*() {
+    const sockets = tcpSockets()
+    const timersBefore = timers()
+    const supervisor = yield* Supervisor.track
+    const fiber = yield* Effect.fork(Effect.supervised(call, supervisor))
+    while ((yield* ctx.server.requests).length < requests) yield* Effect.sleep("5 millis")
+    assert.strictEqual(tcpSockets() - sockets, 2 * requests, "one connection per request, both ends")
+    const { millis } = yield* timed(Fiber.interrupt(fiber))
+    assert.isBelow(millis, 500, "interruption returns at once")
+    assert.isAtMost(yield* settle(tcpSockets, sockets), sockets, "the server saw every connection close")
+    assert.isAtMost(yield* settle(timers, timersBefore), timersBefore, "a timer outlived the call")
+    const alive = yield* settle(() => Effect.runSync(supervisor.value).length, 0)
+    assert.strictEqual(alive, 0, "a fiber outlived the call")
+  })
+
+describe("interruption aborts the socket; no timer, socket or fiber outlives the call", () => {
+  it.live("create, no answer: interrupted", () =>
+    withServer({ key: KEY, service: { timeout: "10 seconds" } }, (ctx) =>
+      Effect.gen(function*() {
+        yield* ctx.server.enqueue(Fault.noAnswer())
+        yield* interruptAfter(ctx, ctx.tokens.create("u1"), 1)
+      })))
+
+  it.live("createMany, three chunks in flight, no answer: interrupted", () =>
+    withServer(
+      { key: KEY, service: { timeout: "10 seconds", maxBatchSize: 1, batchConcurrency: 3 } },
+      (ctx) =>
+        Effect.gen(function*() {
+          yield* ctx.server.enqueue([Fault.noAnswer(), Fault.noAnswer(), Fault.noAnswer()])
+          yield* interruptAfter(ctx, ctx.tokens.createMany(["a", "b", "c"]), 3)
+        })
+    ))
+
+  // BUG: `get` runs its batch in the service's scope (internal/batcher.ts,
+  // `dispatch` → `Effect.forkIn(scope)`), and nothing interrupts that batch
+  // when every caller waiting on it has gone. The socket, the attempt timer
+  // and the batch fiber live on until the attempt times out (and through its
+  // retries), or until the service's scope closes.
+  it.live.fails("get, its only caller, no answer: interrupted", () =>
+    withServer({ key: KEY, service: { timeout: "10 seconds" } }, (ctx) =>
+      Effect.gen(function*() {
+        yield* ctx.server.enqueue(Fault.noAnswer())
+        yield* interruptAfter(ctx, ctx.tokens.get("u1"), 1)
+      })))
+
+  it.live("get, one of two callers interrupted: the other still gets its token", () =>
+    withServer({ key: KEY }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.delay("200 millis"))
+        const leaving = yield* Effect.fork(tokens.get("u1"))
+        const staying = yield* Effect.fork(tokens.get("u1"))
+        while ((yield* server.requests).length < 1) yield* Effect.sleep("5 millis")
+        yield* Fiber.interrupt(leaving)
+        assert.strictEqual((yield* Fiber.join(staying)).userId, "u1")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("a call waiting for its rate-limit turn: interrupted, it sends nothing and leaves no timer", () =>
+    withServer(
+      { key: KEY, service: { rateLimit: { limit: 1, interval: "10 seconds" } } },
+      ({ server, tokens }) =>
+        Effect.gen(function*() {
+          yield* tokens.create("first")
+          // The limiter's own timer (the first turn coming back) belongs to the service.
+          const timersBefore = timers()
+          const supervisor = yield* Supervisor.track
+          const fiber = yield* Effect.fork(Effect.supervised(tokens.create("second"), supervisor))
+          yield* Effect.sleep("100 millis")
+          yield* Fiber.interrupt(fiber)
+          assert.isAtMost(yield* settle(timers, timersBefore), timersBefore)
+          assert.strictEqual(yield* settle(() => Effect.runSync(supervisor.value).length, 0), 0)
+          assert.strictEqual((yield* server.requests).length, 1)
+        })
+    ))
+
+  it.live("a call waiting out a Retry-After: interrupted, the retry is never sent", () =>
+    withServer({ key: KEY }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.status(503, { headers: { "retry-after": "1" } }))
+        const timersBefore = timers()
+        const fiber = yield* Effect.fork(tokens.create("u1"))
+        while ((yield* server.requests).length < 1) yield* Effect.sleep("5 millis")
+        yield* Effect.sleep("100 millis")
+        yield* Fiber.interrupt(fiber)
+        assert.isAtMost(yield* settle(timers, timersBefore), timersBefore)
+        yield* Effect.sleep("1100 millis")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+})
+
+// ---------------------------------------------------------------------------
+// baseUrl: a refused URL fails the layer with a ConfigError and sends nothing.
+
+describe("baseUrl refusal sends nothing", () => {
+  /**
+   * Builds the service over undici pointed at `baseUrl(port)` of a live
+   * MockSfoxServer, and tries a call if it was built. Every request any
+   * client sends is counted, whichever host it went to.
+   */
+  const attempt = (baseUrl: (port: number) => string) =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = yield* MockSfoxServer
+        let sent = 0
+        const counting = Layer.effect(
+          HttpClient.HttpClient,
+          Effect.map(HttpClient.HttpClient, HttpClient.tapRequest(() => Effect.sync(() => sent++)))
+        ).pipe(Layer.provide(NodeSfox.httpClientWith({ connectTimeout: "200 millis" })))
+        const exit = yield* Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(
+          Effect.provide(UserTokenService.layer({ apiKey: Redacted.make(KEY), baseUrl: baseUrl(server.port) })),
+          Effect.provide(counting),
+          Effect.exit
+        )
+        return { exit, sent, seen: (yield* server.requests).length }
+      }).pipe(Effect.provide(MockSfoxServer.layer({ apiKey: KEY })))
+    )
+
+  const refused: ReadonlyArray<readonly [string, (port: number) => string]> = [
+    ["http on a non-loopback host (0.0.0.0, which reaches this machine)", (port) => `http://0.0.0.0:${port}`],
+    ["http on a non-loopback host (api.sfox.com)", () => "http://api.sfox.com"],
+    ["http on a host that only starts like loopback (127.0.0.1.nip.io)", (port) => `http://127.0.0.1.nip.io:${port}`],
+    ["http on localhost. (trailing dot)", (port) => `http://localhost.:${port}`],
+    ["credentials (user:password@)", (port) => `http://user:password@127.0.0.1:${port}`],
+    ["credentials (the key as user name, https)", () => `https://${KEY}@api.sfox.com`],
+    ["a query (?x=1)", (port) => `http://127.0.0.1:${port}/?x=1`],
+    ["an empty query (?)", (port) => `http://127.0.0.1:${port}?`],
+    ["a fragment (#f)", (port) => `http://127.0.0.1:${port}/#f`],
+    ["an empty fragment (#)", (port) => `http://127.0.0.1:${port}#`],
+    ["another scheme (ftp:)", (port) => `ftp://127.0.0.1:${port}`],
+    ["not a URL", () => "api.sfox.com"]
+  ]
+
+  for (const [name, url] of refused) {
+    it.live(`${name} → ConfigError, no request`, () =>
+      Effect.gen(function*() {
+        const { exit, seen, sent } = yield* attempt(url)
+        assert.isTrue(Exit.isFailure(exit), "the layer should be refused")
+        if (Exit.isFailure(exit)) {
+          assert.isTrue(exit.cause._tag === "Fail" && ConfigError.isConfigError(exit.cause.error))
+          // The refusal names the rule, never the URL's secrets.
+          assert.notInclude(String(exit.cause._tag === "Fail" ? exit.cause.error : ""), "password")
+          assert.notInclude(String(exit.cause._tag === "Fail" ? exit.cause.error : ""), KEY)
+        }
+        assert.strictEqual(sent, 0, "a request left")
+        assert.strictEqual(seen, 0, "the server saw a request")
+      }))
+  }
+
+  it.live("control: http on 127.0.0.1 and on localhost are accepted and reach the server", () =>
+    Effect.gen(function*() {
+      for (const url of [(port: number) => `http://127.0.0.1:${port}`, (port: number) => `http://localhost:${port}/`]) {
+        const { exit, seen, sent } = yield* attempt(url)
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        assert.strictEqual(sent, 1)
+        assert.strictEqual(seen, 1)
+      }
+    }))
+})
