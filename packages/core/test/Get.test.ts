@@ -92,7 +92,7 @@ describe("get", () => {
       assert.strictEqual((yield* fake.requests).length, 1)
     }).pipe(Effect.provide(FakeSfox.layerTest({ latency: "1 second" }))))
 
-  it.effect("an interrupted caller before the window closes does not stop the batch", () =>
+  it.effect("a caller that gives up before its batch leaves takes its id out of it; the others go on", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
@@ -102,8 +102,24 @@ describe("get", () => {
       const second = yield* Effect.fork(tokens.get("b"))
       yield* TestClock.adjust("10 millis")
       assert.strictEqual((yield* Fiber.join(second)).userId, "b")
-      assert.deepStrictEqual((yield* fake.requests)[0]!.userIds, ["a", "b"])
+      assert.deepStrictEqual((yield* fake.requests)[0]!.userIds, ["b"])
     }).pipe(Effect.provide(FakeSfox.layerTest())))
+
+  it.effect("when every caller of a batch in flight gives up, the batch is cancelled; a new call mints afresh", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      const [a, b] = yield* forkAll([tokens.get("a"), tokens.get("b")])
+      yield* TestClock.adjust("10 millis")
+      assert.strictEqual((yield* fake.requests).length, 1)
+      yield* Fiber.interrupt(a!)
+      yield* Fiber.interrupt(b!)
+      // The batch (held by the fake's latency) is gone: nothing answers it, nothing hangs.
+      const again = yield* Effect.fork(tokens.get("a"))
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual((yield* Fiber.join(again)).userId, "a")
+      assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a", "b"], ["a"]])
+    }).pipe(Effect.provide(FakeSfox.layerTest({ latency: "1 second" }))))
 
   it.effect("bad ids fail at once with InvalidUserId and join no batch", () =>
     Effect.gen(function*() {

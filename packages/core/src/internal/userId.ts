@@ -1,5 +1,6 @@
 import * as Either from "effect/Either"
 import { InvalidUserId } from "../SfoxError.js"
+import { scrub } from "./scrub.js"
 
 /** Ids longer than this are refused; sFOX's own ids are UUID-sized. */
 export const maxUserIdLength = 256
@@ -9,22 +10,37 @@ export const maxUserIdLength = 256
 // eslint-disable-next-line no-control-regex
 const forbidden = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 
-const preview = (input: unknown): string => {
+// A caller may pass a secret by mistake (the key with a stray newline, a
+// token where an id belongs): the whole input is scrubbed before a short
+// preview of it is cut, so no part of a secret survives.
+export const preview = (input: unknown, secrets: ReadonlyArray<string>): string => {
   if (typeof input !== "string") {
     return input === null ? "null" : Array.isArray(input) ? "an array" : `a ${typeof input}`
   }
-  const shown = input.length > 40 ? `${input.slice(0, 40)}…` : input
-  return JSON.stringify(shown)
+  const clean = scrub(input.length > 1024 ? input.slice(0, 1024) : input, secrets)
+  return JSON.stringify(clean.length > 24 ? `${clean.slice(0, 24)}…` : clean)
 }
 
-const invalid = (input: unknown, description: string, index: number | undefined) =>
+const invalid = (input: unknown, description: string, index: number | undefined, secrets: ReadonlyArray<string>) =>
   Either.left(
     new InvalidUserId(
       index === undefined
-        ? { userId: preview(input), description }
-        : { userId: preview(input), description, index }
+        ? { userId: preview(input, secrets), description }
+        : { userId: preview(input, secrets), description, index }
     )
   )
+
+const problemOf = (input: unknown): string | undefined => {
+  if (typeof input !== "string") return "must be a string"
+  if (input.length === 0) return "must not be empty"
+  if (input.length > maxUserIdLength) return `must be at most ${maxUserIdLength} characters (got ${input.length})`
+  if (input.trim() !== input) return "must not start or end with whitespace"
+  if (forbidden.test(input)) return "must not contain control characters"
+  // "." and ".." are removed by URL normalisation: the request would reach another route.
+  if (input === "." || input === "..") return "must not be a dot segment"
+  if (!input.isWellFormed()) return "must be well-formed Unicode"
+  return undefined
+}
 
 /**
  * Checks that an id can travel as exactly one URL path segment and come back
@@ -32,17 +48,11 @@ const invalid = (input: unknown, description: string, index: number | undefined)
  */
 export const encodeUserId = (
   input: unknown,
-  index?: number
+  index?: number,
+  secrets: ReadonlyArray<string> = []
 ): Either.Either<string, InvalidUserId> => {
-  if (typeof input !== "string") return invalid(input, "must be a string", index)
-  if (input.length === 0) return invalid(input, "must not be empty", index)
-  if (input.length > maxUserIdLength) {
-    return invalid(input, `must be at most ${maxUserIdLength} characters (got ${input.length})`, index)
-  }
-  if (input.trim() !== input) return invalid(input, "must not start or end with whitespace", index)
-  if (forbidden.test(input)) return invalid(input, "must not contain control characters", index)
-  // "." and ".." are removed by URL normalisation: the request would reach another route.
-  if (input === "." || input === "..") return invalid(input, "must not be a dot segment", index)
-  if (!input.isWellFormed()) return invalid(input, "must be well-formed Unicode", index)
-  return Either.right(encodeURIComponent(input))
+  const problem = problemOf(input)
+  return problem === undefined
+    ? Either.right(encodeURIComponent(input as string))
+    : invalid(input, problem, index, secrets)
 }

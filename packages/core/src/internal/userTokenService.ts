@@ -24,7 +24,7 @@ import * as Telemetry from "./telemetry.js"
 import { timeoutFail } from "./timeout.js"
 import * as TokenCache from "./tokenCache.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
-import { encodeUserId } from "./userId.js"
+import { encodeUserId, preview } from "./userId.js"
 import { userAgent } from "./version.js"
 
 const tokensPath = "/v1/enterprise/user-tokens"
@@ -122,7 +122,7 @@ export const make = (
       })
 
     const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
-      const encoded = encodeUserId(userId)
+      const encoded = encodeUserId(userId, undefined, secrets)
       if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
       const request = HttpClientRequest.post(`${settings.baseUrl}${tokensPath}/${encoded.right}`, { headers })
       return send(request, 1, (answer) => decodeSingleAnswer(answer, userId, secrets)).pipe(
@@ -148,7 +148,7 @@ export const make = (
     const createMany = (
       userIds: Iterable<string>
     ): Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure> => {
-      const distinct = distinctIds(userIds)
+      const distinct = distinctIds(userIds, secrets)
       if (Either.isLeft(distinct)) return Effect.fail(distinct.left)
       const ids = distinct.right
       if (ids.length === 0) return Effect.fail(new EmptyBatch())
@@ -184,7 +184,7 @@ export const make = (
 
     const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
     const get = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
-      const encoded = encodeUserId(userId)
+      const encoded = encodeUserId(userId, undefined, secrets)
       if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
       if (cache === undefined) return getSpan(load(userId))
       return getSpan(Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -203,11 +203,14 @@ export const make = (
  * Checks every id before any request leaves, and keeps the first occurrence
  * of each in input order.
  */
-const distinctIds = (userIds: Iterable<string>): Either.Either<Array<string>, InvalidUserId> => {
+const distinctIds = (
+  userIds: Iterable<string>,
+  secrets: ReadonlyArray<string>
+): Either.Either<Array<string>, InvalidUserId> => {
   if (typeof userIds === "string" || userIds === null || typeof userIds !== "object" && typeof userIds !== "function") {
     return Either.left(
       new InvalidUserId({
-        userId: typeof userIds === "string" ? JSON.stringify(userIds.slice(0, 40)) : String(userIds),
+        userId: preview(userIds, secrets),
         description: "createMany needs an iterable of user ids (an array, a Set…), not a single value"
       })
     )
@@ -221,7 +224,7 @@ const distinctIds = (userIds: Iterable<string>): Either.Either<Array<string>, In
   const ids: Array<string> = []
   let index = 0
   for (const id of userIds) {
-    const encoded = encodeUserId(id, index++)
+    const encoded = encodeUserId(id, index++, secrets)
     if (Either.isLeft(encoded)) return Either.left(encoded.left)
     if (!seen.has(id)) {
       seen.add(id)
