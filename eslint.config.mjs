@@ -26,7 +26,10 @@ export default tseslint.config(
         setTimeout: "readonly",
         clearTimeout: "readonly",
         Buffer: "readonly",
-        __dirname: "readonly"
+        __dirname: "readonly",
+        performance: "readonly",
+        FinalizationRegistry: "readonly",
+        AbortController: "readonly"
       }
     },
     rules: {
