@@ -168,6 +168,9 @@ export const UserTokenError = Schema.Union(
 )
 
 /**
+ * Every failure `UserTokenService` can produce, as a type: match it with
+ * `Effect.catchTag` or `Effect.catchTags`.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -199,6 +202,8 @@ const tags = new Set<string>([
 ])
 
 /**
+ * Whether a value is one of the `UserTokenError` classes.
+ *
  * @since 0.1.0
  * @category guards
  */

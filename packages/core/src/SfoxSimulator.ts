@@ -146,6 +146,9 @@ export interface RecordedRequest {
 }
 
 /**
+ * Options of `make`, `FakeSfox.layer` and `MockSfoxServer`: what the
+ * simulated sFOX knows and how it behaves. Every field is optional.
+ *
  * @since 0.1.0
  * @category models
  */

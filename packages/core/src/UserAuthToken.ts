@@ -37,12 +37,23 @@ const rawToken = Symbol.for("@sfox-effect/core/UserAuthToken/raw")
  * @category models
  */
 export class UserAuthToken implements Equal.Equal, Inspectable.Inspectable {
-  /** The user (sFOX's `partner_user_id`) the token acts for. */
+  /**
+   * The user (sFOX's `partner_user_id`) the token acts for.
+   *
+   * @since 0.1.0
+   */
   readonly userId: string
-  /** When the token expires, in milliseconds since the epoch. */
+  /**
+   * When the token expires, in milliseconds since the epoch.
+   *
+   * @since 0.1.0
+   */
   readonly expiresAtMillis: number
+  /** @internal */
   readonly #secret: string
+  /** @internal */
   #token: Redacted.Redacted<string> | undefined
+  /** @internal */
   #expires: DateTime.Utc | undefined
 
   constructor(
@@ -155,6 +166,8 @@ export const UserAuthTokenWire = Schema.Struct({
 })
 
 /**
+ * One token object as sFOX sends it, as a type.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -132,10 +132,15 @@ export const baseUrlConfig: Config.Config<string | undefined> = Config.string("S
 export const productionUrl = "https://api.sfox.com"
 
 /**
+ * The types of `UserTokenService`: the service itself and its options.
+ *
  * @since 0.1.0
  */
 export declare namespace UserTokenService {
   /**
+   * What `yield* UserTokenService` gives: the three ways to mint, and cache
+   * invalidation.
+   *
    * @since 0.1.0
    * @category models
    */
@@ -169,6 +174,9 @@ export declare namespace UserTokenService {
   }
 
   /**
+   * Options of `make` and `layer`. Only `apiKey` is required; an option out
+   * of range fails the layer with a `ConfigError`.
+   *
    * @since 0.1.0
    * @category models
    */

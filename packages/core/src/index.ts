@@ -1,4 +1,8 @@
 /**
+ * `@sfox-effect/core`: mint sFOX Enterprise user auth tokens from Effect
+ * programs over any `HttpClient`. Test support (`FakeSfox`) lives in
+ * `@sfox-effect/core/testing`.
+ *
  * @since 0.1.0
  */
 

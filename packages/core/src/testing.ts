@@ -18,9 +18,11 @@ export * from "./FakeSfox.js"
  */
 export * as SfoxSimulator from "./SfoxSimulator.js"
 
-/**
- * Scripted faults.
- *
- * @since 0.1.0
- */
-export { Fault } from "./SfoxSimulator.js"
+export {
+  /**
+   * Scripted faults.
+   *
+   * @since 0.1.0
+   */
+  Fault
+} from "./SfoxSimulator.js"

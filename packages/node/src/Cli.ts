@@ -53,6 +53,8 @@ export const ExitCode = {
 } as const
 
 /**
+ * One of the `ExitCode` values.
+ *
  * @since 0.1.0
  * @category models
  */

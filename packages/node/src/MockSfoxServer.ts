@@ -29,6 +29,9 @@ export interface MockSfoxServerService extends SfoxSimulator.SfoxSimulator {
 }
 
 /**
+ * Options of `MockSfoxServer.make` and `MockSfoxServer.layer`: the
+ * simulator's options, plus where to listen.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -40,16 +43,26 @@ export interface MockSfoxServerOptions extends SfoxSimulator.SimulatorOptions {
 }
 
 /**
+ * The sFOX simulation listening on `127.0.0.1`: `yield* MockSfoxServer`
+ * gives its `url`, its key, `enqueue(faults)` and the `requests` it saw.
+ *
  * @example
  * ```ts
- * import { MockSfoxServer } from "@sfox-effect/node"
+ * import { MockSfoxServer, NodeSfox } from "@sfox-effect/node"
  * import { UserTokenService } from "@sfox-effect/core"
+ * import { Fault } from "@sfox-effect/core/testing"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
- *   const server = yield* MockSfoxServer
- *   return server.url // e.g. http://127.0.0.1:43117
- * }).pipe(Effect.provide(MockSfoxServer.layer({ apiKey: "test-key" })))
+ *   const server = yield* MockSfoxServer // e.g. http://127.0.0.1:43117
+ *   yield* server.enqueue(Fault.status(503)) // the first request fails, the retry succeeds
+ *   const tokens = yield* UserTokenService.make({ apiKey: server.apiKey, baseUrl: server.url })
+ *   return yield* tokens.create("user-1")
+ * }).pipe(
+ *   Effect.scoped,
+ *   Effect.provide(MockSfoxServer.layer({ apiKey: "test-key" })),
+ *   Effect.provide(NodeSfox.httpClient)
+ * )
  * ```
  *
  * @since 0.1.0

@@ -1,4 +1,8 @@
 /**
+ * `@sfox-effect/node`: `UserTokenService` on Node (a tuned undici
+ * `HttpClient`, configuration from the environment), `MockSfoxServer` (the
+ * sFOX simulation on loopback) and the `sfox-tokens` command line.
+ *
  * @since 0.1.0
  */
 

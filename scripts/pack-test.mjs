@@ -1,0 +1,308 @@
+#!/usr/bin/env node
+/**
+ * `pnpm test:pack`: proves the built packages install and run outside the
+ * workspace, as a user would get them from the registry.
+ *
+ * 1. `pnpm pack` both packages (run `pnpm build` first: the packed `dist` is
+ *    what is tested, and a `dist` older than `src` is refused).
+ * 2. In a fresh project under the OS temp directory, `npm install` the two
+ *    tarballs with the peer dependencies (`effect`, `@effect/platform`,
+ *    `@effect/platform-node`, at the versions the workspace is tested with)
+ *    from the npm registry.
+ * 3. Runs one program as ES module (`.mjs`) and one as CommonJS (`.cjs`):
+ *    each starts `MockSfoxServer`, mints through `UserTokenService` over
+ *    `NodeSfox.httpClient` (one scripted 503 retried, one batch), mints with
+ *    `FakeSfox` from `@sfox-effect/core/testing`, and checks it loaded the
+ *    build of its own module format.
+ * 4. Type-checks an ESM (`.mts`) and a CommonJS (`.cts`) consumer with
+ *    `module: nodenext` against the installed declarations.
+ * 5. Runs the installed `sfox-tokens create --mock`, plain and `--json`.
+ *
+ * Needs network access to the npm registry. Every step has a time limit; the
+ * temporary project is removed at the end (`PACK_TEST_KEEP=1` keeps it).
+ */
+import { spawnSync } from "node:child_process"
+import * as Fs from "node:fs"
+import { createRequire } from "node:module"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
+const require = createRequire(Path.join(root, "package.json"))
+const packages = ["core", "node"].map((dir) => {
+  const path = Path.join(root, "packages", dir)
+  return { dir, path, manifest: JSON.parse(Fs.readFileSync(Path.join(path, "package.json"), "utf8")) }
+})
+const started = Date.now()
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`
+
+class StepError extends Error {}
+
+const fail = (message) => {
+  throw new StepError(message)
+}
+
+/** The versions the workspace resolves, so the tarballs meet what the tests ran against. */
+const workspaceVersion = (name) => {
+  const nodePackage = createRequire(Path.join(root, "packages", "node", "package.json"))
+  return JSON.parse(Fs.readFileSync(nodePackage.resolve(`${name}/package.json`), "utf8")).version
+}
+
+// pnpm's own settings reach child processes as npm_config_*; npm would read
+// them as its own (and warn about most). Keep only the ones about the network.
+const kept = /^npm_config_(registry|cache|proxy|https_proxy|noproxy|strict_ssl|cafile|userconfig)$/i
+const childEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !/^(npm|pnpm)_/i.test(name) || kept.test(name))
+)
+
+const run = (label, command, args, { cwd, timeoutSeconds, allowFailure = false }) => {
+  const start = Date.now()
+  const result = spawnSync(command, args, {
+    cwd,
+    env: { ...childEnv, NO_COLOR: "1" },
+    encoding: "utf8",
+    timeout: timeoutSeconds * 1000,
+    killSignal: "SIGKILL",
+    maxBuffer: 64 * 1024 * 1024
+  })
+  const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim()
+  if (result.error?.code === "ETIMEDOUT") {
+    fail(`${label}: no result within ${timeoutSeconds} s\n${output}`)
+  }
+  if (result.error) fail(`${label}: could not run ${command}: ${result.error.message}`)
+  if (result.status !== 0 && !allowFailure) {
+    fail(`${label}: \`${command} ${args.join(" ")}\` exited with ${result.status ?? result.signal}\n${output}`)
+  }
+  console.log(`  ✓ ${label.padEnd(44)} ${seconds(start).padStart(7)}`)
+  return result
+}
+
+const newestMtime = (dir) => {
+  let newest = 0
+  for (const entry of Fs.readdirSync(dir, { withFileTypes: true })) {
+    const path = Path.join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : Fs.statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+const checkBuilt = () => {
+  for (const pkg of packages) {
+    const marker = Path.join(pkg.path, "dist", "cjs", "package.json")
+    if (!Fs.existsSync(marker)) fail(`${pkg.manifest.name} is not built: run \`pnpm build\` first`)
+    if (newestMtime(Path.join(pkg.path, "src")) > Fs.statSync(marker).mtimeMs) {
+      fail(`${pkg.manifest.name}: dist is older than src: run \`pnpm build\` first`)
+    }
+  }
+}
+
+const esmProgram = `
+import * as assert from "node:assert/strict"
+import { UserAuthToken, UserTokenService } from "@sfox-effect/core"
+import { FakeSfox, Fault } from "@sfox-effect/core/testing"
+import { MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+import { Effect, Layer, Redacted } from "effect"
+
+const format = "esm"
+const resolved = [
+  import.meta.resolve("@sfox-effect/core"),
+  import.meta.resolve("@sfox-effect/core/testing"),
+  import.meta.resolve("@sfox-effect/node")
+]
+${"__BODY__"}
+`
+
+const cjsProgram = `
+"use strict"
+const assert = require("node:assert/strict")
+const { UserAuthToken, UserTokenService } = require("@sfox-effect/core")
+const { FakeSfox, Fault } = require("@sfox-effect/core/testing")
+const { MockSfoxServer, NodeSfox } = require("@sfox-effect/node")
+const { Effect, Layer, Redacted } = require("effect")
+
+const format = "cjs"
+const resolved = [
+  require.resolve("@sfox-effect/core"),
+  require.resolve("@sfox-effect/core/testing"),
+  require.resolve("@sfox-effect/node")
+]
+${"__BODY__"}
+`
+
+// The part both programs share: plain JavaScript, no import syntax.
+const programBody = `
+const apiKey = "pack-test-key"
+
+const Tokens = Layer.unwrapEffect(
+  Effect.map(MockSfoxServer, (server) => UserTokenService.layer({ apiKey: Redacted.make(apiKey), baseUrl: server.url }))
+).pipe(Layer.provide(NodeSfox.httpClient), Layer.provideMerge(MockSfoxServer.layer({ apiKey })))
+
+const overHttp = Effect.gen(function*() {
+  const server = yield* MockSfoxServer
+  const tokens = yield* UserTokenService
+  yield* server.enqueue(Fault.status(503))
+  const one = yield* tokens.create("u1")
+  const many = yield* tokens.createMany(["u2", "u3", "u2"])
+  const invalid = yield* Effect.flip(tokens.create(""))
+  const statuses = (yield* server.requests).map((request) => request.status)
+  return { one, many, invalid, statuses }
+}).pipe(Effect.provide(Tokens))
+
+const inMemory = Effect.gen(function*() {
+  const tokens = yield* UserTokenService
+  return yield* tokens.create("u4")
+}).pipe(Effect.provide(FakeSfox.layerTest()))
+
+Effect.runPromise(Effect.all([overHttp, inMemory])).then(([http, fake]) => {
+  const dir = "/dist/" + format + "/"
+  for (const file of resolved) assert.ok(String(file).includes(dir), \`\${file} is not the \${format} build\`)
+  assert.ok(http.one instanceof UserAuthToken)
+  assert.equal(http.one.userId, "u1")
+  assert.match(Redacted.value(http.one.token), /^[0-9a-f]{64}$/)
+  assert.deepEqual(http.many.map((token) => token.userId), ["u2", "u3"])
+  assert.equal(http.invalid._tag, "InvalidUserId")
+  assert.deepEqual(http.statuses, [503, 201, 201])
+  assert.equal(fake.userId, "u4")
+  console.log(JSON.stringify({ format, minted: 4, statuses: http.statuses }))
+}).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
+`
+
+const typedConsumer = `
+import { type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { FakeSfox, Fault, SfoxSimulator } from "@sfox-effect/core/testing"
+import { Cli, MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+import { ConfigError, Effect, Layer, Redacted } from "effect"
+
+const Tokens: Layer.Layer<UserTokenService | MockSfoxServer, ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(MockSfoxServer, (server) => UserTokenService.layer({ apiKey: server.apiKey, baseUrl: server.url }))
+).pipe(Layer.provide(NodeSfox.httpClient), Layer.provideMerge(MockSfoxServer.layer({ apiKey: "key" })))
+
+export const overHttp: Effect.Effect<UserAuthToken, UserTokenError | ConfigError.ConfigError> = Effect.gen(function*() {
+  const server = yield* MockSfoxServer
+  yield* server.enqueue([Fault.status(503)])
+  const requests: ReadonlyArray<SfoxSimulator.RecordedRequest> = yield* server.requests
+  const tokens = yield* UserTokenService
+  return requests.length === 0 ? yield* tokens.create("u1") : yield* tokens.get("u1")
+}).pipe(Effect.provide(Tokens))
+
+export const inMemory = Effect.flatMap(UserTokenService, (tokens) => tokens.createMany(["u1"])).pipe(
+  Effect.provide(FakeSfox.layerTest({}, { maxBatchSize: 10 })),
+  Effect.catchTag("EmptyBatch", () => Effect.succeed([]))
+)
+
+export const explicit = UserTokenService.layer({ apiKey: Redacted.make("key") }).pipe(
+  Layer.provide(NodeSfox.httpClientWith({ connectTimeout: "1 second" }))
+)
+export const exitCode: Cli.ExitCode = Cli.ExitCode.Ok
+`
+
+const main = () => {
+  checkBuilt()
+  const work = Fs.mkdtempSync(Path.join(Os.tmpdir(), "sfox-effect-pack-"))
+  const cleanup = () => {
+    if (process.env.PACK_TEST_KEEP === "1") console.log(`kept ${work}`)
+    else Fs.rmSync(work, { recursive: true, force: true })
+  }
+  // A Ctrl-C or a CI kill still removes the temporary project.
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => {
+      cleanup()
+      process.exit(130)
+    })
+  }
+  try {
+    console.log(`pack test in ${work}`)
+    const tarballs = packages.map((pkg) => {
+      const before = new Set(Fs.readdirSync(work))
+      run(`pnpm pack ${pkg.manifest.name}`, "pnpm", ["pack", "--pack-destination", work], {
+        cwd: pkg.path,
+        timeoutSeconds: 120
+      })
+      const created = Fs.readdirSync(work).filter((file) => file.endsWith(".tgz") && !before.has(file))
+      if (created.length !== 1) fail(`pnpm pack ${pkg.manifest.name}: expected one tarball, found ${created}`)
+      return Path.join(work, created[0])
+    })
+
+    const project = Path.join(work, "consumer")
+    Fs.mkdirSync(project)
+    // No "type": the .mjs and .cjs files say what they are; .mts and .cts too.
+    Fs.writeFileSync(
+      Path.join(project, "package.json"),
+      JSON.stringify({ name: "sfox-effect-pack-test", version: "0.0.0", private: true }, null, 2)
+    )
+    const peers = ["effect", "@effect/platform", "@effect/platform-node", "@types/node"].map((name) =>
+      `${name}@${name === "@types/node" ? require("@types/node/package.json").version : workspaceVersion(name)}`
+    )
+    run(
+      `npm install (tarballs + ${peers.length} from npm)`,
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline", ...tarballs, ...peers],
+      { cwd: project, timeoutSeconds: 300 }
+    )
+
+    const installed = JSON.parse(
+      Fs.readFileSync(Path.join(project, "node_modules", "@sfox-effect", "node", "package.json"), "utf8")
+    )
+    const coreRange = installed.dependencies["@sfox-effect/core"]
+    if (coreRange.startsWith("workspace:")) fail(`the packed @sfox-effect/node still depends on ${coreRange}`)
+
+    Fs.writeFileSync(Path.join(project, "program.mjs"), esmProgram.replace("__BODY__", programBody))
+    Fs.writeFileSync(Path.join(project, "program.cjs"), cjsProgram.replace("__BODY__", programBody))
+    for (const file of ["program.mjs", "program.cjs"]) {
+      const result = run(`node ${file}`, process.execPath, [file], { cwd: project, timeoutSeconds: 60 })
+      console.log(`      ${result.stdout.trim().split("\n").at(-1)}`)
+    }
+
+    Fs.writeFileSync(Path.join(project, "consumer.mts"), typedConsumer)
+    Fs.writeFileSync(Path.join(project, "consumer.cts"), typedConsumer)
+    Fs.writeFileSync(
+      Path.join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ["node"]
+        },
+        files: ["consumer.mts", "consumer.cts"]
+      })
+    )
+    run("tsc: .mts and .cts consumers (nodenext)", process.execPath, [require.resolve("typescript/bin/tsc")], {
+      cwd: project,
+      timeoutSeconds: 120
+    })
+
+    const bin = Path.join(project, "node_modules", ".bin", "sfox-tokens")
+    if (!Fs.existsSync(bin)) fail("npm installed no sfox-tokens executable")
+    const plain = run("sfox-tokens create --mock u1", bin, ["create", "--mock", "u1"], {
+      cwd: project,
+      timeoutSeconds: 60
+    })
+    if (!/^u1 {2}\S+ {2}expires \d{4}-/m.test(plain.stdout)) fail(`sfox-tokens printed no token line:\n${plain.stdout}`)
+    const json = run("sfox-tokens create --mock --json u1 u2", bin, ["create", "--mock", "--json", "u1", "u2"], {
+      cwd: project,
+      timeoutSeconds: 60
+    })
+    const users = JSON.parse(json.stdout).data.map((row) => row.partner_user_id)
+    if (users.join() !== "u1,u2") fail(`sfox-tokens --json: expected u1,u2, got ${users}`)
+
+    console.log(`pack test passed in ${seconds(started)}`)
+  } finally {
+    cleanup()
+  }
+}
+
+try {
+  main()
+} catch (error) {
+  console.error(`pack test failed after ${seconds(started)}: ${error instanceof StepError ? error.message : error}`)
+  process.exit(1)
+}
