@@ -22,12 +22,10 @@ export const preview = (input: unknown, secrets: ReadonlyArray<string>): string 
 }
 
 const invalid = (input: unknown, description: string, index: number | undefined, secrets: ReadonlyArray<string>) =>
-  Either.left(
-    new InvalidUserId(
-      index === undefined
-        ? { userId: preview(input, secrets), description }
-        : { userId: preview(input, secrets), description, index }
-    )
+  new InvalidUserId(
+    index === undefined
+      ? { userId: preview(input, secrets), description }
+      : { userId: preview(input, secrets), description, index }
   )
 
 const problemOf = (input: unknown): string | undefined => {
@@ -54,5 +52,15 @@ export const encodeUserId = (
   const problem = problemOf(input)
   return problem === undefined
     ? Either.right(encodeURIComponent(input as string))
-    : invalid(input, problem, index, secrets)
+    : Either.left(invalid(input, problem, index, secrets))
+}
+
+/** The same checks for an id that travels in a JSON body (a batch), where it needs no encoding. */
+export const checkUserId = (
+  input: unknown,
+  index: number,
+  secrets: ReadonlyArray<string>
+): InvalidUserId | undefined => {
+  const problem = problemOf(input)
+  return problem === undefined ? undefined : invalid(input, problem, index, secrets)
 }

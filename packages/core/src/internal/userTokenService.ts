@@ -24,7 +24,7 @@ import * as Telemetry from "./telemetry.js"
 import { timeoutFail } from "./timeout.js"
 import * as TokenCache from "./tokenCache.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
-import { encodeUserId, preview } from "./userId.js"
+import { checkUserId, encodeUserId, preview } from "./userId.js"
 import { userAgent } from "./version.js"
 
 const tokensPath = "/v1/enterprise/user-tokens"
@@ -55,7 +55,8 @@ export const make = (
         Effect.flatMap((response) =>
           Effect.map(response.text, (body): Answer => ({
             status: response.status,
-            retryAfter: response.headers["retry-after"],
+            // Only a failure needs the header, and reading headers copies them all.
+            retryAfter: response.status >= 300 ? response.headers["retry-after"] : undefined,
             body
           }))
         ),
@@ -224,8 +225,8 @@ const distinctIds = (
   const ids: Array<string> = []
   let index = 0
   for (const id of userIds) {
-    const encoded = encodeUserId(id, index++, secrets)
-    if (Either.isLeft(encoded)) return Either.left(encoded.left)
+    const invalid = checkUserId(id, index++, secrets)
+    if (invalid !== undefined) return Either.left(invalid)
     if (!seen.has(id)) {
       seen.add(id)
       ids.push(id)
