@@ -44,6 +44,25 @@ const main = async () => {
         discard: true
       })
     )
+  if (variant === "raw") {
+    const { rawUndici } = await import("./clients.js")
+    const raw = rawUndici(server.url, key)
+    await raw.mintEach(ids(3000, "w"), Number(process.env.CONC ?? 50))
+    const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
+    await raw.mintEach(ids(Number(count), "m"), Number(process.env.CONC ?? 50))
+    const cpu = process.cpuUsage(cpu0)
+    const s = (performance.now() - t0) / 1000
+    process.stderr.write(
+      `raw: ${Math.round(Number(count) / s)} mints/s, ${
+        ((cpu.user + cpu.system) / Number(count)).toFixed(1)
+      } µs CPU per mint\n`
+    )
+    await raw.close()
+    await runtime.dispose()
+    await server.stop()
+    return
+  }
   await run(3000, "w")
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
