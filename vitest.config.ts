@@ -16,6 +16,8 @@ export default defineConfig({
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    sequence: { concurrent: false }
+    sequence: { concurrent: false },
+    // The JSON report lets .ci/run close with a plain "N passed, N failed" line.
+    reporters: ["default", ["json", { outputFile: ".vitest/results.json" }]]
   }
 })
