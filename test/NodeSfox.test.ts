@@ -23,6 +23,7 @@ import {
 import * as Http from "node:http"
 import * as Net from "node:net"
 import { inspect } from "node:util"
+import { codeOf } from "../packages/core/src/internal/transport.js"
 import { closedPort, expectTag, fastRetry, leakFree, settle, tcpSockets, timed } from "./utils/harness.js"
 
 const KEY = "sk-node-test-3f9b1c77a2"
@@ -68,16 +69,6 @@ const run = <A, E>(setup: Setup, body: (ctx: Ctx) => Effect.Effect<A, E, Scope.S
       )
     )
   }))
-
-const codeOf = (error: unknown): string | undefined => {
-  let current: unknown = error
-  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === "string") return code
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
-}
 
 const expectTransport = (error: UserTokenError, reason: string) => {
   const transport = expectTag(error, "TransportError")

@@ -35,7 +35,8 @@ const requestCodes = new Set([
   "ERR_INVALID_URL"
 ])
 
-const codeOf = (error: unknown): string | undefined => {
+/** The first `code` along an error's `cause` chain (undici and Node put it at different depths). */
+export const codeOf = (error: unknown): string | undefined => {
   let current: unknown = error
   for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
     const code = (current as { code?: unknown }).code

@@ -16,17 +16,10 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Readable } from "node:stream"
 import * as Undici from "undici"
+import type { HttpClientOptions } from "../NodeSfox.js"
 
-/** Options as the user gives them; every field optional. */
-export interface Options {
-  readonly connectTimeout?: Duration.DurationInput | undefined
-  readonly headersTimeout?: Duration.DurationInput | undefined
-  readonly bodyTimeout?: Duration.DurationInput | undefined
-  readonly maxResponseBytes?: number | undefined
-  readonly connections?: number | undefined
-  readonly keepAliveTimeout?: Duration.DurationInput | undefined
-  readonly tracing?: boolean | undefined
-}
+/** Options as the user gives them; documented on the public type. */
+export type Options = HttpClientOptions
 
 export const defaults = {
   connectTimeout: Duration.seconds(5),
