@@ -29,24 +29,36 @@ export const observeAttempt = <E, R>(attempt: Effect.Effect<Answer, E, R>): Effe
         }))
   )
 
+// Effect's built-in tracer keeps spans nowhere: with it, making a span per
+// call costs (about 30 µs each with its garbage, measured on 10,000 `get`s)
+// and shows nowhere. Spans are made only under a tracer someone installed.
+const builtInTracer = Effect.runSync(Effect.tracer)
+
+const traced = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  withSpan: (self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+) => Effect.tracerWith((tracer) => tracer === builtInTracer ? self : withSpan(self))
+
 /** The span of one HTTP attempt. Attributes are counts and numbers: never an id, a token or the key. */
 export const attemptSpan =
   (number: number, users: number, delayMillis: number) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.withSpan(self, "sfox.user_tokens.attempt", {
-      kind: "client",
-      captureStackTrace: false,
-      attributes: delayMillis === 0
-        ? { "sfox.attempt": number, "sfox.batch_size": users }
-        : { "sfox.attempt": number, "sfox.batch_size": users, "sfox.retry_delay_ms": delayMillis }
-    })
+    traced(self, (self) =>
+      Effect.withSpan(self, "sfox.user_tokens.attempt", {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: delayMillis === 0
+          ? { "sfox.attempt": number, "sfox.batch_size": users }
+          : { "sfox.attempt": number, "sfox.batch_size": users, "sfox.retry_delay_ms": delayMillis }
+      }))
 
 /** The span of one service call. */
 export const callSpan =
   (name: string, users: number, batches?: number) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.withSpan(self, name, {
-      captureStackTrace: false,
-      attributes: batches === undefined
-        ? { "sfox.user_count": users }
-        : { "sfox.user_count": users, "sfox.batch_count": batches }
-    })
+    traced(self, (self) =>
+      Effect.withSpan(self, name, {
+        captureStackTrace: false,
+        attributes: batches === undefined
+          ? { "sfox.user_count": users }
+          : { "sfox.user_count": users, "sfox.batch_count": batches }
+      }))
