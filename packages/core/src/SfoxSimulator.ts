@@ -15,6 +15,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as paths from "./internal/paths.js"
 
 /**
  * A fault to act out for one request, in place of (or on top of) the normal
@@ -233,7 +234,7 @@ export interface SfoxSimulator {
  * @since 0.1.0
  * @category constants
  */
-export const tokensPath = "/v1/enterprise/user-tokens"
+export const tokensPath: "/v1/enterprise/user-tokens" = paths.tokensPath
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): SimResponse => ({
   status,

@@ -58,7 +58,7 @@ export const encodeUserId = (
 /** The same checks for an id that travels in a JSON body (a batch), where it needs no encoding. */
 export const checkUserId = (
   input: unknown,
-  index: number,
+  index: number | undefined,
   secrets: ReadonlyArray<string>
 ): InvalidUserId | undefined => {
   const problem = problemOf(input)

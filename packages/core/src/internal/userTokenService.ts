@@ -7,7 +7,6 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { identity } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
@@ -19,6 +18,7 @@ import type { UserTokenService } from "../UserTokenService.js"
 import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
 import { settings as checkSettings } from "./options.js"
+import { tokensPath } from "./paths.js"
 import * as RateLimiter from "./rateLimiter.js"
 import * as Telemetry from "./telemetry.js"
 import { timeoutFail } from "./timeout.js"
@@ -26,8 +26,6 @@ import * as TokenCache from "./tokenCache.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
 import { checkUserId, encodeUserId, preview } from "./userId.js"
 import { userAgent } from "./version.js"
-
-const tokensPath = "/v1/enterprise/user-tokens"
 
 export const make = (
   options: UserTokenService.Options
@@ -173,9 +171,6 @@ export const make = (
     const cache = settings.cache === undefined
       ? undefined
       : TokenCache.make(settings.cache.capacity, Duration.toMillis(settings.cache.refreshBefore))
-    const remember = cache === undefined
-      ? identity
-      : <E>(mint: Effect.Effect<UserAuthToken, E>) => Effect.tap(mint, (token) => cache.set(token))
     const load = yield* Batcher.make({
       window: settings.batchWindow,
       maxBatchSize: settings.maxBatchSize,
@@ -185,12 +180,15 @@ export const make = (
 
     const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
     const get = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
-      const encoded = encodeUserId(userId, undefined, secrets)
-      if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+      // The id travels in a batch's JSON body: checked, not URL-encoded.
+      const invalid = checkUserId(userId, undefined, secrets)
+      if (invalid !== undefined) return Effect.fail(invalid)
       if (cache === undefined) return getSpan(load(userId))
       return getSpan(Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const cached = cache.get(userId, now)
-        return cached === undefined ? remember(load(userId)) : Effect.succeed(cached)
+        return cached === undefined
+          ? Effect.tap(load(userId), (token) => cache.set(token))
+          : Effect.succeed(cached)
       }))
     }
 
