@@ -98,7 +98,12 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/c
     status: Schema.Number,
     description: Schema.String,
     /** The server's `Retry-After` hint, when it sent one. */
-    retryAfter: Schema.optional(Schema.DurationFromSelf)
+    retryAfter: Schema.optional(Schema.DurationFromSelf),
+    /**
+     * The users sFOX refused, when `createMany` could tell them apart by
+     * splitting a refused batch (see `UserTokenService.createMany`).
+     */
+    userIds: Schema.optional(Schema.Array(Schema.String))
   }
 ) {
   override get message(): string {

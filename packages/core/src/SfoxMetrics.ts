@@ -64,3 +64,17 @@ export const batchSize: Metric.Metric.Histogram<number> = Metric.histogram(
   MetricBoundaries.exponential({ start: 1, factor: 2, count: 11 }),
   "Users per batch request"
 )
+
+/**
+ * Batches halved because sFOX refused them with an answer that may be about
+ * one of their users (a 404 for an unknown user, say), by the size of the
+ * batch halved.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const batchSplits: Metric.Metric.Histogram<number> = Metric.histogram(
+  "sfox_batch_splits",
+  MetricBoundaries.exponential({ start: 2, factor: 2, count: 10 }),
+  "Refused batches halved to find the users they were refused for, by size"
+)

@@ -1,153 +1,252 @@
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
-import type { RequestFailure } from "../SfoxError.js"
-import type { UserAuthToken } from "../UserAuthToken.js"
 
-/** One user's pending mint, shared by every caller asking for that user. */
-interface Entry {
-  readonly result: Deferred.Deferred<UserAuthToken, RequestFailure>
-  /** Callers still waiting for it. */
-  callers: number
-  /** The batch it left in; undefined while it is still queued. */
-  batch: Batch | undefined
+/**
+ * The batcher behind `get`, as an explicit state machine.
+ *
+ * Every transition is one synchronous function below (`join`, `leave`,
+ * `windowClosed`, `send`, `start`, `settle`, `close`), so none can be cut in
+ * half by an interruption: JavaScript runs each to its end. Only the batch
+ * requests themselves are fibers, and the batcher learns of their end through
+ * one observer (`settle`), whatever ended them.
+ *
+ * States of one user's mint:
+ * - `queued`: in the gathering window;
+ * - `sent`: in a batch, waiting for a slot or in flight;
+ * - `done`: settled (or given up by its last caller).
+ *
+ * Rules the property test checks:
+ * - a settled batch resolves exactly the mints it carried, never a later mint
+ *   for the same user;
+ * - a caller that leaves changes no other caller's outcome;
+ * - a window is armed exactly while ids wait in it;
+ * - at most `concurrency` batches run; the others wait in order;
+ * - after `close`, nobody waits: every caller is interrupted, every batch too.
+ */
+
+/** When the gathering window closes: arranges `close` to run later and returns a way to cancel it. */
+export type Window = (close: () => void) => () => void
+
+/** The outcome of one batch: one exit per user, or a failure for all of them. */
+export type Resolve<A, E> = (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, Exit.Exit<A, E>>, E>
+
+export interface Options<A, E> {
+  readonly maxBatchSize: number
+  /** Batches in flight at once; the others wait, first sent first run. */
+  readonly concurrency: number
+  readonly window: Window
+  readonly resolve: Resolve<A, E>
 }
 
-/** A batch request in flight. */
-interface Batch {
-  fiber: Fiber.RuntimeFiber<void> | undefined
-  /** Users of the batch that someone still waits for. */
+interface Mint<A, E> {
+  readonly key: string
+  readonly result: Deferred.Deferred<A, E>
+  state: "queued" | "sent" | "done"
+  /** Callers still waiting for it. */
+  callers: number
+  batch: Batch<A, E> | undefined
+}
+
+interface Batch<A, E> {
+  readonly mints: ReadonlyArray<Mint<A, E>>
+  /** Mints of the batch that someone still waits for. */
   wanted: number
+  fiber: Fiber.RuntimeFiber<ReadonlyMap<string, Exit.Exit<A, E>>, E> | undefined
+}
+
+interface Gathering<A, E> {
+  readonly mints: Map<string, Mint<A, E>>
+  readonly cancel: () => void
+}
+
+/** A view of the state, for tests. */
+export interface Snapshot {
+  readonly window: ReadonlyArray<string> | undefined
+  readonly waiting: ReadonlyArray<ReadonlyArray<string>>
+  readonly running: ReadonlyArray<ReadonlyArray<string>>
+  readonly pending: number
+  readonly closed: boolean
+}
+
+export interface Batcher<A, E> {
+  readonly get: (key: string) => Effect.Effect<A, E>
+  readonly snapshot: () => Snapshot
+}
+
+/** A window on the real clock: a test's `TestClock` never holds a batch back. */
+export const timerWindow = (millis: number): Window => (close) => {
+  // A zero window still gathers every call made in the current turn of the event loop.
+  if (millis <= 0) {
+    const handle = setImmediate(close)
+    return () => clearImmediate(handle)
+  }
+  const handle = setTimeout(close, millis)
+  return () => clearTimeout(handle)
 }
 
 /**
- * Gathers `get` calls from any number of fibers into batch mints: the first
- * call opens a window of `window`; the batch leaves when the window closes or
- * `maxBatchSize` ids wait, whichever comes first. Calls for a user whose mint
- * is already queued or in flight share it.
- *
- * Each batch runs in the service's scope, not in a caller's fiber, so
- * interrupting one caller cancels nothing for the others. When the last
- * caller of a user gives up, the user leaves its batch if the batch has not
- * left yet; when nobody waits for any user of a batch in flight, the batch is
- * interrupted, and its socket with it, before that last caller returns.
+ * Builds a batcher whose batches run in the scope's lifetime: closing the
+ * scope interrupts every batch and releases every caller.
  */
-export const make = (options: {
-  readonly window: Duration.Duration
-  readonly maxBatchSize: number
-  readonly concurrency: number
-  readonly mint: (userIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure>
-}): Effect.Effect<(userId: string) => Effect.Effect<UserAuthToken, RequestFailure>, never, Scope.Scope> =>
+export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const slots = yield* Effect.makeSemaphore(options.concurrency)
-    // Every user with a mint not yet settled, queued or in flight.
-    const entries = new Map<string, Entry>()
-    let queued: Array<string> = []
+    const runtime = yield* Effect.runtime<never>()
+    const runFork = Runtime.runFork(runtime)
+    // The current mint of every user that has one not yet settled.
+    const pending = new Map<string, Mint<A, E>>()
+    let gathering: Gathering<A, E> | undefined
+    const waiting: Array<Batch<A, E>> = []
+    const running = new Set<Batch<A, E>>()
+    let closed = false
 
-    const settle = (
-      userIds: ReadonlyArray<string>,
-      exit: Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure>
-    ) =>
-      Effect.flatMap(Effect.exit(exit), (result) =>
-        Effect.sync(() => {
-          for (const userId of userIds) {
-            const entry = entries.get(userId)
-            if (entry === undefined) continue
-            entries.delete(userId)
-            if (result._tag === "Success") Deferred.unsafeDone(entry.result, Effect.succeed(result.value.get(userId)!))
-            else Deferred.unsafeDone(entry.result, Effect.failCause(result.cause))
-          }
-        }))
-
-    const dispatch = (userIds: ReadonlyArray<string>): Effect.Effect<void> => {
-      const batch: Batch = { fiber: undefined, wanted: userIds.length }
-      for (const userId of userIds) entries.get(userId)!.batch = batch
-      return settle(userIds, slots.withPermits(1)(options.mint(userIds))).pipe(
-        // Forked from the caller's uninterruptible region: restore interruption so
-        // that the service's scope, or the last caller leaving, can stop the batch.
-        Effect.interruptible,
-        Effect.forkIn(scope),
-        Effect.map((fiber) => {
-          batch.fiber = fiber
-        })
-      )
+    const settle = (batch: Batch<A, E>, exit: Exit.Exit<ReadonlyMap<string, Exit.Exit<A, E>>, E>): void => {
+      running.delete(batch)
+      for (const mint of batch.mints) {
+        if (mint.state === "done") continue
+        mint.state = "done"
+        if (pending.get(mint.key) === mint) pending.delete(mint.key)
+        Deferred.unsafeDone(mint.result, outcomeOf(exit, mint.key))
+      }
+      startWaiting()
     }
 
-    // The window timer of the batch being gathered; bumped when a full batch
-    // leaves early, so that the old timer finds nothing of its own to send.
-    let generation = 0
-    let armed = false
-
-    const take = () => {
-      const batch = queued
-      queued = []
-      armed = false
-      generation++
-      return batch
+    const start = (batch: Batch<A, E>): void => {
+      running.add(batch)
+      const fiber = runFork(options.resolve(batch.mints.map((mint) => mint.key)))
+      batch.fiber = fiber
+      fiber.addObserver((exit) => settle(batch, exit))
     }
 
-    const closeWindowAfter = (own: number) =>
-      Effect.zipRight(
-        Effect.sleep(options.window),
-        Effect.suspend(() => own === generation && queued.length > 0 ? dispatch(take()) : Effect.void)
-      )
+    const startWaiting = (): void => {
+      while (!closed && running.size < options.concurrency && waiting.length > 0) start(waiting.shift()!)
+    }
 
-    /** A caller gave up: drop its user, or its whole batch, once nobody else wants them. */
-    const leave = (userId: string, entry: Entry): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        entry.callers--
-        if (entry.callers > 0 || entries.get(userId) !== entry) return Effect.void
-        // A later caller for this user starts afresh rather than joining a mint
-        // that may be about to be cancelled.
-        entries.delete(userId)
-        const batch = entry.batch
-        if (batch === undefined) {
-          queued = queued.filter((id) => id !== userId)
-          return Effect.void
+    /** The window's ids leave as one batch. */
+    const send = (): void => {
+      const current = gathering!
+      gathering = undefined
+      current.cancel()
+      const mints = Array.from(current.mints.values())
+      const batch: Batch<A, E> = { mints, wanted: mints.length, fiber: undefined }
+      for (const mint of mints) {
+        mint.state = "sent"
+        mint.batch = batch
+      }
+      waiting.push(batch)
+      startWaiting()
+    }
+
+    const windowClosed = (closing: Gathering<A, E>) => (): void => {
+      // A window cancelled or already sent finds nothing of its own.
+      if (gathering === closing && closing.mints.size > 0) send()
+    }
+
+    /** A caller asks for `key`: joins its mint, or queues a new one. */
+    const join = (key: string): Mint<A, E> | undefined => {
+      if (closed) return undefined
+      let mint = pending.get(key)
+      if (mint === undefined) {
+        mint = {
+          key,
+          result: Deferred.unsafeMake<A, E>(FiberId.none),
+          state: "queued",
+          callers: 0,
+          batch: undefined
         }
-        batch.wanted--
-        if (batch.wanted > 0 || batch.fiber === undefined) return Effect.void
-        return Fiber.interrupt(batch.fiber)
-      })
+        pending.set(key, mint)
+        if (gathering === undefined) {
+          const mints = new Map<string, Mint<A, E>>()
+          let cancel: () => void = noop
+          const opened: Gathering<A, E> = { mints, cancel: () => cancel() }
+          gathering = opened
+          cancel = options.window(windowClosed(opened))
+        }
+        gathering.mints.set(key, mint)
+        if (gathering.mints.size >= options.maxBatchSize) send()
+      }
+      mint.callers++
+      return mint
+    }
+
+    /**
+     * A caller gave up. Its mint goes only when nobody else waits for it: out
+     * of the window, or out of its batch; a batch in flight that nobody
+     * wants any more is interrupted, and the caller returns once it is gone.
+     */
+    const leave = (mint: Mint<A, E>): Effect.Effect<void> => {
+      mint.callers--
+      if (mint.callers > 0 || mint.state === "done") return Effect.void
+      mint.state = "done"
+      // A later caller for the user starts a fresh mint rather than joining
+      // one that may be about to be cancelled.
+      if (pending.get(mint.key) === mint) pending.delete(mint.key)
+      const batch = mint.batch
+      if (batch === undefined) {
+        const current = gathering!
+        current.mints.delete(mint.key)
+        if (current.mints.size === 0) {
+          gathering = undefined
+          current.cancel()
+        }
+        return Effect.void
+      }
+      batch.wanted--
+      if (batch.wanted > 0) return Effect.void
+      if (batch.fiber === undefined) {
+        waiting.splice(waiting.indexOf(batch), 1)
+        return Effect.void
+      }
+      return Fiber.interrupt(batch.fiber)
+    }
+
+    const close = (): ReadonlyArray<Fiber.RuntimeFiber<unknown, unknown>> => {
+      closed = true
+      gathering?.cancel()
+      gathering = undefined
+      waiting.length = 0
+      for (const mint of pending.values()) {
+        mint.state = "done"
+        Deferred.unsafeDone(mint.result, Exit.interrupt(FiberId.none))
+      }
+      pending.clear()
+      return Array.from(running, (batch) => batch.fiber!)
+    }
 
     // Nobody may wait forever on a mint the closing scope will never finish.
-    yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
-        for (const entry of entries.values()) Deferred.unsafeDone(entry.result, Effect.interrupt)
-        entries.clear()
-      })
-    )
+    yield* Effect.addFinalizer(() => Effect.suspend(() => Fiber.interruptAll(close())))
 
-    return (userId: string) =>
+    const get = (key: string): Effect.Effect<A, E> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.suspend(() => {
-          let entry = entries.get(userId)
-          let start: Effect.Effect<unknown> = Effect.void
-          if (entry === undefined) {
-            entry = {
-              result: Deferred.unsafeMake<UserAuthToken, RequestFailure>(FiberId.none),
-              callers: 0,
-              batch: undefined
-            }
-            entries.set(userId, entry)
-            queued.push(userId)
-            if (queued.length >= options.maxBatchSize) {
-              start = dispatch(take())
-            } else if (!armed) {
-              armed = true
-              start = Effect.forkIn(Effect.interruptible(closeWindowAfter(generation)), scope)
-            }
-          }
-          entry.callers++
-          const joined = entry
-          return Effect.zipRight(
-            start,
-            Effect.onInterrupt(restore(Deferred.await(joined.result)), () => leave(userId, joined))
-          )
+          const mint = join(key)
+          if (mint === undefined) return Effect.interrupt
+          return Effect.onInterrupt(restore(Deferred.await(mint.result)), () => Effect.suspend(() => leave(mint)))
         })
       )
+
+    const snapshot = (): Snapshot => ({
+      window: gathering === undefined ? undefined : Array.from(gathering.mints.keys()),
+      waiting: waiting.map((batch) => batch.mints.map((mint) => mint.key)),
+      running: Array.from(running, (batch) => batch.mints.map((mint) => mint.key)),
+      pending: pending.size,
+      closed
+    })
+
+    return { get, snapshot }
   })
+
+const noop = () => {}
+
+const outcomeOf = <A, E>(exit: Exit.Exit<ReadonlyMap<string, Exit.Exit<A, E>>, E>, key: string): Exit.Exit<A, E> => {
+  if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
+  const outcome = exit.value.get(key)
+  // The resolver answers for every key it was given; a gap is a bug of ours,
+  // and a caller must hear of it rather than wait forever.
+  return outcome ?? Exit.failCause(Cause.die(new Error(`the batch resolver gave no outcome for a user`)))
+}

@@ -62,3 +62,6 @@ export const callSpan =
           ? { "sfox.user_count": users }
           : { "sfox.user_count": users, "sfox.batch_count": batches }
       }))
+
+/** A refused batch was halved to find the users it was refused for. */
+export const split = (size: number): void => SfoxMetrics.batchSplits.unsafeUpdate(size, [])

@@ -2,17 +2,19 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import { enforce } from "../RetryPolicy.js"
-import { EmptyBatch, InvalidUserId, type RequestFailure } from "../SfoxError.js"
+import { EmptyBatch, HttpFailure, InvalidUserId, type RequestFailure } from "../SfoxError.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
 import * as Batcher from "./batcher.js"
@@ -20,6 +22,7 @@ import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from ".
 import { settings as checkSettings } from "./options.js"
 import { tokensPath } from "./paths.js"
 import * as RateLimiter from "./rateLimiter.js"
+import { afterRefusal, mayBeAboutOneUser, resolveEach } from "./split.js"
 import * as Telemetry from "./telemetry.js"
 import { timeoutFail } from "./timeout.js"
 import * as TokenCache from "./tokenCache.js"
@@ -74,10 +77,11 @@ export const make = (
     const send = <A>(
       request: HttpClientRequest.HttpClientRequest,
       users: number,
-      decode: (answer: Answer) => Either.Either<A, RequestFailure>
+      decode: (answer: Answer) => Either.Either<A, RequestFailure>,
+      deadline?: number
     ): Effect.Effect<A, RequestFailure> =>
       Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-        const deadlineAt = startedAt + deadlineMillis
+        const deadlineAt = deadline ?? startedAt + deadlineMillis
         const attempt = (now: number, number: number, delayMillis: number): Effect.Effect<A, RequestFailure> => {
           const left = deadlineAt - now
           const lastChance = left <= timeoutMillis
@@ -130,8 +134,10 @@ export const make = (
       )
     }
 
+    /** One batch POST; `deadlineAt` bounds it when it is part of a larger call. */
     const mintBatch = (
-      userIds: ReadonlyArray<string>
+      userIds: ReadonlyArray<string>,
+      deadlineAt?: number
     ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> => {
       Telemetry.batched(userIds.length)
       return send(
@@ -140,9 +146,37 @@ export const make = (
           body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
         }),
         userIds.length,
-        (answer) => decodeBatchAnswer(answer, userIds, secrets)
+        (answer) => decodeBatchAnswer(answer, userIds, secrets),
+        deadlineAt
       ).pipe(Effect.tap(Telemetry.minted(userIds.length)))
     }
+
+    /** A batch and, when sFOX refuses it for some of its users, the split that finds them; all within one deadline. */
+    const withinDeadline = <A>(
+      f: (mint: (userIds: ReadonlyArray<string>) => ReturnType<typeof mintBatch>) => Effect.Effect<A, RequestFailure>
+    ) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const deadlineAt = now + deadlineMillis
+        return f((userIds) => mintBatch(userIds, deadlineAt))
+      })
+
+    /**
+     * One chunk of `createMany`, all or nothing: when sFOX refuses it for some
+     * of its users, the split names them in the error.
+     */
+    const mintChunk = (userIds: ReadonlyArray<string>) =>
+      withinDeadline((mint) =>
+        Effect.catchAll(mint(userIds), (error) =>
+          userIds.length > 1 && mayBeAboutOneUser(error)
+            ? Effect.flatMap(afterRefusal(mint, userIds, error, Telemetry.split), (outcomes) => {
+              const tokens = new Map<string, UserAuthToken>()
+              for (const [userId, exit] of outcomes) {
+                if (Exit.isSuccess(exit)) tokens.set(userId, exit.value)
+              }
+              return tokens.size === userIds.length ? Effect.succeed(tokens) : Effect.fail(refusedIn(outcomes, error))
+            })
+            : Effect.fail(error))
+      )
 
     const createMany = (
       userIds: Iterable<string>
@@ -154,7 +188,7 @@ export const make = (
       const chunks: Array<ReadonlyArray<string>> = []
       for (let i = 0; i < ids.length; i += settings.maxBatchSize) chunks.push(ids.slice(i, i + settings.maxBatchSize))
       return Effect.map(
-        Effect.forEach(chunks, mintBatch, { concurrency: settings.batchConcurrency }).pipe(
+        Effect.forEach(chunks, mintChunk, { concurrency: settings.batchConcurrency }).pipe(
           Telemetry.callSpan("sfox.user_tokens.create_many", ids.length, chunks.length)
         ),
         (maps) => {
@@ -171,11 +205,11 @@ export const make = (
     const cache = settings.cache === undefined
       ? undefined
       : TokenCache.make(settings.cache.capacity, Duration.toMillis(settings.cache.refreshBefore))
-    const load = yield* Batcher.make({
-      window: settings.batchWindow,
+    const batcher = yield* Batcher.make<UserAuthToken, RequestFailure>({
+      window: Batcher.timerWindow(Duration.toMillis(settings.batchWindow)),
       maxBatchSize: settings.maxBatchSize,
       concurrency: settings.batchConcurrency,
-      mint: mintBatch
+      resolve: (userIds) => withinDeadline((mint) => resolveEach(mint, userIds, Telemetry.split))
     })
 
     const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
@@ -183,11 +217,11 @@ export const make = (
       // The id travels in a batch's JSON body: checked, not URL-encoded.
       const invalid = checkUserId(userId, undefined, secrets)
       if (invalid !== undefined) return Effect.fail(invalid)
-      if (cache === undefined) return getSpan(load(userId))
+      if (cache === undefined) return getSpan(batcher.get(userId))
       return getSpan(Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const cached = cache.get(userId, now)
         return cached === undefined
-          ? Effect.tap(load(userId), (token) => cache.set(token))
+          ? Effect.tap(batcher.get(userId), (token) => cache.set(token))
           : Effect.succeed(cached)
       }))
     }
@@ -231,4 +265,31 @@ const distinctIds = (
     }
   }
   return Either.right(ids)
+}
+
+/** The error of a `createMany` chunk that sFOX refused for some of its users, naming them. */
+const refusedIn = (
+  outcomes: ReadonlyMap<string, Exit.Exit<UserAuthToken, RequestFailure>>,
+  refusal: RequestFailure
+): RequestFailure => {
+  const refused: Array<string> = []
+  let first: RequestFailure | undefined
+  for (const [userId, exit] of outcomes) {
+    if (Exit.isSuccess(exit)) continue
+    const error = Cause.failureOption(exit.cause)
+    if (error._tag === "None") continue
+    // A part that failed as a whole (a 503, say) fails the call as it is.
+    if (!mayBeAboutOneUser(error.value)) return error.value
+    refused.push(userId)
+    first ??= error.value
+  }
+  const about = first ?? refusal
+  if (about._tag !== "HttpFailure") return about
+  const shown = refused.slice(0, 5).map((id) => JSON.stringify(id)).join(", ")
+  const more = refused.length > 5 ? ` and ${refused.length - 5} more` : ""
+  return new HttpFailure({
+    status: about.status,
+    description: `sFOX refused ${refused.length} of ${outcomes.size} users (${shown}${more}): ${about.description}`,
+    userIds: refused
+  })
 }
