@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--json FILE] [--rounds N] [--quick]`: every client against one
+ * `pnpm bench [--json FILE] [--rounds N] [--quick] [--only 1|2|3]`: every client against one
  * MockSfoxServer in a separate process, alternating, after a warm-up.
  *
  * 1. 20,000 single mints at 50 in flight: raw undici (the floor), the seed's
@@ -28,6 +28,8 @@ const flag = (name: string) => {
 const quick = args.includes("--quick")
 const rounds = Number(flag("--rounds") ?? (quick ? 1 : 3))
 const jsonFile = flag("--json")
+// One scenario alone, for profiling; the targets table needs all three.
+const only = flag("--only")
 const key = "bench-key"
 
 const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
@@ -165,6 +167,11 @@ const main = async () => {
     memoryGb: Math.round(Os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${Os.platform()} ${Os.release()}`
+  }
+  if (only !== undefined) {
+    const result = only === "1" ? await scenario1() : only === "2" ? await scenario2() : await scenario3()
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+    return
   }
   const s1 = await scenario1()
   const s3 = await scenario3()

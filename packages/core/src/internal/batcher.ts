@@ -1,5 +1,4 @@
 import * as Cause from "effect/Cause"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -46,10 +45,9 @@ export interface Options<A, E> {
 
 interface Mint<A, E> {
   readonly key: string
-  readonly result: Deferred.Deferred<A, E>
+  /** The callers still waiting for it: each one's way to resume. */
+  readonly callers: Set<(outcome: Exit.Exit<A, E>) => void>
   state: "queued" | "sent" | "done"
-  /** Callers still waiting for it. */
-  callers: number
   batch: Batch<A, E> | undefined
 }
 
@@ -81,12 +79,8 @@ export interface Batcher<A, E> {
 
 /** A window on the real clock: a test's `TestClock` never holds a batch back. */
 export const timerWindow = (millis: number): Window => (close) => {
-  // A zero window still gathers every call made in the current turn of the event loop.
-  if (millis <= 0) {
-    const handle = setImmediate(close)
-    return () => clearImmediate(handle)
-  }
-  const handle = setTimeout(close, millis)
+  // A zero window still gathers every call made before the next timer turn.
+  const handle = setTimeout(close, Math.max(0, millis))
   return () => clearTimeout(handle)
 }
 
@@ -111,7 +105,7 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
         if (mint.state === "done") continue
         mint.state = "done"
         if (pending.get(mint.key) === mint) pending.delete(mint.key)
-        Deferred.unsafeDone(mint.result, outcomeOf(exit, mint.key))
+        resumeAll(mint, outcomeOf(exit, mint.key))
       }
       startWaiting()
     }
@@ -148,17 +142,11 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
     }
 
     /** A caller asks for `key`: joins its mint, or queues a new one. */
-    const join = (key: string): Mint<A, E> | undefined => {
+    const join = (key: string, resume: (outcome: Exit.Exit<A, E>) => void): Mint<A, E> | undefined => {
       if (closed) return undefined
       let mint = pending.get(key)
       if (mint === undefined) {
-        mint = {
-          key,
-          result: Deferred.unsafeMake<A, E>(FiberId.none),
-          state: "queued",
-          callers: 0,
-          batch: undefined
-        }
+        mint = { key, callers: new Set(), state: "queued", batch: undefined }
         pending.set(key, mint)
         if (gathering === undefined) {
           const mints = new Map<string, Mint<A, E>>()
@@ -170,7 +158,7 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
         gathering.mints.set(key, mint)
         if (gathering.mints.size >= options.maxBatchSize) send()
       }
-      mint.callers++
+      mint.callers.add(resume)
       return mint
     }
 
@@ -179,9 +167,9 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
      * of the window, or out of its batch; a batch in flight that nobody
      * wants any more is interrupted, and the caller returns once it is gone.
      */
-    const leave = (mint: Mint<A, E>): Effect.Effect<void> => {
-      mint.callers--
-      if (mint.callers > 0 || mint.state === "done") return Effect.void
+    const leave = (mint: Mint<A, E>, resume: (outcome: Exit.Exit<A, E>) => void): Effect.Effect<void> => {
+      mint.callers.delete(resume)
+      if (mint.callers.size > 0 || mint.state === "done") return Effect.void
       mint.state = "done"
       // A later caller for the user starts a fresh mint rather than joining
       // one that may be about to be cancelled.
@@ -210,9 +198,10 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
       gathering?.cancel()
       gathering = undefined
       waiting.length = 0
+      const interrupted = Exit.interrupt(FiberId.none)
       for (const mint of pending.values()) {
         mint.state = "done"
-        Deferred.unsafeDone(mint.result, Exit.interrupt(FiberId.none))
+        resumeAll(mint, interrupted)
       }
       pending.clear()
       return Array.from(running, (batch) => batch.fiber!)
@@ -221,14 +210,19 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
     // Nobody may wait forever on a mint the closing scope will never finish.
     yield* Effect.addFinalizer(() => Effect.suspend(() => Fiber.interruptAll(close())))
 
+    // Joining happens as the caller suspends, and leaving is the canceller
+    // Effect runs when the caller is interrupted: nothing can come between a
+    // caller and its place in the state. No Deferred, no mask: this is paid
+    // once per caller, and busy servers have many.
     const get = (key: string): Effect.Effect<A, E> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.suspend(() => {
-          const mint = join(key)
-          if (mint === undefined) return Effect.interrupt
-          return Effect.onInterrupt(restore(Deferred.await(mint.result)), () => Effect.suspend(() => leave(mint)))
-        })
-      )
+      Effect.async<A, E>((resume) => {
+        const mint = join(key, resume)
+        if (mint === undefined) {
+          resume(Exit.interrupt(FiberId.none))
+          return
+        }
+        return Effect.suspend(() => leave(mint, resume))
+      })
 
     const snapshot = (): Snapshot => ({
       window: gathering === undefined ? undefined : Array.from(gathering.mints.keys()),
@@ -242,6 +236,12 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
   })
 
 const noop = () => {}
+
+const resumeAll = <A, E>(mint: Mint<A, E>, outcome: Exit.Exit<A, E>): void => {
+  const callers = Array.from(mint.callers)
+  mint.callers.clear()
+  for (const resume of callers) resume(outcome)
+}
 
 const outcomeOf = <A, E>(exit: Exit.Exit<ReadonlyMap<string, Exit.Exit<A, E>>, E>, key: string): Exit.Exit<A, E> => {
   if (Exit.isFailure(exit)) return Exit.failCause(exit.cause)
