@@ -1,4 +1,5 @@
 import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -53,6 +54,7 @@ interface Mint<A, E> {
 
 interface Batch<A, E> {
   readonly mints: ReadonlyArray<Mint<A, E>>
+  readonly runtime: Runtime.Runtime<never>
   /** Mints of the batch that someone still waits for. */
   wanted: number
   fiber: Fiber.RuntimeFiber<ReadonlyMap<string, Exit.Exit<A, E>>, E> | undefined
@@ -61,6 +63,11 @@ interface Batch<A, E> {
 interface Gathering<A, E> {
   readonly mints: Map<string, Mint<A, E>>
   readonly cancel: () => void
+  /**
+   * The context of the caller that opened the window: the batch runs with
+   * its services, tracer and span, as if that caller had forked it.
+   */
+  readonly runtime: Runtime.Runtime<never>
 }
 
 /** A view of the state, for tests. */
@@ -77,12 +84,34 @@ export interface Batcher<A, E> {
   readonly snapshot: () => Snapshot
 }
 
-/** A window on the real clock: a test's `TestClock` never holds a batch back. */
-export const timerWindow = (millis: number): Window => (close) => {
-  // A zero window still gathers every call made before the next timer turn.
+// The clock every program has unless a test provides another (TestClock).
+const liveClock = Effect.runSync(Effect.clock)
+
+const realTimer = (millis: number): Window => (close) => {
   const handle = setTimeout(close, Math.max(0, millis))
   return () => clearTimeout(handle)
 }
+
+/**
+ * The gathering window of `get`: it closes after `millis` on the real clock,
+ * or on the program's own `Clock` when that is another one (a `TestClock`),
+ * whichever comes first. A test never has to move `TestClock` for `get` to
+ * complete, and moving it past the window closes the window at once, as
+ * before. In production only a plain timer is paid: no fiber per window.
+ */
+export const clockWindow = (millis: number): Effect.Effect<Window> =>
+  Effect.map(Effect.clock, (clock) => {
+    if (clock === liveClock) return realTimer(millis)
+    const sleep = clock.sleep(Duration.millis(millis))
+    return (close) => {
+      const cancelTimer = realTimer(millis)(close)
+      const fiber = Effect.runFork(Effect.map(sleep, close))
+      return () => {
+        cancelTimer()
+        fiber.unsafeInterruptAsFork(FiberId.none)
+      }
+    }
+  })
 
 /**
  * Builds a batcher whose batches run in the scope's lifetime: closing the
@@ -90,8 +119,6 @@ export const timerWindow = (millis: number): Window => (close) => {
  */
 export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const runtime = yield* Effect.runtime<never>()
-    const runFork = Runtime.runFork(runtime)
     // The current mint of every user that has one not yet settled.
     const pending = new Map<string, Mint<A, E>>()
     let gathering: Gathering<A, E> | undefined
@@ -112,7 +139,8 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
 
     const start = (batch: Batch<A, E>): void => {
       running.add(batch)
-      const fiber = runFork(options.resolve(batch.mints.map((mint) => mint.key)))
+      // A root fiber: no caller's interruption reaches it but through `leave`.
+      const fiber = Runtime.runFork(batch.runtime)(options.resolve(batch.mints.map((mint) => mint.key)))
       batch.fiber = fiber
       fiber.addObserver((exit) => settle(batch, exit))
     }
@@ -127,7 +155,7 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
       gathering = undefined
       current.cancel()
       const mints = Array.from(current.mints.values())
-      const batch: Batch<A, E> = { mints, wanted: mints.length, fiber: undefined }
+      const batch: Batch<A, E> = { mints, runtime: current.runtime, wanted: mints.length, fiber: undefined }
       for (const mint of mints) {
         mint.state = "sent"
         mint.batch = batch
@@ -142,7 +170,11 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
     }
 
     /** A caller asks for `key`: joins its mint, or queues a new one. */
-    const join = (key: string, resume: (outcome: Exit.Exit<A, E>) => void): Mint<A, E> | undefined => {
+    const join = (
+      key: string,
+      resume: (outcome: Exit.Exit<A, E>) => void,
+      caller: Fiber.RuntimeFiber<A, E>
+    ): Mint<A, E> | undefined => {
       if (closed) return undefined
       let mint = pending.get(key)
       if (mint === undefined) {
@@ -151,7 +183,15 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
         if (gathering === undefined) {
           const mints = new Map<string, Mint<A, E>>()
           let cancel: () => void = noop
-          const opened: Gathering<A, E> = { mints, cancel: () => cancel() }
+          const opened: Gathering<A, E> = {
+            mints,
+            cancel: () => cancel(),
+            runtime: Runtime.make({
+              context: caller.currentContext,
+              fiberRefs: caller.getFiberRefs(),
+              runtimeFlags: Runtime.defaultRuntimeFlags
+            })
+          }
           gathering = opened
           cancel = options.window(windowClosed(opened))
         }
@@ -215,14 +255,16 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
     // caller and its place in the state. No Deferred, no mask: this is paid
     // once per caller, and busy servers have many.
     const get = (key: string): Effect.Effect<A, E> =>
-      Effect.async<A, E>((resume) => {
-        const mint = join(key, resume)
-        if (mint === undefined) {
-          resume(Exit.interrupt(FiberId.none))
-          return
-        }
-        return Effect.suspend(() => leave(mint, resume))
-      })
+      Effect.withFiberRuntime<A, E>((fiber) =>
+        Effect.async<A, E>((resume) => {
+          const mint = join(key, resume, fiber)
+          if (mint === undefined) {
+            resume(Exit.interrupt(FiberId.none))
+            return
+          }
+          return Effect.suspend(() => leave(mint, resume))
+        })
+      )
 
     const snapshot = (): Snapshot => ({
       window: gathering === undefined ? undefined : Array.from(gathering.mints.keys()),

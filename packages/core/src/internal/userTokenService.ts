@@ -206,7 +206,7 @@ export const make = (
       ? undefined
       : TokenCache.make(settings.cache.capacity, Duration.toMillis(settings.cache.refreshBefore))
     const batcher = yield* Batcher.make<UserAuthToken, RequestFailure>({
-      window: Batcher.timerWindow(Duration.toMillis(settings.batchWindow)),
+      window: yield* Batcher.clockWindow(Duration.toMillis(settings.batchWindow)),
       maxBatchSize: settings.maxBatchSize,
       concurrency: settings.batchConcurrency,
       resolve: (userIds) => withinDeadline((mint) => resolveEach(mint, userIds, Telemetry.split))
