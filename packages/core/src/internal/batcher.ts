@@ -128,19 +128,27 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
 
     const settle = (batch: Batch<A, E>, exit: Exit.Exit<ReadonlyMap<string, Exit.Exit<A, E>>, E>): void => {
       running.delete(batch)
+      const settled: Array<Mint<A, E>> = []
       for (const mint of batch.mints) {
         if (mint.state === "done") continue
         mint.state = "done"
         if (pending.get(mint.key) === mint) pending.delete(mint.key)
-        resumeAll(mint, outcomeOf(exit, mint.key))
+        settled.push(mint)
       }
+      // The next batch leaves before this one's callers are resumed: its
+      // request is on the wire while they run.
       startWaiting()
+      for (const mint of settled) resumeAll(mint, outcomeOf(exit, mint.key))
     }
 
     const start = (batch: Batch<A, E>): void => {
       running.add(batch)
       // A root fiber: no caller's interruption reaches it but through `leave`.
-      const fiber = Runtime.runFork(batch.runtime)(options.resolve(batch.mints.map((mint) => mint.key)))
+      // It starts at once rather than behind every fiber already scheduled
+      // (10,000 callers, say): its request leaves before they have all run.
+      const fiber = Runtime.runFork(batch.runtime)(options.resolve(batch.mints.map((mint) => mint.key)), {
+        immediate: true
+      })
       batch.fiber = fiber
       fiber.addObserver((exit) => settle(batch, exit))
     }
