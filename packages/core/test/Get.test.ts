@@ -217,13 +217,29 @@ describe("get: regressions", () => {
         }
         assert.isTrue(Exit.isFailure(exit), id)
         const text = Cause.pretty((exit as Exit.Failure<unknown, unknown>).cause)
-        for (const other of bad) if (other !== id) assert.notInclude(text, other)
+        for (const [, named] of text.matchAll(/user not found: (\w+)/g)) assert.strictEqual(named, id)
       }
       const requests = yield* fake.requests
       assert.isAtMost(requests.length, 1 + 2 * bad.size * Math.ceil(Math.log2(users.length)))
       // Every request took a turn of the rate limit: none exceeds the batch size, none is repeated needlessly.
       assert.strictEqual(requests.filter((r) => r.status === 201).length > 0, true)
     }).pipe(Effect.provide(FakeSfox.layerTest({ users: ids(100).filter((id) => id !== "u17" && id !== "u80") }))))
+
+  it.effect("a server that refuses every user costs at most the split budget per batch, and names nobody", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      const users = ids(100)
+      const exits = yield* Effect.forEach(users, (id) => Effect.exit(tokens.get(id)), { concurrency: "unbounded" })
+      assert.isTrue(exits.every(Exit.isFailure))
+      // One batch of 100, then at most 4·⌈log2 100⌉ = 28 extra requests.
+      assert.isAtMost((yield* fake.requests).length, 1 + 28)
+      for (const [i, exit] of exits.entries()) {
+        const text = Cause.pretty((exit as Exit.Failure<unknown, unknown>).cause)
+        // sFOX's text names one user; a caller may only ever see its own.
+        for (const [, named] of text.matchAll(/user not found: (\w+)/g)) assert.strictEqual(named, users[i])
+      }
+    }).pipe(Effect.provide(FakeSfox.layerTest({ users: [] }))))
 
   it.effect("a batch refused as a whole (401, 503) is not split", () =>
     Effect.gen(function*() {

@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type { RequestFailure } from "../SfoxError.js"
+import { HttpFailure, type RequestFailure } from "../SfoxError.js"
 
 /**
  * Whether a refused batch may have been refused for one of its users rather
@@ -14,6 +14,9 @@ export const mayBeAboutOneUser = (error: RequestFailure): boolean =>
 
 const notAboutUsers = new Set([405, 406, 408, 415])
 
+/** The most extra requests spent splitting one refused batch of `size` users: 28 for 100. */
+export const splitBudget = (size: number): number => 4 * Math.ceil(Math.log2(Math.max(2, size)))
+
 type Outcomes<A> = ReadonlyMap<string, Exit.Exit<A, RequestFailure>>
 type Mint<A> = (userIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, A>, RequestFailure>
 
@@ -25,7 +28,11 @@ type Mint<A> = (userIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<str
  * 5xx, transport) met by a part is the outcome of every user of that part.
  *
  * Extra requests: about 2·log2(n) per refused user of a batch of n, each
- * taking its turn of the rate limit like any other.
+ * taking its turn of the rate limit like any other, and never more than
+ * `splitBudget(n)` for one batch (enough to find two refused users exactly):
+ * a server that refuses everything must not cost 2n requests per batch. Users
+ * the split did not reach get an `HttpFailure` that names nobody and quotes
+ * nothing of sFOX's, which may be about another user.
  */
 export const afterRefusal = <A>(
   mint: Mint<A>,
@@ -33,6 +40,8 @@ export const afterRefusal = <A>(
   refusal: RequestFailure,
   onSplit: (size: number) => void
 ): Effect.Effect<Outcomes<A>> => {
+  const budget = splitBudget(userIds.length)
+  let spent = 0
   const part = (ids: ReadonlyArray<string>): Effect.Effect<Outcomes<A>> =>
     Effect.matchEffect(mint(ids), {
       onSuccess: (tokens) => Effect.succeed(each(ids, (id) => Exit.succeed(tokens.get(id)!))),
@@ -43,6 +52,17 @@ export const afterRefusal = <A>(
       const failed = Exit.fail(error)
       return Effect.succeed(each(ids, () => failed))
     }
+    if (spent + 2 > budget) {
+      const unsplit = Exit.fail(
+        new HttpFailure({
+          status: (error as HttpFailure).status,
+          description: `refused in a batch with other users; the split that tells them apart stopped after ${spent} ` +
+            "extra requests"
+        })
+      )
+      return Effect.succeed(each(ids, () => unsplit))
+    }
+    spent += 2
     onSplit(ids.length)
     const middle = Math.ceil(ids.length / 2)
     return Effect.map(
