@@ -57,7 +57,6 @@ describe("load: the client-side limiter keeps the server from ever answering 429
           assert.strictEqual(stats.byStatus[201], 5_000)
           // 5,000 at 500 per second: the limiter made the calls wait at least 9 windows.
           assert.isAtLeast(millis, 9_000)
-          assert.isBelow(millis, 30_000)
         }))
     ))
 
@@ -76,7 +75,6 @@ describe("load: the client-side limiter keeps the server from ever answering 429
           assert.strictEqual(stats.requests, 500)
           assert.strictEqual(stats.minted, 50_000)
           assert.isAtLeast(millis, 4_000)
-          assert.isBelow(millis, 30_000)
         }))
     ))
 
@@ -100,7 +98,6 @@ describe("load: the client-side limiter keeps the server from ever answering 429
           // 400 single, 100 batches of 10, 100 auto-batches of 100.
           assert.strictEqual(stats.requests, 600)
           assert.isAtLeast(millis, 2_000)
-          assert.isBelow(millis, 30_000)
         }))
     ))
 

@@ -316,13 +316,23 @@ describe("cache (opt-in)", () => {
       assert.strictEqual((yield* fake.requests).length, 5)
     }).pipe(Effect.provide(layer)))
 
-  it.effect("off by default: create and get always mint", () =>
+  it.effect("create never uses the cache, even when it is on", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
-      yield* getNow("u1")
-      yield* getNow("u1")
-      assert.strictEqual((yield* fake.requests).length, 2)
-    }).pipe(Effect.provide(FakeSfox.layerTest())))
+      const tokens = yield* UserTokenService
+      const cached = yield* getNow("u1")
+      const a = yield* tokens.create("u1")
+      const b = yield* tokens.create("u1")
+      assert.notStrictEqual(Redacted.value(a.token), Redacted.value(cached.token))
+      assert.notStrictEqual(Redacted.value(a.token), Redacted.value(b.token))
+      assert.deepStrictEqual((yield* fake.requests).map((r) => r.path), [
+        "/v1/enterprise/user-tokens",
+        "/v1/enterprise/user-tokens/u1",
+        "/v1/enterprise/user-tokens/u1"
+      ])
+      // get still serves the cached token.
+      assert.strictEqual(Redacted.value((yield* getNow("u1")).token), Redacted.value(cached.token))
+    }).pipe(Effect.provide(layer)))
 
   it.effect("cache options are checked", () =>
     Effect.gen(function*() {

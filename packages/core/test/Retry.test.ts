@@ -1,14 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
   defaultRetry,
+  HttpFailure,
   isRetryable,
   isTransient,
   RateLimited,
   TransportError,
+  Unauthorized,
   UserTokenService
 } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { Duration, Effect, Fiber, Random, Schedule, TestClock } from "effect"
+import { Duration, Effect, Fiber, Random, Schedule, ScheduleDecision, ScheduleIntervals, TestClock } from "effect"
 
 // Jitter draws 0.5: a factor of exactly 1, so the delays are the nominal 500, 1000, 2000 ms.
 const noJitter = Effect.withRandom(Random.fixed([0.5]))
@@ -168,9 +170,35 @@ describe("custom retry", () => {
       )
     ))
 
-  it("defaultRetry is exported as a plain Schedule", () => {
-    assert.isDefined(defaultRetry)
-  })
+  it.effect("defaultRetry on its own: 500 ms, 1 s, 2 s, then stop; nothing for a failure that is not transient", () =>
+    Effect.gen(function*() {
+      // Steps the schedule as the service does: the delay is the next interval's start.
+      const delays = (input: unknown, steps: number) =>
+        Effect.gen(function*() {
+          let state = defaultRetry.initial
+          const out: Array<number> = []
+          for (let i = 0; i < steps; i++) {
+            const [next, , decision] = yield* defaultRetry.step(0, input, state)
+            if (ScheduleDecision.isDone(decision)) break
+            out.push(ScheduleIntervals.start(decision.intervals))
+            state = next
+          }
+          return out
+        })
+      const unavailable = new HttpFailure({ status: 503, description: "down" })
+      assert.deepStrictEqual(yield* noJitter(delays(unavailable, 10)), [500, 1000, 2000])
+      assert.deepStrictEqual(yield* noJitter(delays(new TransportError({ reason: "Reset", description: "" }), 10)), [
+        500,
+        1000,
+        2000
+      ])
+      assert.deepStrictEqual(yield* noJitter(delays(new HttpFailure({ status: 404, description: "" }), 10)), [])
+      assert.deepStrictEqual(yield* noJitter(delays(new Unauthorized({ status: 401, description: "" }), 10)), [])
+      // The largest jitter draw stays within the 5 s cap.
+      const high = yield* delays(unavailable, 10).pipe(Effect.withRandom(Random.fixed([0.999])))
+      assert.strictEqual(high.length, 3)
+      for (const delay of high) assert.isAtMost(delay, 5_000)
+    }))
 })
 
 describe("never retried, whatever the policy", () => {
