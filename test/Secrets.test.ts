@@ -9,7 +9,13 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import {
+  RateLimiterUnavailable,
+  SfoxRateLimiter,
+  type UserAuthToken,
+  type UserTokenError,
+  UserTokenService
+} from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
 import type { Context } from "effect"
 import { Cause, Effect, Exit, Logger, Option, Redacted, Schedule, type Scope, Tracer } from "effect"
@@ -245,6 +251,19 @@ const atClosedPort: Call = () =>
       (tokens) => tokens.create("u1")
     ))
 
+/** A service whose shared limiter cannot give a turn. */
+const limiterDown: Call = (ctx) =>
+  Effect.flatMap(
+    Effect.orDie(
+      UserTokenService.make({ apiKey: Redacted.make(KEY), baseUrl: ctx.server.url, retry: Schedule.stop }).pipe(
+        Effect.provideService(SfoxRateLimiter, {
+          withTurn: () => Effect.fail(new RateLimiterUnavailable({ description: "the store did not answer" }))
+        })
+      )
+    ),
+    (tokens) => tokens.create("u1")
+  )
+
 const wellFormed = (token: string, user: string) =>
   JSON.stringify({ data: { token, partner_user_id: user, expires: "2030-01-01T00:00:00Z" } })
 
@@ -306,6 +325,7 @@ const scenarios: Record<UserTokenError["_tag"], ReadonlyArray<Scenario>> = {
     { name: "an answer over the size limit", faults: [Fault.oversize(64 * 1024)], call: createMany, undiciOnly: true },
     { name: "nothing listening (connect)", call: atClosedPort }
   ],
+  RateLimiterUnavailable: [{ name: "the shared limiter is down", call: limiterDown }],
   MalformedResponse: [
     { name: "not JSON, echoing both", faults: [Fault.malformed(`oops ${KEY} ${ECHOED}`)], call: create },
     {
@@ -329,7 +349,7 @@ const scenarios: Record<UserTokenError["_tag"], ReadonlyArray<Scenario>> = {
 
 describe("no error leaks the key or a token: renderings, logs, spans", () => {
   for (const [tag, all] of Object.entries(scenarios) as Array<[UserTokenError["_tag"], ReadonlyArray<Scenario>]>) {
-    const sends = tag !== "InvalidUserId" && tag !== "EmptyBatch"
+    const sends = tag !== "InvalidUserId" && tag !== "EmptyBatch" && tag !== "RateLimiterUnavailable"
     it.live(`${tag}: ${all.map((c) => c.name).join("; ")}`, () =>
       Effect.forEach(clients, (client) =>
         Effect.gen(function*() {
