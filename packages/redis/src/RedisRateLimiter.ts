@@ -14,7 +14,7 @@
  * call fails with `RateLimiterUnavailable` and nothing is sent, unless a
  * `fallback` budget is given.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 import { RateLimiterUnavailable, SfoxRateLimiter } from "@sfox-effect/core"
 import * as Clock from "effect/Clock"
@@ -31,7 +31,7 @@ import * as Script from "./internal/script.js"
 /**
  * Options of `make` and `layer`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface Options {
@@ -84,7 +84,7 @@ export interface Options {
  * Options of `layerConfig`: `url` as a `Config` (by default the redacted
  * `SFOX_REDIS_URL`), the rest as plain values.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
 export interface ConfigOptions extends Omit<Options, "url"> {
@@ -94,7 +94,7 @@ export interface ConfigOptions extends Omit<Options, "url"> {
 /**
  * The default key prefix.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category constants
  */
 export const defaultPrefix = "sfox-effect:rate-limit:"
@@ -143,7 +143,7 @@ const windowOf = (intervalMillis: number) => Math.ceil(intervalMillis * 1.01)
  * scope. Fails with a `ConfigError` on options out of range; never on Redis
  * being down (calls fail then, typed).
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category constructors
  */
 export const make = (
@@ -398,7 +398,7 @@ export const make = (
  * )
  * ```
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> =>
@@ -408,7 +408,7 @@ export const layer = (options: Options): Layer.Layer<SfoxRateLimiter, ConfigErro
  * `layer` with the URL from configuration: by default the redacted
  * `SFOX_REDIS_URL`.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category layers
  */
 export const layerConfig = (options: ConfigOptions): Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> => {

@@ -2,7 +2,7 @@
  * `@sfox-effect/redis`: one sFOX rate-limit budget shared by every process,
  * as an `SfoxRateLimiter` on Redis.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 
 /**
@@ -10,6 +10,6 @@
  * `SfoxRateLimiter` whose window every process on the same Redis and prefix
  * shares.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
 export * as RedisRateLimiter from "./RedisRateLimiter.js"
