@@ -65,7 +65,10 @@ export interface RedisServer {
   readonly url: string
   /** Kills the server at once (SIGKILL), as a crash would. */
   readonly kill: Effect.Effect<void>
-  readonly child: ChildProcess
+  /** Starts a fresh (empty) server on the same port, after `kill`. */
+  readonly restart: Effect.Effect<void>
+  /** The running server process. */
+  readonly child: () => ChildProcess
 }
 
 const startOnce = (port: number, dir: string, password: string | undefined) =>
@@ -111,7 +114,7 @@ export const startRedis = (options: { readonly password?: string } = {}): Effect
       for (let attempt = 0; attempt < 3; attempt++) {
         const port = await freePort()
         try {
-          const child = await startOnce(port, dir, options.password)
+          let child = await startOnce(port, dir, options.password)
           const auth = options.password === undefined ? "" : `:${encodeURIComponent(options.password)}@`
           const kill = Effect.promise(() =>
             new Promise<void>((resolve) => {
@@ -120,7 +123,16 @@ export const startRedis = (options: { readonly password?: string } = {}): Effect
               child.kill("SIGKILL")
             })
           )
-          return { server: { port, url: `redis://${auth}127.0.0.1:${port}`, kill, child }, dir }
+          const restart = Effect.zipRight(
+            kill,
+            Effect.promise(async () => {
+              child = await startOnce(port, dir, options.password)
+            })
+          )
+          return {
+            server: { port, url: `redis://${auth}127.0.0.1:${port}`, kill, restart, child: () => child },
+            dir
+          }
         } catch (error) {
           lastError = error
         }

@@ -108,6 +108,29 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       }
     }))
 
+  it.scopedLive("built while Redis is down, the limiter connects once Redis comes up", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      yield* server.kill
+      const limiter = yield* RedisRateLimiter.make({
+        url: server.url,
+        limit: 10,
+        interval: "1 second",
+        connectTimeout: "200 millis"
+      })
+      const down = yield* Effect.flip(limiter.withTurn(Effect.void, turn))
+      assert.strictEqual(down._tag, "RateLimiterUnavailable")
+      yield* server.restart
+      const started = Date.now()
+      let answer = yield* Effect.either(limiter.withTurn(Effect.succeed("minted"), turn))
+      while (answer._tag === "Left") {
+        assert.isBelow(Date.now() - started, 10_000, "never reconnected")
+        yield* Effect.sleep("100 millis")
+        answer = yield* Effect.either(limiter.withTurn(Effect.succeed("minted"), turn))
+      }
+      assert.strictEqual(answer.right, "minted")
+    }))
+
   it.scopedLive("Redis stopped answering (paused): the call fails within the command timeout", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
@@ -118,8 +141,8 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
         commandTimeout: "200 millis"
       })
       yield* limiter.withTurn(Effect.void, turn)
-      server.child.kill("SIGSTOP")
-      yield* Effect.addFinalizer(() => Effect.sync(() => server.child.kill("SIGCONT")))
+      server.child().kill("SIGSTOP")
+      yield* Effect.addFinalizer(() => Effect.sync(() => server.child().kill("SIGCONT")))
       const started = Date.now()
       const error = yield* Effect.flip(limiter.withTurn(Effect.void, turn))
       const took = Date.now() - started
@@ -152,6 +175,34 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       // Two at once, the third a (fallback) window later.
       assert.strictEqual(result.length, 3)
       assert.isAtLeast(result[2]! - result[0]!, 1_000)
+    }))
+
+  it.scopedLive("the fallback lets its own turns run out when Redis is back, then returns to the shared budget", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      const { lines } = yield* captureLogs(Effect.gen(function*() {
+        const limiter = yield* RedisRateLimiter.make({
+          url: server.url,
+          limit: 100,
+          interval: "1 second",
+          prefix: "back:",
+          fallback: { limit: 5, interval: "300 millis" }
+        })
+        yield* server.kill
+        yield* limiter.withTurn(Effect.void, turn)
+        yield* server.restart
+        // ioredis reconnects within a second; the fallback's last turn has run out by then too.
+        const redis = new Redis(server.url)
+        yield* Effect.addFinalizer(() => Effect.promise(() => redis.quit()))
+        const started = Date.now()
+        while ((yield* Effect.promise(() => redis.exists("back:turns"))) === 0) {
+          assert.isBelow(Date.now() - started, 10_000, "never back on Redis")
+          yield* limiter.withTurn(Effect.void, turn)
+          yield* Effect.sleep("100 millis")
+        }
+      }))
+      assert.isTrue(lines.some((line) => line.startsWith("WARN") && line.includes("fallback")))
+      assert.isTrue(lines.some((line) => line.startsWith("WARN") && line.includes("answers again")))
     }))
 
   it.effect("options out of range fail with a ConfigError that does not echo the URL", () =>
