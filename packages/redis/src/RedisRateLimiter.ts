@@ -130,7 +130,13 @@ const checkUrl = (input: string | Redacted.Redacted<string>) => {
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
     return Effect.fail(ConfigError.InvalidData(["url"], "must be a redis: or rediss: URL"))
   }
-  const secrets = [text, url.password, decodeURIComponent(url.password)].filter((s) => s.length > 0)
+  let decoded = url.password
+  try {
+    decoded = decodeURIComponent(url.password)
+  } catch {
+    // Not percent-encoding after all: the password as written is the one to hide.
+  }
+  const secrets = [text, url.password, decoded].filter((s) => s.length > 0)
   return Effect.succeed({ text, secrets, where: `${url.hostname}:${url.port === "" ? "6379" : url.port}` })
 }
 
