@@ -248,6 +248,7 @@ export const make = (
       )
     }
 
+    const pollers = yield* Effect.makeSemaphore(limit)
     let counter = 0
     const processId = globalThis.crypto.randomUUID()
 
@@ -281,7 +282,17 @@ export const make = (
               }
             )
         )
-        return loop
+        // At most `limit` callers of this process ask Redis at a time: no
+        // more turns than that can free in one window, and a crowd of waiters
+        // polling at the same instant would only load Redis. The wait for a
+        // place among them counts against the caller's time too.
+        const polled = pollers.withPermits(1)(loop)
+        return Number.isFinite(options.maxWaitMillis)
+          ? Effect.timeoutFail(polled, {
+            duration: Duration.millis(Math.max(0, options.maxWaitMillis)),
+            onTimeout: options.onLate
+          })
+          : polled
       })
 
     // The fallback: engaged when a Redis call fails, left once Redis answers
@@ -313,10 +324,10 @@ export const make = (
         const member = `${processId}:${counter++}`
         const holdMillis = options.maxDurationMillis ?? defaultHoldMillis
         return restore(acquire(member, holdMillis, options)).pipe(
-          // Interrupted while asking: the turn may have been taken; a request
-          // never sent needs none. The command runs after the reservation on
-          // this one connection.
-          Effect.onInterrupt(() => Effect.sync(() => void scripts.cancel(key, member).catch(() => {}))),
+          // Interrupted or out of time while asking: the turn may have been
+          // taken all the same; a request never sent needs none. The command
+          // runs after the reservation on this one connection.
+          Effect.onError(() => Effect.sync(() => void scripts.cancel(key, member).catch(() => {}))),
           Effect.zipRight(
             Effect.ensuring(
               restore(request),
