@@ -9,7 +9,8 @@ export default defineConfig({
     alias: [
       { find: /^@sfox-effect\/core$/, replacement: src("core", "index.ts") },
       { find: /^@sfox-effect\/core\/testing$/, replacement: src("core", "testing.ts") },
-      { find: /^@sfox-effect\/node$/, replacement: src("node", "index.ts") }
+      { find: /^@sfox-effect\/node$/, replacement: src("node", "index.ts") },
+      { find: /^@sfox-effect\/redis$/, replacement: src("redis", "index.ts") }
     ]
   },
   test: {

@@ -3,7 +3,7 @@
  * `pnpm test:pack`: proves the built packages install and run outside the
  * workspace, as a user would get them from the registry.
  *
- * 1. `pnpm pack` both packages (run `pnpm build` first: the packed `dist` is
+ * 1. `pnpm pack` the three packages (run `pnpm build` first: the packed `dist` is
  *    what is tested, and a `dist` older than `src` is refused).
  * 2. In a fresh project under the OS temp directory, `npm install` the two
  *    tarballs with the peer dependencies (`effect`, `@effect/platform`,
@@ -12,8 +12,10 @@
  * 3. Runs one program as ES module (`.mjs`) and one as CommonJS (`.cjs`):
  *    each starts `MockSfoxServer`, mints through `UserTokenService` over
  *    `NodeSfox.httpClient` (one scripted 503 retried, one batch), mints with
- *    `FakeSfox` from `@sfox-effect/core/testing`, and checks it loaded the
- *    build of its own module format.
+ *    `FakeSfox` from `@sfox-effect/core/testing`, gets `RateLimiterUnavailable`
+ *    from a `RedisRateLimiter` with no Redis behind it (ioredis comes from the
+ *    registry as the package's dependency), and checks it loaded the build of
+ *    its own module format.
  * 4. Type-checks an ESM (`.mts`) and a CommonJS (`.cts`) consumer with
  *    `module: nodenext` against the installed declarations.
  * 5. Runs the installed `sfox-tokens create --mock`, plain and `--json`.
@@ -30,7 +32,7 @@ import { fileURLToPath } from "node:url"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(Path.join(root, "package.json"))
-const packages = ["core", "node"].map((dir) => {
+const packages = ["core", "node", "redis"].map((dir) => {
   const path = Path.join(root, "packages", dir)
   return { dir, path, manifest: JSON.parse(Fs.readFileSync(Path.join(path, "package.json"), "utf8")) }
 })
@@ -102,13 +104,15 @@ import * as assert from "node:assert/strict"
 import { UserAuthToken, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
 import { MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+import { RedisRateLimiter } from "@sfox-effect/redis"
 import { Effect, Layer, Redacted } from "effect"
 
 const format = "esm"
 const resolved = [
   import.meta.resolve("@sfox-effect/core"),
   import.meta.resolve("@sfox-effect/core/testing"),
-  import.meta.resolve("@sfox-effect/node")
+  import.meta.resolve("@sfox-effect/node"),
+  import.meta.resolve("@sfox-effect/redis")
 ]
 ${"__BODY__"}
 `
@@ -119,13 +123,15 @@ const assert = require("node:assert/strict")
 const { UserAuthToken, UserTokenService } = require("@sfox-effect/core")
 const { FakeSfox, Fault } = require("@sfox-effect/core/testing")
 const { MockSfoxServer, NodeSfox } = require("@sfox-effect/node")
+const { RedisRateLimiter } = require("@sfox-effect/redis")
 const { Effect, Layer, Redacted } = require("effect")
 
 const format = "cjs"
 const resolved = [
   require.resolve("@sfox-effect/core"),
   require.resolve("@sfox-effect/core/testing"),
-  require.resolve("@sfox-effect/node")
+  require.resolve("@sfox-effect/node"),
+  require.resolve("@sfox-effect/redis")
 ]
 ${"__BODY__"}
 `
@@ -154,7 +160,13 @@ const inMemory = Effect.gen(function*() {
   return yield* tokens.create("u4")
 }).pipe(Effect.provide(FakeSfox.layerTest()))
 
-Effect.runPromise(Effect.all([overHttp, inMemory])).then(([http, fake]) => {
+// Port 1 on loopback: nothing listens, the connection is refused at once.
+const redisDown = Effect.scoped(Effect.flatMap(
+  RedisRateLimiter.make({ url: "redis://127.0.0.1:1", limit: 1, interval: "1 second", connectTimeout: "200 millis" }),
+  (limiter) => Effect.flip(limiter.withTurn(Effect.void, { maxWaitMillis: 1000, onLate: () => "late" }))
+))
+
+Effect.runPromise(Effect.all([overHttp, inMemory, redisDown])).then(([http, fake, down]) => {
   const dir = "/dist/" + format + "/"
   for (const file of resolved) assert.ok(String(file).includes(dir), \`\${file} is not the \${format} build\`)
   assert.ok(http.one instanceof UserAuthToken)
@@ -164,6 +176,7 @@ Effect.runPromise(Effect.all([overHttp, inMemory])).then(([http, fake]) => {
   assert.equal(http.invalid._tag, "InvalidUserId")
   assert.deepEqual(http.statuses, [503, 201, 201])
   assert.equal(fake.userId, "u4")
+  assert.equal(down._tag, "RateLimiterUnavailable")
   console.log(JSON.stringify({ format, minted: 4, statuses: http.statuses }))
 }).catch((error) => {
   console.error(error)
@@ -172,9 +185,10 @@ Effect.runPromise(Effect.all([overHttp, inMemory])).then(([http, fake]) => {
 `
 
 const typedConsumer = `
-import { type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { SfoxRateLimiter, type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault, SfoxSimulator } from "@sfox-effect/core/testing"
 import { Cli, MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+import { RedisRateLimiter } from "@sfox-effect/redis"
 import { ConfigError, Effect, Layer, Redacted } from "effect"
 
 const Tokens: Layer.Layer<UserTokenService | MockSfoxServer, ConfigError.ConfigError> = Layer.unwrapEffect(
@@ -198,6 +212,16 @@ export const explicit = UserTokenService.layer({ apiKey: Redacted.make("key") })
   Layer.provide(NodeSfox.httpClientWith({ connectTimeout: "1 second" }))
 )
 export const exitCode: Cli.ExitCode = Cli.ExitCode.Ok
+export const shared: Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> = RedisRateLimiter.layer({
+  url: Redacted.make("redis://127.0.0.1:6379"),
+  limit: 250,
+  interval: "10 seconds",
+  prefix: "egress-1:"
+})
+export const inProcess: Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> = SfoxRateLimiter.layer({
+  limit: 250,
+  interval: "10 seconds"
+})
 `
 
 const main = () => {
@@ -244,11 +268,13 @@ const main = () => {
       { cwd: project, timeoutSeconds: 300 }
     )
 
-    const installed = JSON.parse(
-      Fs.readFileSync(Path.join(project, "node_modules", "@sfox-effect", "node", "package.json"), "utf8")
-    )
-    const coreRange = installed.dependencies["@sfox-effect/core"]
-    if (coreRange.startsWith("workspace:")) fail(`the packed @sfox-effect/node still depends on ${coreRange}`)
+    for (const dir of ["node", "redis"]) {
+      const manifest = JSON.parse(
+        Fs.readFileSync(Path.join(project, "node_modules", "@sfox-effect", dir, "package.json"), "utf8")
+      )
+      const coreRange = manifest.dependencies["@sfox-effect/core"]
+      if (coreRange.startsWith("workspace:")) fail(`the packed ${manifest.name} still depends on ${coreRange}`)
+    }
 
     Fs.writeFileSync(Path.join(project, "program.mjs"), esmProgram.replace("__BODY__", programBody))
     Fs.writeFileSync(Path.join(project, "program.cjs"), cjsProgram.replace("__BODY__", programBody))

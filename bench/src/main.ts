@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--json FILE] [--rounds N] [--quick] [--only 1|2|3]`: every client against one
+ * `pnpm bench [--json FILE] [--rounds N] [--quick] [--scenario 1|2|3|4]`: every client against one
  * MockSfoxServer in a separate process, alternating, after a warm-up.
  *
  * 1. 20,000 single mints at 50 in flight: raw undici (the floor), the seed's
@@ -9,6 +9,13 @@
  *    server: the seed's axios loop (16 in flight), createMany, and 10,000
  *    concurrent get calls.
  * 3. 100,000 tokens through createMany: tokens/s and peak RSS.
+ * 4. One budget across processes: 4 worker processes × 100 mints against a
+ *    server enforcing 50 requests / 2 s (strict window, lockout, jittered
+ *    latency), through one RedisRateLimiter (its own redis-server) and, as
+ *    the control, with process-local limiters: requests/s against the budget
+ *    and 429s.
+ *
+ * `--scenario N` runs scenario N alone.
  */
 import { UserTokenService } from "@sfox-effect/core"
 import { Effect } from "effect"
@@ -19,6 +26,7 @@ import * as Path from "node:path"
 import * as Readline from "node:readline"
 import { type Client, rawUndici, seedAxios, serviceCreate, serviceRuntime, stockEffect } from "./clients.js"
 import { startServer } from "./serverProcess.js"
+import { sharedBudget } from "./sharedBudget.js"
 
 const args = process.argv.slice(2)
 const flag = (name: string) => {
@@ -28,8 +36,8 @@ const flag = (name: string) => {
 const quick = args.includes("--quick")
 const rounds = Number(flag("--rounds") ?? (quick ? 1 : 3))
 const jsonFile = flag("--json")
-// One scenario alone, for profiling; the targets table needs all three.
-const only = flag("--only")
+// One scenario alone (for profiling, or scenario 4 on its own); the targets table needs them all.
+const only = flag("--scenario")
 const key = "bench-key"
 
 const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
@@ -160,13 +168,43 @@ const scenario3 = async () => {
   return { count, ...result }
 }
 
+const scenario4 = () => sharedBudget({ processes: 4, perProcess: quick ? 60 : 100, limit: 50, intervalMs: 2_000, log })
+
+type Scenario4 = Awaited<ReturnType<typeof scenario4>>
+
+const scenario4Table = (s4: Scenario4) =>
+  [
+    `Scenario 4: ${s4.processes} processes × ${s4.perProcess} mints, ${s4.limit} req / ${
+      fmt(s4.intervalMs)
+    } ms enforced (budget ${s4.budgetPerSecond} req/s; floor ${fmt(s4.minimumMs)} ms)`,
+    table(
+      ["limiter", "minted", "wall ms", "req/s", "× budget", "429s"],
+      s4.results.map((r) => [
+        r.limiter,
+        `${fmt(r.minted)} / ${fmt(s4.processes * s4.perProcess)}`,
+        fmt(r.wallMs),
+        fmt(r.requestsPerSecond, 1),
+        fmt(r.requestsPerSecond / s4.budgetPerSecond, 2),
+        fmt(r.tooMany)
+      ])
+    )
+  ].join("\n")
+
+const machineOf = () => ({
+  cpus: Os.cpus().length,
+  cpu: Os.cpus()[0]?.model ?? "unknown",
+  memoryGb: Math.round(Os.totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${Os.platform()} ${Os.release()}`
+})
+
 const main = async () => {
-  const machine = {
-    cpus: Os.cpus().length,
-    cpu: Os.cpus()[0]?.model ?? "unknown",
-    memoryGb: Math.round(Os.totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${Os.platform()} ${Os.release()}`
+  const machine = machineOf()
+  if (only === "4") {
+    const s4 = await scenario4()
+    process.stdout.write(`machine: ${machine.cpus} × ${machine.cpu}, Node ${machine.node}\n\n${scenario4Table(s4)}\n`)
+    if (jsonFile !== undefined) Fs.writeFileSync(jsonFile, JSON.stringify({ machine, scenario4: s4 }, null, 2))
+    return
   }
   if (only !== undefined) {
     const result = only === "1" ? await scenario1() : only === "2" ? await scenario2() : await scenario3()
@@ -176,6 +214,7 @@ const main = async () => {
   const s1 = await scenario1()
   const s3 = await scenario3()
   const s2 = await scenario2()
+  const s4 = await scenario4()
 
   const create = s1.results[3]!.mintsPerSecond
   const seedLoop = s2.results[0]!
@@ -194,7 +233,13 @@ const main = async () => {
     "2: createMany ≥ 50× faster than the seed loop": { value: seedProjectedMs / s2.results[1]!.wallMs, target: 50 },
     "2: get ≥ 50× faster than the seed loop": { value: seedProjectedMs / s2.results[2]!.wallMs, target: 50 },
     "3: ≥ 300,000 tokens/s": { value: s3.tokensPerSecond, target: 300_000 },
-    "3: peak RSS < 200 MB": { value: s3.peakRssMb, target: 200, atMost: true }
+    "3: peak RSS < 200 MB": { value: s3.peakRssMb, target: 200, atMost: true },
+    "4: zero 429s through Redis": { value: s4.results[0]!.tooMany, target: 0, atMost: true },
+    "4: pace within 25 % of the floor": {
+      value: s4.results[0]!.wallMs / s4.minimumMs,
+      target: 1.25,
+      atMost: true
+    }
   } as Record<string, { value: number; target: number; atMost?: boolean }>
 
   const out = [
@@ -223,6 +268,8 @@ const main = async () => {
     `Scenario 3: ${fmt(s3.count)} tokens through createMany`,
     table(["tokens/s", "wall ms", "peak RSS MB"], [[fmt(s3.tokensPerSecond), fmt(s3.wallMs), fmt(s3.peakRssMb, 1)]]),
     "",
+    scenario4Table(s4),
+    "",
     "Targets",
     table(
       ["target", "measured", "met"],
@@ -237,7 +284,11 @@ const main = async () => {
   if (jsonFile !== undefined) {
     Fs.writeFileSync(
       jsonFile,
-      JSON.stringify({ machine, scenario1: s1, scenario2: { ...s2, seedProjectedMs }, scenario3: s3, targets }, null, 2)
+      JSON.stringify(
+        { machine, scenario1: s1, scenario2: { ...s2, seedProjectedMs }, scenario3: s3, scenario4: s4, targets },
+        null,
+        2
+      )
     )
     log(`wrote ${jsonFile}`)
   }

@@ -75,6 +75,9 @@ export const toApiError = (
         : Effect.zipRight(Effect.logWarning("minting a user token failed", error), Effect.fail(unavailable))
     case "MalformedResponse":
       return Effect.zipRight(Effect.logWarning("minting a user token failed", error), Effect.fail(unavailable))
+    // The shared rate limiter (Redis) is down: nothing reached sFOX.
+    case "RateLimiterUnavailable":
+      return Effect.zipRight(Effect.logError("the shared sFOX rate limiter is down", error), Effect.fail(unavailable))
     case "TransportError":
       return Effect.zipRight(
         Effect.logWarning("minting a user token failed", error),

@@ -47,6 +47,9 @@ export const isRetryable = (error: UserTokenError, maxRetryAfter: Duration.Durat
     case "InvalidUserId":
     case "EmptyBatch":
     case "Unauthorized":
+    // The shared budget's store is down: no request was sent, and a retry
+    // would only wait out the deadline against it.
+    case "RateLimiterUnavailable":
       return false
     case "RateLimited":
       return Duration.lessThanOrEqualTo(error.retryAfter, maxRetryAfter)

@@ -157,6 +157,27 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
 }
 
 /**
+ * The shared rate limiter (`SfoxRateLimiter`, for example the Redis one of
+ * `@sfox-effect/redis`) could not give a turn: its store could not be
+ * reached, or answered slower than its bound. No request was sent, so sFOX
+ * saw nothing. Not transient for the retry policy: waiting briefly does not
+ * heal a store that is down, and retrying here would only hide that the
+ * budget is no longer shared.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavailable>(
+  "@sfox-effect/core/RateLimiterUnavailable"
+)("RateLimiterUnavailable", {
+  description: Schema.String
+}) {
+  override get message(): string {
+    return `The shared rate limiter is unavailable, no request was sent: ${this.description}`
+  }
+}
+
+/**
  * Every failure `UserTokenService` can produce, as a schema.
  *
  * @since 0.1.0
@@ -169,7 +190,8 @@ export const UserTokenError = Schema.Union(
   RateLimited,
   HttpFailure,
   TransportError,
-  MalformedResponse
+  MalformedResponse,
+  RateLimiterUnavailable
 )
 
 /**
@@ -187,6 +209,7 @@ export type UserTokenError =
   | HttpFailure
   | TransportError
   | MalformedResponse
+  | RateLimiterUnavailable
 
 /**
  * The failures a request can end with (everything but bad input).
@@ -194,7 +217,13 @@ export type UserTokenError =
  * @since 0.1.0
  * @category models
  */
-export type RequestFailure = Unauthorized | RateLimited | HttpFailure | TransportError | MalformedResponse
+export type RequestFailure =
+  | Unauthorized
+  | RateLimited
+  | HttpFailure
+  | TransportError
+  | MalformedResponse
+  | RateLimiterUnavailable
 
 const tags = new Set<string>([
   "InvalidUserId",
@@ -203,7 +232,8 @@ const tags = new Set<string>([
   "RateLimited",
   "HttpFailure",
   "TransportError",
-  "MalformedResponse"
+  "MalformedResponse",
+  "RateLimiterUnavailable"
 ])
 
 /**

@@ -161,6 +161,12 @@ export interface SimulatorOptions {
   /** Time taken to answer every request. @default 0 */
   readonly latency?: Duration.DurationInput | undefined
   /**
+   * Up to this much more time per request, drawn uniformly for each one:
+   * answers then arrive out of order, as over a real network.
+   * @default 0
+   */
+  readonly latencyJitter?: Duration.DurationInput | undefined
+  /**
    * sFOX's rate limit: at most `limit` requests in any `interval`; the one
    * over it gets a 429 and locks the client out for `lockout` (60 s, no
    * `Retry-After`, as documented). `false` for none.
@@ -314,6 +320,7 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
     const expectedAuthorization = `Bearer ${key}`
     const users = options.users === undefined ? undefined : new Set(options.users)
     let latencyMillis = options.latency === undefined ? 0 : Duration.toMillis(options.latency)
+    const jitterMillis = options.latencyJitter === undefined ? 0 : Duration.toMillis(options.latencyJitter)
     const maxBatchSize = options.maxBatchSize ?? 1000
     const lifetimeMillis = options.tokenLifetime === undefined
       ? Duration.toMillis(Duration.hours(24))
@@ -498,7 +505,8 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
           : response.status
         record(request, userIds, status, now, fault)
         const acted = fault === undefined ? Effect.succeed(response) : apply(fault, response)
-        return latencyMillis > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(latencyMillis)), acted) : acted
+        const delay = jitterMillis > 0 ? latencyMillis + Math.floor(Math.random() * (jitterMillis + 1)) : latencyMillis
+        return delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), acted) : acted
       })
 
     return {

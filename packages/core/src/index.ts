@@ -21,6 +21,14 @@ export * from "./RetryPolicy.js"
 export * as SfoxMetrics from "./SfoxMetrics.js"
 
 /**
+ * The one budget every request to sFOX takes a turn from, shared by every
+ * `UserTokenService` of a program that provides it.
+ *
+ * @since 0.2.0
+ */
+export * from "./SfoxRateLimiter.js"
+
+/**
  * The typed errors and the `isTransient` predicate.
  *
  * @since 0.1.0

@@ -49,6 +49,7 @@ export const ExitCode = {
   HttpFailure: 8,
   TransportError: 9,
   MalformedResponse: 10,
+  RateLimiterUnavailable: 11,
   Interrupted: 130
 } as const
 
@@ -193,6 +194,7 @@ const exitCodeTable: ReadonlyArray<readonly [ExitCode, string]> = [
   [ExitCode.HttpFailure, "HttpFailure: any other non-2xx answer (404 unknown user, 5xx after retries, …)"],
   [ExitCode.TransportError, "TransportError: no complete answer (connect failure, reset, timeout, too large)"],
   [ExitCode.MalformedResponse, "MalformedResponse: a 2xx answer that is not what sFOX documents"],
+  [ExitCode.RateLimiterUnavailable, "RateLimiterUnavailable: the shared rate limiter (Redis) is down; nothing sent"],
   [ExitCode.Interrupted, "interrupted (Ctrl-C)"]
 ]
 

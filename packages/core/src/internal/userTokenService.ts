@@ -9,12 +9,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import { enforce } from "../RetryPolicy.js"
 import { EmptyBatch, HttpFailure, InvalidUserId, type RequestFailure } from "../SfoxError.js"
+import { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
 import * as Batcher from "./batcher.js"
@@ -37,7 +39,12 @@ export const make = (
     const settings = yield* checkSettings(options)
     const base = yield* HttpClient.HttpClient
     const client = options.transformClient ? options.transformClient(base) : base
-    const limit = settings.rateLimit === undefined
+    // A limiter the program provides is the one budget of every service in
+    // it, whatever this service's own `rateLimit` says.
+    const shared = yield* Effect.serviceOption(SfoxRateLimiter)
+    const limiter = Option.isSome(shared)
+      ? shared.value
+      : settings.rateLimit === undefined
       ? RateLimiter.unlimited
       : yield* RateLimiter.make(settings.rateLimit.limit, settings.rateLimit.interval)
     // Texts from the server are scrubbed of the key before they reach an error.
@@ -90,7 +97,11 @@ export const make = (
             lastChance ? left : timeoutMillis,
             lastChance ? pastDeadline : () => timeoutError("an attempt", timeoutMillis)
           )
-          return limit(Telemetry.observeAttempt(answer), left, pastDeadline).pipe(
+          return limiter.withTurn(Telemetry.observeAttempt(answer), {
+            maxWaitMillis: left,
+            onLate: pastDeadline,
+            maxDurationMillis: lastChance ? left : timeoutMillis
+          }).pipe(
             Effect.flatMap((answer) =>
               answer.status >= 200 && answer.status < 300
                 ? decode(answer)

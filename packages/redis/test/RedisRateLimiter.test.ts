@@ -1,0 +1,236 @@
+import { assert, describe, it } from "@effect/vitest"
+import { SfoxRateLimiter } from "@sfox-effect/core"
+import { RedisRateLimiter } from "@sfox-effect/redis"
+import { Cause, ConfigProvider, Context, Duration, Effect, Exit, Fiber, Layer, Logger, Redacted } from "effect"
+import { Redis } from "ioredis"
+import { freePort, skipRedis, startRedis } from "../../../test/utils/redisServer.js"
+
+const late = () => ({ _tag: "Late", message: "no turn in time" }) as const
+const turn = { maxWaitMillis: 10_000, onLate: late, maxDurationMillis: 5_000 }
+
+/** Log lines written while `effect` runs. */
+const captureLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const lines: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+    })
+    const result = yield* effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+    return { result, lines }
+  })
+
+describe.skipIf(skipRedis)("RedisRateLimiter", () => {
+  it.scopedLive("two limiters on one Redis and prefix share one window, counted until `interval` after each end", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      const options = { url: server.url, limit: 3, interval: Duration.millis(400), prefix: "shared:" }
+      const a = yield* RedisRateLimiter.make(options)
+      const b = yield* RedisRateLimiter.make(options)
+      const grants: Array<number> = []
+      const ends: Array<number> = []
+      const request = Effect.gen(function*() {
+        grants.push(Date.now())
+        yield* Effect.sleep("30 millis")
+        ends.push(Date.now())
+      })
+      yield* Effect.all(
+        Array.from({ length: 7 }, (_, i) => (i % 2 === 0 ? a : b).withTurn(request, turn)),
+        { concurrency: "unbounded" }
+      )
+      grants.sort((x, y) => x - y)
+      ends.sort((x, y) => x - y)
+      // The 4th turn waits for the 1st to end and a window to pass; the 7th for the 4th.
+      assert.isAtLeast(grants[3]! - ends[0]!, 400)
+      assert.isAtLeast(grants[6]! - ends[3]!, 400)
+      // Another prefix is another budget.
+      const other = yield* RedisRateLimiter.make({ ...options, prefix: "other:" })
+      const before = Date.now()
+      yield* Effect.all(Array.from({ length: 3 }, () => other.withTurn(Effect.void, turn)), {
+        concurrency: "unbounded"
+      })
+      assert.isBelow(Date.now() - before, 400)
+    }))
+
+  it.scopedLive("a caller that cannot get a turn within its wait fails with onLate at once, and takes none", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      const limiter = yield* RedisRateLimiter.make({
+        url: server.url,
+        limit: 1,
+        interval: "5 seconds",
+        prefix: "late:"
+      })
+      yield* limiter.withTurn(Effect.void, turn)
+      const error = yield* Effect.flip(limiter.withTurn(Effect.void, { ...turn, maxWaitMillis: 1_000 }))
+      assert.strictEqual(error._tag, "Late")
+      const redis = new Redis(server.url)
+      const held = yield* Effect.promise(() => redis.zcard("late:turns"))
+      yield* Effect.promise(() => redis.quit())
+      assert.strictEqual(held, 1)
+    }))
+
+  it.scopedLive("a waiting caller interrupted takes no turn; a finished request's turn stays a window", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      const limiter = yield* RedisRateLimiter.make({ url: server.url, limit: 1, interval: "2 seconds", prefix: "int:" })
+      yield* limiter.withTurn(Effect.void, turn)
+      const waiting = yield* Effect.fork(limiter.withTurn(Effect.void, turn))
+      yield* Effect.sleep("100 millis")
+      yield* Fiber.interrupt(waiting)
+      yield* Effect.sleep("50 millis")
+      const redis = new Redis(server.url)
+      const members = yield* Effect.promise(() => redis.zrange("int:turns", 0, -1))
+      yield* Effect.promise(() => redis.quit())
+      assert.strictEqual(members.length, 1)
+    }))
+
+  it.scopedLive("Redis unreachable: RateLimiterUnavailable at once, the request never runs, no password shown", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.promise(freePort)
+      const password = "hunter2-redis-password"
+      const limiter = yield* RedisRateLimiter.make({
+        url: Redacted.make(`redis://:${password}@127.0.0.1:${port}`),
+        limit: 10,
+        interval: "1 second",
+        connectTimeout: "200 millis"
+      })
+      let ran = false
+      const started = Date.now()
+      const error = yield* Effect.flip(limiter.withTurn(Effect.sync(() => ran = true), turn))
+      assert.isBelow(Date.now() - started, 1_000)
+      assert.isFalse(ran)
+      assert.strictEqual(error._tag, "RateLimiterUnavailable")
+      if (error._tag === "RateLimiterUnavailable") {
+        for (const text of [error.message, JSON.stringify(error), String(error), Cause.pretty(Cause.fail(error))]) {
+          assert.notInclude(text, password)
+        }
+        assert.include(error.message, `127.0.0.1:${port}`)
+      }
+    }))
+
+  it.scopedLive("built while Redis is down, the limiter connects once Redis comes up", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      yield* server.kill
+      const limiter = yield* RedisRateLimiter.make({
+        url: server.url,
+        limit: 10,
+        interval: "1 second",
+        connectTimeout: "200 millis"
+      })
+      const down = yield* Effect.flip(limiter.withTurn(Effect.void, turn))
+      assert.strictEqual(down._tag, "RateLimiterUnavailable")
+      yield* server.restart
+      const started = Date.now()
+      let answer = yield* Effect.either(limiter.withTurn(Effect.succeed("minted"), turn))
+      while (answer._tag === "Left") {
+        assert.isBelow(Date.now() - started, 10_000, "never reconnected")
+        yield* Effect.sleep("100 millis")
+        answer = yield* Effect.either(limiter.withTurn(Effect.succeed("minted"), turn))
+      }
+      assert.strictEqual(answer.right, "minted")
+    }))
+
+  it.scopedLive("Redis stopped answering (paused): the call fails within the command timeout", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      const limiter = yield* RedisRateLimiter.make({
+        url: server.url,
+        limit: 10,
+        interval: "1 second",
+        commandTimeout: "200 millis"
+      })
+      yield* limiter.withTurn(Effect.void, turn)
+      server.child().kill("SIGSTOP")
+      yield* Effect.addFinalizer(() => Effect.sync(() => server.child().kill("SIGCONT")))
+      const started = Date.now()
+      const error = yield* Effect.flip(limiter.withTurn(Effect.void, turn))
+      const took = Date.now() - started
+      assert.strictEqual(error._tag, "RateLimiterUnavailable")
+      assert.isAtLeast(took, 150)
+      assert.isBelow(took, 2_000)
+    }))
+
+  it.scopedLive("the opt-in fallback: a warning when it engages, then this process's own budget", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      const { lines, result } = yield* captureLogs(Effect.gen(function*() {
+        const limiter = yield* RedisRateLimiter.make({
+          url: server.url,
+          limit: 100,
+          interval: "1 second",
+          fallback: { limit: 2, interval: "1 second" }
+        })
+        yield* limiter.withTurn(Effect.void, turn)
+        yield* server.kill
+        const started = Date.now()
+        const grants: Array<number> = []
+        yield* Effect.all(
+          Array.from({ length: 3 }, () => limiter.withTurn(Effect.sync(() => grants.push(Date.now() - started)), turn)),
+          { concurrency: "unbounded" }
+        )
+        return grants.sort((a, b) => a - b)
+      }))
+      assert.strictEqual(lines.filter((line) => line.startsWith("WARN") && line.includes("fallback")).length, 1)
+      // Two at once, the third a (fallback) window later.
+      assert.strictEqual(result.length, 3)
+      assert.isAtLeast(result[2]! - result[0]!, 1_000)
+    }))
+
+  it.scopedLive("the fallback lets its own turns run out when Redis is back, then returns to the shared budget", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      const { lines } = yield* captureLogs(Effect.gen(function*() {
+        const limiter = yield* RedisRateLimiter.make({
+          url: server.url,
+          limit: 100,
+          interval: "1 second",
+          prefix: "back:",
+          fallback: { limit: 5, interval: "300 millis" }
+        })
+        yield* server.kill
+        yield* limiter.withTurn(Effect.void, turn)
+        yield* server.restart
+        // ioredis reconnects within a second; the fallback's last turn has run out by then too.
+        const redis = new Redis(server.url)
+        yield* Effect.addFinalizer(() => Effect.promise(() => redis.quit()))
+        const started = Date.now()
+        while ((yield* Effect.promise(() => redis.exists("back:turns"))) === 0) {
+          assert.isBelow(Date.now() - started, 10_000, "never back on Redis")
+          yield* limiter.withTurn(Effect.void, turn)
+          yield* Effect.sleep("100 millis")
+        }
+      }))
+      assert.isTrue(lines.some((line) => line.startsWith("WARN") && line.includes("fallback")))
+      assert.isTrue(lines.some((line) => line.startsWith("WARN") && line.includes("answers again")))
+    }))
+
+  it.effect("options out of range fail with a ConfigError that does not echo the URL", () =>
+    Effect.gen(function*() {
+      for (
+        const options of [
+          { url: "http://user:pw-secret@example.com", limit: 1, interval: "1 second" },
+          { url: "not a url pw-secret", limit: 1, interval: "1 second" },
+          { url: "redis://127.0.0.1", limit: 0, interval: "1 second" },
+          { url: "redis://127.0.0.1", limit: 1, interval: "0 seconds" },
+          { url: "redis://127.0.0.1", limit: 1, interval: "1 second", fallback: { limit: -1, interval: "1 second" } }
+        ] satisfies ReadonlyArray<RedisRateLimiter.Options>
+      ) {
+        const exit = yield* Effect.exit(Effect.scoped(RedisRateLimiter.make(options)))
+        assert.isTrue(Exit.isFailure(exit))
+        assert.notInclude(Cause.pretty(Exit.isFailure(exit) ? exit.cause : Cause.empty), "pw-secret")
+      }
+    }))
+
+  it.scopedLive("layerConfig reads the URL from SFOX_REDIS_URL, as a redacted value", () =>
+    Effect.gen(function*() {
+      const server = yield* startRedis()
+      const context = yield* Layer.build(
+        RedisRateLimiter.layerConfig({ limit: 5, interval: "1 second" }).pipe(
+          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({ SFOX_REDIS_URL: server.url })))
+        )
+      )
+      const limiter = Context.get(context, SfoxRateLimiter)
+      assert.strictEqual(yield* limiter.withTurn(Effect.succeed(42), turn), 42)
+    }))
+})

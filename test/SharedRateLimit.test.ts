@@ -1,0 +1,133 @@
+/**
+ * One sFOX budget across processes, with real parts: four `node` worker
+ * processes (each its own layers) mint at once against a MockSfoxServer that
+ * enforces sFOX's limit strictly (a sliding window, then a lockout), with
+ * jittered latency, through one `RedisRateLimiter` on a real `redis-server`.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { MockSfoxServer } from "@sfox-effect/node"
+import { Effect } from "effect"
+import { skipRedis, startRedis } from "./utils/redisServer.js"
+import { runWorkers, type WorkerOptions, type WorkerResult } from "./utils/workers.js"
+
+const key = "shared-limit-key"
+const limit = 50
+const intervalMillis = 2_000
+const processes = 4
+const perProcess = 60
+
+const strictServer = MockSfoxServer.make({
+  apiKey: key,
+  latency: "5 millis",
+  latencyJitter: "40 millis",
+  rateLimit: { limit, interval: `${intervalMillis} millis`, lockout: "60 seconds" }
+})
+
+const options =
+  (baseUrl: string, redis: boolean, extra: Partial<WorkerOptions> = {}) => (i: number): WorkerOptions => ({
+    name: `w${i}`,
+    baseUrl,
+    apiKey: key,
+    redis,
+    limit,
+    intervalMillis,
+    count: perProcess,
+    concurrency: perProcess,
+    deadlineMillis: 30_000,
+    timeoutMillis: 5_000,
+    prefix: `test-${Date.now()}-${Math.random()}:`,
+    ...extra
+  })
+
+const failuresOf = (results: ReadonlyArray<WorkerResult>) => {
+  const out: Record<string, number> = {}
+  for (const result of results) {
+    for (const [tag, n] of Object.entries(result.failures)) out[tag] = (out[tag] ?? 0) + n
+  }
+  return out
+}
+
+describe.skipIf(skipRedis)("one budget across processes (RedisRateLimiter, real redis-server)", () => {
+  it.scopedLive(
+    `${processes} processes × ${perProcess} mints at ${limit} per ${intervalMillis} ms: all minted, zero 429s`,
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis()
+        const server = yield* strictServer
+        const shared = options(server.url, true)
+        const prefix = shared(0).prefix
+        const results = yield* runWorkers(processes, (i) => ({ ...shared(i), prefix }), {
+          redisUrl: redis.url,
+          timeoutMillis: 60_000
+        })
+        const total = processes * perProcess
+        assert.deepStrictEqual(failuresOf(results), {})
+        assert.strictEqual(results.reduce((n, r) => n + r.ok, 0), total)
+        const requests = yield* server.requests
+        assert.strictEqual(requests.length, total)
+        assert.strictEqual(requests.filter((r) => r.status === 429).length, 0, "the server answered 429")
+        // The pace: no faster than the budget allows, measured on the server's clock.
+        const at = requests.map((r) => r.at).sort((a, b) => a - b)
+        for (let i = limit; i < at.length; i++) {
+          assert.isAtLeast(at[i]! - at[i - limit]!, intervalMillis, `more than ${limit} arrivals in a window`)
+        }
+        const minimum = Math.floor((total - 1) / limit) * intervalMillis
+        const span = at[at.length - 1]! - at[0]!
+        assert.isAtLeast(span, minimum)
+        process.stderr.write(
+          `shared budget: ${total} requests in ${span} ms on the server (theoretical minimum ${minimum} ms, ${
+            (total / (span / 1000)).toFixed(1)
+          } req/s against a budget of ${limit / (intervalMillis / 1000)} req/s)\n`
+        )
+      }),
+    120_000
+  )
+
+  it.scopedLive(
+    "the control: the same four with process-local limiters trip the server's lockout",
+    () =>
+      Effect.gen(function*() {
+        const server = yield* strictServer
+        const results = yield* runWorkers(processes, options(server.url, false, { deadlineMillis: 10_000 }), {
+          timeoutMillis: 60_000
+        })
+        const stats = yield* server.stats
+        assert.isAbove(stats.byStatus[429] ?? 0, 0, "four local limiters should have tripped the lockout")
+        assert.isAbove(failuresOf(results).RateLimited ?? 0, 0)
+      }),
+    120_000
+  )
+
+  it.scopedLive(
+    "Redis killed mid-run: calls fail typed within their deadline, nothing reaches sFOX unlimited",
+    () =>
+      Effect.gen(function*() {
+        const redis = yield* startRedis()
+        const server = yield* strictServer
+        const deadlineMillis = 20_000
+        const shared = options(server.url, true, { deadlineMillis, commandTimeoutMillis: 300 })
+        const prefix = shared(0).prefix
+        // Redis dies once the first window's turns are spent and callers wait.
+        const killer = Effect.gen(function*() {
+          while ((yield* server.stats).requests < limit) yield* Effect.sleep("20 millis")
+          yield* Effect.sleep("300 millis")
+          yield* redis.kill
+        })
+        const results = yield* runWorkers(processes, (i) => ({ ...shared(i), prefix }), {
+          redisUrl: redis.url,
+          timeoutMillis: 60_000
+        }, killer)
+        const failures = failuresOf(results)
+        const stats = yield* server.stats
+        const minted = results.reduce((n, r) => n + r.ok, 0)
+        assert.strictEqual(minted + Object.values(failures).reduce((a, b) => a + b, 0), processes * perProcess)
+        assert.isAbove(failures.RateLimiterUnavailable ?? 0, 0, JSON.stringify(failures))
+        assert.deepStrictEqual(Object.keys(failures), ["RateLimiterUnavailable"], JSON.stringify(failures))
+        for (const result of results) assert.isAtMost(result.slowestFailureMillis, deadlineMillis)
+        // Every request the server saw had a turn: none over the limit, and no more than were minted.
+        assert.strictEqual(stats.byStatus[429] ?? 0, 0)
+        assert.strictEqual(stats.requests, minted)
+      }),
+    120_000
+  )
+})
