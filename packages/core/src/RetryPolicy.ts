@@ -10,8 +10,9 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import { absurd } from "effect/Function"
 import * as Schedule from "effect/Schedule"
-import { isTransient, retryAfterOf, type UserTokenError } from "./SfoxError.js"
+import { isResendable, isTransient, retryAfterOf, type UserTokenError } from "./SfoxError.js"
 
 /**
  * The default policy: transient failures only (5xx, 408, 429 within the cap,
@@ -54,11 +55,13 @@ export const isRetryable = (error: UserTokenError, maxRetryAfter: Duration.Durat
     case "RateLimited":
       return Duration.lessThanOrEqualTo(error.retryAfter, maxRetryAfter)
     case "TransportError":
-      // A request undici refused to send, or an answer over the size limit,
-      // would come out the same again (and a big one would download again).
-      return error.reason !== "Request" && error.reason !== "TooLarge"
-    default:
+      return isResendable(error)
+    // A custom policy may choose to retry these.
+    case "HttpFailure":
+    case "MalformedResponse":
       return true
+    default:
+      return absurd(error)
   }
 }
 

@@ -8,8 +8,24 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import { absurd } from "effect/Function"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+
+/**
+ * The brand every `UserTokenError` carries, whatever its class: a guard that
+ * no list of tags has to keep up with.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@sfox-effect/core/UserTokenError")
+
+/**
+ * @since 0.2.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
 
 /**
  * A user id that cannot be sent safely: not a string, empty, surrounded by
@@ -29,6 +45,11 @@ export class InvalidUserId extends Schema.TaggedError<InvalidUserId>("@sfox-effe
     index: Schema.optional(Schema.Number)
   }
 ) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     const at = this.index === undefined ? "" : ` at index ${this.index}`
     return `Invalid user id ${this.userId}${at}: ${this.description}`
@@ -42,6 +63,11 @@ export class InvalidUserId extends Schema.TaggedError<InvalidUserId>("@sfox-effe
  * @category errors
  */
 export class EmptyBatch extends Schema.TaggedError<EmptyBatch>("@sfox-effect/core/EmptyBatch")("EmptyBatch", {}) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return "createMany needs at least one user id"
   }
@@ -61,6 +87,11 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@sfox-effect
     description: Schema.String
   }
 ) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `sFOX answered ${this.status}: ${this.description}`
   }
@@ -80,6 +111,11 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@sfox-effect/c
     description: Schema.String
   }
 ) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `sFOX rate limit hit; retry after ${Duration.format(this.retryAfter)}: ${this.description}`
   }
@@ -106,6 +142,11 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/c
     userIds: Schema.optional(Schema.Array(Schema.String))
   }
 ) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `sFOX answered ${this.status}: ${this.description}`
   }
@@ -132,6 +173,11 @@ export class TransportError extends Schema.TaggedError<TransportError>("@sfox-ef
     cause: Schema.optional(Schema.Defect)
   }
 ) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `${this.reason}: ${this.description}`
   }
@@ -151,6 +197,11 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
   status: Schema.Number,
   description: Schema.String
 }) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `Malformed sFOX answer (${this.status}): ${this.description}`
   }
@@ -172,6 +223,11 @@ export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavai
 )("RateLimiterUnavailable", {
   description: Schema.String
 }) {
+  /**
+   * @since 0.2.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `The shared rate limiter is unavailable, no request was sent: ${this.description}`
   }
@@ -225,25 +281,13 @@ export type RequestFailure =
   | MalformedResponse
   | RateLimiterUnavailable
 
-const tags = new Set<string>([
-  "InvalidUserId",
-  "EmptyBatch",
-  "Unauthorized",
-  "RateLimited",
-  "HttpFailure",
-  "TransportError",
-  "MalformedResponse",
-  "RateLimiterUnavailable"
-])
-
 /**
  * Whether a value is one of the `UserTokenError` classes.
  *
  * @since 0.1.0
  * @category guards
  */
-export const isUserTokenError = (u: unknown): u is UserTokenError =>
-  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tags.has(u._tag) && u instanceof Error
+export const isUserTokenError = (u: unknown): u is UserTokenError => Predicate.hasProperty(u, TypeId)
 
 /**
  * Whether a failure may succeed if the same request is sent again: a 5xx, a
@@ -266,17 +310,36 @@ export const isUserTokenError = (u: unknown): u is UserTokenError =>
  */
 export const isTransient = (u: unknown): boolean => {
   if (!isUserTokenError(u)) return false
+  // Exhaustive: a new error class does not compile until it says whether it heals.
   switch (u._tag) {
     case "HttpFailure":
       return u.status >= 500 || u.status === 408
     case "RateLimited":
       return true
     case "TransportError":
-      return u.reason !== "Request" && u.reason !== "TooLarge"
-    default:
+      return isResendable(u)
+    case "InvalidUserId":
+    case "EmptyBatch":
+    case "Unauthorized":
+    case "MalformedResponse":
+    case "RateLimiterUnavailable":
       return false
+    default:
+      return absurd(u)
   }
 }
+
+/**
+ * Whether the same request could escape a transport failure: not one the
+ * client refused to send (`Request`), nor an answer over the size limit
+ * (`TooLarge`: it would come, and download, again). The one home of this
+ * rule, for `isTransient` and for `RetryPolicy.isRetryable`.
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isResendable = (error: TransportError): boolean =>
+  error.reason !== "Request" && error.reason !== "TooLarge"
 
 /**
  * The wait a failure asks for before the next attempt (`Retry-After` on a

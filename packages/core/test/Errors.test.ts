@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { isRetryable, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
 import { Duration, Effect, Fiber, Redacted, Schedule, TestClock } from "effect"
+import * as Errors from "@sfox-effect/core"
 
 const noRetry = { retry: Schedule.stop }
 
@@ -237,4 +238,50 @@ describe("typed errors", () => {
       const errorBody = yield* failWith([Fault.malformed(JSON.stringify({ error: "internal" }), 200)])
       assert.include(errorBody.error.message, "internal")
     }))
+})
+
+describe("the error family", () => {
+  const every: ReadonlyArray<UserTokenError> = [
+    new Errors.InvalidUserId({ userId: "\"x\"", description: "bad" }),
+    new Errors.EmptyBatch(),
+    new Errors.Unauthorized({ status: 401, description: "no" }),
+    new Errors.RateLimited({ retryAfter: Duration.seconds(1), description: "slow down" }),
+    new Errors.HttpFailure({ status: 503, description: "down" }),
+    new Errors.TransportError({ reason: "Reset", description: "reset" }),
+    new Errors.MalformedResponse({ status: 201, description: "odd" }),
+    new Errors.RateLimiterUnavailable({ description: "redis down" })
+  ]
+
+  it("every class carries the brand, and the guard needs nothing else", () => {
+    for (const error of every) {
+      assert.isTrue(Errors.isUserTokenError(error), error._tag)
+      assert.strictEqual(error[Errors.TypeId], Errors.TypeId)
+    }
+    // A look-alike with the right tag is not one of ours.
+    assert.isFalse(Errors.isUserTokenError(Object.assign(new Error("x"), { _tag: "HttpFailure", status: 503 })))
+    // The brand is a shared symbol: a second copy of the package in node_modules still recognises it.
+    assert.strictEqual(Errors.TypeId, Symbol.for("@sfox-effect/core/UserTokenError"))
+  })
+
+  it("transience and retryability: each rule in one place, the transport rule shared", () => {
+    const cap = Duration.seconds(30)
+    assert.deepStrictEqual(
+      every.map((error) => [error._tag, Errors.isTransient(error), isRetryable(error, cap)]),
+      [
+        ["InvalidUserId", false, false],
+        ["EmptyBatch", false, false],
+        ["Unauthorized", false, false],
+        ["RateLimited", true, true],
+        ["HttpFailure", true, true],
+        ["TransportError", true, true],
+        ["MalformedResponse", false, true],
+        ["RateLimiterUnavailable", false, false]
+      ]
+    )
+    for (const reason of ["Request", "TooLarge"] as const) {
+      const error = new Errors.TransportError({ reason, description: "" })
+      assert.isFalse(Errors.isTransient(error))
+      assert.isFalse(isRetryable(error, cap))
+    }
+  })
 })
