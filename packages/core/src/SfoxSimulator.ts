@@ -11,11 +11,11 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
 import * as paths from "./internal/paths.js"
+import * as internal from "./internal/simulator/simulator.js"
 
 /**
  * A fault to act out for one request, in place of (or on top of) the normal
@@ -220,7 +220,11 @@ export interface SfoxSimulator {
   readonly enqueue: (faults: Fault | ReadonlyArray<Fault>) => Effect.Effect<void>
   /** Every request seen so far, oldest first. */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
-  /** Forgets the recorded requests, the counts and any queued fault. */
+  /**
+   * Starts afresh: forgets the recorded requests, every count (tokens
+   * minted included), any queued fault, and the rate limit's window and
+   * lockout. The users, key and latency stay as they are.
+   */
   readonly reset: Effect.Effect<void>
   /** Adds users to the known set (when the simulator has one). */
   readonly addUsers: (userIds: Iterable<string>) => Effect.Effect<void>
@@ -242,296 +246,10 @@ export interface SfoxSimulator {
  */
 export const tokensPath: "/v1/enterprise/user-tokens" = paths.tokensPath
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): SimResponse => ({
-  status,
-  headers: { "content-type": "application/json", ...headers },
-  body: typeof body === "string" ? body : JSON.stringify(body),
-  delivery: { _tag: "Normal" }
-})
-
-const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
-
-/** `count` random 64-hex-character tokens, from one draw of random bytes. */
-const randomTokens = (count: number): Array<string> => {
-  const bytes = new Uint8Array(32 * count)
-  // getRandomValues fills at most 65,536 bytes a call.
-  for (let offset = 0; offset < bytes.length; offset += 65_536) {
-    globalThis.crypto.getRandomValues(bytes.subarray(offset, Math.min(bytes.length, offset + 65_536)))
-  }
-  const out: Array<string> = new Array(count)
-  for (let t = 0; t < count; t++) {
-    let token = ""
-    for (let i = t * 32, end = i + 32; i < end; i++) token += hex[bytes[i]!]
-    out[t] = token
-  }
-  return out
-}
-const randomToken = (): string => randomTokens(1)[0]!
-
-// The seeds show both forms: milliseconds on the single answer, none on the batch.
-const isoMillis = (millis: number) => new Date(millis).toISOString()
-const isoSeconds = (millis: number) => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
-
-const shuffleInPlace = <A>(items: Array<A>): Array<A> => {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    const t = items[i]!
-    items[i] = items[j]!
-    items[j] = t
-  }
-  return items
-}
-
-interface WireToken {
-  token: string
-  expires: string
-  partner_user_id: string
-}
-
-const tamper = (mode: "drop" | "add" | "duplicate" | "reorder" | "mislabel", data: Array<WireToken>) => {
-  const first = data[0]!
-  switch (mode) {
-    case "drop":
-      return data.slice(0, -1)
-    case "add":
-      return [...data, { ...first, token: randomToken(), partner_user_id: `intruder-${randomToken().slice(0, 8)}` }]
-    case "duplicate":
-      return [...data, { ...first, token: randomToken() }]
-    case "reorder":
-      return data.length > 1 ? [...data].reverse() : data
-    case "mislabel":
-      return [{ ...first, partner_user_id: `${first.partner_user_id}-other` }, ...data.slice(1)]
-  }
-}
-
 /**
  * Starts a simulation.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulator> =>
-  Effect.sync(() => {
-    const key = options.apiKey === undefined
-      ? "sfox-test-key"
-      : Redacted.isRedacted(options.apiKey)
-      ? Redacted.value(options.apiKey)
-      : options.apiKey
-    const expectedAuthorization = `Bearer ${key}`
-    const users = options.users === undefined ? undefined : new Set(options.users)
-    let latencyMillis = options.latency === undefined ? 0 : Duration.toMillis(options.latency)
-    const jitterMillis = options.latencyJitter === undefined ? 0 : Duration.toMillis(options.latencyJitter)
-    const maxBatchSize = options.maxBatchSize ?? 1000
-    const lifetimeMillis = options.tokenLifetime === undefined
-      ? Duration.toMillis(Duration.hours(24))
-      : Duration.toMillis(options.tokenLifetime)
-    const limit = options.rateLimit === false || options.rateLimit === undefined
-      ? undefined
-      : {
-        max: options.rateLimit.limit,
-        windowMillis: Duration.toMillis(options.rateLimit.interval),
-        lockoutMillis: Duration.toMillis(options.rateLimit.lockout ?? Duration.seconds(60)),
-        // Arrival times of the last `max` accepted requests: a ring buffer.
-        arrivals: new Array<number>(options.rateLimit.limit).fill(Number.NEGATIVE_INFINITY),
-        next: 0,
-        lockedUntil: Number.NEGATIVE_INFINITY
-      }
-    const faults: Array<Fault> = []
-    let recorded: Array<RecordedRequest> = []
-    let minted = 0
-    const recording = options.record ?? true
-    let byStatus: Record<number, number> = {}
-    let total = 0
-
-    /** sFOX's rate limit: a sliding window over arrivals, then a lockout. */
-    const admit = (now: number): boolean => {
-      if (limit === undefined) return true
-      if (now < limit.lockedUntil) return false
-      const oldest = limit.arrivals[limit.next]!
-      if (now - oldest < limit.windowMillis) {
-        limit.lockedUntil = now + limit.lockoutMillis
-        return false
-      }
-      limit.arrivals[limit.next] = now
-      limit.next = (limit.next + 1) % limit.max
-      return true
-    }
-
-    const mint = (userIds: ReadonlyArray<string>, now: number, format: (millis: number) => string) => {
-      minted += userIds.length
-      const tokens = randomTokens(userIds.length)
-      const expires = format(now + lifetimeMillis)
-      return userIds.map((id, i): WireToken => ({ token: tokens[i]!, expires, partner_user_id: id }))
-    }
-
-    /** What sFOX would answer, with the user ids the request named. */
-    const answer = (
-      request: SimRequest,
-      now: number,
-      batchFault: Fault | undefined
-    ): { response: SimResponse; userIds: ReadonlyArray<string> } => {
-      const path = request.path
-      const isBatch = path === tokensPath
-      let userIds: Array<string> = []
-      if (!isBatch) {
-        const prefix = `${tokensPath}/`
-        const segment = path.startsWith(prefix) ? path.slice(prefix.length) : ""
-        if (segment === "" || segment.includes("/")) {
-          return { response: json(404, { error: "not found" }), userIds }
-        }
-        try {
-          userIds = [decodeURIComponent(segment)]
-        } catch {
-          return { response: json(400, { error: "malformed user_id" }), userIds }
-        }
-      }
-      if (request.method !== "POST") return { response: json(405, { error: "method not allowed" }), userIds }
-      const authorization = request.headers["authorization"]
-      if (authorization !== expectedAuthorization) {
-        return { response: json(401, { error: "invalid api key" }), userIds }
-      }
-      const accept = request.headers["accept"]
-      if (accept !== undefined && !/json|\*\/\*/i.test(accept)) {
-        return { response: json(406, { error: "not acceptable" }), userIds }
-      }
-      if (isBatch) {
-        let body: unknown
-        try {
-          body = JSON.parse(request.body)
-        } catch {
-          return { response: json(400, { error: "invalid JSON body" }), userIds }
-        }
-        const data = typeof body === "object" && body !== null ? (body as { data?: unknown }).data : undefined
-        if (!Array.isArray(data) || data.length === 0 || !data.every((id) => typeof id === "string" && id !== "")) {
-          return { response: json(400, { error: "data must be a non-empty array of user_id strings" }), userIds }
-        }
-        userIds = data as Array<string>
-        if (userIds.length > maxBatchSize) {
-          return { response: json(400, { error: `at most ${maxBatchSize} user_ids per request` }), userIds }
-        }
-      }
-      if (!admit(now)) return { response: json(429, { error: "rate limit exceeded" }), userIds }
-      if (users !== undefined) {
-        const unknown = userIds.find((id) => !users.has(id))
-        if (unknown !== undefined) return { response: json(404, { error: `user not found: ${unknown}` }), userIds }
-      }
-      if (!isBatch) return { response: json(201, { data: mint(userIds, now, isoMillis)[0] }), userIds }
-      let data = mint(userIds, now, isoSeconds)
-      if (options.shuffle === true) shuffleInPlace(data)
-      if (batchFault?._tag === "Batch") data = tamper(batchFault.mode, data)
-      return { response: json(201, { data }), userIds }
-    }
-
-    const record = (
-      request: SimRequest,
-      userIds: ReadonlyArray<string>,
-      status: number,
-      now: number,
-      fault?: Fault
-    ) => {
-      total++
-      byStatus[status] = (byStatus[status] ?? 0) + 1
-      if (!recording) return
-      const { authorization, ...headers } = request.headers
-      recorded.push({
-        method: request.method,
-        path: request.path,
-        userIds,
-        authorization: authorization === undefined
-          ? "missing"
-          : authorization === expectedAuthorization
-          ? "valid"
-          : "invalid",
-        headers,
-        body: request.body,
-        status,
-        at: now,
-        fault: fault?._tag
-      })
-    }
-
-    /** Acts a fault out on top of the normal answer. */
-    const apply = (fault: Fault, normal: SimResponse): Effect.Effect<SimResponse> => {
-      switch (fault._tag) {
-        case "Status":
-          return Effect.succeed(
-            json(
-              fault.status,
-              fault.body === undefined ? { error: `scripted ${fault.status}` } : fault.body,
-              fault.headers === undefined ? {} : { ...fault.headers }
-            )
-          )
-        case "Malformed":
-          return Effect.succeed({ ...json(fault.status ?? 201, fault.body), delivery: { _tag: "Normal" } })
-        case "Batch":
-          return Effect.succeed(normal)
-        case "Delay":
-          return Effect.zipRight(
-            Effect.sleep(fault.duration),
-            fault.then === undefined ? Effect.succeed(normal) : apply(fault.then, normal)
-          )
-        case "Oversize":
-          return Effect.succeed({
-            ...normal,
-            body: normal.body.replace(/}\s*$/, `,"padding":"${"x".repeat(Math.max(0, fault.bytes))}"}`)
-          })
-        case "Trickle":
-          return Effect.succeed({
-            ...normal,
-            delivery: {
-              _tag: "Trickle",
-              intervalMillis: Duration.toMillis(fault.interval),
-              chunkSize: Math.max(1, fault.chunkSize ?? 16)
-            }
-          })
-        case "ResetBeforeHeaders":
-        case "ResetAfterHeaders":
-        case "NoAnswer":
-        case "ShortBody":
-          return Effect.succeed({ ...normal, delivery: { _tag: fault._tag } })
-      }
-    }
-
-    const handle = (request: SimRequest): Effect.Effect<SimResponse> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const fault = faults.shift()
-        // A delay wraps the fault that decides the answer, if any.
-        const deciding = fault?._tag === "Delay" ? fault.then : fault
-        const { response, userIds } = answer(request, now, deciding)
-        const status = deciding?._tag === "Status"
-          ? deciding.status
-          : deciding?._tag === "Malformed"
-          ? deciding.status ?? 201
-          : response.status
-        record(request, userIds, status, now, fault)
-        const acted = fault === undefined ? Effect.succeed(response) : apply(fault, response)
-        const delay = jitterMillis > 0 ? latencyMillis + Math.floor(Math.random() * (jitterMillis + 1)) : latencyMillis
-        return delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), acted) : acted
-      })
-
-    return {
-      handle,
-      enqueue: (more) =>
-        Effect.sync(() => {
-          for (const fault of Array.isArray(more) ? more as ReadonlyArray<Fault> : [more as Fault]) faults.push(fault)
-        }),
-      requests: Effect.sync(() => recorded.slice()),
-      reset: Effect.sync(() => {
-        recorded = []
-        faults.length = 0
-        byStatus = {}
-        total = 0
-      }),
-      addUsers: (userIds) =>
-        Effect.sync(() => {
-          if (users !== undefined) { for (const id of userIds) users.add(id) }
-        }),
-      setLatency: (latency) =>
-        Effect.sync(() => {
-          latencyMillis = Duration.toMillis(latency)
-        }),
-      apiKey: Redacted.make(key),
-      minted: Effect.sync(() => minted),
-      stats: Effect.sync(() => ({ requests: total, byStatus: { ...byStatus }, minted }))
-    }
-  })
+export const make: (options?: SimulatorOptions) => Effect.Effect<SfoxSimulator> = internal.make

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { isRetryable, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import * as Errors from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
 import { Duration, Effect, Fiber, Redacted, Schedule, TestClock } from "effect"
-import * as Errors from "@sfox-effect/core"
 
 const noRetry = { retry: Schedule.stop }
 
