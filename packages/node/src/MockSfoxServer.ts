@@ -7,14 +7,12 @@
  *
  * @since 0.1.0
  */
-import { SfoxSimulator } from "@sfox-effect/core/testing"
+import type { SfoxSimulator } from "@sfox-effect/core/testing"
 import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
-import * as Http from "node:http"
-import type * as Net from "node:net"
+import * as internal from "./internal/mockSfoxServer.js"
 
 /**
  * A running mock server: the simulator's controls plus where it listens.
@@ -80,129 +78,11 @@ export class MockSfoxServer extends Context.Tag("@sfox-effect/node/MockSfoxServe
    */
   static readonly make = (
     options: MockSfoxServerOptions = {}
-  ): Effect.Effect<MockSfoxServerService, never, Scope.Scope> => make(options)
+  ): Effect.Effect<MockSfoxServerService, never, Scope.Scope> => internal.make(options)
 
   /**
    * @since 0.1.0
    */
   static readonly layer = (options: MockSfoxServerOptions = {}): Layer.Layer<MockSfoxServer> =>
-    Layer.scoped(MockSfoxServer, make(options))
+    Layer.scoped(MockSfoxServer, internal.make(options))
 }
-
-const flatHeaders = (headers: Http.IncomingHttpHeaders): Record<string, string | undefined> => {
-  const out: Record<string, string | undefined> = {}
-  for (const name in headers) {
-    const value = headers[name]
-    out[name] = Array.isArray(value) ? value.join(", ") : value
-  }
-  return out
-}
-
-const make = (options: MockSfoxServerOptions): Effect.Effect<MockSfoxServerService, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const simulator = yield* SfoxSimulator.make(options)
-    const runtime = yield* Effect.runtime<never>()
-    const runFork = Runtime.runFork(runtime)
-    const maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024
-    const sockets = new Set<Net.Socket>()
-    const timers = new Set<ReturnType<typeof setTimeout>>()
-    const later = (millis: number, f: () => void) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer)
-        f()
-      }, millis)
-      timers.add(timer)
-    }
-
-    const act = (socket: Net.Socket, res: Http.ServerResponse, answer: SfoxSimulator.SimResponse) => {
-      const body = Buffer.from(answer.body)
-      const headers = { ...answer.headers, "content-length": String(body.length) }
-      const delivery = answer.delivery
-      switch (delivery._tag) {
-        case "Normal":
-          res.writeHead(answer.status, headers)
-          res.end(body)
-          return
-        case "ResetBeforeHeaders":
-          socket.resetAndDestroy()
-          return
-        case "NoAnswer":
-          return
-        case "ResetAfterHeaders":
-          res.writeHead(answer.status, headers)
-          res.write(body.subarray(0, body.length >> 1), () => socket.resetAndDestroy())
-          return
-        case "ShortBody":
-          res.writeHead(answer.status, { ...headers, "content-length": String(body.length + 64) })
-          res.write(body, () => socket.destroySoon())
-          return
-        case "Trickle": {
-          res.writeHead(answer.status, headers)
-          let offset = 0
-          const next = () => {
-            if (socket.destroyed) return
-            const end = Math.min(body.length, offset + delivery.chunkSize)
-            res.write(body.subarray(offset, end))
-            offset = end
-            if (offset < body.length) later(delivery.intervalMillis, next)
-            else res.end()
-          }
-          next()
-          return
-        }
-      }
-    }
-
-    const server = Http.createServer((req, res) => {
-      const chunks: Array<Buffer> = []
-      let size = 0
-      req.on("data", (chunk: Buffer) => {
-        size += chunk.length
-        if (size <= maxRequestBytes) chunks.push(chunk)
-      })
-      req.on("end", () => {
-        if (size > maxRequestBytes) {
-          res.writeHead(413, { "content-type": "application/json" })
-          res.end(JSON.stringify({ error: "request body too large" }))
-          return
-        }
-        const url = req.url ?? "/"
-        const query = url.indexOf("?")
-        runFork(simulator.handle({
-          method: req.method ?? "GET",
-          path: query === -1 ? url : url.slice(0, query),
-          headers: flatHeaders(req.headers),
-          body: Buffer.concat(chunks).toString("utf8")
-        })).addObserver((exit) => {
-          if (exit._tag === "Success") act(req.socket, res, exit.value)
-          else req.socket.destroy()
-        })
-      })
-    })
-    server.on("connection", (socket) => {
-      sockets.add(socket)
-      socket.on("close", () => sockets.delete(socket))
-      // A client that resets its side is not the server's problem.
-      socket.on("error", () => {})
-    })
-    server.on("clientError", (_error, socket) => socket.destroy())
-
-    const port = yield* Effect.acquireRelease(
-      Effect.async<number>((resume) => {
-        server.listen(options.port ?? 0, "127.0.0.1", () => {
-          const address = server.address()
-          resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
-        })
-      }),
-      () =>
-        Effect.async<void>((resume) => {
-          for (const timer of timers) clearTimeout(timer)
-          timers.clear()
-          server.close(() => resume(Effect.void))
-          for (const socket of sockets) socket.destroy()
-          server.closeAllConnections()
-        })
-    )
-
-    return { ...simulator, url: `http://127.0.0.1:${port}`, port }
-  })
