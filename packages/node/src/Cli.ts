@@ -27,8 +27,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
-import { clientLayer } from "./internal/clientLayer.js"
 import { MockSfoxServer } from "./MockSfoxServer.js"
+import * as NodeSfox from "./NodeSfox.js"
 
 /**
  * The exit status of `sfox-tokens` for each outcome: one per typed error, so
@@ -129,11 +129,11 @@ const serviceLayer = (input: CreateInput): Layer.Layer<UserTokenService, ConfigE
       const server = yield* MockSfoxServer.make({ apiKey: Crypto.randomBytes(24).toString("base64url") })
       yield* Console.error(`${name}: --mock: minting against an embedded sFOX simulator at ${server.url}`)
       return UserTokenService.layer({ apiKey: server.apiKey, baseUrl: server.url })
-    })).pipe(Layer.provide(clientLayer()))
+    })).pipe(Layer.provide(NodeSfox.httpClient))
   }
   return UserTokenService.layerConfig(
     Option.isSome(input.baseUrl) ? { baseUrl: Config.succeed(input.baseUrl.value) } : {}
-  ).pipe(Layer.provide(clientLayer()))
+  ).pipe(Layer.provide(NodeSfox.httpClient))
 }
 
 const mint = (input: CreateInput): Effect.Effect<ReadonlyArray<UserAuthToken>, Failure> => {

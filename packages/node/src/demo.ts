@@ -16,8 +16,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
-import { clientLayer } from "./internal/clientLayer.js"
 import { MockSfoxServer } from "./MockSfoxServer.js"
+import * as NodeSfox from "./NodeSfox.js"
 
 const seedUserId = "156c5beb-7c9f-4f68-83c0-9479703ac490"
 const batchSize = 1000
@@ -94,4 +94,4 @@ const demo = Effect.gen(function*() {
   )
 }).pipe(Effect.scoped)
 
-demo.pipe(Effect.provide(clientLayer()), NodeRuntime.runMain)
+demo.pipe(Effect.provide(NodeSfox.httpClient), NodeRuntime.runMain)

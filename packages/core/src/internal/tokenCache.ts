@@ -8,7 +8,6 @@ export interface TokenCache {
   readonly get: (userId: string, nowMillis: number) => UserAuthToken | undefined
   readonly set: (token: UserAuthToken) => void
   readonly invalidate: (userId: string) => void
-  readonly size: () => number
 }
 
 export const make = (capacity: number, refreshBeforeMillis: number): TokenCache => {
@@ -30,7 +29,6 @@ export const make = (capacity: number, refreshBeforeMillis: number): TokenCache 
     },
     invalidate: (userId) => {
       entries.delete(userId)
-    },
-    size: () => entries.size
+    }
   }
 }
