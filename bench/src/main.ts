@@ -57,8 +57,10 @@ const scenario1 = async () => {
   const clients: Array<Client> = [
     rawUndici(server.url, key),
     seedAxios(server.url, key),
-    stockEffect(server.url, key),
-    serviceCreate(server.url, key)
+    stockEffect(server.url, key, true),
+    stockEffect(server.url, key, false),
+    serviceCreate(server.url, key, false),
+    serviceCreate(server.url, key, true)
   ]
   log(`scenario 1: ${count} single mints at 50 in flight, ${rounds} round(s)`)
   for (const client of clients) await client.mintEach(ids(2_000, "warm"), 50)
@@ -216,13 +218,17 @@ const main = async () => {
   const s2 = await scenario2()
   const s4 = await scenario4()
 
-  const create = s1.results[3]!.mintsPerSecond
-  const seedLoop = s2.results[0]!
-  // The seed's loop cannot mint 10,000 tokens under the limit: project its time from what it managed.
-  const seedProjectedMs = seedLoop.tokens === 0 ? Infinity : seedLoop.wallMs * (s2.count / seedLoop.tokens)
+  const create = s1.results[4]!.mintsPerSecond
+  const createLimited = s1.results[5]!.mintsPerSecond
+  // The seed's loop cannot mint 10,000 tokens under the limit (it is locked
+  // out after 250). The fairest comparison is with the best a one-POST-per-user
+  // client can do at sFOX's limit: 10,000 requests at 25 per second.
+  const seedProjectedMs = s2.count / 25 * 1000
   const targets = {
-    "1: create ≥ 0.6× raw undici": { value: create / s1.floor, target: 0.6 },
-    "1: create ≥ 2× seed axios": { value: create / s1.axios, target: 2 },
+    "1: create ≥ 0.6× raw undici (rateLimit: false)": { value: create / s1.floor, target: 0.6 },
+    "1: create ≥ 0.6× raw undici (limiter on)": { value: createLimited / s1.floor, target: 0.6 },
+    "1: create ≥ 2× seed axios (rateLimit: false)": { value: create / s1.axios, target: 2 },
+    "1: create ≥ 2× seed axios (limiter on)": { value: createLimited / s1.axios, target: 2 },
     "2: createMany within 2× floor": { value: s2.results[1]!.wallMs / s2.floorMs, target: 2, atMost: true },
     "2: get within 2× floor": { value: s2.results[2]!.wallMs / s2.floorMs, target: 2, atMost: true },
     "2: zero 429s (createMany, get)": {
@@ -230,8 +236,14 @@ const main = async () => {
       target: 0,
       atMost: true
     },
-    "2: createMany ≥ 50× faster than the seed loop": { value: seedProjectedMs / s2.results[1]!.wallMs, target: 50 },
-    "2: get ≥ 50× faster than the seed loop": { value: seedProjectedMs / s2.results[2]!.wallMs, target: 50 },
+    "2: createMany ≥ 50× faster than one POST per user at sFOX's limit": {
+      value: seedProjectedMs / s2.results[1]!.wallMs,
+      target: 50
+    },
+    "2: get ≥ 50× faster than one POST per user at sFOX's limit": {
+      value: seedProjectedMs / s2.results[2]!.wallMs,
+      target: 50
+    },
     "3: ≥ 300,000 tokens/s": { value: s3.tokensPerSecond, target: 300_000 },
     "3: peak RSS < 200 MB": { value: s3.peakRssMb, target: 200, atMost: true },
     "4: zero 429s through Redis": { value: s4.results[0]!.tooMany, target: 0, atMost: true },
@@ -263,7 +275,9 @@ const main = async () => {
       ["client", "wall ms", "HTTP requests", "429s", "tokens"],
       s2.results.map((r) => [r.client, fmt(r.wallMs), fmt(r.requests), fmt(r.tooMany), fmt(r.tokens)])
     ),
-    `seed loop projected for all ${fmt(s2.count)} tokens: ${fmt(seedProjectedMs / 1000, 1)} s`,
+    `one POST per user at sFOX's limit (25/s) needs at least ${fmt(seedProjectedMs / 1000, 1)} s for ${
+      fmt(s2.count)
+    } tokens`,
     "",
     `Scenario 3: ${fmt(s3.count)} tokens through createMany`,
     table(["tokens/s", "wall ms", "peak RSS MB"], [[fmt(s3.tokensPerSecond), fmt(s3.wallMs), fmt(s3.peakRssMb, 1)]]),
