@@ -51,11 +51,12 @@ export const make = (
     const toAnswer = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, RequestFailure> =>
       client.execute(request).pipe(
         Effect.flatMap((response) =>
-          Effect.map(response.text, (body): Answer => ({
+          Effect.zipWith(response.text, Clock.currentTimeMillis, (body, receivedAt): Answer => ({
             status: response.status,
             // Only a failure needs the header, and reading headers copies them all.
             retryAfter: response.status >= 300 ? response.headers["retry-after"] : undefined,
-            body
+            body,
+            receivedAt
           }))
         ),
         Effect.mapError(fromHttpClientError)
