@@ -12,11 +12,12 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import { enforce } from "../RetryPolicy.js"
-import { EmptyBatch, InvalidUserId, type RequestFailure } from "../SfoxError.js"
+import { EmptyBatch, type InvalidUserId, type RequestFailure } from "../SfoxError.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
 import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
+import { readIds } from "./ids.js"
 import { settings as checkSettings } from "./options.js"
 import { tokensPath } from "./paths.js"
 import * as RateLimiter from "./rateLimiter.js"
@@ -24,7 +25,7 @@ import * as Telemetry from "./telemetry.js"
 import { timeoutFail } from "./timeout.js"
 import * as TokenCache from "./tokenCache.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
-import { checkUserId, encodeUserId, preview } from "./userId.js"
+import { checkUserId, encodeUserId } from "./userId.js"
 import { userAgent } from "./version.js"
 
 export const make = (
@@ -147,10 +148,12 @@ export const make = (
 
     const createMany = (
       userIds: Iterable<string>
-    ): Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure> => {
-      const distinct = distinctIds(userIds, secrets)
-      if (Either.isLeft(distinct)) return Effect.fail(distinct.left)
-      const ids = distinct.right
+    ): Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure> =>
+      Effect.flatMap(readIds(userIds, settings.maxIdsPerCall, secrets), (ids) => mintAll(ids))
+
+    const mintAll = (
+      ids: ReadonlyArray<string>
+    ): Effect.Effect<ReadonlyArray<UserAuthToken>, EmptyBatch | RequestFailure> => {
       if (ids.length === 0) return Effect.fail(new EmptyBatch())
       const chunks: Array<ReadonlyArray<string>> = []
       for (let i = 0; i < ids.length; i += settings.maxBatchSize) chunks.push(ids.slice(i, i + settings.maxBatchSize))
@@ -198,38 +201,3 @@ export const make = (
 
     return { create, createMany, get, invalidate }
   })
-
-/**
- * Checks every id before any request leaves, and keeps the first occurrence
- * of each in input order.
- */
-const distinctIds = (
-  userIds: Iterable<string>,
-  secrets: ReadonlyArray<string>
-): Either.Either<Array<string>, InvalidUserId> => {
-  if (typeof userIds === "string" || userIds === null || typeof userIds !== "object" && typeof userIds !== "function") {
-    return Either.left(
-      new InvalidUserId({
-        userId: preview(userIds, secrets),
-        description: "createMany needs an iterable of user ids (an array, a Set…), not a single value"
-      })
-    )
-  }
-  if (typeof (userIds as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function") {
-    return Either.left(
-      new InvalidUserId({ userId: "an object", description: "createMany needs an iterable of user ids" })
-    )
-  }
-  const seen = new Set<string>()
-  const ids: Array<string> = []
-  let index = 0
-  for (const id of userIds) {
-    const invalid = checkUserId(id, index++, secrets)
-    if (invalid !== undefined) return Either.left(invalid)
-    if (!seen.has(id)) {
-      seen.add(id)
-      ids.push(id)
-    }
-  }
-  return Either.right(ids)
-}
