@@ -19,6 +19,7 @@ import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
 import { readIds } from "./ids.js"
 import { settings as checkSettings } from "./options.js"
+import { guard, refusedRedirect } from "./originGuard.js"
 import { tokensPath } from "./paths.js"
 import * as RateLimiter from "./rateLimiter.js"
 import * as Telemetry from "./telemetry.js"
@@ -33,7 +34,8 @@ export const make = (
 ): Effect.Effect<UserTokenService.Service, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const settings = yield* checkSettings(options)
-    const base = yield* HttpClient.HttpClient
+    // The guard sits under any transform: whatever follows redirects above it, the key stays on baseUrl's origin.
+    const base = guard(yield* HttpClient.HttpClient, new URL(settings.baseUrl).origin)
     const client = options.transformClient ? options.transformClient(base) : base
     const limit = settings.rateLimit === undefined
       ? RateLimiter.unlimited
@@ -60,7 +62,17 @@ export const make = (
             receivedAt
           }))
         ),
-        Effect.mapError(fromHttpClientError)
+        Effect.catchAll((error) => {
+          const redirect = refusedRedirect(error)
+          return redirect === undefined
+            ? Effect.fail(fromHttpClientError(error))
+            : Effect.map(Clock.currentTimeMillis, (receivedAt): Answer => ({
+              status: redirect,
+              retryAfter: undefined,
+              body: "",
+              receivedAt
+            }))
+        })
       )
 
     const pastDeadline = () => timeoutError("the call, retries included,", deadlineMillis)
