@@ -211,15 +211,24 @@ describe("hostile answers from FakeSfox: the same outcomes in memory", () => {
 const huge = "x".repeat(10 * 1024 * 1024 + 17)
 
 describe("answers of any size cost what an error keeps (FetchHttpClient: no size limit)", () => {
-  it.live("a 10 MiB non-JSON 201 → MalformedResponse \"not JSON\", 1 attempt", () =>
+  it.live("a 10 MiB non-JSON 201 → TransportError TooLarge, read no further than the bound, 1 attempt", () =>
     withServer({ key: KEY, client: FetchHttpClient.layer }, ({ server, tokens }) =>
       Effect.gen(function*() {
         yield* server.enqueue(Fault.malformed(huge))
         const error = typedOutcome(yield* Effect.exit(tokens.create("u1")), "create")
+        assert.strictEqual(expectTag(error!, "TransportError").reason, "TooLarge")
+        assert.strictEqual((yield* server.requests).length, 1)
+      })))
+
+  it.live("a 60 KiB non-JSON 201 (within the bound) → MalformedResponse \"not JSON\", a short excerpt", () =>
+    withServer({ key: KEY, client: FetchHttpClient.layer }, ({ server, tokens }) =>
+      Effect.gen(function*() {
+        yield* server.enqueue(Fault.malformed(`${"x".repeat(60 * 1024)}${KEY}`))
+        const error = typedOutcome(yield* Effect.exit(tokens.create("u1")), "create")
         const malformed = expectTag(error!, "MalformedResponse")
         assert.match(malformed.description, /^not JSON/)
         assert.isAtMost(malformed.description.length, 220)
-        assert.strictEqual((yield* server.requests).length, 1)
+        assertClean(error, [KEY], "MalformedResponse")
       })))
 
   it.live("a 10 MiB non-JSON 502 → HttpFailure 502 with a short excerpt, retried as a 5xx", () =>
@@ -415,6 +424,57 @@ describe("redirects: the key is never sent to another origin", () => {
           }
           assert.strictEqual(origin.seen.length, 2, "one request each, not retried")
           assert.deepStrictEqual(other.seen.filter((r) => r.authorization !== undefined), [], "the key left")
+        }).pipe(Effect.scoped, Effect.provide(client)))
+    }
+  }
+})
+
+// ---------------------------------------------------------------------------
+// endless bodies: the service reads no further than its bound, whatever the client
+
+/** Answers `status` with a chunked body that never ends; `closed` counts the answers the client walked away from. */
+const endless = (status: number) => {
+  const state = { closed: 0 }
+  return Effect.map(
+    listen((_req, res) => {
+      res.writeHead(status, { "content-type": "application/json" })
+      const chunk = Buffer.alloc(16 * 1024, 0x78)
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) {
+          // until the socket's buffer is full
+        }
+      }
+      res.on("drain", pump)
+      res.on("close", () => state.closed++)
+      pump()
+    }),
+    (listening) => ({ ...listening, state })
+  )
+}
+
+describe("an endless body is not read to its end (there is none)", () => {
+  const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
+    ["FetchHttpClient", FetchHttpClient.layer],
+    ["NodeSfox.httpClient", NodeSfox.httpClient]
+  ]
+  for (const [name, client] of clients) {
+    for (const status of [201, 502]) {
+      it.live(`${name}: an endless ${status} → ${status === 201 ? "TransportError TooLarge" : "HttpFailure 502"}, the connection dropped`, () =>
+        Effect.gen(function*() {
+          const server = yield* endless(status)
+          const tokens = yield* UserTokenService.make({
+            apiKey: Redacted.make(KEY),
+            baseUrl: server.url,
+            retry: Schedule.stop,
+            rateLimit: false,
+            timeout: "30 seconds"
+          })
+          const error = typedOutcome(yield* Effect.exit(tokens.create("u1")), "create")!
+          if (status === 201) assert.strictEqual(expectTag(error, "TransportError").reason, "TooLarge")
+          else assert.strictEqual(expectTag(error, "HttpFailure").status, 502)
+          assert.strictEqual(server.seen.length, 1)
+          // The client walked away: the server saw the connection close.
+          while (server.state.closed === 0) yield* Effect.sleep("10 millis")
         }).pipe(Effect.scoped, Effect.provide(client)))
     }
   }

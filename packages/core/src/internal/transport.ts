@@ -81,7 +81,9 @@ export const fromHttpClientError = (error: HttpClientError.HttpClientError): Tra
   // A ResponseError here means the body could not be read to its end.
   return new TransportError({
     reason: known ?? "Reset",
-    description: `answer ${error.response.status} cut short while reading the body${detail}`,
+    description: known === "TooLarge"
+      ? `answer ${error.response.status} is larger than accepted${detail}`
+      : `answer ${error.response.status} cut short while reading the body${detail}`,
     cause
   })
 }

@@ -15,6 +15,7 @@ import { enforce } from "../RetryPolicy.js"
 import { EmptyBatch, type InvalidUserId, type RequestFailure } from "../SfoxError.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
+import { bodyLimit, readBody } from "./answerBody.js"
 import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
 import { readIds } from "./ids.js"
@@ -51,12 +52,18 @@ export const make = (
     const deadlineMillis = Duration.toMillis(settings.deadline)
     const retry = enforce(settings.retry, settings.maxRetryAfter)
 
-    const toAnswer = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, RequestFailure> =>
+    const toAnswer = (
+      request: HttpClientRequest.HttpClientRequest,
+      users: number
+    ): Effect.Effect<Answer, RequestFailure> =>
       client.execute(request).pipe(
         Effect.flatMap((response) =>
-          Effect.zipWith(response.text, Clock.currentTimeMillis, (body, receivedAt): Answer => ({
+          Effect.zipWith(readBody(response, bodyLimit(response.status, users)), Clock.currentTimeMillis, (
+            body,
+            receivedAt
+          ): Answer => ({
             status: response.status,
-            // Only a failure needs the header, and reading headers copies them all.
+            // Only a failure needs the header.
             retryAfter: response.status >= 300 ? response.headers["retry-after"] : undefined,
             body,
             receivedAt
@@ -96,7 +103,7 @@ export const make = (
           const left = deadlineAt - now
           const lastChance = left <= timeoutMillis
           const answer = timeoutFail(
-            toAnswer(request),
+            toAnswer(request, users),
             lastChance ? left : timeoutMillis,
             lastChance ? pastDeadline : () => timeoutError("an attempt", timeoutMillis)
           )
