@@ -13,13 +13,22 @@ export const sliceSize = 4096
 // `createMany` run between two slices (`Effect.yieldNow` alone stays on the
 // microtask queue, which lets no timer fire). `setImmediate` where there is
 // one (Node, Bun, Deno), a zero timer elsewhere.
+// Typed here: core is built without Node's (or the DOM's) globals.
+const host = globalThis as unknown as {
+  readonly setImmediate?: (f: () => void) => unknown
+  readonly clearImmediate?: (handle: unknown) => void
+  readonly setTimeout: (f: () => void, millis: number) => unknown
+  readonly clearTimeout: (handle: unknown) => void
+}
+
 const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
-  if (typeof globalThis.setImmediate === "function") {
-    const handle = globalThis.setImmediate(() => resume(Effect.void))
-    return Effect.sync(() => globalThis.clearImmediate(handle))
+  if (host.setImmediate !== undefined && host.clearImmediate !== undefined) {
+    const clear = host.clearImmediate
+    const handle = host.setImmediate(() => resume(Effect.void))
+    return Effect.sync(() => clear(handle))
   }
-  const handle = setTimeout(() => resume(Effect.void), 0)
-  return Effect.sync(() => clearTimeout(handle))
+  const handle = host.setTimeout(() => resume(Effect.void), 0)
+  return Effect.sync(() => host.clearTimeout(handle))
 })
 
 const notIterable = (userIds: unknown, secrets: ReadonlyArray<string>) =>
