@@ -44,10 +44,19 @@ export const parseExpires = (expires: string): number | undefined => {
   const second = Number(m[6])
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined
   const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"))
-  const date = new Date(0)
-  date.setUTCFullYear(year, month - 1, day)
-  date.setUTCHours(hour, minute, second, millis)
   // 2024-02-30 would roll over to March: a day the month does not have.
-  if (date.getUTCDate() !== day || date.getUTCMonth() !== month - 1) return undefined
-  return date.getTime()
+  if (day > daysIn(year, month)) return undefined
+  // Date.UTC reads years 0–99 as 1900–1999.
+  if (year < 100) {
+    const date = new Date(0)
+    date.setUTCFullYear(year, month - 1, day)
+    date.setUTCHours(hour, minute, second, millis)
+    return date.getTime()
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis)
 }
+
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+const daysIn = (year: number, month: number): number =>
+  month === 2 && (year % 4 === 0 && year % 100 !== 0 || year % 400 === 0) ? 29 : monthDays[month - 1]!
