@@ -8,6 +8,7 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { InvalidUserId, isUserTokenError, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
@@ -427,6 +428,26 @@ describe("redirects: the key is never sent to another origin", () => {
         }).pipe(Effect.scoped, Effect.provide(client)))
     }
   }
+})
+
+describe("a transformClient that points the request elsewhere cannot take the key there", () => {
+  it.live("transformClient rewriting the URL to another loopback port → TransportError Request, nothing sent", () =>
+    Effect.gen(function*() {
+      const other = yield* elsewhere
+      const tokens = yield* UserTokenService.make({
+        apiKey: Redacted.make(KEY),
+        baseUrl: "http://127.0.0.1:9",
+        retry: fastRetry,
+        rateLimit: false,
+        transformClient: HttpClient.mapRequest((request) =>
+          HttpClientRequest.setUrl(request, `${other.url}${new URL(request.url).pathname}`)
+        )
+      })
+      const error = expectTag(typedOutcome(yield* Effect.exit(tokens.create("u1")), "create")!, "TransportError")
+      assert.strictEqual(error.reason, "Request")
+      assertClean(error, [KEY], "TransportError")
+      assert.deepStrictEqual(other.seen, [])
+    }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient)))
 })
 
 // ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
@@ -40,45 +41,55 @@ const everyHeader: ReadonlyArray<RegExp> = [/^/]
  *   sent with `redirect: "manual"`, so the 3xx comes back instead.
  */
 export const guard = (client: HttpClient.HttpClient, origin: string): HttpClient.HttpClient =>
-  client.pipe(
-    HttpClient.mapRequestEffect((request) =>
-      sameOrigin(request.url, origin)
-        ? Effect.succeed(request)
-        : Effect.fail(
-          new HttpClientError.RequestError({
-            // The refused request is kept without its headers: they hold the key.
-            request: HttpClientRequest.setHeaders(request, Headers.empty),
-            reason: "InvalidUrl",
-            cause: new ForeignOriginError()
+  // The check sits in the client's last step, not in a request mapping: a
+  // mapping added above (`transformClient: HttpClient.mapRequest(...)`) runs
+  // after every mapping below it, so only here is the final URL known.
+  HttpClient.makeWith(
+    (request) =>
+      Effect.flatMap(request, (request) =>
+        sameOrigin(request.url, origin)
+          ? send(client, request)
+          : Effect.fail(
+            new HttpClientError.RequestError({
+              // The refused request is kept as its method and URL only: its headers hold the key.
+              request: bare(request),
+              reason: "InvalidUrl",
+              cause: new ForeignOriginError()
+            })
+          )),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  )
+
+const send = (
+  client: HttpClient.HttpClient,
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+  Effect.serviceOption(FetchHttpClient.RequestInit).pipe(
+    Effect.flatMap((init) =>
+      client.execute(request).pipe(
+        Effect.provideService(FetchHttpClient.RequestInit, {
+          ...Option.getOrElse(init, () => ({})),
+          redirect: "manual"
+        }),
+        Effect.locally(Headers.currentRedactedNames, everyHeader)
+      )
+    ),
+    Effect.flatMap((response) =>
+      response.status >= 300 && response.status < 400
+        ? Effect.fail(
+          new HttpClientError.ResponseError({
+            request: bare(response.request),
+            response,
+            reason: "StatusCode",
+            description: redirectRefused
           })
         )
-    ),
-    HttpClient.transformResponse((effect) =>
-      Effect.serviceOption(FetchHttpClient.RequestInit).pipe(
-        Effect.flatMap((init) =>
-          effect.pipe(
-            Effect.provideService(FetchHttpClient.RequestInit, {
-              ...Option.getOrElse(init, () => ({})),
-              redirect: "manual"
-            }),
-            Effect.locally(Headers.currentRedactedNames, everyHeader)
-          )
-        ),
-        Effect.flatMap((response) =>
-          response.status >= 300 && response.status < 400
-            ? Effect.fail(
-              new HttpClientError.ResponseError({
-                request: HttpClientRequest.setHeaders(response.request, Headers.empty),
-                response,
-                reason: "StatusCode",
-                description: redirectRefused
-              })
-            )
-            : Effect.succeed(response)
-        )
-      )
+        : Effect.succeed(response)
     )
   )
+
+const bare = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
+  HttpClientRequest.make(request.method)(request.url)
 
 /** The status of a 3xx the guard refused, if `error` is one. */
 export const refusedRedirect = (error: HttpClientError.HttpClientError): number | undefined =>
