@@ -120,7 +120,15 @@ const hostileStrings: ReadonlyArray<readonly [label: string, id: string, expecte
   ["\"a\\u2028b\" (line separator)", "a\u2028b", "refused"],
   ["\"\\ud800\" (lone surrogate)", "\ud800", "refused"],
   ["256 characters (the limit)", "u".repeat(256), "sent"],
-  ["257 characters", "u".repeat(257), "refused"]
+  ["257 characters", "u".repeat(257), "refused"],
+  // Invisible ids (issue 10): nothing a person could read or tell apart.
+  ["\"\\u200b\" (zero-width space only)", "\u200b", "refused"],
+  ["\"\\u202e\" (right-to-left override only)", "\u202e", "refused"],
+  ["\"\\u{e0001}\" (language tag only)", "\u{e0001}", "refused"],
+  ["\"\\u200b\\u2060\\ufeff\\u200d\" (zero-width characters only)", "\u200b\u2060\ufeff\u200d", "refused"],
+  ["\"\\u3164\" (Hangul filler only)", "\u3164", "refused"],
+  ["\"\\u2066\\u2069\" (bidi isolates only)", "\u2066\u2069", "refused"],
+  ["\"a\\u200bb\" (visible, with a zero-width space inside)", "a\u200bb", "sent"]
 ]
 
 const nonStrings: ReadonlyArray<readonly [label: string, value: unknown]> = [

@@ -158,7 +158,8 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/c
  * - `Connect`: the host could not be reached.
  * - `Reset`: the connection dropped before the whole answer arrived.
  * - `Timeout`: an attempt, or the whole call, ran past its time.
- * - `TooLarge`: the answer was bigger than the client accepts.
+ * - `TooLarge`: the answer (its body, or its headers: undici's `UND_ERR_HEADERS_OVERFLOW`)
+ *   was bigger than the client accepts. Never retried: it would come as big again.
  * - `Request`: the request could not be sent at all (a local error: never transient).
  * - `Other`: any other transport failure.
  *

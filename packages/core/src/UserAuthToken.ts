@@ -8,8 +8,10 @@ import * as DateTime from "effect/DateTime"
 import * as Equal from "effect/Equal"
 import * as Hash from "effect/Hash"
 import * as Inspectable from "effect/Inspectable"
+import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { isToken, maxTokenLength, parseExpires } from "./internal/wire.js"
 
 const rawToken = Symbol.for("@sfox-effect/core/UserAuthToken/raw")
 
@@ -173,18 +175,46 @@ export const UserAuthTokenWire = Schema.Struct({
  */
 export type UserAuthTokenWire = typeof UserAuthTokenWire.Type
 
+// The messages are fixed texts: a failing value may be a token, and is never shown.
+const BearerToken = Schema.String.pipe(
+  Schema.filter(isToken, {
+    message: () => `not a bearer token (RFC 6750 b64token characters, 1 to ${maxTokenLength} of them)`
+  })
+)
+
+const ExpiresUtc = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromSelf, {
+  strict: true,
+  decode: (expires, _, ast) => {
+    const millis = parseExpires(expires)
+    return millis === undefined
+      ? ParseResult.fail(new ParseResult.Type(ast, expires, "not an ISO-8601 UTC date-time"))
+      : ParseResult.succeed(DateTime.unsafeMake(millis))
+  },
+  encode: (expires) => ParseResult.succeed(DateTime.formatIso(expires))
+})
+
 /**
- * Decodes one wire token object into a `UserAuthToken`. The token must be a
- * non-empty string; `expires` is ISO-8601 with or without milliseconds.
+ * Decodes one wire token object into a `UserAuthToken`.
+ *
+ * - `token` must be an RFC 6750 `b64token` (`[A-Za-z0-9-._~+/]+=*`) of at
+ *   most 4096 characters: anything else (a space, CR/LF, an escape
+ *   character) could not travel as `Authorization: Bearer <token>` unchanged.
+ * - `partner_user_id` must be a non-empty string.
+ * - `expires` must be ISO-8601 in UTC, `YYYY-MM-DDTHH:MM:SS`, optional
+ *   fractional seconds, then `Z` or `+00:00` (`2024-05-14T19:22:09.901Z`,
+ *   `2022-02-08T03:28:56Z`), and a real calendar date.
+ *
+ * `UserTokenService` also refuses a token whose `expires` is more than five
+ * minutes (the allowed clock skew) before the moment the answer arrived.
  *
  * @since 0.1.0
  * @category schemas
  */
 export const UserAuthTokenFromWire: Schema.Schema<UserAuthToken, UserAuthTokenWire> = Schema.transform(
   Schema.Struct({
-    token: Schema.Redacted(Schema.NonEmptyString),
+    token: Schema.Redacted(BearerToken),
     partner_user_id: Schema.NonEmptyString,
-    expires: Schema.DateTimeUtc
+    expires: ExpiresUtc
   }),
   UserAuthTokenFromSelf,
   {

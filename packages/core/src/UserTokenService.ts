@@ -174,8 +174,10 @@ export declare namespace UserTokenService {
   }
 
   /**
-   * Options of `make` and `layer`. Only `apiKey` is required; an option out
-   * of range fails the layer with a `ConfigError`.
+   * Options of `make` and `layer`. Only `apiKey` is required. Every option is
+   * checked when the layer is built: a wrong shape (`rateLimit: {}`, `true`)
+   * or a value out of its documented range (`Infinity`, `batchWindow: "1
+   * hour"`) fails the layer with a `ConfigError` whose path names the option.
    *
    * @since 0.1.0
    * @category models
@@ -191,13 +193,13 @@ export declare namespace UserTokenService {
     readonly baseUrl?: string | URL | undefined
     /**
      * Time allowed for one attempt, answer body included. A late attempt
-     * fails with `TransportError` (`reason: "Timeout"`).
+     * fails with `TransportError` (`reason: "Timeout"`). At most 10 minutes.
      * @default "10 seconds"
      */
     readonly timeout?: Duration.DurationInput | undefined
     /**
      * Time allowed for a whole call: rate-limit waits, attempts and retry
-     * delays included.
+     * delays included. At most 1 hour.
      * @default "1 minute"
      */
     readonly deadline?: Duration.DurationInput | undefined
@@ -208,28 +210,41 @@ export declare namespace UserTokenService {
     readonly retry?: Schedule.Schedule<unknown, UserTokenError> | undefined
     /**
      * The longest `Retry-After` the service will wait for. A longer hint on a
-     * 429 fails at once with `RateLimited`; on a 5xx it is cut to this.
+     * 429 fails at once with `RateLimited`; on a 5xx it is cut to this. At
+     * most 1 hour.
      * @default "30 seconds"
      */
     readonly maxRetryAfter?: Duration.DurationInput | undefined
     /**
-     * Most user ids in one batch request.
+     * Most user ids in one batch request (at most 100,000).
      * @default 100
      */
     readonly maxBatchSize?: number | undefined
     /**
-     * Most batch requests of one `createMany` in flight at once.
+     * Most batch requests of one `createMany` in flight at once (at most 1024).
      * @default 4
      */
     readonly batchConcurrency?: number | undefined
     /**
+     * Most ids one `createMany` call takes (at most 10,000,000). The input is
+     * read inside the effect, a slice at a time with a return to the event
+     * loop between slices; past this many ids the call fails with
+     * `InvalidUserId` (its `index` is the first id too many) and sends
+     * nothing, so an endless iterable ends there too.
+     * @default 100000
+     * @since 0.2.0
+     */
+    readonly maxIdsPerCall?: number | undefined
+    /**
      * The client-side rate limit shared by every call of this service, or
-     * `false` for none.
+     * `false` for none. Both fields are required: `limit` from 1 to
+     * 1,000,000, `interval` positive and at most 1 hour.
      * @default { limit: 250, interval: "10 seconds" } (sFOX's documented limit)
      */
     readonly rateLimit?: { readonly limit: number; readonly interval: Duration.DurationInput } | false | undefined
     /**
-     * How long `get` gathers calls before sending them as one batch.
+     * How long `get` gathers calls before sending them as one batch: zero to
+     * 1 second.
      * @default "5 millis"
      */
     readonly batchWindow?: Duration.DurationInput | undefined
@@ -238,7 +253,8 @@ export declare namespace UserTokenService {
      * minting tokens when needed. `true` for the defaults. Bounded to
      * `capacity` users (least recently used go first); a token is served only
      * while more than `refreshBefore` of its life remains. Nothing is ever
-     * written to disk.
+     * written to disk. `capacity` is at most 10,000,000; `refreshBefore` is
+     * shorter than a token's 24 h life.
      * @default false ({ capacity: 10000, refreshBefore: "5 minutes" } when on)
      */
     readonly cache?:

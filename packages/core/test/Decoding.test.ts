@@ -23,7 +23,12 @@ const wireLike = fc.record(
   { requiredKeys: [] }
 )
 
-const answer = (data: unknown) => ({ status: 201, retryAfter: undefined, body: JSON.stringify({ data }) })
+const answer = (data: unknown) => ({
+  status: 201,
+  retryAfter: undefined,
+  body: JSON.stringify({ data }),
+  receivedAt: 0
+})
 
 describe("fast decoding agrees with the wire schema", () => {
   it.prop("single answers: accepted exactly when the schema accepts, with equal tokens", [wireLike], ([wire]) => {

@@ -53,7 +53,10 @@ export interface HttpClientOptions {
    * (declared by `Content-Length`) or `"UND_ERR_RES_EXCEEDED_MAX_SIZE"`
    * (found while reading), which `UserTokenService` reports as
    * `TransportError` with reason `"TooLarge"`. The default holds a batch of
-   * 1,000 tokens (about 150 KB) several times over.
+   * 1,000 tokens (about 150 KB) several times over. Response headers have
+   * their own limit, undici's (16 KiB, Node's `--max-http-header-size`):
+   * headers over it fail with `UND_ERR_HEADERS_OVERFLOW`, reported as
+   * `TransportError` `"TooLarge"` as well and never retried.
    * @default 1048576 (1 MiB)
    */
   readonly maxResponseBytes?: number | undefined
@@ -71,7 +74,8 @@ export interface HttpClientOptions {
   readonly keepAliveTimeout?: Duration.DurationInput | undefined
   /**
    * @effect/platform's span for every HTTP request (method, URL, status,
-   * redacted headers). Off by default: `UserTokenService` already opens a
+   * header names; under `UserTokenService` every header value is redacted,
+   * since a server may echo the key or a token in any header). Off by default: `UserTokenService` already opens a
    * span per call and per attempt, and the platform's span costs more than
    * the rest of the client together.
    * @default false

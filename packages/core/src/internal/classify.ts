@@ -1,12 +1,12 @@
-import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { HttpFailure, MalformedResponse, RateLimited, type RequestFailure, Unauthorized } from "../SfoxError.js"
 import { BatchTokenResponse, SingleTokenResponse, unsafeFromWire, type UserAuthToken } from "../UserAuthToken.js"
 import { parseRetryAfter } from "./retryAfter.js"
 import { scrub } from "./scrub.js"
+import { clockSkewMillis, isToken, parseExpires } from "./wire.js"
 
 /** sFOX locks a client out for 60 s when it crosses the rate limit; it sends no `Retry-After`. */
 export const documentedLockout = Duration.seconds(60)
@@ -16,6 +16,8 @@ export interface Answer {
   readonly status: number
   readonly retryAfter: string | undefined
   readonly body: string
+  /** When the answer arrived (epoch millis, the service's clock): an expiry is judged against it. */
+  readonly receivedAt: number
 }
 
 const errorText = (body: string, secrets: ReadonlyArray<string>): string => {
@@ -36,8 +38,12 @@ const errorText = (body: string, secrets: ReadonlyArray<string>): string => {
 
 /** Status to typed error, for every non-2xx answer. */
 export const failureOf = (answer: Answer, nowMillis: number, secrets: ReadonlyArray<string>): RequestFailure => {
-  const description = errorText(answer.body, secrets)
   const { status } = answer
+  // A redirect is never followed with the key (see originGuard.ts); its body is not read.
+  if (status >= 300 && status < 400) {
+    return new HttpFailure({ status, description: "redirect refused: the enterprise key is sent to baseUrl only" })
+  }
+  const description = errorText(answer.body, secrets)
   if (status === 401 || status === 403) return new Unauthorized({ status, description })
   const hint = parseRetryAfter(answer.retryAfter, nowMillis)
   if (status === 429) return new RateLimited({ retryAfter: hint ?? documentedLockout, description })
@@ -45,14 +51,55 @@ export const failureOf = (answer: Answer, nowMillis: number, secrets: ReadonlyAr
 }
 
 // Schema issues name the path and the kind of problem, never the value: the
-// value may be a token.
-const describeIssues = (error: ParseResult.ParseError): string => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const shown = issues.slice(0, 3).map((issue) => {
-    const path = issue.path.length === 0 ? "body" : issue.path.map(String).join(".")
-    return `${path}: ${issue._tag === "Missing" ? "missing" : "unexpected value"}`
+// value may be a token, and formatting it (as ParseResult's formatters do)
+// walks it whole, which a deeply nested answer turns into a stack overflow.
+// The walk below follows the issue tree only (as deep as the schema, a few
+// levels) and reads nothing but paths and tags.
+interface Found {
+  readonly path: ReadonlyArray<PropertyKey>
+  readonly missing: boolean
+}
+
+const collectIssues = (root: ParseResult.ParseIssue, limit: number): { found: Array<Found>; total: number } => {
+  const found: Array<Found> = []
+  let total = 0
+  const stack: Array<[ParseResult.ParseIssue, ReadonlyArray<PropertyKey>]> = [[root, []]]
+  // Bounded whatever the tree: a batch of 100,000 bad tokens has as many issues.
+  for (let steps = 0; stack.length > 0 && steps < 10_000; steps++) {
+    const [issue, path] = stack.pop()!
+    switch (issue._tag) {
+      case "Pointer": {
+        const segment = Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey]
+        stack.push([issue.issue, [...path, ...segment]])
+        break
+      }
+      case "Refinement":
+      case "Transformation":
+        stack.push([issue.issue, path])
+        break
+      case "Composite": {
+        const children = Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue]
+        for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, path])
+        break
+      }
+      default:
+        total++
+        if (found.length < limit) found.push({ path, missing: issue._tag === "Missing" })
+    }
+  }
+  return { found, total }
+}
+
+const segmentText = (segment: PropertyKey): string =>
+  typeof segment === "number" ? String(segment) : scrub(String(segment).slice(0, 40))
+
+export const describeIssues = (error: ParseResult.ParseError): string => {
+  const { found, total } = collectIssues(error.issue, 3)
+  const shown = found.map((issue) => {
+    const path = issue.path.length === 0 ? "body" : issue.path.map(segmentText).join(".")
+    return `${path}: ${issue.missing ? "missing" : "unexpected value"}`
   })
-  const more = issues.length > 3 ? ` (+${issues.length - 3} more)` : ""
+  const more = total > 3 ? ` (+${total - 3} more)` : ""
   return `${shown.join("; ")}${more}`
 }
 
@@ -79,35 +126,18 @@ const decodeBatchSchema = Schema.decodeUnknownEither(BatchTokenResponse)
 
 /**
  * The wire schema's decoding, inlined for the answers that pass it: the same
- * checks (non-empty strings, `DateTime.unsafeMake` for `expires`) without the
- * schema interpreter, about three times faster on large batches. Whatever it
- * does not accept goes through the schema itself, which then describes the
- * problem (or, should the two ever disagree, decides).
+ * checks (a bearer token, a non-empty user id, an ISO-8601 UTC `expires`)
+ * without the schema interpreter, about three times faster on large batches.
+ * Whatever it does not accept goes through the schema itself, which then
+ * describes the problem (or, should the two ever disagree, decides).
  */
-// sFOX's two documented forms, `2024-05-14T19:22:09.901Z` and
-// `2022-02-08T03:28:56Z`: Date.parse reads them exactly as DateTime does.
-// Anything else goes through DateTime itself.
-const isoUtc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/
-
-const expiresMillis = (expires: string): number | undefined => {
-  if (isoUtc.test(expires)) {
-    const millis = Date.parse(expires)
-    if (!Number.isNaN(millis)) return millis
-  }
-  try {
-    return DateTime.toEpochMillis(DateTime.unsafeMake(expires))
-  } catch {
-    return undefined
-  }
-}
-
 const fastToken = (u: unknown): UserAuthToken | undefined => {
   if (typeof u !== "object" || u === null) return undefined
   const { expires, partner_user_id, token } = u as Record<string, unknown>
-  if (typeof token !== "string" || token.length === 0) return undefined
+  if (typeof token !== "string" || !isToken(token)) return undefined
   if (typeof partner_user_id !== "string" || partner_user_id.length === 0) return undefined
   if (typeof expires !== "string") return undefined
-  const at = expiresMillis(expires)
+  const at = parseExpires(expires)
   return at === undefined ? undefined : unsafeFromWire(token, partner_user_id, at)
 }
 
@@ -143,8 +173,38 @@ const malformed = (answer: Answer, json: unknown, error: ParseResult.ParseError,
   })
 }
 
+const expiredText = "token already expired when the answer arrived (expires is before the answer's time, " +
+  "beyond the allowed clock skew)"
+
+const expired = (token: UserAuthToken, answer: Answer): boolean =>
+  token.expiresAtMillis <= answer.receivedAt - clockSkewMillis
+
+/**
+ * Runs a decoder so that nothing an answer holds can end as a defect: the
+ * checks above are written not to throw, and this is the proof that a throw
+ * they missed (a stack or memory limit on a hostile body) still ends as a
+ * typed failure. The thrown value is not kept: it could quote the body.
+ */
+const guarded = <A>(
+  answer: Answer,
+  decode: () => Either.Either<A, MalformedResponse>
+): Either.Either<A, MalformedResponse> => {
+  try {
+    return decode()
+  } catch {
+    return Either.left(new MalformedResponse({ status: answer.status, description: "answer could not be decoded" }))
+  }
+}
+
 /** Decodes a 2xx answer to `POST /user-tokens/{id}` and checks it is for that user. */
 export const decodeSingleAnswer = (
+  answer: Answer,
+  userId: string,
+  secrets: ReadonlyArray<string>
+): Either.Either<UserAuthToken, MalformedResponse> =>
+  guarded(answer, () => decodeSingleUnguarded(answer, userId, secrets))
+
+const decodeSingleUnguarded = (
   answer: Answer,
   userId: string,
   secrets: ReadonlyArray<string>
@@ -161,6 +221,9 @@ export const decodeSingleAnswer = (
         })
       )
     }
+    if (expired(token, answer)) {
+      return Either.left(new MalformedResponse({ status: answer.status, description: expiredText }))
+    }
     return Either.right(token)
   })
 
@@ -174,6 +237,13 @@ export const decodeBatchAnswer = (
   userIds: ReadonlyArray<string>,
   secrets: ReadonlyArray<string>
 ): Either.Either<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
+  guarded(answer, () => decodeBatchUnguarded(answer, userIds, secrets))
+
+const decodeBatchUnguarded = (
+  answer: Answer,
+  userIds: ReadonlyArray<string>,
+  secrets: ReadonlyArray<string>
+): Either.Either<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
   Either.flatMap(parseJson(answer, secrets), (json) => {
     const decoded = decodeBatch(json)
     if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, secrets))
@@ -183,6 +253,7 @@ export const decodeBatchAnswer = (
     for (const token of decoded.right.data) {
       if (!requested.has(token.userId)) return fail("answer holds a token for a user that was not requested")
       if (byUser.has(token.userId)) return fail("answer holds two tokens for one user")
+      if (expired(token, answer)) return fail(expiredText)
       byUser.set(token.userId, token)
     }
     if (byUser.size !== requested.size) {

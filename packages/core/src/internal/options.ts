@@ -3,7 +3,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
 import { defaultRetry } from "../RetryPolicy.js"
 import type { UserTokenError } from "../SfoxError.js"
 import type { UserTokenService } from "../UserTokenService.js"
@@ -19,6 +19,7 @@ export interface Settings {
   readonly maxRetryAfter: Duration.Duration
   readonly maxBatchSize: number
   readonly batchConcurrency: number
+  readonly maxIdsPerCall: number
   readonly rateLimit: { readonly limit: number; readonly interval: Duration.Duration } | undefined
   readonly batchWindow: Duration.Duration
   readonly cache: { readonly capacity: number; readonly refreshBefore: Duration.Duration } | undefined
@@ -31,6 +32,7 @@ export const defaults = {
   maxRetryAfter: Duration.seconds(30),
   maxBatchSize: 100,
   batchConcurrency: 4,
+  maxIdsPerCall: 100_000,
   rateLimit: { limit: 250, interval: Duration.seconds(10) },
   batchWindow: Duration.millis(5),
   cache: { capacity: 10_000, refreshBefore: Duration.minutes(5) }
@@ -59,45 +61,92 @@ export const checkBaseUrl = (input: string | URL): Check<string> => {
   return Either.right(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
 }
 
-const positiveDuration = (key: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
+/**
+ * The largest value each option takes. Past them a setting is a mistake (a
+ * unit slip, `Infinity`): `batchWindow: "1 hour"` would hold every `get` for
+ * an hour, a 10-minute attempt timeout outlives any sane caller.
+ */
+export const bounds = {
+  timeout: Duration.minutes(10),
+  deadline: Duration.hours(1),
+  maxRetryAfter: Duration.hours(1),
+  maxBatchSize: 100_000,
+  batchConcurrency: 1024,
+  maxIdsPerCall: 10_000_000,
+  rateLimit: { limit: 1_000_000, interval: Duration.hours(1) },
+  batchWindow: Duration.seconds(1),
+  // A token lives 24 h: refreshing it earlier than that would never serve one.
+  cache: { capacity: 10_000_000, refreshBefore: Duration.hours(24) }
+} as const
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const duration = (
+  key: string,
+  input: unknown,
+  fallback: Duration.Duration,
+  min: "positive" | "non-negative",
+  max: Duration.Duration
+): Check<Duration.Duration> => {
   if (input === undefined) return Either.right(fallback)
   const decoded = Duration.decodeUnknown(input)
-  if (decoded._tag === "None" || !Duration.greaterThan(decoded.value, Duration.zero)) {
-    return invalid(key, "must be a positive duration")
+  const range = `a ${min} duration of at most ${Duration.format(max)}`
+  if (decoded._tag === "None") return invalid(key, `must be ${range}`)
+  const value = decoded.value
+  const tooSmall = min === "positive"
+    ? !Duration.greaterThan(value, Duration.zero)
+    : Duration.lessThan(value, Duration.zero)
+  if (tooSmall || !Duration.isFinite(value) || Duration.greaterThan(value, max)) {
+    return invalid(key, `must be ${range}`)
   }
-  return Either.right(decoded.value)
+  return Either.right(value)
 }
 
-const nonNegativeDuration = (key: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
+const positiveInt = (key: string, input: unknown, fallback: number, max: number): Check<number> => {
   if (input === undefined) return Either.right(fallback)
-  const decoded = Duration.decodeUnknown(input)
-  return decoded._tag === "None" ? invalid(key, "must be a duration") : Either.right(decoded.value)
+  return typeof input === "number" && Number.isSafeInteger(input) && input >= 1 && input <= max
+    ? Either.right(input)
+    : invalid(key, `must be an integer from 1 to ${max}`)
 }
 
-const positiveInt = (key: string, input: number | undefined, fallback: number) => {
-  if (input === undefined) return Either.right(fallback)
-  return Number.isSafeInteger(input) && input >= 1 ? Either.right(input) : invalid(key, "must be a positive integer")
-}
-
-const checkRateLimit = (input: UserTokenService.Options["rateLimit"]): Check<Settings["rateLimit"]> => {
+const checkRateLimit = (input: unknown): Check<Settings["rateLimit"]> => {
   if (input === false) return Either.right(undefined)
   if (input === undefined) return Either.right(defaults.rateLimit)
+  // Both fields, always: a missing one has no safe default (`{}` used to
+  // mean a limit of 0, `{ limit: 5 }` no limit at all).
+  if (!isRecord(input) || input.limit === undefined || input.interval === undefined) {
+    return invalid("rateLimit", "must be false or { limit, interval } with both fields")
+  }
   return Either.all({
-    limit: positiveInt("rateLimit.limit", input.limit, 0),
-    interval: positiveDuration("rateLimit.interval", input.interval, Duration.zero)
+    limit: positiveInt("rateLimit.limit", input.limit, 0, bounds.rateLimit.limit),
+    interval: duration("rateLimit.interval", input.interval, Duration.zero, "positive", bounds.rateLimit.interval)
   })
 }
 
-const checkCache = (input: UserTokenService.Options["cache"]): Check<Settings["cache"]> => {
+const checkCache = (input: unknown): Check<Settings["cache"]> => {
   if (input === undefined || input === false) return Either.right(undefined)
-  const given = input === true ? {} : input
+  if (input !== true && !isRecord(input)) return invalid("cache", "must be a boolean or { capacity?, refreshBefore? }")
+  const given: Record<string, unknown> = input === true ? {} : input
   return Either.all({
-    capacity: positiveInt("cache.capacity", given.capacity, defaults.cache.capacity),
-    refreshBefore: nonNegativeDuration("cache.refreshBefore", given.refreshBefore, defaults.cache.refreshBefore)
+    capacity: positiveInt("cache.capacity", given.capacity, defaults.cache.capacity, bounds.cache.capacity),
+    refreshBefore: Either.flatMap(
+      duration(
+        "cache.refreshBefore",
+        given.refreshBefore,
+        defaults.cache.refreshBefore,
+        "non-negative",
+        bounds.cache.refreshBefore
+      ),
+      (d) =>
+        Duration.lessThan(d, bounds.cache.refreshBefore)
+          ? Either.right(d)
+          : invalid("cache.refreshBefore", "must be shorter than a token's 24 h lifetime")
+    )
   })
 }
 
 export const settings = (options: UserTokenService.Options): Effect.Effect<Settings, ConfigError.ConfigError> => {
+  if (!isRecord(options)) return Effect.fail(ConfigError.InvalidData([], "options must be an object"))
   if (!Redacted.isRedacted(options.apiKey) || typeof Redacted.value(options.apiKey) !== "string") {
     return Effect.fail(ConfigError.InvalidData(["apiKey"], "must be a Redacted string"))
   }
@@ -106,22 +155,38 @@ export const settings = (options: UserTokenService.Options): Effect.Effect<Setti
   if (!/^[\x21-\x7e]+$/.test(Redacted.value(options.apiKey))) {
     return Effect.fail(ConfigError.InvalidData(["apiKey"], "must be non-empty visible ASCII"))
   }
+  if (options.transformClient !== undefined && typeof options.transformClient !== "function") {
+    return Effect.fail(ConfigError.InvalidData(["transformClient"], "must be a function"))
+  }
   return Either.all({
     apiKey: Either.right(options.apiKey),
-    baseUrl: checkBaseUrl(options.baseUrl ?? defaults.baseUrl),
-    timeout: positiveDuration("timeout", options.timeout, defaults.timeout),
-    deadline: positiveDuration("deadline", options.deadline, defaults.deadline),
-    retry: Either.right(options.retry ?? defaultRetry),
-    maxRetryAfter: options.maxRetryAfter === undefined
-      ? Either.right(defaults.maxRetryAfter)
-      : Either.fromOption(
-        Duration.decodeUnknown(options.maxRetryAfter),
-        () => ConfigError.InvalidData(["maxRetryAfter"], "must be a duration")
-      ),
-    maxBatchSize: positiveInt("maxBatchSize", options.maxBatchSize, defaults.maxBatchSize),
-    batchConcurrency: positiveInt("batchConcurrency", options.batchConcurrency, defaults.batchConcurrency),
+    baseUrl: typeof options.baseUrl === "string" || options.baseUrl instanceof URL || options.baseUrl === undefined
+      ? checkBaseUrl(options.baseUrl ?? defaults.baseUrl)
+      : invalid("baseUrl", "must be a string or a URL"),
+    timeout: duration("timeout", options.timeout, defaults.timeout, "positive", bounds.timeout),
+    deadline: duration("deadline", options.deadline, defaults.deadline, "positive", bounds.deadline),
+    retry: options.retry === undefined
+      ? Either.right(defaultRetry)
+      : Schedule.isSchedule(options.retry)
+      ? Either.right(options.retry)
+      : invalid("retry", "must be a Schedule"),
+    maxRetryAfter: duration(
+      "maxRetryAfter",
+      options.maxRetryAfter,
+      defaults.maxRetryAfter,
+      "non-negative",
+      bounds.maxRetryAfter
+    ),
+    maxBatchSize: positiveInt("maxBatchSize", options.maxBatchSize, defaults.maxBatchSize, bounds.maxBatchSize),
+    batchConcurrency: positiveInt(
+      "batchConcurrency",
+      options.batchConcurrency,
+      defaults.batchConcurrency,
+      bounds.batchConcurrency
+    ),
+    maxIdsPerCall: positiveInt("maxIdsPerCall", options.maxIdsPerCall, defaults.maxIdsPerCall, bounds.maxIdsPerCall),
     rateLimit: checkRateLimit(options.rateLimit),
-    batchWindow: nonNegativeDuration("batchWindow", options.batchWindow, defaults.batchWindow),
+    batchWindow: duration("batchWindow", options.batchWindow, defaults.batchWindow, "non-negative", bounds.batchWindow),
     cache: checkCache(options.cache)
   })
 }

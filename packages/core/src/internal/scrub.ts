@@ -10,11 +10,54 @@ const secretLike = /\b[A-Fa-f0-9]{32,}\b|[A-Za-z0-9+/_=]{40,}/g
 const bearer = /(bearer\s+)\S+/gi
 
 /**
+ * How much of a text is looked at: the excerpt, plus room for what scrubbing
+ * removes before it (a secret replaced by `<redacted>`, a run of whitespace
+ * collapsed). Past it nothing can reach the excerpt in a useful way, and
+ * the work (and the regular expressions' input) stays bounded whatever the
+ * size of the body: a 10 MB page costs what 4 KB does.
+ */
+export const maxScanned = 4096
+
+// Characters of a bearer token (RFC 6750 b64token).
+const tokenChar = /[A-Za-z0-9\-._~+/=]/
+
+/**
+ * Cuts `text` to `end` characters without leaving a part of a secret at the
+ * edge: a part of the key (a prefix of it ends the cut) or of a token-like
+ * run (the cut falls inside one) would no longer be recognised by the
+ * patterns below, and could reach the excerpt once scrubbing has shortened
+ * what comes before it.
+ */
+const cutAt = (text: string, end: number, secrets: ReadonlyArray<string>): string => {
+  let cut = end
+  if (tokenChar.test(text[end]!)) {
+    while (cut > 0 && tokenChar.test(text[cut - 1]!)) cut--
+  }
+  for (const secret of secrets) {
+    // The longest tail of the cut text that is a prefix of the secret goes.
+    for (let start = Math.max(0, cut - secret.length + 1); start < cut; start++) {
+      if (text.charCodeAt(start) === secret.charCodeAt(0) && secret.startsWith(text.slice(start, cut))) {
+        cut = start
+        break
+      }
+    }
+  }
+  return text.slice(0, cut)
+}
+
+/**
  * Turns text from an untrusted answer into something safe to put in an error:
  * secrets blanked, whitespace collapsed, length capped.
+ *
+ * The text is cut to `maxScanned` (plus the longest secret) before it is
+ * scrubbed, so that the cost is bounded whatever its size; the cut never
+ * leaves a part of a secret at its edge (see `cutAt`).
  */
 export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string => {
-  let out = text
+  let longest = 0
+  for (const secret of secrets) longest = Math.max(longest, secret.length)
+  const window = maxScanned + longest
+  let out = text.length > window ? cutAt(text, window, secrets) : text
   for (const secret of secrets) {
     if (secret.length > 0) out = out.split(secret).join("<redacted>")
   }
@@ -24,5 +67,6 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string
     .replace(secretLike, "<redacted>")
     .replace(/\s+/g, " ")
     .trim()
+  // Cutting the scrubbed text is safe: every secret in it was whole when scrubbed.
   return out.length > maxExcerpt ? `${out.slice(0, maxExcerpt)}…` : out
 }

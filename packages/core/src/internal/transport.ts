@@ -25,14 +25,18 @@ const resetCodes = new Set([
   "UND_ERR_ABORTED"
 ])
 const timeoutCodes = new Set(["ETIMEDOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"])
-const tooLargeCodes = new Set(["UND_ERR_RES_EXCEEDED_MAX_SIZE", "SFOX_RESPONSE_TOO_LARGE"])
+// A body over the client's limit, or headers over undici's (16 KiB by
+// default): the same answer would come again, as big, so neither is retried.
+const tooLargeCodes = new Set(["UND_ERR_RES_EXCEEDED_MAX_SIZE", "SFOX_RESPONSE_TOO_LARGE", "UND_ERR_HEADERS_OVERFLOW"])
 // undici's own argument checks: the request itself is wrong, so sending it
 // again cannot help (a pitfall of HttpClient.retryTransient).
 const requestCodes = new Set([
   "UND_ERR_INVALID_ARG",
   "UND_ERR_NOT_SUPPORTED",
   "ERR_INVALID_ARG_TYPE",
-  "ERR_INVALID_URL"
+  "ERR_INVALID_URL",
+  // The service's own guard: a request that would take the key to another origin.
+  "SFOX_FOREIGN_ORIGIN"
 ])
 
 /** The first `code` along an error's `cause` chain (undici and Node put it at different depths). */
@@ -77,7 +81,9 @@ export const fromHttpClientError = (error: HttpClientError.HttpClientError): Tra
   // A ResponseError here means the body could not be read to its end.
   return new TransportError({
     reason: known ?? "Reset",
-    description: `answer ${error.response.status} cut short while reading the body${detail}`,
+    description: known === "TooLarge"
+      ? `answer ${error.response.status} is larger than accepted${detail}`
+      : `answer ${error.response.status} cut short while reading the body${detail}`,
     cause
   })
 }

@@ -15,13 +15,16 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import { enforce } from "../RetryPolicy.js"
-import { EmptyBatch, HttpFailure, InvalidUserId, type RequestFailure } from "../SfoxError.js"
+import { EmptyBatch, HttpFailure, type InvalidUserId, type RequestFailure } from "../SfoxError.js"
 import { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
+import { bodyLimit, readBody } from "./answerBody.js"
 import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
+import { readIds } from "./ids.js"
 import { settings as checkSettings } from "./options.js"
+import { guard, refusedRedirect } from "./originGuard.js"
 import { tokensPath } from "./paths.js"
 import * as RateLimiter from "./rateLimiter.js"
 import { afterRefusal, mayBeAboutOneUser, resolveEach } from "./split.js"
@@ -29,7 +32,7 @@ import * as Telemetry from "./telemetry.js"
 import { timeoutFail } from "./timeout.js"
 import * as TokenCache from "./tokenCache.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
-import { checkUserId, encodeUserId, preview } from "./userId.js"
+import { checkUserId, encodeUserId } from "./userId.js"
 import { userAgent } from "./version.js"
 
 export const make = (
@@ -37,7 +40,8 @@ export const make = (
 ): Effect.Effect<UserTokenService.Service, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const settings = yield* checkSettings(options)
-    const base = yield* HttpClient.HttpClient
+    // The guard sits under any transform: whatever follows redirects above it, the key stays on baseUrl's origin.
+    const base = guard(yield* HttpClient.HttpClient, new URL(settings.baseUrl).origin)
     const client = options.transformClient ? options.transformClient(base) : base
     // A limiter the program provides is the one budget of every service in
     // it, whatever this service's own `rateLimit` says.
@@ -58,17 +62,34 @@ export const make = (
     const deadlineMillis = Duration.toMillis(settings.deadline)
     const retry = enforce(settings.retry, settings.maxRetryAfter)
 
-    const toAnswer = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, RequestFailure> =>
+    const toAnswer = (
+      request: HttpClientRequest.HttpClientRequest,
+      users: number
+    ): Effect.Effect<Answer, RequestFailure> =>
       client.execute(request).pipe(
         Effect.flatMap((response) =>
-          Effect.map(response.text, (body): Answer => ({
+          Effect.zipWith(readBody(response, bodyLimit(response.status, users)), Clock.currentTimeMillis, (
+            body,
+            receivedAt
+          ): Answer => ({
             status: response.status,
-            // Only a failure needs the header, and reading headers copies them all.
+            // Only a failure needs the header.
             retryAfter: response.status >= 300 ? response.headers["retry-after"] : undefined,
-            body
+            body,
+            receivedAt
           }))
         ),
-        Effect.mapError(fromHttpClientError)
+        Effect.catchAll((error) => {
+          const redirect = refusedRedirect(error)
+          return redirect === undefined
+            ? Effect.fail(fromHttpClientError(error))
+            : Effect.map(Clock.currentTimeMillis, (receivedAt): Answer => ({
+              status: redirect,
+              retryAfter: undefined,
+              body: "",
+              receivedAt
+            }))
+        })
       )
 
     const pastDeadline = () => timeoutError("the call, retries included,", deadlineMillis)
@@ -93,7 +114,7 @@ export const make = (
           const left = deadlineAt - now
           const lastChance = left <= timeoutMillis
           const answer = timeoutFail(
-            toAnswer(request),
+            toAnswer(request, users),
             lastChance ? left : timeoutMillis,
             lastChance ? pastDeadline : () => timeoutError("an attempt", timeoutMillis)
           )
@@ -191,10 +212,12 @@ export const make = (
 
     const createMany = (
       userIds: Iterable<string>
-    ): Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure> => {
-      const distinct = distinctIds(userIds, secrets)
-      if (Either.isLeft(distinct)) return Effect.fail(distinct.left)
-      const ids = distinct.right
+    ): Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure> =>
+      Effect.flatMap(readIds(userIds, settings.maxIdsPerCall, secrets), (ids) => mintAll(ids))
+
+    const mintAll = (
+      ids: ReadonlyArray<string>
+    ): Effect.Effect<ReadonlyArray<UserAuthToken>, EmptyBatch | RequestFailure> => {
       if (ids.length === 0) return Effect.fail(new EmptyBatch())
       const chunks: Array<ReadonlyArray<string>> = []
       for (let i = 0; i < ids.length; i += settings.maxBatchSize) chunks.push(ids.slice(i, i + settings.maxBatchSize))
@@ -242,42 +265,6 @@ export const make = (
 
     return { create, createMany, get, invalidate }
   })
-
-/**
- * Checks every id before any request leaves, and keeps the first occurrence
- * of each in input order.
- */
-const distinctIds = (
-  userIds: Iterable<string>,
-  secrets: ReadonlyArray<string>
-): Either.Either<Array<string>, InvalidUserId> => {
-  if (typeof userIds === "string" || userIds === null || typeof userIds !== "object" && typeof userIds !== "function") {
-    return Either.left(
-      new InvalidUserId({
-        userId: preview(userIds, secrets),
-        description: "createMany needs an iterable of user ids (an array, a Set…), not a single value"
-      })
-    )
-  }
-  if (typeof (userIds as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== "function") {
-    return Either.left(
-      new InvalidUserId({ userId: "an object", description: "createMany needs an iterable of user ids" })
-    )
-  }
-  const seen = new Set<string>()
-  const ids: Array<string> = []
-  let index = 0
-  for (const id of userIds) {
-    const invalid = checkUserId(id, index++, secrets)
-    if (invalid !== undefined) return Either.left(invalid)
-    if (!seen.has(id)) {
-      seen.add(id)
-      ids.push(id)
-    }
-  }
-  return Either.right(ids)
-}
-
 /** The error of a `createMany` chunk that sFOX refused for some of its users, naming them. */
 const refusedIn = (
   outcomes: ReadonlyMap<string, Exit.Exit<UserAuthToken, RequestFailure>>,

@@ -1,0 +1,104 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+
+/** The cause code of a request the guard refused to send: it was going to another origin with the key. */
+export const foreignOriginCode = "SFOX_FOREIGN_ORIGIN"
+
+class ForeignOriginError extends Error {
+  readonly code = foreignOriginCode
+  constructor() {
+    super("request to an origin other than baseUrl refused: it would carry the enterprise key")
+    this.name = "ForeignOriginError"
+  }
+}
+
+/** The description of the `ResponseError` a 3xx answer becomes under the guard. */
+const redirectRefused = "sfox-effect: redirect refused"
+
+// Every header value is redacted in the platform's spans (`tracing: true` on
+// NodeSfox's client, FetchHttpClient): a server may echo the key or a token
+// in any response header, under any name, and the span would export it.
+// The names stay, so a trace still shows which headers came.
+const everyHeader: ReadonlyArray<RegExp> = [/^/]
+
+/**
+ * Wraps the `HttpClient` the service sends its key through (below any
+ * `transformClient`), so that the key never leaves for another origin:
+ *
+ * - a request whose URL is not on `origin` is not sent (it can only come
+ *   from a redirect being followed above, or a transform that rewrote the
+ *   URL);
+ * - a 3xx answer fails before any redirect follower above sees it
+ *   (`HttpClient.followRedirects`), and is reported as `HttpFailure` with
+ *   its status;
+ * - under `FetchHttpClient`, which follows redirects itself, the request is
+ *   sent with `redirect: "manual"`, so the 3xx comes back instead.
+ */
+export const guard = (client: HttpClient.HttpClient, origin: string): HttpClient.HttpClient =>
+  // The check sits in the client's last step, not in a request mapping: a
+  // mapping added above (`transformClient: HttpClient.mapRequest(...)`) runs
+  // after every mapping below it, so only here is the final URL known.
+  HttpClient.makeWith(
+    (request) =>
+      Effect.flatMap(request, (request) =>
+        sameOrigin(request.url, origin)
+          ? send(client, request)
+          : Effect.fail(
+            new HttpClientError.RequestError({
+              // The refused request is kept as its method and URL only: its headers hold the key.
+              request: bare(request),
+              reason: "InvalidUrl",
+              cause: new ForeignOriginError()
+            })
+          )),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  )
+
+const send = (
+  client: HttpClient.HttpClient,
+  request: HttpClientRequest.HttpClientRequest
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+  Effect.serviceOption(FetchHttpClient.RequestInit).pipe(
+    Effect.flatMap((init) =>
+      client.execute(request).pipe(
+        Effect.provideService(FetchHttpClient.RequestInit, {
+          ...Option.getOrElse(init, () => ({})),
+          redirect: "manual"
+        }),
+        Effect.locally(Headers.currentRedactedNames, everyHeader)
+      )
+    ),
+    Effect.flatMap((response) =>
+      response.status >= 300 && response.status < 400
+        ? Effect.fail(
+          new HttpClientError.ResponseError({
+            request: bare(response.request),
+            response,
+            reason: "StatusCode",
+            description: redirectRefused
+          })
+        )
+        : Effect.succeed(response)
+    )
+  )
+
+const bare = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
+  HttpClientRequest.make(request.method)(request.url)
+
+/** The status of a 3xx the guard refused, if `error` is one. */
+export const refusedRedirect = (error: HttpClientError.HttpClientError): number | undefined =>
+  error._tag === "ResponseError" && error.reason === "StatusCode" && error.description === redirectRefused
+    ? error.response.status
+    : undefined
+
+// A prefix test, not `new URL` (this runs for every request): the service's
+// own URLs are `${origin}/…` exactly, and anything else, even a spelling of
+// the same origin (an explicit default port, upper case), is refused.
+const sameOrigin = (url: string, origin: string): boolean =>
+  url.startsWith(origin) && url.charCodeAt(origin.length) === 47 /* "/" */
