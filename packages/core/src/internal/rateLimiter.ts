@@ -58,7 +58,9 @@ export interface Snapshot {
  */
 export const make = (
   limit: number,
-  interval: Duration.DurationInput
+  interval: Duration.DurationInput,
+  /** For tests: called the instant a waiting caller is granted a turn, before it can run. */
+  onGrant?: () => void
 ): Effect.Effect<Limiter & { readonly snapshot: () => Snapshot }, never, Scope.Scope> =>
   Effect.gen(function*() {
     const windowMillis = windowMillisOf(interval)
@@ -75,6 +77,7 @@ export const make = (
         waiters.delete(waiter)
         waiter.state = "granted"
         waiter.wake()
+        onGrant?.()
         return
       }
       free++
@@ -97,10 +100,16 @@ export const make = (
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         at > now ? Effect.zipRight(Effect.sleep(Duration.millis(at - now)), sleepUntil(at)) : Effect.succeed(now))
 
-    yield* Effect.addFinalizer(() => Effect.sync(() => closed = true))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closed = true
+      })
+    )
     yield* Queue.take(due).pipe(
       Effect.flatMap(sleepUntil),
-      Effect.flatMap((now) => Effect.sync(() => releaseDue(now))),
+      Effect.flatMap((now) =>
+        Effect.sync(() => releaseDue(now))
+      ),
       Effect.forever,
       Effect.interruptible,
       Effect.forkScoped
@@ -154,8 +163,11 @@ export const make = (
               // Interrupted while waiting, or at the very instant the turn
               // was granted (before the caller could use it): the turn goes
               // on to the next caller, otherwise there is none to give.
-              if (waiter.state === "granted") handBack()
-              else waiters.delete(waiter)
+              if (waiter.state === "granted") {
+                handBack()
+              } else {
+                waiters.delete(waiter)
+              }
               waiter.state = "gone"
             })
           )
@@ -177,7 +189,8 @@ export const make = (
         return Effect.zipRight(
           Effect.flatMap(
             Effect.zip(Effect.runtime<never>(), Clock.currentTimeMillis),
-            ([runtime, now]) => wait(restore, runtime, now, options)
+            ([runtime, now]) =>
+              wait(restore, runtime, now, options)
           ),
           run
         )
