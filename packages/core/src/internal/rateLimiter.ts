@@ -143,14 +143,17 @@ export const make = (
         waiter.wake = () => resume(Effect.void)
         waiters.add(waiter)
         if (Number.isFinite(options.maxWaitMillis)) {
-          timer = Runtime.runFork(runtime)(Effect.flatMap(sleepUntil(now + options.maxWaitMillis), (at) =>
+          // `runtime` was taken inside `uninterruptibleMask`: the timer
+          // must be interruptible, or stopping it leaves its sleep behind.
+          const expire = Effect.flatMap(sleepUntil(now + options.maxWaitMillis), (at) =>
             Effect.sync(() => {
               releaseDue(at)
               if (waiter.state !== "waiting") return
               waiter.state = "gone"
               waiters.delete(waiter)
               resume(Effect.fail(options.onLate()))
-            })))
+            }))
+          timer = Runtime.runFork(runtime)(Effect.interruptible(expire))
         }
       })
       // Out of `restore`: an interruption that lands after the turn was
@@ -189,8 +192,7 @@ export const make = (
         return Effect.zipRight(
           Effect.flatMap(
             Effect.zip(Effect.runtime<never>(), Clock.currentTimeMillis),
-            ([runtime, now]) =>
-              wait(restore, runtime, now, options)
+            ([runtime, now]) => wait(restore, runtime, now, options)
           ),
           run
         )
