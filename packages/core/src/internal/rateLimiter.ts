@@ -2,7 +2,10 @@ import * as Clock from "effect/Clock"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Queue from "effect/Queue"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 
@@ -35,6 +38,14 @@ export const checkBudget = (
   return Effect.succeed({ limit: options.limit, interval: interval.value })
 }
 
+/** The limiter's state, for tests: free turns and callers waiting. */
+export interface Snapshot {
+  readonly free: number
+  readonly waiting: number
+  /** When each turn given back comes free again, in order (when the limiter shows them). */
+  readonly releases?: ReadonlyArray<number>
+}
+
 /**
  * A sliding-window limiter that counts a request from the moment it is sent
  * until `interval` after it *completed*. The server sees each request at some
@@ -45,70 +56,154 @@ export const checkBudget = (
  * turn is taken without any fiber or timer when one is free: this is on the
  * path of every request.
  */
-export const make = (limit: number, interval: Duration.DurationInput): Effect.Effect<Limiter, never, Scope.Scope> =>
+export const make = (
+  limit: number,
+  interval: Duration.DurationInput,
+  /** For tests: called the instant a waiting caller is granted a turn, before it can run. */
+  onGrant?: () => void
+): Effect.Effect<Limiter & { readonly snapshot: () => Snapshot }, never, Scope.Scope> =>
   Effect.gen(function*() {
     const windowMillis = windowMillisOf(interval)
     let free = limit
+    let closed = false
     // Callers waiting for a turn, first come first served.
-    const waiters = new Set<() => void>()
-    const releases = yield* Queue.unbounded<number>()
+    const waiters = new Set<Waiter>()
+    // When each turn given back comes free again, in order (`now + window` only grows).
+    const releases: Array<number> = []
+    const due = yield* Queue.unbounded<number>()
 
     const handBack = () => {
-      const next = waiters.values().next()
-      if (next.done === true) {
-        free++
-      } else {
-        waiters.delete(next.value)
-        next.value()
+      for (const waiter of waiters) {
+        waiters.delete(waiter)
+        waiter.state = "granted"
+        waiter.wake()
+        onGrant?.()
+        return
+      }
+      free++
+    }
+
+    // Every turn whose window has closed by `now` goes back, in order: the
+    // releaser does it when it wakes, and so does a waiter's timer first, so
+    // that a caller whose wait ends at the instant a turn comes free gets it,
+    // whichever of the two timers fires first.
+    const releaseDue = (now: number) => {
+      while (!closed && releases.length > 0 && releases[0]! <= now) {
+        releases.shift()
+        handBack()
       }
     }
 
-    yield* Effect.gen(function*() {
-      const at = yield* Queue.take(releases)
-      // A timer can fire a millisecond before the wall clock says it is due;
-      // a turn handed back early is a 429 on a server counting to the limit.
-      let now = yield* Clock.currentTimeMillis
-      while (at > now) {
-        yield* Effect.sleep(Duration.millis(at - now))
-        now = yield* Clock.currentTimeMillis
-      }
-      handBack()
-    }).pipe(Effect.forever, Effect.interruptible, Effect.forkScoped)
+    // A timer can fire a millisecond before the wall clock says it is due; a
+    // turn handed back early is a 429 on a server counting to the limit.
+    const sleepUntil = (at: number): Effect.Effect<number> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        at > now ? Effect.zipRight(Effect.sleep(Duration.millis(at - now)), sleepUntil(at)) : Effect.succeed(now))
 
-    const wait = Effect.async<void>((resume) => {
-      let granted = false
-      const waiter = () => {
-        granted = true
-        resume(Effect.void)
-      }
-      waiters.add(waiter)
-      return Effect.sync(() => {
-        // Interrupted (or out of time) while waiting: a turn granted at that
-        // very moment goes to the next caller, otherwise there is none to give.
-        if (granted) handBack()
-        else waiters.delete(waiter)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closed = true
       })
+    )
+    yield* Queue.take(due).pipe(
+      Effect.flatMap(sleepUntil),
+      Effect.flatMap((now) =>
+        Effect.sync(() => releaseDue(now))
+      ),
+      Effect.forever,
+      Effect.interruptible,
+      Effect.forkScoped
+    )
+
+    const giveBack = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      releases.push(now + windowMillis)
+      return Queue.offer(due, now + windowMillis)
     })
 
-    const giveBack = Effect.flatMap(Clock.currentTimeMillis, (now) => Queue.offer(releases, now + windowMillis))
+    /**
+     * Waits for a turn, at most `maxWaitMillis`. Whether the caller got the
+     * turn, ran out of time or was interrupted is decided in one place, the
+     * waiter's state, which the releaser, the timer and an interruption all
+     * read and write synchronously: a turn granted is either used or handed
+     * on, never lost, never given twice.
+     */
+    const wait = <E2>(
+      restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>,
+      runtime: Runtime.Runtime<never>,
+      now: number,
+      options: SfoxRateLimiter.TurnOptions<E2>
+    ): Effect.Effect<void, E2> => {
+      const waiter: Waiter = { state: "waiting", wake: () => {} }
+      let timer: Fiber.RuntimeFiber<void> | undefined
+      const stopTimer = Effect.sync(() => {
+        timer?.unsafeInterruptAsFork(FiberId.none)
+        timer = undefined
+      })
+      const registered = Effect.async<void, E2>((resume) => {
+        waiter.wake = () => resume(Effect.void)
+        waiters.add(waiter)
+        if (Number.isFinite(options.maxWaitMillis)) {
+          // `runtime` was taken inside `uninterruptibleMask`: the timer
+          // must be interruptible, or stopping it leaves its sleep behind.
+          const expire = Effect.flatMap(sleepUntil(now + options.maxWaitMillis), (at) =>
+            Effect.sync(() => {
+              releaseDue(at)
+              if (waiter.state !== "waiting") return
+              waiter.state = "gone"
+              waiters.delete(waiter)
+              resume(Effect.fail(options.onLate()))
+            }))
+          timer = Runtime.runFork(runtime)(Effect.interruptible(expire))
+        }
+      })
+      // Out of `restore`: an interruption that lands after the turn was
+      // granted, before the caller leaves `restore`, is seen here too.
+      return restore(registered).pipe(
+        Effect.onInterrupt(() =>
+          Effect.zipRight(
+            stopTimer,
+            Effect.sync(() => {
+              // Interrupted while waiting, or at the very instant the turn
+              // was granted (before the caller could use it): the turn goes
+              // on to the next caller, otherwise there is none to give.
+              if (waiter.state === "granted") {
+                handBack()
+              } else {
+                waiters.delete(waiter)
+              }
+              waiter.state = "gone"
+            })
+          )
+        ),
+        Effect.zipLeft(stopTimer)
+      )
+    }
 
     const withTurn = <A, E, R, E2>(
       effect: Effect.Effect<A, E, R>,
       options: SfoxRateLimiter.TurnOptions<E2>
     ): Effect.Effect<A, E | E2, R> =>
       Effect.uninterruptibleMask((restore) => {
-        let turn: Effect.Effect<void, E2>
+        const run = Effect.ensuring(restore(effect), giveBack)
         if (free > 0) {
           free--
-          turn = Effect.void
-        } else if (Number.isFinite(options.maxWaitMillis)) {
-          turn = restore(
-            Effect.timeoutFail(wait, { duration: Duration.millis(options.maxWaitMillis), onTimeout: options.onLate })
-          )
-        } else {
-          turn = restore(wait)
+          return run
         }
-        return Effect.zipRight(turn, Effect.ensuring(restore(effect), giveBack))
+        return Effect.zipRight(
+          Effect.flatMap(
+            Effect.zip(Effect.runtime<never>(), Clock.currentTimeMillis),
+            ([runtime, now]) => wait(restore, runtime, now, options)
+          ),
+          run
+        )
       })
-    return { withTurn }
+    return {
+      withTurn,
+      snapshot: () => ({ free, waiting: waiters.size, releases: [...releases] })
+    }
   })
+
+interface Waiter {
+  state: "waiting" | "granted" | "gone"
+  wake: () => void
+}
