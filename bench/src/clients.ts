@@ -142,7 +142,7 @@ export const serviceRuntime = (baseUrl: string, key: string, options: Partial<Us
  */
 export const serviceCreate = (baseUrl: string, key: string, limiter: boolean): Client => {
   const runtime = serviceRuntime(baseUrl, key, {
-    rateLimit: limiter ? { limit: 1_000_000_000, interval: "10 seconds" } : false
+    rateLimit: limiter ? { limit: 1_000_000, interval: "10 seconds" } : false
   })
   return effectClient(
     `UserTokenService.create (${limiter ? "rate limiter on, never waiting" : "rateLimit: false"})`,
