@@ -258,15 +258,7 @@ export const UserTokenError = Schema.Union(
  * @since 0.1.0
  * @category models
  */
-export type UserTokenError =
-  | InvalidUserId
-  | EmptyBatch
-  | Unauthorized
-  | RateLimited
-  | HttpFailure
-  | TransportError
-  | MalformedResponse
-  | RateLimiterUnavailable
+export type UserTokenError = InvalidUserId | EmptyBatch | RequestFailure
 
 /**
  * The failures a request can end with (everything but bad input).
