@@ -44,7 +44,7 @@ export const afterRefusal = <A>(
   let spent = 0
   const part = (ids: ReadonlyArray<string>): Effect.Effect<Outcomes<A>> =>
     Effect.matchEffect(mint(ids), {
-      onSuccess: (tokens) => Effect.succeed(each(ids, (id) => Exit.succeed(tokens.get(id)!))),
+      onSuccess: (tokens) => Effect.succeed(minted(ids, tokens)),
       onFailure: (error) => split(ids, error)
     })
   const split = (ids: ReadonlyArray<string>, error: RequestFailure): Effect.Effect<Outcomes<A>> => {
@@ -83,12 +83,16 @@ export const resolveEach = <A>(
   onSplit: (size: number) => void
 ): Effect.Effect<Outcomes<A>, RequestFailure> =>
   Effect.matchEffect(mint(userIds), {
-    onSuccess: (tokens) => Effect.succeed(each(userIds, (id) => Exit.succeed(tokens.get(id)!))),
+    onSuccess: (tokens) => Effect.succeed(minted(userIds, tokens)),
     onFailure: (error) =>
       userIds.length > 1 && mayBeAboutOneUser(error)
         ? afterRefusal(mint, userIds, error, onSplit)
         : Effect.fail(error)
   })
+
+/** Every user of a batch that was answered: each with its own token. */
+const minted = <A>(ids: ReadonlyArray<string>, tokens: ReadonlyMap<string, A>): Outcomes<A> =>
+  each(ids, (id) => Exit.succeed(tokens.get(id)!))
 
 const each = <A>(
   ids: ReadonlyArray<string>,

@@ -126,7 +126,8 @@ export const make = (
             Effect.flatMap((answer) =>
               answer.status >= 200 && answer.status < 300
                 ? decode(answer)
-                : Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(failureOf(answer, now, secrets)))
+                // A Retry-After date counts from the moment the answer came.
+                : Effect.fail(failureOf(answer, answer.receivedAt, secrets))
             ),
             Telemetry.attemptSpan(number, users, delayMillis)
           )
