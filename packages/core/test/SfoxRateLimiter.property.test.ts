@@ -14,10 +14,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, FastCheck as fc, Fiber, FiberId, Runtime, Scope, TestClock } from "effect"
-import * as RateLimiter from "../src/internal/rateLimiter.js"
+import * as LocalRateLimiter from "../src/internal/rateLimiter.js"
 
 const interval = 99
-const window = RateLimiter.windowMillisOf(Duration.millis(interval)) // 100
+const window = LocalRateLimiter.windowMillisOf(Duration.millis(interval)) // 100
 
 // ---- the model -------------------------------------------------------------
 
@@ -201,7 +201,7 @@ interface RCaller {
 interface Real {
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
   readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
-  readonly limiter: Effect.Effect.Success<ReturnType<typeof RateLimiter.make>>
+  readonly limiter: Effect.Effect.Success<ReturnType<typeof LocalRateLimiter.make>>
   readonly scope: Scope.CloseableScope
   readonly callers: Array<RCaller>
   /** Run at the next grant, the instant the limiter wakes the caller it granted. */
@@ -225,7 +225,7 @@ const setup =
       result.real.onGrant = undefined
       hook?.()
     }
-    const limiter = await run(Scope.extend(RateLimiter.make(limit, Duration.millis(interval), onGrant), scope))
+    const limiter = await run(Scope.extend(LocalRateLimiter.make(limit, Duration.millis(interval), onGrant), scope))
     const now = await run(TestClock.currentTimeMillis)
     result = {
       model: { limit, now, free: limit, waiting: [], releases: [], callers: [], closed: false },

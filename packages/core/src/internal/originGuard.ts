@@ -91,10 +91,12 @@ const send = (
 const bare = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
   HttpClientRequest.make(request.method)(request.url)
 
-/** The status of a 3xx the guard refused, if `error` is one. */
-export const refusedRedirect = (error: HttpClientError.HttpClientError): number | undefined =>
+/** The 3xx answer the guard refused to hand on, if `error` is one. */
+export const refusedRedirectResponse = (
+  error: HttpClientError.HttpClientError
+): HttpClientResponse.HttpClientResponse | undefined =>
   error._tag === "ResponseError" && error.reason === "StatusCode" && error.description === redirectRefused
-    ? error.response.status
+    ? error.response
     : undefined
 
 // A prefix test, not `new URL` (this runs for every request): the service's

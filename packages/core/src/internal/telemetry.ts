@@ -1,7 +1,6 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as SfoxMetrics from "../SfoxMetrics.js"
-import type { Answer } from "./classify.js"
 
 // Metrics are updated in place (`unsafeUpdate`): they sit on the path of
 // every mint, where an extra effect per update would show in the benchmark.
@@ -13,7 +12,10 @@ export const batched = (size: number): void => SfoxMetrics.batchSize.unsafeUpdat
 export const minted = (count: number) => (): void => SfoxMetrics.tokensMinted.unsafeUpdate(count, [])
 
 /** Times one attempt and counts it by status; sets the status on the attempt's span. */
-export const observeAttempt = <E, R>(attempt: Effect.Effect<Answer, E, R>): Effect.Effect<Answer, E, R> =>
+export const observeAttempt = <A, E, R>(
+  attempt: Effect.Effect<A, E, R>,
+  statusOf: (received: A) => number
+): Effect.Effect<A, E, R> =>
   Effect.flatMap(
     Clock.currentTimeMillis,
     (start) =>
@@ -21,8 +23,9 @@ export const observeAttempt = <E, R>(attempt: Effect.Effect<Answer, E, R>): Effe
         Effect.flatMap(Clock.currentTimeMillis, (end) => {
           SfoxMetrics.requestLatency.unsafeUpdate(end - start, [])
           if (exit._tag === "Success") {
-            SfoxMetrics.requestsByStatus.unsafeUpdate(String(exit.value.status), [])
-            return Effect.annotateCurrentSpan("http.response.status_code", exit.value.status)
+            const status = statusOf(exit.value)
+            SfoxMetrics.requestsByStatus.unsafeUpdate(String(status), [])
+            return Effect.annotateCurrentSpan("http.response.status_code", status)
           }
           SfoxMetrics.requestsByStatus.unsafeUpdate("transport", [])
           return Effect.void
@@ -39,17 +42,17 @@ const traced = <A, E, R>(
   withSpan: (self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 ) => Effect.tracerWith((tracer) => tracer === builtInTracer ? self : withSpan(self))
 
-/** The span of one HTTP attempt. Attributes are counts and numbers: never an id, a token or the key. */
+/** The span of one HTTP attempt. Attributes are counts and names: never an id, a token or the key. */
 export const attemptSpan =
-  (number: number, users: number, delayMillis: number) =>
+  (name: string, attributes: Readonly<Record<string, string | number>>, attempt: number, delayMillis: number) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     traced(self, (self) =>
-      Effect.withSpan(self, "sfox.user_tokens.attempt", {
+      Effect.withSpan(self, name, {
         kind: "client",
         captureStackTrace: false,
         attributes: delayMillis === 0
-          ? { "sfox.attempt": number, "sfox.batch_size": users }
-          : { "sfox.attempt": number, "sfox.batch_size": users, "sfox.retry_delay_ms": delayMillis }
+          ? { ...attributes, "sfox.attempt": attempt }
+          : { ...attributes, "sfox.attempt": attempt, "sfox.retry_delay_ms": delayMillis }
       }))
 
 /** The span of one service call. */

@@ -1,7 +1,9 @@
 import * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
@@ -11,8 +13,6 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import { enforce } from "../RetryPolicy.js"
 import { EmptyBatch, HttpFailure, type InvalidUserId, type RequestFailure } from "../SfoxError.js"
@@ -24,14 +24,13 @@ import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
 import { readIds } from "./ids.js"
 import { settings as checkSettings } from "./options.js"
-import { guard, refusedRedirect } from "./originGuard.js"
+import { guard } from "./originGuard.js"
 import { tokensPath } from "./paths.js"
-import * as RateLimiter from "./rateLimiter.js"
+import * as LocalRateLimiter from "./rateLimiter.js"
+import * as Pipeline from "./request.js"
 import { afterRefusal, mayBeAboutOneUser, resolveEach } from "./split.js"
 import * as Telemetry from "./telemetry.js"
-import { timeoutFail } from "./timeout.js"
 import * as TokenCache from "./tokenCache.js"
-import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
 import { checkUserId, encodeUserId } from "./userId.js"
 import { userAgent } from "./version.js"
 
@@ -49,8 +48,8 @@ export const make = (
     const limiter = Option.isSome(shared)
       ? shared.value
       : settings.rateLimit === undefined
-      ? RateLimiter.unlimited
-      : yield* RateLimiter.make(settings.rateLimit.limit, settings.rateLimit.interval)
+      ? LocalRateLimiter.unlimited
+      : yield* LocalRateLimiter.make(settings.rateLimit.limit, settings.rateLimit.interval)
     // Texts from the server are scrubbed of the key before they reach an error.
     const secrets = [Redacted.value(settings.apiKey)]
     const headers = Headers.fromInput({
@@ -58,110 +57,41 @@ export const make = (
       accept: "application/json",
       "user-agent": userAgent
     })
-    const timeoutMillis = Duration.toMillis(settings.timeout)
     const deadlineMillis = Duration.toMillis(settings.deadline)
-    const retry = enforce(settings.retry, settings.maxRetryAfter)
 
-    const toAnswer = (
-      request: HttpClientRequest.HttpClientRequest,
-      users: number
-    ): Effect.Effect<Answer, RequestFailure> =>
-      client.execute(request).pipe(
-        Effect.flatMap((response) =>
-          Effect.zipWith(readBody(response, bodyLimit(response.status, users)), Clock.currentTimeMillis, (
-            body,
-            receivedAt
-          ): Answer => ({
-            status: response.status,
-            // Only a failure needs the header.
-            retryAfter: response.status >= 300 ? response.headers["retry-after"] : undefined,
-            body,
-            receivedAt
-          }))
-        ),
-        Effect.catchAll((error) => {
-          const redirect = refusedRedirect(error)
-          return redirect === undefined
-            ? Effect.fail(fromHttpClientError(error))
-            : Effect.map(Clock.currentTimeMillis, (receivedAt): Answer => ({
-              status: redirect,
-              retryAfter: undefined,
-              body: "",
-              receivedAt
-            }))
-        })
-      )
+    const pipeline = Pipeline.make({
+      client,
+      limiter,
+      timeoutMillis: Duration.toMillis(settings.timeout),
+      deadlineMillis,
+      retry: enforce(settings.retry, settings.maxRetryAfter)
+    })
 
-    const pastDeadline = () => timeoutError("the call, retries included,", deadlineMillis)
-
-    /**
-     * One call: attempts under the rate limit, each with its own timeout,
-     * retried by the policy, the whole bounded by the deadline. The deadline
-     * is not a race around the call (a race forks two fibers on the path of
-     * every mint) but a bound on each wait: the rate-limit turn, the attempt's
-     * timeout, and the retry delay. A retry that could not start before the
-     * deadline is not made: the call ends with the failure it has.
-     */
-    const send = <A>(
+    /** A token call: its answer's body is read in full (within a bound), then judged and decoded. */
+    const tokenCall = <A>(
       request: HttpClientRequest.HttpClientRequest,
       users: number,
       decode: (answer: Answer) => Either.Either<A, RequestFailure>,
-      deadline?: number
-    ): Effect.Effect<A, RequestFailure> =>
-      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-        const deadlineAt = deadline ?? startedAt + deadlineMillis
-        const attempt = (now: number, number: number, delayMillis: number): Effect.Effect<A, RequestFailure> => {
-          const left = deadlineAt - now
-          const lastChance = left <= timeoutMillis
-          const answer = timeoutFail(
-            toAnswer(request, users),
-            lastChance ? left : timeoutMillis,
-            lastChance ? pastDeadline : () => timeoutError("an attempt", timeoutMillis)
-          )
-          return limiter.withTurn(Telemetry.observeAttempt(answer), {
-            maxWaitMillis: left,
-            onLate: pastDeadline,
-            maxDurationMillis: lastChance ? left : timeoutMillis
-          }).pipe(
-            Effect.flatMap((answer) =>
-              answer.status >= 200 && answer.status < 300
-                ? decode(answer)
-                // A Retry-After date counts from the moment the answer came.
-                : Effect.fail(failureOf(answer, answer.receivedAt, secrets))
-            ),
-            Telemetry.attemptSpan(number, users, delayMillis)
-          )
-        }
-        const loop = (
-          state: unknown,
-          now: number,
-          number: number,
-          delayMillis: number
-        ): Effect.Effect<A, RequestFailure> =>
-          Effect.catchAll(attempt(now, number, delayMillis), (error) =>
-            Effect.flatMap(Clock.currentTimeMillis, (failedAt) =>
-              Effect.flatMap(retry.step(failedAt, error, state), ([next, , decision]) => {
-                if (ScheduleDecision.isDone(decision)) {
-                  return Effect.fail(error)
-                }
-                const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
-                if (resumeAt >= deadlineAt) {
-                  return Effect.fail(error)
-                }
-                Telemetry.retried()
-                const delay = resumeAt - failedAt
-                return delay === 0
-                  ? loop(next, failedAt, number + 1, 0)
-                  : Effect.zipRight(Effect.sleep(Duration.millis(delay)), loop(next, resumeAt, number + 1, delay))
-              })))
-        return loop(retry.initial, startedAt, 1, 0)
-      })
+      deadlineAt?: number
+    ): Pipeline.Call<Answer, A> => ({
+      request,
+      receive: (response) => readAnswer(response, users),
+      statusOf,
+      judge: (answer) =>
+        answer.status >= 200 && answer.status < 300
+          ? decode(answer)
+          // A Retry-After date counts from the moment the answer came.
+          : Either.left(failureOf(answer, answer.receivedAt, secrets)),
+      deadlineAt,
+      span: "sfox.user_tokens.attempt",
+      attributes: { "sfox.batch_size": users }
+    })
 
     const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
       const encoded = encodeUserId(userId, undefined, secrets)
       if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
       const request = HttpClientRequest.post(`${settings.baseUrl}${tokensPath}/${encoded.right}`, { headers })
-      return send(request, 1, (answer) => decodeSingleAnswer(answer, userId, secrets)).pipe(
+      return pipeline.send(tokenCall(request, 1, (answer) => decodeSingleAnswer(answer, userId, secrets))).pipe(
         Effect.tap(Telemetry.minted(1)),
         Telemetry.callSpan("sfox.user_tokens.create", 1)
       )
@@ -173,7 +103,7 @@ export const make = (
       deadlineAt?: number
     ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> => {
       Telemetry.batched(userIds.length)
-      return send(
+      return pipeline.send(tokenCall(
         HttpClientRequest.post(`${settings.baseUrl}${tokensPath}`, {
           headers,
           body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
@@ -181,7 +111,7 @@ export const make = (
         userIds.length,
         (answer) => decodeBatchAnswer(answer, userIds, secrets),
         deadlineAt
-      ).pipe(Effect.tap(Telemetry.minted(userIds.length)))
+      )).pipe(Effect.tap(Telemetry.minted(userIds.length)))
     }
 
     /** A batch and, when sFOX refuses it for some of its users, the split that finds them; all within one deadline. */
@@ -266,6 +196,38 @@ export const make = (
 
     return { create, createMany, get, invalidate }
   })
+const statusOf = (answer: Answer): number => answer.status
+
+/**
+ * An answer read for judging: its status, its body within the bound for its
+ * status and batch size, and when it came. A redirect's body is not read:
+ * it is refused whatever it says.
+ */
+const readAnswer = (
+  response: HttpClientResponse.HttpClientResponse,
+  users: number
+): Effect.Effect<Answer, HttpClientError.HttpClientError> => {
+  const status = response.status
+  if (status >= 300 && status < 400) {
+    return Effect.map(Clock.currentTimeMillis, (receivedAt): Answer => ({
+      status,
+      retryAfter: undefined,
+      body: "",
+      receivedAt
+    }))
+  }
+  return Effect.zipWith(readBody(response, bodyLimit(status, users)), Clock.currentTimeMillis, (
+    body,
+    receivedAt
+  ): Answer => ({
+    status,
+    // Only a failure needs the header.
+    retryAfter: status >= 300 ? response.headers["retry-after"] : undefined,
+    body,
+    receivedAt
+  }))
+}
+
 /** The error of a `createMany` chunk that sFOX refused for some of its users, naming them. */
 const refusedIn = (
   outcomes: ReadonlyMap<string, Exit.Exit<UserAuthToken, RequestFailure>>,

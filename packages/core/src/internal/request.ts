@@ -1,0 +1,157 @@
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import type { RequestFailure } from "../SfoxError.js"
+import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
+import { refusedRedirectResponse } from "./originGuard.js"
+import * as Telemetry from "./telemetry.js"
+import { timeoutFail } from "./timeout.js"
+import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
+
+/**
+ * An answer that the call would rather not have (a 503 to a `GET`, say): it
+ * is retried like a failure, and handed to the caller as it is when no retry
+ * follows. `release` gives its connection back before a retry.
+ */
+export class Unwelcome<A> {
+  constructor(
+    readonly value: A,
+    readonly failure: RequestFailure,
+    readonly release: Effect.Effect<void>
+  ) {}
+}
+
+/**
+ * One kind of request to sFOX: the pipeline runs it, the call says what its
+ * answer means. `create`, `createMany`, `get` and `clientFor` are each one of
+ * these.
+ */
+export interface Call<R, A> {
+  readonly request: HttpClientRequest.HttpClientRequest
+  /**
+   * Reads an answer into what the call needs of it (its body, say), within
+   * the attempt's time and rate-limit turn. A redirect the origin guard
+   * refused comes here too, as the response it was.
+   */
+  readonly receive: (
+    response: HttpClientResponse.HttpClientResponse
+  ) => Effect.Effect<R, HttpClientError.HttpClientError>
+  /** The status of what `receive` read, for the metrics and the attempt's span. */
+  readonly statusOf: (received: R) => number
+  /** What the call returns for what was read, or why the attempt failed. */
+  readonly judge: (received: R) => Effect.Effect<A, RequestFailure | Unwelcome<A>>
+  /**
+   * Whether this request may be sent again after `failure`, whatever the
+   * retry policy says: a request that may have reached sFOX and is not
+   * idempotent may not. Every failure may, when absent.
+   */
+  readonly mayResend?: ((failure: RequestFailure) => boolean) | undefined
+  /** When the call, retries included, must be over (epoch millis); `deadline` from its start when absent. */
+  readonly deadlineAt?: number | undefined
+  /** The name of each attempt's span, and its attributes: counts and names, never an id, a token or the key. */
+  readonly span: string
+  readonly attributes: Readonly<Record<string, string | number>>
+}
+
+/** The one way a request reaches sFOX. */
+export interface Pipeline {
+  readonly send: <R, A>(call: Call<R, A>) => Effect.Effect<A, RequestFailure>
+}
+
+export interface PipelineOptions {
+  /** Under the origin guard and any `transformClient`. */
+  readonly client: HttpClient.HttpClient
+  readonly limiter: SfoxRateLimiter.Service
+  readonly timeoutMillis: number
+  readonly deadlineMillis: number
+  /** The retry policy with the service's own rules already enforced (`RetryPolicy.enforce`). */
+  readonly retry: Schedule.Schedule<unknown, RequestFailure>
+}
+
+/**
+ * The request pipeline: a rate-limit turn, the attempt under its timeout,
+ * classification of what went wrong, retries by the policy, telemetry, all
+ * bounded by the call's deadline.
+ *
+ * The deadline is not a race around the call (a race forks two fibers on the
+ * path of every mint) but a bound on each wait: the rate-limit turn, the
+ * attempt's timeout, and the retry delay. A retry that could not start before
+ * the deadline is not made: the call ends with the failure (or the unwelcome
+ * answer) it has.
+ */
+export const make = (options: PipelineOptions): Pipeline => {
+  const { client, deadlineMillis, limiter, retry, timeoutMillis } = options
+  const pastDeadline = () => timeoutError("the call, retries included,", deadlineMillis)
+  const attemptTimedOut = () => timeoutError("an attempt", timeoutMillis)
+
+  const exchange = <R>(call: Call<R, unknown>): Effect.Effect<R, RequestFailure> =>
+    Effect.catchAll(Effect.flatMap(client.execute(call.request), call.receive), (error) => {
+      const redirect = refusedRedirectResponse(error)
+      return redirect === undefined
+        ? Effect.fail(fromHttpClientError(error))
+        : Effect.mapError(call.receive(redirect), fromHttpClientError)
+    })
+
+  const send = <R, A>(call: Call<R, A>): Effect.Effect<A, RequestFailure> =>
+    Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+      const deadlineAt = call.deadlineAt ?? startedAt + deadlineMillis
+      const attempt = (now: number, attempt: number, delayMillis: number) => {
+        const left = deadlineAt - now
+        const lastChance = left <= timeoutMillis
+        const received = timeoutFail(
+          exchange(call),
+          lastChance ? left : timeoutMillis,
+          lastChance ? pastDeadline : attemptTimedOut
+        )
+        return limiter.withTurn(Telemetry.observeAttempt(received, call.statusOf), {
+          maxWaitMillis: left,
+          onLate: pastDeadline,
+          maxDurationMillis: lastChance ? left : timeoutMillis
+        }).pipe(
+          Effect.flatMap(call.judge),
+          Telemetry.attemptSpan(call.span, call.attributes, attempt, delayMillis)
+        )
+      }
+      const loop = (
+        state: unknown,
+        now: number,
+        attemptNumber: number,
+        delayMillis: number
+      ): Effect.Effect<A, RequestFailure> =>
+        Effect.catchAll(attempt(now, attemptNumber, delayMillis), (error) => {
+          const unwelcome = error instanceof Unwelcome ? error : undefined
+          const failure: RequestFailure = unwelcome === undefined ? error as RequestFailure : unwelcome.failure
+          const end = unwelcome === undefined ? Effect.fail(failure) : Effect.succeed(unwelcome.value)
+          if (call.mayResend !== undefined && !call.mayResend(failure)) return end
+          return Effect.flatMap(Clock.currentTimeMillis, (failedAt) =>
+            Effect.flatMap(retry.step(failedAt, failure, state), ([next, , decision]) => {
+              if (ScheduleDecision.isDone(decision)) {
+                return end
+              }
+              const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
+              if (resumeAt >= deadlineAt) {
+                return end
+              }
+              Telemetry.retried()
+              const delay = resumeAt - failedAt
+              const again = delay === 0
+                ? loop(next, failedAt, attemptNumber + 1, 0)
+                : Effect.zipRight(
+                  Effect.sleep(Duration.millis(delay)),
+                  loop(next, resumeAt, attemptNumber + 1, delay)
+                )
+              return unwelcome === undefined ? again : Effect.zipRight(unwelcome.release, again)
+            }))
+        })
+      return loop(retry.initial, startedAt, 1, 0)
+    })
+
+  return { send }
+}
