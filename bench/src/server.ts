@@ -10,7 +10,8 @@ import { Effect } from "effect"
 const options = JSON.parse(process.argv[2] ?? "{}")
 
 const program = Effect.gen(function*() {
-  const server = yield* MockSfoxServer.make({ ...options, record: false })
+  // Millions of tokens are minted here and none is used: the server keeps none.
+  const server = yield* MockSfoxServer.make({ ...options, record: false, rememberTokens: false })
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`)
   yield* Effect.async<void>((resume) => {
     process.on("message", (message: { readonly type: string }) => {

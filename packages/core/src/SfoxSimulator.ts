@@ -1,5 +1,7 @@
 /**
- * One simulation of sFOX's user-token endpoints, written once and served two
+ * One simulation of sFOX's user-token endpoints (and two user endpoints that
+ * accept the tokens it mints: `GET /v1/user/balance`, `POST /v1/user/orders`),
+ * written once and served two
  * ways: in memory as an `HttpClient` (`FakeSfox`, here) and over a real
  * socket (`MockSfoxServer`, in `@sfox-effect/node`). Both hand it the same
  * `SimRequest` and act out the `SimResponse` it returns, so the two can never
@@ -132,7 +134,10 @@ export interface SimResponse {
 export interface RecordedRequest {
   readonly method: string
   readonly path: string
-  /** The user ids the request asked for: the decoded path segment, or the batch body's `data`. */
+  /**
+   * The user ids the request asked for: the decoded path segment, the batch
+   * body's `data`, or on a user endpoint the user its token acts for.
+   */
   readonly userIds: ReadonlyArray<string>
   readonly authorization: "valid" | "invalid" | "missing"
   /** Every other header, names in lower case. */
@@ -187,6 +192,14 @@ export interface SimulatorOptions {
   /** Life of a minted token. @default 24 hours */
   readonly tokenLifetime?: Duration.DurationInput | undefined
   /**
+   * Remember every token minted, so that the user endpoints
+   * (`GET /v1/user/balance`, `POST /v1/user/orders`) accept it until it
+   * expires or is revoked. Turn off for load runs that mint millions: each
+   * token kept costs memory.
+   * @default true
+   */
+  readonly rememberTokens?: boolean | undefined
+  /**
    * Keep every request for `requests`. Turn off for long load runs, where
    * `stats` (counts only) is enough.
    * @default true
@@ -222,10 +235,16 @@ export interface SfoxSimulator {
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
   /**
    * Starts afresh: forgets the recorded requests, every count (tokens
-   * minted included), any queued fault, and the rate limit's window and
-   * lockout. The users, key and latency stay as they are.
+   * minted included), every token it honoured, any queued fault, and the
+   * rate limit's window and lockout. The users, key and latency stay as they are.
    */
   readonly reset: Effect.Effect<void>
+  /**
+   * Revokes the live tokens of one user, or of every user: the user
+   * endpoints refuse them from then on with a 401. Succeeds with how many
+   * were live.
+   */
+  readonly revoke: (userId?: string) => Effect.Effect<number>
   /** Adds users to the known set (when the simulator has one). */
   readonly addUsers: (userIds: Iterable<string>) => Effect.Effect<void>
   /** Changes the latency of every later request. */

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -171,6 +172,55 @@ export declare namespace UserTokenService {
      * Drops a user's cached token (a no-op without `cache`).
      */
     readonly invalidate: (userId: string) => Effect.Effect<void>
+    /**
+     * An `HttpClient` that acts as one end user, for the calls a token is
+     * minted for (a balance, a deposit, an order):
+     *
+     * - paths are relative to `baseUrl` (`client.get("/v1/user/balance")`);
+     *   an absolute URL to any other origin is refused (`RequestError`
+     *   `InvalidUrl`) and nothing is sent;
+     * - each request carries `Authorization: Bearer <token>`, the token from
+     *   `get` (auto-batched, shared by concurrent requests, cached with
+     *   `cache` on), never the enterprise key;
+     * - each attempt takes a turn of the same rate limiter as the mints;
+     * - a `401` invalidates the token, mints a new one and sends the request
+     *   once more; a second `401` is returned as it is;
+     * - a `429` is retried (its `Retry-After` within `maxRetryAfter`), and so
+     *   is a connection that failed before the request was written; other
+     *   failures (`5xx`, `408`, timeouts, connections cut after sending)
+     *   are retried only for idempotent methods (`GET`, `HEAD`, `OPTIONS`,
+     *   `PUT`, `DELETE`): a `POST` that may have reached sFOX is never sent
+     *   twice;
+     * - the response comes back as the platform's does, whatever its status
+     *   (compose `HttpClient.filterStatusOk`, `HttpClientResponse.schemaBodyJson`);
+     *   failures to get a token, or to get any answer, are the service's
+     *   typed errors (`TransportError`, `Unauthorized`, ...).
+     *
+     * Neither the token nor the key appears in a response's `request`, an
+     * error, a log line or a span.
+     *
+     * @example
+     * ```ts
+     * import { HttpClient, HttpClientResponse } from "@effect/platform"
+     * import { UserTokenService } from "@sfox-effect/core"
+     * import { Effect, Schema } from "effect"
+     *
+     * const Balance = Schema.Array(Schema.Struct({ currency: Schema.String, available: Schema.Number }))
+     *
+     * const balanceOf = (userId: string) =>
+     *   Effect.gen(function*() {
+     *     const tokens = yield* UserTokenService
+     *     const client = tokens.clientFor(userId).pipe(HttpClient.filterStatusOk)
+     *     const response = yield* client.get("/v1/user/balance")
+     *     return yield* HttpClientResponse.schemaBodyJson(Balance)(response)
+     *   })
+     * ```
+     *
+     * @since 0.2.0
+     */
+    readonly clientFor: (
+      userId: string
+    ) => HttpClient.HttpClient.With<HttpClientError.HttpClientError | UserTokenError>
   }
 
   /**

@@ -68,3 +68,12 @@ export const callSpan =
 
 /** A refused batch was halved to find the users it was refused for. */
 export const split = (size: number): void => SfoxMetrics.batchSplits.unsafeUpdate(size, [])
+
+/** The span of one request made as a user (`clientFor`): the token's `get` and the request's attempts. */
+export const userRequestSpan = (method: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  traced(self, (self) =>
+    Effect.withSpan(self, "sfox.user_api.request", {
+      kind: "client",
+      captureStackTrace: false,
+      attributes: { "http.request.method": method }
+    }))

@@ -31,6 +31,7 @@ import * as Pipeline from "./request.js"
 import { afterRefusal, mayBeAboutOneUser, resolveEach } from "./split.js"
 import * as Telemetry from "./telemetry.js"
 import * as TokenCache from "./tokenCache.js"
+import * as UserClient from "./userClient.js"
 import { checkUserId, encodeUserId } from "./userId.js"
 import { userAgent } from "./version.js"
 
@@ -194,7 +195,9 @@ export const make = (
     const invalidate = (userId: string): Effect.Effect<void> =>
       cache === undefined ? Effect.void : Effect.sync(() => cache.invalidate(userId))
 
-    return { create, createMany, get, invalidate }
+    const clientFor = UserClient.make({ pipeline, baseUrl: settings.baseUrl, get, invalidate, secrets })
+
+    return { create, createMany, get, invalidate, clientFor }
   })
 const statusOf = (answer: Answer): number => answer.status
 

@@ -14,8 +14,10 @@ export interface RouteContext {
   readonly shuffle: boolean
   /** The fault that decides this request's answer, if any. */
   readonly fault: Fault | undefined
-  /** Counts the tokens handed out. */
-  readonly minted: (count: number) => void
+  /** The id of the next order placed. */
+  readonly nextOrderId: () => number
+  /** Counts the tokens handed out and, for the user endpoints, remembers them. */
+  readonly issue: (tokens: ReadonlyArray<WireToken>, expiresAt: number) => void
 }
 
 /** The user ids a request names, or the answer that refuses it. */
@@ -30,12 +32,17 @@ export type Read =
  */
 export interface Route {
   readonly method: string
+  /**
+   * Who may call it: the enterprise key (the token endpoints), or a live
+   * user token, whose user is then the one the request names.
+   */
+  readonly auth: "enterprise" | "user"
   /** Whether the path is this route's, and the ids it names: undefined when it is not. */
   readonly match: (path: string) => Read | undefined
   /** Reads the body, when the route has one: refusals here come before the rate limit, as sFOX's 400s do. */
   readonly read: (request: SimRequest, matched: ReadonlyArray<string>, context: RouteContext) => Read
   /** The answer once the request is admitted and its users are known. */
-  readonly answer: (userIds: ReadonlyArray<string>, context: RouteContext) => SimResponse
+  readonly answer: (userIds: ReadonlyArray<string>, context: RouteContext, request: SimRequest) => SimResponse
 }
 
 const mint = (
@@ -43,15 +50,18 @@ const mint = (
   context: RouteContext,
   format: (millis: number) => string
 ): Array<WireToken> => {
-  context.minted(userIds.length)
   const tokens = randomTokens(userIds.length)
-  const expires = format(context.now + context.lifetimeMillis)
-  return userIds.map((id, i): WireToken => ({ token: tokens[i]!, expires, partner_user_id: id }))
+  const expiresAt = context.now + context.lifetimeMillis
+  const expires = format(expiresAt)
+  const minted = userIds.map((id, i): WireToken => ({ token: tokens[i]!, expires, partner_user_id: id }))
+  context.issue(minted, expiresAt)
+  return minted
 }
 
 /** `POST /v1/enterprise/user-tokens/{user_id}`: no body, one token. */
 const single: Route = {
   method: "POST",
+  auth: "enterprise",
   match: (path) => {
     const prefix = `${tokensPath}/`
     if (!path.startsWith(prefix)) return undefined
@@ -70,6 +80,7 @@ const single: Route = {
 /** `POST /v1/enterprise/user-tokens` with `{"data": [ids]}`: one token per id. */
 const batch: Route = {
   method: "POST",
+  auth: "enterprise",
   match: (path) => path === tokensPath ? { userIds: [] } : undefined,
   read: (request, _, context) => {
     let body: unknown
@@ -98,5 +109,48 @@ const batch: Route = {
   }
 }
 
+const exactly = (path: string) => (requested: string): Read | undefined =>
+  requested === path ? { userIds: [] } : undefined
+
+/**
+ * `GET /v1/user/balance`, as the user the token acts for: a fixed balance.
+ * One of the calls a token is minted for, so that acting as a user
+ * (`clientFor`) can be tested against live tokens.
+ */
+const balance: Route = {
+  method: "GET",
+  auth: "user",
+  match: exactly("/v1/user/balance"),
+  read: (_, matched) => ({ userIds: matched }),
+  answer: () =>
+    json(200, [
+      { currency: "usd", balance: 1000, available: 1000, held: 0 },
+      { currency: "btc", balance: 0.5, available: 0.5, held: 0 }
+    ])
+}
+
+/** `POST /v1/user/orders` with a JSON body, as the user the token acts for: the order, accepted. */
+const orders: Route = {
+  method: "POST",
+  auth: "user",
+  match: exactly("/v1/user/orders"),
+  read: (request, matched) => {
+    try {
+      const body: unknown = JSON.parse(request.body)
+      if (typeof body === "object" && body !== null && !Array.isArray(body)) return { userIds: matched }
+    } catch {
+      // refused below
+    }
+    return { refused: json(400, { error: "the order must be a JSON object" }), userIds: matched }
+  },
+  answer: (userIds, context, request) =>
+    json(201, {
+      ...JSON.parse(request.body) as object,
+      id: context.nextOrderId(),
+      user_id: userIds[0],
+      status: "Pending"
+    })
+}
+
 /** The endpoints, in the order they are tried. */
-export const routes: ReadonlyArray<Route> = [batch, single]
+export const routes: ReadonlyArray<Route> = [batch, single, balance, orders]

@@ -12,8 +12,15 @@ import type {
 } from "../../SfoxSimulator.js"
 import * as Admission from "./admission.js"
 import * as Faults from "./faults.js"
+import * as LiveTokens from "./liveTokens.js"
 import { json } from "./response.js"
-import { type RouteContext, routes } from "./routes.js"
+import { type Read, type Route, type RouteContext, routes } from "./routes.js"
+
+interface Answered {
+  readonly response: SimResponse
+  readonly userIds: ReadonlyArray<string>
+  readonly authorization: RecordedRequest["authorization"]
+}
 
 /**
  * The simulation: admission (key, accept, rate limit), the route table, the
@@ -35,6 +42,8 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
     const recording = options.record ?? true
     let recorded: Array<RecordedRequest> = []
     let minted = 0
+    let orders = 0
+    const live = LiveTokens.make(options.rememberTokens ?? true)
     let byStatus: Record<number, number> = {}
     let total = 0
     const settings = {
@@ -42,66 +51,93 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
       maxBatchSize: options.maxBatchSize ?? 1000,
       lifetimeMillis: Duration.toMillis(options.tokenLifetime ?? Duration.hours(24)),
       shuffle: options.shuffle === true,
-      minted: (count: number) => {
-        minted += count
-      }
+      issue: (
+        tokens: ReadonlyArray<{ readonly token: string; readonly partner_user_id: string }>,
+        expiresAt: number
+      ) => {
+        minted += tokens.length
+        for (const { partner_user_id, token } of tokens) live.issue(token, partner_user_id, expiresAt)
+      },
+      nextOrderId: () => ++orders
     }
 
-    /** What sFOX would answer, with the user ids the request named. */
-    const answer = (
-      request: SimRequest,
-      now: number,
-      fault: Fault | undefined
-    ): { readonly response: SimResponse; readonly userIds: ReadonlyArray<string> } => {
+    /** What sFOX would answer, with the user ids the request named and how it was authorized. */
+    const answer = (request: SimRequest, now: number, fault: Fault | undefined): Answered => {
       const context: RouteContext = { ...settings, now, fault }
-      let route
-      let matched
-      for (route of routes) {
-        matched = route.match(request.path)
-        if (matched !== undefined) break
+      const header = request.headers["authorization"]
+      let route: Route | undefined
+      let matched: Read | undefined
+      for (const candidate of routes) {
+        matched = candidate.match(request.path)
+        if (matched !== undefined) {
+          route = candidate
+          break
+        }
       }
       if (route === undefined || matched === undefined) {
-        return { response: json(404, { error: "not found" }), userIds: [] }
+        return {
+          response: json(404, { error: "not found" }),
+          userIds: [],
+          authorization: admission.authorization(header)
+        }
       }
-      if ("refused" in matched) {
-        return { response: matched.refused, userIds: matched.userIds ?? [] }
-      }
+      const authorization = authorize(route.auth, header, now)
+      const out = (response: SimResponse, userIds: ReadonlyArray<string>): Answered => ({
+        response,
+        userIds,
+        authorization: authorization.status
+      })
+      if ("refused" in matched) return out(matched.refused, matched.userIds ?? [])
       let userIds = matched.userIds
-      if (request.method !== route.method) return { response: json(405, { error: "method not allowed" }), userIds }
-      if (admission.authorization(request.headers["authorization"]) !== "valid") {
-        return { response: json(401, { error: "invalid api key" }), userIds }
+      if (request.method !== route.method) return out(json(405, { error: "method not allowed" }), userIds)
+      if (authorization.status !== "valid") {
+        const error = route.auth === "user" ? "invalid or expired user token" : "invalid api key"
+        return out(json(401, { error }), userIds)
       }
+      if (authorization.userId !== undefined) userIds = [authorization.userId]
       const accept = request.headers["accept"]
       if (accept !== undefined && !/json|\*\/\*/i.test(accept)) {
-        return { response: json(406, { error: "not acceptable" }), userIds }
+        return out(json(406, { error: "not acceptable" }), userIds)
       }
       const read = route.read(request, userIds, context)
-      if ("refused" in read) return { response: read.refused, userIds: read.userIds ?? [] }
+      if ("refused" in read) {
+        return out(read.refused, read.userIds ?? [])
+      }
       userIds = read.userIds
-      if (!admission.admit(now)) return { response: json(429, { error: "rate limit exceeded" }), userIds }
+      if (!admission.admit(now)) return out(json(429, { error: "rate limit exceeded" }), userIds)
       if (users !== undefined) {
         const unknown = userIds.find((id) => !users.has(id))
-        if (unknown !== undefined) return { response: json(404, { error: `user not found: ${unknown}` }), userIds }
+        if (unknown !== undefined) return out(json(404, { error: `user not found: ${unknown}` }), userIds)
       }
-      return { response: route.answer(userIds, context), userIds }
+      return out(route.answer(userIds, context, request), userIds)
     }
 
-    const record = (
-      request: SimRequest,
-      userIds: ReadonlyArray<string>,
-      status: number,
-      now: number,
-      fault?: Fault
-    ) => {
+    /**
+     * The token endpoints take the enterprise key; the user endpoints take a
+     * live user token and act for its user (the key is refused there: it
+     * acts for no user).
+     */
+    const authorize = (
+      auth: "enterprise" | "user",
+      header: string | undefined,
+      now: number
+    ): { readonly status: RecordedRequest["authorization"]; readonly userId?: string } => {
+      if (auth === "enterprise") return { status: admission.authorization(header) }
+      if (header === undefined) return { status: "missing" }
+      const userId = header.startsWith("Bearer ") ? live.ownerOf(header.slice(7), now) : undefined
+      return userId === undefined ? { status: "invalid" } : { status: "valid", userId }
+    }
+
+    const record = (request: SimRequest, answered: Answered, status: number, now: number, fault?: Fault) => {
       total++
       byStatus[status] = (byStatus[status] ?? 0) + 1
       if (!recording) return
-      const { authorization, ...headers } = request.headers
+      const { authorization: _, ...headers } = request.headers
       recorded.push({
         method: request.method,
         path: request.path,
-        userIds,
-        authorization: admission.authorization(authorization),
+        userIds: answered.userIds,
+        authorization: answered.authorization,
         headers,
         body: request.body,
         status,
@@ -114,8 +150,9 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const fault = faults.next()
         const deciding = Faults.deciding(fault)
-        const { response, userIds } = answer(request, now, deciding)
-        record(request, userIds, Faults.statusOf(deciding, response.status), now, fault)
+        const answered = answer(request, now, deciding)
+        const response = answered.response
+        record(request, answered, Faults.statusOf(deciding, response.status), now, fault)
         const acted = fault === undefined ? Effect.succeed(response) : Faults.deliver(fault, response)
         const delay = jitterMillis > 0 ? latencyMillis + Math.floor(Math.random() * (jitterMillis + 1)) : latencyMillis
         return delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), acted) : acted
@@ -131,6 +168,8 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
         byStatus = {}
         total = 0
         minted = 0
+        orders = 0
+        live.clear()
         admission.reset()
       }),
       addUsers: (userIds) =>
@@ -141,6 +180,7 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
         Effect.sync(() => {
           latencyMillis = Duration.toMillis(latency)
         }),
+      revoke: (userId) => Effect.map(Clock.currentTimeMillis, (now) => live.revoke(userId, now)),
       apiKey: Redacted.make(key),
       minted: Effect.sync(() => minted),
       stats: Effect.sync(() => ({ requests: total, byStatus: { ...byStatus }, minted }))

@@ -1,0 +1,337 @@
+/**
+ * `clientFor(userId)`: acting as an end user over the in-memory fake, under
+ * `TestClock`. The fake's user endpoints accept only tokens it minted and
+ * has not revoked, and refuse the enterprise key, so an accepted request
+ * proves it carried a live user token.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { assert, describe, it } from "@effect/vitest"
+import { UserTokenService } from "@sfox-effect/core"
+import { FakeSfox, Fault } from "@sfox-effect/core/testing"
+import { Effect, Fiber, Inspectable, Redacted, Schedule, Schema, TestClock } from "effect"
+
+const Balance = Schema.Array(Schema.Struct({ currency: Schema.String, available: Schema.Number }))
+
+const cached = { cache: true } as const
+const order = { currency_pair: "btcusd", side: "buy", quantity: 0.1 }
+
+/** The user requests the fake saw (the mints left out), as `METHOD path status`. */
+const userCalls = Effect.map(
+  FakeSfox,
+  (fake) =>
+    Effect.map(
+      fake.requests,
+      (requests) =>
+        requests.filter((r) => r.path.startsWith("/v1/user/")).map((r) => `${r.method} ${r.path} ${r.status}`)
+    )
+).pipe(Effect.flatten)
+
+const mints = Effect.flatMap(
+  FakeSfox,
+  (fake) => Effect.map(fake.requests, (requests) => requests.filter((r) => r.path.startsWith("/v1/enterprise")).length)
+)
+
+/** A token minted ahead, so that the faults queued next meet the user call and not its mint. */
+const warm = (userId: string) => Effect.flatMap(UserTokenService, (tokens) => tokens.get(userId))
+
+describe("clientFor: requests as the user", () => {
+  it.effect("a relative path goes to baseUrl with the user's token, not the key; the body decodes", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1").pipe(HttpClient.filterStatusOk)
+      const response = yield* client.get("/v1/user/balance")
+      const balance = yield* HttpClientResponse.schemaBodyJson(Balance)(response)
+      assert.deepStrictEqual(balance.map((b) => b.currency), ["usd", "btc"])
+      const [mint, call] = yield* fake.requests
+      assert.strictEqual(mint!.path, "/v1/enterprise/user-tokens")
+      assert.deepStrictEqual(mint!.userIds, ["u1"])
+      assert.strictEqual(call!.path, "/v1/user/balance")
+      // "valid" on a user endpoint: a live token of u1 (the fake refuses the key there).
+      assert.strictEqual(call!.authorization, "valid")
+      assert.deepStrictEqual(call!.userIds, ["u1"])
+      assert.strictEqual(call!.headers["accept"], "application/json")
+      assert.match(call!.headers["user-agent"]!, /^sfox-effect\//)
+    }).pipe(Effect.provide(FakeSfox.layerTest())))
+
+  it.effect("the fake refuses the enterprise key on a user endpoint (what makes the test above mean something)", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const response = yield* HttpClient.execute(
+        HttpClientRequest.get("https://api.sfox.com/v1/user/balance").pipe(
+          HttpClientRequest.bearerToken(Redacted.value(fake.apiKey))
+        )
+      )
+      assert.strictEqual(response.status, 401)
+    }).pipe(Effect.provide(FakeSfox.layerTest())))
+
+  it.effect("an absolute URL on baseUrl's origin is sent; any other origin is refused and nothing is sent", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      const ok = yield* client.get("https://api.sfox.com/v1/user/balance")
+      assert.strictEqual(ok.status, 200)
+      yield* fake.reset
+      for (
+        const url of [
+          "https://evil.example/v1/user/balance",
+          "http://api.sfox.com/v1/user/balance",
+          "https://api.sfox.com:8443/v1/user/balance",
+          "https://api.sfox.com.evil.example/v1/user/balance"
+        ]
+      ) {
+        const error = yield* Effect.flip(client.get(url))
+        assert.isTrue(HttpClientError.isHttpClientError(error), url)
+        assert.strictEqual(error._tag, "RequestError")
+        assert.strictEqual((error as HttpClientError.RequestError).reason, "InvalidUrl")
+      }
+      assert.deepStrictEqual(yield* fake.requests, [])
+    }).pipe(Effect.provide(FakeSfox.layerTest())))
+
+  it.effect("a POST carries its body; the answer is returned whatever its status", () =>
+    Effect.gen(function*() {
+      const client = (yield* UserTokenService).clientFor("u1")
+      const placed = yield* client.execute(
+        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+      )
+      assert.strictEqual(placed.status, 201)
+      const body = (yield* placed.json) as Record<string, unknown>
+      assert.strictEqual(body["user_id"], "u1")
+      assert.strictEqual(body["side"], "buy")
+      const refused = yield* client.execute(
+        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyText("not json"))
+      )
+      assert.strictEqual(refused.status, 400)
+    }).pipe(Effect.provide(FakeSfox.layerTest())))
+
+  it.effect("with cache on, requests as one user share one token: one mint", () =>
+    Effect.gen(function*() {
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* Effect.forEach([1, 2, 3], () => client.get("/v1/user/balance"), { concurrency: "unbounded" })
+      yield* client.get("/v1/user/balance")
+      assert.strictEqual(yield* mints, 1)
+      assert.deepStrictEqual(yield* userCalls, Array(4).fill("GET /v1/user/balance 200"))
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+})
+
+describe("clientFor: a refused token is minted again once", () => {
+  it.effect("a revoked token: 401, invalidate, a new mint, the request sent once more", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      assert.strictEqual((yield* client.get("/v1/user/balance")).status, 200)
+      assert.strictEqual(yield* fake.revoke("u1"), 1)
+      const again = yield* client.get("/v1/user/balance")
+      assert.strictEqual(again.status, 200)
+      assert.strictEqual(yield* mints, 2)
+      assert.deepStrictEqual(yield* userCalls, [
+        "GET /v1/user/balance 200",
+        "GET /v1/user/balance 401",
+        "GET /v1/user/balance 200"
+      ])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+
+  it.effect("a second 401 is returned as it is: no third mint, no third send", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      // The user call, the mint between (a zero delay: answered normally), the second user call.
+      yield* fake.enqueue([Fault.status(401), Fault.delay(0), Fault.status(401)])
+      const response = yield* client.execute(
+        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+      )
+      assert.strictEqual(response.status, 401)
+      assert.strictEqual(yield* mints, 2)
+      assert.deepStrictEqual(yield* userCalls, ["POST /v1/user/orders 401", "POST /v1/user/orders 401"])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+
+  it.effect("a token that cannot be minted fails with the service's typed error, and no user call is made", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      yield* fake.enqueue(Fault.status(403, { body: { error: "not allowed for this user" } }))
+      const error = yield* Effect.flip((yield* UserTokenService).clientFor("u1").get("/v1/user/balance"))
+      assert.strictEqual(error._tag, "Unauthorized")
+      assert.deepStrictEqual(yield* userCalls, [])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+
+  it.effect("an invalid user id fails with InvalidUserId and sends nothing", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const error = yield* Effect.flip((yield* UserTokenService).clientFor(" u1").get("/v1/user/balance"))
+      assert.strictEqual(error._tag, "InvalidUserId")
+      assert.deepStrictEqual(yield* fake.requests, [])
+    }).pipe(Effect.provide(FakeSfox.layerTest())))
+})
+
+describe("clientFor: retries", () => {
+  it.effect("a 429 with Retry-After is waited out (on the clock) and retried, for a POST too", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      yield* fake.enqueue(Fault.status(429, { headers: { "retry-after": "2" } }))
+      const fiber = yield* Effect.fork(
+        client.execute(HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order)))
+      )
+      yield* TestClock.adjust("1999 millis")
+      assert.isNull(fiber.unsafePoll())
+      assert.deepStrictEqual(yield* userCalls, ["POST /v1/user/orders 429"])
+      yield* TestClock.adjust("1 millis")
+      const response = yield* Fiber.join(fiber)
+      assert.strictEqual(response.status, 201)
+      assert.deepStrictEqual(yield* userCalls, ["POST /v1/user/orders 429", "POST /v1/user/orders 201"])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+
+  it.effect("a 429 asking for more than maxRetryAfter (sFOX's 60 s lockout) is returned at once", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      yield* fake.enqueue(Fault.status(429))
+      const response = yield* client.get("/v1/user/balance")
+      assert.strictEqual(response.status, 429)
+      assert.deepStrictEqual(yield* userCalls, ["GET /v1/user/balance 429"])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+
+  it.effect("a 503 to a GET is retried; the last 503 comes back as the response when retries run out", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      yield* fake.enqueue(Fault.status(503))
+      assert.strictEqual((yield* client.get("/v1/user/balance")).status, 200)
+      yield* fake.enqueue([Fault.status(503), Fault.status(503)])
+      const last = yield* client.get("/v1/user/balance")
+      assert.strictEqual(last.status, 503)
+      // The response is the caller's: its body is still there to read.
+      assert.deepStrictEqual(yield* last.json, { error: "scripted 503" })
+      assert.deepStrictEqual(yield* userCalls, [
+        "GET /v1/user/balance 503",
+        "GET /v1/user/balance 200",
+        "GET /v1/user/balance 503",
+        "GET /v1/user/balance 503"
+      ])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { ...cached, retry: Schedule.recurs(1) }))))
+
+  it.effect("a 503 to a POST is never sent again: it may have placed the order", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      yield* fake.enqueue(Fault.status(503))
+      const response = yield* client.execute(
+        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+      )
+      assert.strictEqual(response.status, 503)
+      assert.deepStrictEqual(yield* userCalls, ["POST /v1/user/orders 503"])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+
+  it.effect("a connection cut after sending: a GET is sent again, a POST fails with TransportError", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      yield* fake.enqueue(Fault.reset())
+      assert.strictEqual((yield* client.get("/v1/user/balance")).status, 200)
+      yield* fake.enqueue(Fault.reset())
+      const error = yield* Effect.flip(
+        client.execute(HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order)))
+      )
+      assert.strictEqual(error._tag, "TransportError")
+      assert.strictEqual(yield* fake.stats.pipe(Effect.map((s) => s.requests)), 4)
+      assert.deepStrictEqual(
+        (yield* userCalls).map((call) => call.split(" ").slice(0, 2).join(" ")),
+        ["GET /v1/user/balance", "GET /v1/user/balance", "POST /v1/user/orders"]
+      )
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { ...cached, retry: Schedule.recurs(3) }))))
+
+  it.effect("a POST whose connection was refused before anything was written is sent again", () => {
+    let refuseNext = false
+    // A refused connection, as undici reports it: the request never left.
+    const refusing = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+      HttpClient.transformResponse(client, (response) =>
+        Effect.suspend(() => {
+          if (!refuseNext) return response
+          refuseNext = false
+          return Effect.fail(
+            new HttpClientError.RequestError({
+              request: HttpClientRequest.post("/"),
+              reason: "Transport",
+              cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" })
+            })
+          )
+        }))
+    return Effect.gen(function*() {
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      refuseNext = true
+      const response = yield* client.execute(
+        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+      )
+      assert.strictEqual(response.status, 201)
+      assert.isFalse(refuseNext)
+      assert.deepStrictEqual(yield* userCalls, ["POST /v1/user/orders 201"])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { ...cached, retry: Schedule.recurs(3), transformClient: refusing })))
+  })
+})
+
+describe("clientFor: one rate limit with the mints", () => {
+  it.effect("mints and user calls take turns of the same limiter: the third request in a second waits", () =>
+    Effect.gen(function*() {
+      const client = (yield* UserTokenService).clientFor("u1")
+      // One mint and one user call use the two turns of the first second.
+      assert.strictEqual((yield* client.get("/v1/user/balance")).status, 200)
+      const fiber = yield* Effect.fork(client.get("/v1/user/balance"))
+      yield* TestClock.adjust("999 millis")
+      assert.isNull(fiber.unsafePoll())
+      assert.deepStrictEqual(yield* userCalls, ["GET /v1/user/balance 200"])
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(fiber)).status, 200)
+      assert.deepStrictEqual(yield* userCalls, ["GET /v1/user/balance 200", "GET /v1/user/balance 200"])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { ...cached, rateLimit: { limit: 2, interval: "1 second" } }))))
+})
+
+describe("clientFor: no secret in what the caller gets back", () => {
+  it.effect("the response's request has no Authorization; its renderings hold neither the token nor the key", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      const token = Redacted.value((yield* tokens.get("u1")).token)
+      const key = Redacted.value(fake.apiKey)
+      const response = yield* tokens.clientFor("u1").get("/v1/user/balance")
+      assert.isUndefined(response.request.headers["authorization"])
+      for (
+        const rendered of [
+          JSON.stringify(response.toJSON()),
+          Inspectable.format(response),
+          String(response),
+          JSON.stringify(response.request)
+        ]
+      ) {
+        assert.notInclude(rendered, token)
+        assert.notInclude(rendered, key)
+      }
+      // A body that does not parse: the platform's ResponseError holds the request, without the token.
+      yield* fake.enqueue(Fault.malformed("{not json", 200))
+      const unreadable = yield* tokens.clientFor("u1").get("/v1/user/balance")
+      const decodeError = yield* Effect.flip(unreadable.json)
+      assert.strictEqual(decodeError._tag, "ResponseError")
+      assert.isUndefined(decodeError.request.headers["authorization"])
+      for (const rendered of [JSON.stringify(decodeError), String(decodeError), Inspectable.format(decodeError)]) {
+        assert.notInclude(rendered, token)
+        assert.notInclude(rendered, key)
+      }
+      yield* fake.enqueue(Fault.reset())
+      const error = yield* Effect.flip(
+        tokens.clientFor("u1").execute(
+          HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+        )
+      )
+      const errorText = [JSON.stringify(error), String(error), Inspectable.format(error)].join("\n")
+      assert.notInclude(errorText, token)
+      assert.notInclude(errorText, key)
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+})
