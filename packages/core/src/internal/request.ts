@@ -5,6 +5,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
 import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
@@ -26,6 +27,18 @@ export class Unwelcome<A> {
     readonly failure: RequestFailure,
     readonly release: Effect.Effect<void>
   ) {}
+
+  // An attempt's span renders its failure: it is the failure's, never the
+  // answer's (whose headers are whatever the server chose to echo).
+  toJSON(): unknown {
+    return this.failure.toJSON()
+  }
+  toString(): string {
+    return String(this.failure)
+  }
+  [Inspectable.NodeInspectSymbol](): unknown {
+    return this.failure.toJSON()
+  }
 }
 
 /**
