@@ -1,6 +1,7 @@
 /**
- * One simulation of sFOX's user-token endpoints (and two user endpoints that
- * accept the tokens it mints: `GET /v1/user/balance`, `POST /v1/user/orders`),
+ * One simulation of sFOX's user-token endpoints (and user endpoints that
+ * accept the tokens it mints: `GET /v1/user/balance`, `POST /v1/user/orders`,
+ * `POST /v1/user/bank/deposit`),
  * written once and served two
  * ways: in memory as an `HttpClient` (`FakeSfox`, here) and over a real
  * socket (`MockSfoxServer`, in `@sfox-effect/node`). Both hand it the same
@@ -193,7 +194,7 @@ export interface SimulatorOptions {
   readonly tokenLifetime?: Duration.DurationInput | undefined
   /**
    * Remember every token minted, so that the user endpoints
-   * (`GET /v1/user/balance`, `POST /v1/user/orders`) accept it until it
+   * (`GET /v1/user/balance`, `POST /v1/user/orders`, `POST /v1/user/bank/deposit`) accept it until it
    * expires or is revoked. Turn off for load runs that mint millions: each
    * token kept costs memory.
    * @default true

@@ -14,8 +14,8 @@ export interface RouteContext {
   readonly shuffle: boolean
   /** The fault that decides this request's answer, if any. */
   readonly fault: Fault | undefined
-  /** The id of the next order placed. */
-  readonly nextOrderId: () => number
+  /** The id of the next order or deposit. */
+  readonly nextId: () => number
   /** Counts the tokens handed out and, for the user endpoints, remembers them. */
   readonly issue: (tokens: ReadonlyArray<WireToken>, expiresAt: number) => void
 }
@@ -146,11 +146,34 @@ const orders: Route = {
   answer: (userIds, context, request) =>
     json(201, {
       ...JSON.parse(request.body) as object,
-      id: context.nextOrderId(),
+      id: context.nextId(),
       user_id: userIds[0],
       status: "Pending"
     })
 }
 
+/** `POST /v1/user/bank/deposit` with `{"amount": n}`, as the user the token acts for: an ACH deposit, pending. */
+const deposit: Route = {
+  method: "POST",
+  auth: "user",
+  match: exactly("/v1/user/bank/deposit"),
+  read: (request, matched) => {
+    try {
+      const body: unknown = JSON.parse(request.body)
+      const amount = typeof body === "object" && body !== null ? (body as { amount?: unknown }).amount : undefined
+      if (typeof amount === "number" && Number.isFinite(amount) && amount > 0) return { userIds: matched }
+    } catch {
+      // refused below
+    }
+    return { refused: json(400, { error: "amount must be a positive number" }), userIds: matched }
+  },
+  answer: (_, context, request) =>
+    json(201, {
+      id: `ach_${context.nextId()}`,
+      amount: (JSON.parse(request.body) as { amount: number }).amount,
+      status: "pending"
+    })
+}
+
 /** The endpoints, in the order they are tried. */
-export const routes: ReadonlyArray<Route> = [batch, single, balance, orders]
+export const routes: ReadonlyArray<Route> = [batch, single, balance, orders, deposit]

@@ -58,7 +58,7 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
         minted += tokens.length
         for (const { partner_user_id, token } of tokens) live.issue(token, partner_user_id, expiresAt)
       },
-      nextOrderId: () => ++orders
+      nextId: () => ++orders
     }
 
     /** What sFOX would answer, with the user ids the request named and how it was authorized. */
