@@ -190,7 +190,8 @@ export declare namespace UserTokenService {
      *   failures (`5xx`, `408`, timeouts, connections cut after sending)
      *   are retried only for idempotent methods (`GET`, `HEAD`, `OPTIONS`,
      *   `PUT`, `DELETE`): a `POST` that may have reached sFOX is never sent
-     *   twice;
+     *   twice; a request with a streamed body is sent once (it cannot be
+     *   replayed), its 401 returned as it is;
      * - the response comes back as the platform's does, whatever its status
      *   (compose `HttpClient.filterStatusOk`, `HttpClientResponse.schemaBodyJson`);
      *   failures to get a token, or to get any answer, are the service's

@@ -11,7 +11,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { Effect, Fiber, Inspectable, Redacted, Schedule, Schema, TestClock } from "effect"
+import { Effect, Fiber, Inspectable, Redacted, Schedule, Schema, Stream, TestClock } from "effect"
 
 const Balance = Schema.Array(Schema.Struct({ currency: Schema.String, available: Schema.Number }))
 
@@ -334,4 +334,36 @@ describe("clientFor: no secret in what the caller gets back", () => {
       assert.notInclude(errorText, token)
       assert.notInclude(errorText, key)
     }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+})
+
+describe("clientFor: a body that cannot be replayed", () => {
+  it.effect("a streamed body is sent once: its 503 and its 401 come back as they are", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      const streamed = () =>
+        HttpClientRequest.put("/v1/user/orders").pipe(
+          HttpClientRequest.bodyStream(Stream.make(new TextEncoder().encode(JSON.stringify(order))))
+        )
+      yield* fake.enqueue(Fault.status(503))
+      assert.strictEqual((yield* client.execute(streamed())).status, 503)
+      yield* fake.enqueue(Fault.status(401))
+      const second = yield* client.execute(streamed())
+      assert.strictEqual(second.status, 401, JSON.stringify(yield* userCalls))
+      assert.strictEqual(yield* mints, 1)
+      assert.deepStrictEqual(yield* userCalls, ["PUT /v1/user/orders 503", "PUT /v1/user/orders 401"])
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { ...cached, retry: Schedule.recurs(3) }))))
+
+  it.effect("a caller's own Authorization header is replaced by the user's token, never sent", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      const response = yield* client.execute(
+        HttpClientRequest.get("/v1/user/balance").pipe(HttpClientRequest.bearerToken(Redacted.value(fake.apiKey)))
+      )
+      assert.strictEqual(response.status, 200)
+      assert.isUndefined(response.request.headers["authorization"])
+      assert.deepStrictEqual(yield* userCalls, ["GET /v1/user/balance 200"])
+    }).pipe(Effect.provide(FakeSfox.layerTest())))
 })

@@ -39,6 +39,8 @@ const idempotent = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"])
 const surelyNotActedOn = (failure: RequestFailure): boolean =>
   failure._tag === "RateLimited" || (failure._tag === "TransportError" && failure.reason === "Connect")
 
+const never = (): boolean => false
+
 /** Statuses retried when the request may be sent again: the same ones `isTransient` heals. */
 const isUnwelcome = (status: number): boolean => status === 429 || status === 408 || status >= 500
 
@@ -195,7 +197,12 @@ export const make = (options: UserClientOptions) => {
         receive: Effect.succeed,
         statusOf: (response) => response.status,
         judge,
-        mayResend: idempotent.has(request.method) ? undefined : surelyNotActedOn,
+        // A streamed body is read once: there is nothing to send again.
+        mayResend: request.body._tag === "Stream"
+          ? never
+          : idempotent.has(request.method)
+          ? undefined
+          : surelyNotActedOn,
         span: "sfox.user_api.attempt",
         attributes: { "http.request.method": request.method }
       })
@@ -224,7 +231,7 @@ export const make = (options: UserClientOptions) => {
         get(userId),
         (token) =>
           Effect.flatMap(send(outgoing, token), (response) =>
-            response.status !== 401
+            response.status !== 401 || outgoing.body._tag === "Stream"
               ? Effect.succeed(new PresentedResponse(response, outgoing))
               // The token was refused (revoked, say): once, a fresh one.
               : discard(response).pipe(
