@@ -15,6 +15,7 @@ import { Fault } from "@sfox-effect/core/testing"
 import { NodeSfox } from "@sfox-effect/node"
 import { Effect, Inspectable, type Layer, Redacted, Schema } from "effect"
 import { withServer } from "./utils/harness.js"
+import { spanStrings } from "./utils/spans.js"
 
 const KEY = "sk-User-Calls-7a6b5c4d3e2f"
 const Balance = Schema.Array(Schema.Struct({ currency: Schema.String, available: Schema.Number }))
@@ -116,7 +117,7 @@ for (const [name, client] of clients) {
         )
         const spans = exporter.getFinishedSpans()
         assert.isTrue(spans.some((span) => span.name === "sfox.user_api.attempt"), spanNames(spans))
-        for (const text of strings(spans)) {
+        for (const text of spanStrings(spans)) {
           assert.notInclude(text, KEY, "a span holds the key")
           assert.notInclude(text, token, "a span holds the token")
         }
@@ -133,15 +134,3 @@ for (const [name, client] of clients) {
 }
 
 const spanNames = (spans: ReadonlyArray<ReadableSpan>) => JSON.stringify(spans.map((span) => span.name))
-
-/** Every string a span carries: name, attributes, status message, events and their attributes. */
-const strings = (spans: ReadonlyArray<ReadableSpan>): Array<string> =>
-  spans.flatMap((span) => [
-    span.name,
-    span.status.message ?? "",
-    ...Object.entries(span.attributes).map(([k, v]) => `${k}=${String(v)}`),
-    ...span.events.flatMap((event) => [
-      event.name,
-      ...Object.entries(event.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`)
-    ])
-  ])

@@ -10,27 +10,15 @@ import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Fault } from "@sfox-effect/core/testing"
 import { NodeSfox } from "@sfox-effect/node"
 import { Effect, type Layer, Redacted } from "effect"
 import { withServer } from "./utils/harness.js"
+import { spanStrings } from "./utils/spans.js"
 
 const KEY = "sk-Tr4ce-0b9d8c7e6f5a4321"
 const TOKEN = "5d".repeat(32)
-
-/** Every string a span carries: name, attributes, status message, events and their attributes, links. */
-const strings = (spans: ReadonlyArray<ReadableSpan>): Array<string> =>
-  spans.flatMap((span) => [
-    span.name,
-    span.status.message ?? "",
-    ...Object.entries(span.attributes).map(([k, v]) => `${k}=${String(v)}`),
-    ...span.events.flatMap((event) => [
-      event.name,
-      ...Object.entries(event.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`)
-    ]),
-    ...span.links.flatMap((link) => Object.entries(link.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`))
-  ])
 
 const echoing = {
   "x-echo-key": KEY,
@@ -74,7 +62,7 @@ describe("spans exported to OpenTelemetry never hold the key or a token, whateve
           http.some((span) => span.attributes["http.response.header.x-echo-key"] !== undefined),
           "the response headers were not exported at all"
         )
-        for (const text of strings(spans)) {
+        for (const text of spanStrings(spans)) {
           assert.notInclude(text, KEY, "a span holds the key")
           assert.notInclude(text, TOKEN, "a span holds the token")
         }

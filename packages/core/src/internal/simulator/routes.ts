@@ -109,6 +109,18 @@ const batch: Route = {
   }
 }
 
+/** A request body that is a JSON object, or undefined. */
+const jsonObject = (body: string): Record<string, unknown> | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(body)
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? parsed as Record<string, unknown>
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
 const exactly = (path: string) => (requested: string): Read | undefined =>
   requested === path ? { userIds: [] } : undefined
 
@@ -134,15 +146,10 @@ const orders: Route = {
   method: "POST",
   auth: "user",
   match: exactly("/v1/user/orders"),
-  read: (request, matched) => {
-    try {
-      const body: unknown = JSON.parse(request.body)
-      if (typeof body === "object" && body !== null && !Array.isArray(body)) return { userIds: matched }
-    } catch {
-      // refused below
-    }
-    return { refused: json(400, { error: "the order must be a JSON object" }), userIds: matched }
-  },
+  read: (request, matched) =>
+    jsonObject(request.body) === undefined
+      ? { refused: json(400, { error: "the order must be a JSON object" }), userIds: matched }
+      : { userIds: matched },
   answer: (userIds, context, request) =>
     json(201, {
       ...JSON.parse(request.body) as object,
@@ -158,14 +165,10 @@ const deposit: Route = {
   auth: "user",
   match: exactly("/v1/user/bank/deposit"),
   read: (request, matched) => {
-    try {
-      const body: unknown = JSON.parse(request.body)
-      const amount = typeof body === "object" && body !== null ? (body as { amount?: unknown }).amount : undefined
-      if (typeof amount === "number" && Number.isFinite(amount) && amount > 0) return { userIds: matched }
-    } catch {
-      // refused below
-    }
-    return { refused: json(400, { error: "amount must be a positive number" }), userIds: matched }
+    const amount = jsonObject(request.body)?.["amount"]
+    return typeof amount === "number" && Number.isFinite(amount) && amount > 0
+      ? { userIds: matched }
+      : { refused: json(400, { error: "amount must be a positive number" }), userIds: matched }
   },
   answer: (_, context, request) =>
     json(201, {
