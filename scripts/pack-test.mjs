@@ -10,7 +10,7 @@
  *    `@effect/platform-node`, at the versions the workspace is tested with)
  *    from the npm registry.
  * 3. Runs one program as ES module (`.mjs`) and one as CommonJS (`.cjs`):
- *    each starts `MockSfoxServer`, mints through `UserTokenService` over
+ *    each starts `MockSfoxServer` (`@sfox-effect/node/testing`), mints through `UserTokenService` over
  *    `NodeSfox.httpClient` (one scripted 503 retried, one batch), mints with
  *    `FakeSfox` from `@sfox-effect/core/testing`, gets `RateLimiterUnavailable`
  *    from a `RedisRateLimiter` with no Redis behind it (ioredis comes from the
@@ -103,7 +103,8 @@ const esmProgram = `
 import * as assert from "node:assert/strict"
 import { UserAuthToken, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import { RedisRateLimiter } from "@sfox-effect/redis"
 import { Effect, Layer, Redacted } from "effect"
 
@@ -112,6 +113,7 @@ const resolved = [
   import.meta.resolve("@sfox-effect/core"),
   import.meta.resolve("@sfox-effect/core/testing"),
   import.meta.resolve("@sfox-effect/node"),
+  import.meta.resolve("@sfox-effect/node/testing"),
   import.meta.resolve("@sfox-effect/redis")
 ]
 ${"__BODY__"}
@@ -122,7 +124,8 @@ const cjsProgram = `
 const assert = require("node:assert/strict")
 const { UserAuthToken, UserTokenService } = require("@sfox-effect/core")
 const { FakeSfox, Fault } = require("@sfox-effect/core/testing")
-const { MockSfoxServer, NodeSfox } = require("@sfox-effect/node")
+const { NodeSfox } = require("@sfox-effect/node")
+const { MockSfoxServer } = require("@sfox-effect/node/testing")
 const { RedisRateLimiter } = require("@sfox-effect/redis")
 const { Effect, Layer, Redacted } = require("effect")
 
@@ -131,6 +134,7 @@ const resolved = [
   require.resolve("@sfox-effect/core"),
   require.resolve("@sfox-effect/core/testing"),
   require.resolve("@sfox-effect/node"),
+  require.resolve("@sfox-effect/node/testing"),
   require.resolve("@sfox-effect/redis")
 ]
 ${"__BODY__"}
@@ -187,7 +191,8 @@ Effect.runPromise(Effect.all([overHttp, inMemory, redisDown])).then(([http, fake
 const typedConsumer = `
 import { SfoxRateLimiter, type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault, SfoxSimulator } from "@sfox-effect/core/testing"
-import { Cli, MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+import { Cli, NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer, type MockSfoxServerService } from "@sfox-effect/node/testing"
 import { RedisRateLimiter } from "@sfox-effect/redis"
 import { ConfigError, Effect, Layer, Redacted } from "effect"
 
@@ -196,7 +201,7 @@ const Tokens: Layer.Layer<UserTokenService | MockSfoxServer, ConfigError.ConfigE
 ).pipe(Layer.provide(NodeSfox.httpClient), Layer.provideMerge(MockSfoxServer.layer({ apiKey: "key" })))
 
 export const overHttp: Effect.Effect<UserAuthToken, UserTokenError | ConfigError.ConfigError> = Effect.gen(function*() {
-  const server = yield* MockSfoxServer
+  const server: MockSfoxServerService = yield* MockSfoxServer
   yield* server.enqueue([Fault.status(503)])
   const requests: ReadonlyArray<SfoxSimulator.RecordedRequest> = yield* server.requests
   const tokens = yield* UserTokenService

@@ -1,17 +1,11 @@
 /**
  * `@sfox-effect/node`: `UserTokenService` on Node (a tuned undici
- * `HttpClient`, configuration from the environment), `MockSfoxServer` (the
- * sFOX simulation on loopback) and the `sfox-tokens` command line.
+ * `HttpClient`, configuration from the environment) and the `sfox-tokens`
+ * command line. `MockSfoxServer`, the sFOX simulation on loopback, is in
+ * `@sfox-effect/node/testing`.
  *
  * @since 0.1.0
  */
-
-/**
- * The sFOX simulation served over HTTP on loopback.
- *
- * @since 0.1.0
- */
-export * from "./MockSfoxServer.js"
 
 /**
  * `UserTokenService` on Node: the tuned undici `HttpClient` and the service
