@@ -6,9 +6,9 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
+import { Cli } from "@sfox-effect/cli"
 import { BatchTokenResponse, UserAuthTokenWire } from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
-import { Cli } from "@sfox-effect/node"
 import { MockSfoxServer } from "@sfox-effect/node/testing"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Console from "effect/Console"

@@ -1,8 +1,8 @@
 /**
- * `@sfox-effect/node`: `UserTokenService` on Node (a tuned undici
- * `HttpClient`, configuration from the environment) and the `sfox-tokens`
- * command line. `MockSfoxServer`, the sFOX simulation on loopback, is in
- * `@sfox-effect/node/testing`.
+ * `@sfox-effect/node`: `UserTokenService` on Node, over a tuned undici
+ * `HttpClient`, with configuration from the environment. `MockSfoxServer`,
+ * the sFOX simulation on loopback, is in `@sfox-effect/node/testing`; the
+ * `sfox-tokens` command line is `@sfox-effect/cli`.
  *
  * @since 0.1.0
  */
@@ -14,10 +14,3 @@
  * @since 0.1.0
  */
 export * as NodeSfox from "./NodeSfox.js"
-
-/**
- * The `sfox-tokens` command line: its command, `run(argv)` and exit codes.
- *
- * @since 0.1.0
- */
-export * as Cli from "./Cli.js"

@@ -16,6 +16,8 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
 import * as Options from "@effect/cli/Options"
 import { isUserTokenError, type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -27,8 +29,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
-import { MockSfoxServer } from "./MockSfoxServer.js"
-import * as NodeSfox from "./NodeSfox.js"
 
 /**
  * The exit status of `sfox-tokens` for each outcome: one per typed error, so
