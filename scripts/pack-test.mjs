@@ -21,7 +21,7 @@
  * 4. Type-checks an ESM (`.mts`) and a CommonJS (`.cts`) consumer with
  *    `module: nodenext` against the installed declarations.
  * 5. Runs the installed `sfox-tokens create --mock` (the bin of
- *    `@sfox-effect/cli`), plain and `--json`.
+ *    `@sfox-effect/cli`), plain and `--json`, and `sfox-tokens --version`.
  * 6. In a second fresh project, installs the runtime alone (`@sfox-effect/node`,
  *    its `@sfox-effect/core`, `effect` and `@effect/platform`), checks that
  *    neither the CLI's packages nor `@effect/platform-node` came with it, and
@@ -435,6 +435,11 @@ const main = () => {
     })
     const users = JSON.parse(json.stdout).data.map((row) => row.partner_user_id)
     if (users.join() !== "u1,u2") fail(`sfox-tokens --json: expected u1,u2, got ${users}`)
+    const version = run("sfox-tokens --version", bin, ["--version"], { cwd: project, timeoutSeconds: 60 })
+    const cliVersion = packages.find((pkg) => pkg.dir === "cli").manifest.version
+    if (version.stdout.trim() !== cliVersion) {
+      fail(`sfox-tokens --version: expected ${cliVersion}, got ${version.stdout}`)
+    }
 
     runtimeOnly(work, tarballs)
 

@@ -15,7 +15,7 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
 import * as Options from "@effect/cli/Options"
-import { isUserTokenError, type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { isUserTokenError, type UserAuthToken, type UserTokenError, UserTokenService, version } from "@sfox-effect/core"
 import { NodeSfox } from "@sfox-effect/node"
 import { MockSfoxServer } from "@sfox-effect/node/testing"
 import * as Cause from "effect/Cause"
@@ -62,7 +62,6 @@ export const ExitCode = {
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode]
 
 const name = "sfox-tokens"
-const version = "0.1.0"
 
 /** A failure already reported to the user: only its exit code travels on. */
 class CliExit extends Data.TaggedError("CliExit")<{ readonly code: ExitCode }> {}
