@@ -10,7 +10,9 @@ export default defineConfig({
       { find: /^@sfox-effect\/core$/, replacement: src("core", "index.ts") },
       { find: /^@sfox-effect\/core\/testing$/, replacement: src("core", "testing.ts") },
       { find: /^@sfox-effect\/node$/, replacement: src("node", "index.ts") },
-      { find: /^@sfox-effect\/redis$/, replacement: src("redis", "index.ts") }
+      { find: /^@sfox-effect\/node\/testing$/, replacement: src("node", "testing.ts") },
+      { find: /^@sfox-effect\/redis$/, replacement: src("redis", "index.ts") },
+      { find: /^@sfox-effect\/cli$/, replacement: src("cli", "index.ts") }
     ]
   },
   test: {

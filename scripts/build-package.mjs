@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Builds the workspace package in the current directory (`pnpm build` runs it
- * in packages/core, then packages/node):
+ * in every package, dependencies first, since a build reads the declarations
+ * of the packages it imports from their dist: core, node and redis, then cli):
  *
  *   dist/esm  ES modules and declarations: `tsc -p tsconfig.build.json`, the
  *             one pass that type-checks.

@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url"
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(Path.join(root, "package.json"))
 const tsc = require.resolve("typescript/bin/tsc")
-const packages = ["core", "node", "redis"].map((dir) => {
+const packages = ["core", "node", "redis", "cli"].map((dir) => {
   const path = Path.join(root, "packages", dir)
   return { dir, path, name: JSON.parse(Fs.readFileSync(Path.join(path, "package.json"), "utf8")).name }
 })

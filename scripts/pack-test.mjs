@@ -3,22 +3,29 @@
  * `pnpm test:pack`: proves the built packages install and run outside the
  * workspace, as a user would get them from the registry.
  *
- * 1. `pnpm pack` the three packages (run `pnpm build` first: the packed `dist` is
- *    what is tested, and a `dist` older than `src` is refused).
- * 2. In a fresh project under the OS temp directory, `npm install` the two
+ * 1. `pnpm pack` the four packages (run `pnpm build` first: the packed `dist`
+ *    is what is tested, and a `dist` older than `src` is refused).
+ * 2. In a fresh project under the OS temp directory, `npm install` the
  *    tarballs with the peer dependencies (`effect`, `@effect/platform`,
  *    `@effect/platform-node`, at the versions the workspace is tested with)
  *    from the npm registry.
  * 3. Runs one program as ES module (`.mjs`) and one as CommonJS (`.cjs`):
- *    each starts `MockSfoxServer`, mints through `UserTokenService` over
- *    `NodeSfox.httpClient` (one scripted 503 retried, one batch), mints with
- *    `FakeSfox` from `@sfox-effect/core/testing`, gets `RateLimiterUnavailable`
- *    from a `RedisRateLimiter` with no Redis behind it (ioredis comes from the
- *    registry as the package's dependency), and checks it loaded the build of
- *    its own module format.
+ *    each starts `MockSfoxServer` (`@sfox-effect/node/testing`), mints
+ *    through `UserTokenService` over `NodeSfox.httpClient` (one scripted 503
+ *    retried, one batch), mints with `FakeSfox` from
+ *    `@sfox-effect/core/testing`, gets `RateLimiterUnavailable` from a
+ *    `RedisRateLimiter` with no Redis behind it (ioredis comes from the
+ *    registry as the package's dependency), loads `Cli` from
+ *    `@sfox-effect/cli`, and checks it loaded the build of its own module
+ *    format.
  * 4. Type-checks an ESM (`.mts`) and a CommonJS (`.cts`) consumer with
  *    `module: nodenext` against the installed declarations.
- * 5. Runs the installed `sfox-tokens create --mock`, plain and `--json`.
+ * 5. Runs the installed `sfox-tokens create --mock` (the bin of
+ *    `@sfox-effect/cli`), plain and `--json`, and `sfox-tokens --version`.
+ * 6. In a second fresh project, installs the runtime alone (`@sfox-effect/node`,
+ *    its `@sfox-effect/core`, `effect` and `@effect/platform`), checks that
+ *    neither the CLI's packages nor `@effect/platform-node` came with it, and
+ *    mints one token against `MockSfoxServer` from there.
  *
  * Needs network access to the npm registry. Every step has a time limit; the
  * temporary project is removed at the end (`PACK_TEST_KEEP=1` keeps it).
@@ -32,7 +39,7 @@ import { fileURLToPath } from "node:url"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(Path.join(root, "package.json"))
-const packages = ["core", "node", "redis"].map((dir) => {
+const packages = ["core", "node", "redis", "cli"].map((dir) => {
   const path = Path.join(root, "packages", dir)
   return { dir, path, manifest: JSON.parse(Fs.readFileSync(Path.join(path, "package.json"), "utf8")) }
 })
@@ -47,8 +54,9 @@ const fail = (message) => {
 
 /** The versions the workspace resolves, so the tarballs meet what the tests ran against. */
 const workspaceVersion = (name) => {
-  const nodePackage = createRequire(Path.join(root, "packages", "node", "package.json"))
-  return JSON.parse(Fs.readFileSync(nodePackage.resolve(`${name}/package.json`), "utf8")).version
+  // The cli package has every peer of the others among its own.
+  const cliPackage = createRequire(Path.join(root, "packages", "cli", "package.json"))
+  return JSON.parse(Fs.readFileSync(cliPackage.resolve(`${name}/package.json`), "utf8")).version
 }
 
 // pnpm's own settings reach child processes as npm_config_*; npm would read
@@ -103,8 +111,10 @@ const esmProgram = `
 import * as assert from "node:assert/strict"
 import { UserAuthToken, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import { RedisRateLimiter } from "@sfox-effect/redis"
+import { Cli } from "@sfox-effect/cli"
 import { Effect, Layer, Redacted } from "effect"
 
 const format = "esm"
@@ -112,7 +122,9 @@ const resolved = [
   import.meta.resolve("@sfox-effect/core"),
   import.meta.resolve("@sfox-effect/core/testing"),
   import.meta.resolve("@sfox-effect/node"),
-  import.meta.resolve("@sfox-effect/redis")
+  import.meta.resolve("@sfox-effect/node/testing"),
+  import.meta.resolve("@sfox-effect/redis"),
+  import.meta.resolve("@sfox-effect/cli")
 ]
 ${"__BODY__"}
 `
@@ -122,8 +134,10 @@ const cjsProgram = `
 const assert = require("node:assert/strict")
 const { UserAuthToken, UserTokenService } = require("@sfox-effect/core")
 const { FakeSfox, Fault } = require("@sfox-effect/core/testing")
-const { MockSfoxServer, NodeSfox } = require("@sfox-effect/node")
+const { NodeSfox } = require("@sfox-effect/node")
+const { MockSfoxServer } = require("@sfox-effect/node/testing")
 const { RedisRateLimiter } = require("@sfox-effect/redis")
+const { Cli } = require("@sfox-effect/cli")
 const { Effect, Layer, Redacted } = require("effect")
 
 const format = "cjs"
@@ -131,7 +145,9 @@ const resolved = [
   require.resolve("@sfox-effect/core"),
   require.resolve("@sfox-effect/core/testing"),
   require.resolve("@sfox-effect/node"),
-  require.resolve("@sfox-effect/redis")
+  require.resolve("@sfox-effect/node/testing"),
+  require.resolve("@sfox-effect/redis"),
+  require.resolve("@sfox-effect/cli")
 ]
 ${"__BODY__"}
 `
@@ -177,6 +193,7 @@ Effect.runPromise(Effect.all([overHttp, inMemory, redisDown])).then(([http, fake
   assert.deepEqual(http.statuses, [503, 201, 201])
   assert.equal(fake.userId, "u4")
   assert.equal(down._tag, "RateLimiterUnavailable")
+  assert.equal(Cli.ExitCode.RateLimiterUnavailable, 11)
   console.log(JSON.stringify({ format, minted: 4, statuses: http.statuses }))
 }).catch((error) => {
   console.error(error)
@@ -187,7 +204,9 @@ Effect.runPromise(Effect.all([overHttp, inMemory, redisDown])).then(([http, fake
 const typedConsumer = `
 import { SfoxRateLimiter, type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault, SfoxSimulator } from "@sfox-effect/core/testing"
-import { Cli, MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+import { Cli } from "@sfox-effect/cli"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer, type MockSfoxServerService } from "@sfox-effect/node/testing"
 import { RedisRateLimiter } from "@sfox-effect/redis"
 import { ConfigError, Effect, Layer, Redacted } from "effect"
 
@@ -196,7 +215,7 @@ const Tokens: Layer.Layer<UserTokenService | MockSfoxServer, ConfigError.ConfigE
 ).pipe(Layer.provide(NodeSfox.httpClient), Layer.provideMerge(MockSfoxServer.layer({ apiKey: "key" })))
 
 export const overHttp: Effect.Effect<UserAuthToken, UserTokenError | ConfigError.ConfigError> = Effect.gen(function*() {
-  const server = yield* MockSfoxServer
+  const server: MockSfoxServerService = yield* MockSfoxServer
   yield* server.enqueue([Fault.status(503)])
   const requests: ReadonlyArray<SfoxSimulator.RecordedRequest> = yield* server.requests
   const tokens = yield* UserTokenService
@@ -223,6 +242,98 @@ export const inProcess: Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> = 
   interval: "10 seconds"
 })
 `
+
+// The runtime alone: what a program using NodeSfox gets when it installs @sfox-effect/node.
+const runtimeProgram = `
+import * as assert from "node:assert/strict"
+import { UserTokenService } from "@sfox-effect/core"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
+import { Effect, Redacted } from "effect"
+
+const program = Effect.gen(function*() {
+  const server = yield* MockSfoxServer.make({ apiKey: "runtime-only-key" })
+  const tokens = yield* UserTokenService.make({ apiKey: Redacted.make("runtime-only-key"), baseUrl: server.url })
+  return yield* tokens.create("u1")
+}).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+
+Effect.runPromise(program).then((token) => {
+  assert.equal(token.userId, "u1")
+  console.log(JSON.stringify({ minted: token.userId }))
+}).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
+`
+
+/** Packages the CLI brings, and @effect/platform-node with its cluster, rpc, sql and workflow. */
+const notInRuntime = [
+  "@sfox-effect/cli",
+  "@effect/cli",
+  "@effect/printer",
+  "@effect/printer-ansi",
+  "@effect/platform-node",
+  "@effect/platform-node-shared",
+  "@effect/cluster",
+  "@effect/rpc",
+  "@effect/sql",
+  "@effect/workflow"
+]
+
+const directorySize = (dir) =>
+  Fs.readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => {
+    const path = Path.join(dir, entry.name)
+    return sum + (entry.isDirectory() ? directorySize(path) : entry.isFile() ? Fs.statSync(path).size : 0)
+  }, 0)
+
+/** Packages installed under a node_modules, nested ones included. */
+const installedPackages = (modules) =>
+  Fs.existsSync(modules)
+    ? Fs.readdirSync(modules, { withFileTypes: true }).reduce((count, entry) => {
+      if (!entry.isDirectory() || entry.name.startsWith(".")) return count
+      const path = Path.join(modules, entry.name)
+      if (entry.name.startsWith("@")) return count + installedPackages(path)
+      return count + 1 + installedPackages(Path.join(path, "node_modules"))
+    }, 0)
+    : 0
+
+const runtimeOnly = (work, tarballs) => {
+  const project = Path.join(work, "runtime-only")
+  Fs.mkdirSync(project)
+  Fs.writeFileSync(
+    Path.join(project, "package.json"),
+    JSON.stringify({ name: "sfox-effect-runtime-only", version: "0.0.0", private: true }, null, 2)
+  )
+  const tarball = (dir) => tarballs[packages.findIndex((pkg) => pkg.dir === dir)]
+  const peers = ["effect", "@effect/platform"].map((name) => `${name}@${workspaceVersion(name)}`)
+  run(
+    "npm install @sfox-effect/node alone",
+    "npm",
+    [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--ignore-scripts",
+      "--prefer-offline",
+      tarball("core"),
+      tarball("node"),
+      ...peers
+    ],
+    { cwd: project, timeoutSeconds: 300 }
+  )
+  const modules = Path.join(project, "node_modules")
+  const present = notInRuntime.filter((name) => Fs.existsSync(Path.join(modules, name)))
+  if (present.length > 0) fail(`installing @sfox-effect/node alone brought ${present.join(", ")}`)
+  console.log(
+    `      ${installedPackages(modules)} packages, ${(directorySize(modules) / 1e6).toFixed(1)} MB in node_modules`
+  )
+  Fs.writeFileSync(Path.join(project, "program.mjs"), runtimeProgram)
+  const result = run("node program.mjs (runtime only)", process.execPath, ["program.mjs"], {
+    cwd: project,
+    timeoutSeconds: 60
+  })
+  console.log(`      ${result.stdout.trim().split("\n").at(-1)}`)
+}
 
 const main = () => {
   checkBuilt()
@@ -268,12 +379,13 @@ const main = () => {
       { cwd: project, timeoutSeconds: 300 }
     )
 
-    for (const dir of ["node", "redis"]) {
+    for (const pkg of packages) {
       const manifest = JSON.parse(
-        Fs.readFileSync(Path.join(project, "node_modules", "@sfox-effect", dir, "package.json"), "utf8")
+        Fs.readFileSync(Path.join(project, "node_modules", "@sfox-effect", pkg.dir, "package.json"), "utf8")
       )
-      const coreRange = manifest.dependencies["@sfox-effect/core"]
-      if (coreRange.startsWith("workspace:")) fail(`the packed ${manifest.name} still depends on ${coreRange}`)
+      for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
+        if (range.startsWith("workspace:")) fail(`the packed ${manifest.name} still depends on ${name}@${range}`)
+      }
     }
 
     Fs.writeFileSync(Path.join(project, "program.mjs"), esmProgram.replace("__BODY__", programBody))
@@ -308,6 +420,10 @@ const main = () => {
 
     const bin = Path.join(project, "node_modules", ".bin", "sfox-tokens")
     if (!Fs.existsSync(bin)) fail("npm installed no sfox-tokens executable")
+    const binTarget = Fs.realpathSync(bin)
+    if (!binTarget.includes(Path.join("@sfox-effect", "cli", "dist", "esm"))) {
+      fail(`sfox-tokens is not @sfox-effect/cli's bin: ${binTarget}`)
+    }
     const plain = run("sfox-tokens create --mock u1", bin, ["create", "--mock", "u1"], {
       cwd: project,
       timeoutSeconds: 60
@@ -319,6 +435,13 @@ const main = () => {
     })
     const users = JSON.parse(json.stdout).data.map((row) => row.partner_user_id)
     if (users.join() !== "u1,u2") fail(`sfox-tokens --json: expected u1,u2, got ${users}`)
+    const version = run("sfox-tokens --version", bin, ["--version"], { cwd: project, timeoutSeconds: 60 })
+    const cliVersion = packages.find((pkg) => pkg.dir === "cli").manifest.version
+    if (version.stdout.trim() !== cliVersion) {
+      fail(`sfox-tokens --version: expected ${cliVersion}, got ${version.stdout}`)
+    }
+
+    runtimeOnly(work, tarballs)
 
     console.log(`pack test passed in ${seconds(started)}`)
   } finally {

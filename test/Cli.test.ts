@@ -6,14 +6,17 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
+import { Cli } from "@sfox-effect/cli"
 import { BatchTokenResponse, UserAuthTokenWire } from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
-import { Cli, MockSfoxServer } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
+import * as path from "node:path"
 import { type ChildResult, runCli } from "./utils/childProcess.js"
 
 const seedUserId = "156c5beb-7c9f-4f68-83c0-9479703ac490"
@@ -145,6 +148,14 @@ describe("sfox-tokens in-process (Cli.run)", () => {
       }
       assert.include(table, "TransportError")
       assert.include(table, "MalformedResponse")
+    }))
+
+  it.live("--version prints the version of the packages", () =>
+    Effect.gen(function*() {
+      const result = yield* runInProcess(["--version"])
+      assert.strictEqual(result.code, Cli.ExitCode.Ok, show(result))
+      const pkg = JSON.parse(Fs.readFileSync(path.join(__dirname, "..", "packages", "cli", "package.json"), "utf8"))
+      assert.strictEqual(result.stdout.replace(ansi, "").trim(), pkg.version)
     }))
 
   it.live("--json without --reveal: sFOX's shape, one token per distinct id, tokens cut short", () =>

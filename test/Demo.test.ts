@@ -5,11 +5,11 @@
  */
 import { assert, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { childEnv, runNodeEntry } from "./utils/childProcess.js"
+import { childEnv, runCliEntry } from "./utils/childProcess.js"
 
 it.live("the demo mints, batches, survives a 503, reports a wrong key, and exits 0 by itself", () =>
   Effect.gen(function*() {
-    const result = yield* runNodeEntry("demo.ts", [], { env: childEnv(), timeoutMillis: 25_000 })
+    const result = yield* runCliEntry("demo.ts", [], { env: childEnv(), timeoutMillis: 25_000 })
     assert.strictEqual(result.signal, null, `killed: still running after 25 s\n${result.stdout}${result.stderr}`)
     assert.strictEqual(result.code, 0, result.stdout + result.stderr)
     const report = result.stdout

@@ -4,7 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/core"
-import { MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import { Effect, Exit, Layer, Random, Redacted } from "effect"
 import { leakFree, resources, settleResources } from "./utils/harness.js"
 

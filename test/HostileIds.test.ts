@@ -7,7 +7,8 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import type { SfoxSimulator } from "@sfox-effect/core/testing"
-import { MockSfoxServer, type MockSfoxServerService, NodeSfox } from "@sfox-effect/node"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer, type MockSfoxServerService } from "@sfox-effect/node/testing"
 import { Context, Effect, Either, FastCheck as fc, Layer, Redacted, Runtime, Schedule } from "effect"
 
 const KEY = "sk-hostile-ids-81f2a6c0d3"

@@ -2,7 +2,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { assert, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
-import { MockSfoxServer } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import { Effect, Layer, Redacted } from "effect"
 
 it.live("mock server over fetch", () =>

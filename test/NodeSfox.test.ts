@@ -4,12 +4,14 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
-import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService, NodeSfox } from "@sfox-effect/node"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService } from "@sfox-effect/node/testing"
 import {
   Chunk,
   ConfigError,
   ConfigProvider,
   DateTime,
+  Deferred,
   Duration,
   Effect,
   Exit,
@@ -616,6 +618,96 @@ describe("NodeSfox.httpClient as a plain HttpClient", () => {
         const bytes = Buffer.concat(Chunk.toReadonlyArray(chunks))
         const json = JSON.parse(bytes.toString("utf8")) as { data: { partner_user_id: string } }
         assert.strictEqual(json.data.partner_user_id, "u1")
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(Layer.merge(MockSfoxServer.layer({ apiKey: KEY }), NodeSfox.httpClient))
+      )
+    ))
+
+  it.live("a response Stream cut short fails with a ResponseError", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = Http.createServer((_req, res) => {
+          res.writeHead(200, { "content-length": "1000" })
+          res.write("x".repeat(100), () => setTimeout(() => res.socket?.destroy(), 20))
+        })
+        const port = yield* rawServer(server)
+        const response = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+        const error = yield* Effect.flip(Stream.runDrain(response.stream))
+        assert.strictEqual(error._tag, "ResponseError")
+        assert.strictEqual(error.reason, "Decode")
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
+
+  it.live("interrupting a response Stream mid-body drops its socket", () =>
+    leakFree(
+      Effect.gen(function*() {
+        // Headers and a first piece, then nothing: only the client can end it.
+        const server = Http.createServer((_req, res) => {
+          res.writeHead(200, { "content-length": "1000" })
+          res.write("x".repeat(100))
+        })
+        const port = yield* rawServer(server)
+        const baseline = tcpSockets()
+        const response = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+        const first = yield* Deferred.make<number>()
+        const fiber = yield* Stream.runForEach(response.stream, (chunk) => Deferred.succeed(first, chunk.length)).pipe(
+          Effect.fork
+        )
+        assert.strictEqual(yield* Deferred.await(first), 100)
+        assert.strictEqual(tcpSockets() - baseline, 2, "one connection, both ends")
+        yield* Fiber.interrupt(fiber)
+        assert.strictEqual(yield* settle(tcpSockets, baseline), baseline)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
+
+  it.live("a response Stream read in part (take) drops its connection; one read whole keeps it", () =>
+    leakFree(
+      Effect.gen(function*() {
+        // The server's end of each request's connection, to see which ones close.
+        const sockets: Array<Net.Socket> = []
+        const server = Http.createServer((req, res) => {
+          sockets.push(req.socket)
+          res.writeHead(200, { "content-length": "200" })
+          res.write("x".repeat(100), () => setTimeout(() => res.end("y".repeat(100)), 20))
+        })
+        const port = yield* rawServer(server)
+        const whole = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+        const bytes = Chunk.toReadonlyArray(yield* Stream.runCollect(whole.stream))
+        assert.strictEqual(Buffer.concat(bytes).toString("utf8"), "x".repeat(100) + "y".repeat(100))
+        const part = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+        const taken = yield* Stream.runCollect(Stream.take(part.stream, 1))
+        assert.strictEqual(Chunk.unsafeHead(taken).length, 100)
+        const closed = (socket: Net.Socket) => (socket.destroyed ? 1 : 0)
+        assert.strictEqual(yield* settle(() => 1 - closed(sockets[1]!), 0), 0, "the part-read connection is dropped")
+        // Not the same connection, or it was dropped: the first stayed for reuse.
+        if (sockets[0] !== sockets[1]) assert.isFalse(sockets[0]!.destroyed, "the whole-read connection is kept")
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
+
+  it.live("a Stream request body goes out whole; a failing one fails the request", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = yield* MockSfoxServer
+        const encoder = new TextEncoder()
+        const batch = HttpClientRequest.post(`${server.url}/v1/enterprise/user-tokens`).pipe(
+          HttpClientRequest.bearerToken(KEY)
+        )
+        const pieces = Stream.make(encoder.encode("{\"data\": [\"a\","), encoder.encode(" \"b\"]}"))
+        const response = yield* batch.pipe(
+          HttpClientRequest.bodyStream(pieces, { contentType: "application/json" }),
+          HttpClient.execute
+        )
+        assert.strictEqual(response.status, 201)
+        assert.deepStrictEqual((yield* server.requests)[0]!.userIds, ["a", "b"])
+        const failing = Stream.concat(Stream.make(encoder.encode("{\"data\": [")), Stream.fail("the source broke"))
+        const error = yield* batch.pipe(
+          HttpClientRequest.bodyStream(failing, { contentType: "application/json" }),
+          HttpClient.execute,
+          Effect.flip
+        )
+        assert.strictEqual(error._tag, "RequestError")
+        assert.strictEqual(error.reason, "Transport")
       }).pipe(
         Effect.scoped,
         Effect.provide(Layer.merge(MockSfoxServer.layer({ apiKey: KEY }), NodeSfox.httpClient))

@@ -9,7 +9,8 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { isTransient, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { MockSfoxServer, type MockSfoxServerService, NodeSfox } from "@sfox-effect/node"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer, type MockSfoxServerService } from "@sfox-effect/node/testing"
 import {
   Clock,
   ConfigError,

@@ -5,7 +5,7 @@
  * jittered latency, through one `RedisRateLimiter` on a real `redis-server`.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { MockSfoxServer } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import { Effect } from "effect"
 import { skipRedis, startRedis } from "./utils/redisServer.js"
 import { runWorkers, type WorkerOptions, type WorkerResult } from "./utils/workers.js"

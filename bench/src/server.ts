@@ -4,7 +4,7 @@
  * in argv[2]; the URL leaves as the first line of stdout; counts are asked
  * for over IPC.
  */
-import { MockSfoxServer } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import { Effect } from "effect"
 
 const options = JSON.parse(process.argv[2] ?? "{}")

@@ -74,19 +74,20 @@ export const runChild = (
     })
   })
 
-const nodePackage = path.join(repoRoot, "packages", "node")
+const cliPackage = path.join(repoRoot, "packages", "cli")
 
 /**
- * Runs a TypeScript entry point of `@sfox-effect/node` from source, as its
- * package scripts do (tsx, with that package's tsconfig paths).
+ * Runs a TypeScript entry point of `@sfox-effect/cli` (the bin, the demo)
+ * from source, as its package scripts do (tsx, with that package's tsconfig
+ * paths).
  */
-export const runNodeEntry = (
+export const runCliEntry = (
   entry: string,
   args: ReadonlyArray<string>,
   options: Omit<ChildOptions, "cwd"> = {}
 ): Effect.Effect<ChildResult> =>
-  runChild(process.execPath, ["--import", "tsx", path.join("src", entry), ...args], { ...options, cwd: nodePackage })
+  runChild(process.execPath, ["--import", "tsx", path.join("src", entry), ...args], { ...options, cwd: cliPackage })
 
 /** `sfox-tokens` run from source. */
 export const runCli = (args: ReadonlyArray<string>, env: Record<string, string | undefined> = {}) =>
-  runNodeEntry("bin.ts", args, { env: childEnv(env) })
+  runCliEntry("bin.ts", args, { env: childEnv(env) })

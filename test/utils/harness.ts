@@ -5,7 +5,8 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert } from "@effect/vitest"
 import { isTransient, type UserTokenError, UserTokenService } from "@sfox-effect/core"
-import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService, NodeSfox } from "@sfox-effect/node"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService } from "@sfox-effect/node/testing"
 import { Effect, Layer, Redacted, Schedule, type Scope } from "effect"
 import * as Net from "node:net"
 

@@ -1,7 +1,7 @@
 /**
  * A stand-in for sFOX's "initiate ACH deposit" endpoint, so that `pnpm start`
  * runs with no key and no network: an `HttpRouter` served on `127.0.0.1`.
- * (The token endpoints are `MockSfoxServer` from `@sfox-effect/node`.)
+ * (The token endpoints are `MockSfoxServer` from `@sfox-effect/node/testing`.)
  *
  * It takes any token shaped like the ones sFOX (and the simulator) mint, and
  * refuses deposits over $10,000 with a 422, as a real limit would.

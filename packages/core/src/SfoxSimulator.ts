@@ -4,9 +4,9 @@
  * `POST /v1/user/bank/deposit`),
  * written once and served two
  * ways: in memory as an `HttpClient` (`FakeSfox`, here) and over a real
- * socket (`MockSfoxServer`, in `@sfox-effect/node`). Both hand it the same
- * `SimRequest` and act out the `SimResponse` it returns, so the two can never
- * drift apart.
+ * socket (`MockSfoxServer`, in `@sfox-effect/node/testing`). Both hand it the
+ * same `SimRequest` and act out the `SimResponse` it returns, so the two can
+ * never drift apart.
  *
  * It knows an API key, optionally a set of users, a clock (Effect's, so
  * `TestClock` drives it), sFOX's rate limit and lockout, a queue of scripted

@@ -48,3 +48,14 @@ export * from "./UserAuthToken.js"
  * @since 0.1.0
  */
 export * from "./UserTokenService.js"
+
+export {
+  /**
+   * The version of sfox-effect. Its packages are released together under
+   * this one version; it is the one in the `User-Agent` of every request.
+   *
+   * @since 0.2.0
+   * @category constants
+   */
+  version
+} from "./internal/version.js"

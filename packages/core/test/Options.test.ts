@@ -1,6 +1,6 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { UserTokenService } from "@sfox-effect/core"
+import { UserTokenService, version } from "@sfox-effect/core"
 import { FakeSfox } from "@sfox-effect/core/testing"
 import { ConfigProvider, Effect, Exit, Layer, Redacted } from "effect"
 import * as Fs from "node:fs"
@@ -95,5 +95,12 @@ describe("options", () => {
   it("the User-Agent names the package version", () => {
     const pkg = JSON.parse(Fs.readFileSync(Path.join(__dirname, "..", "package.json"), "utf8"))
     assert.strictEqual(userAgent, `sfox-effect/${pkg.version}`)
+  })
+
+  it("every package is at the one version in code (sfox-tokens --version prints it)", () => {
+    for (const dir of ["core", "node", "redis", "cli"]) {
+      const pkg = JSON.parse(Fs.readFileSync(Path.join(__dirname, "..", "..", dir, "package.json"), "utf8"))
+      assert.strictEqual(pkg.version, version, `packages/${dir}/package.json`)
+    }
   })
 })

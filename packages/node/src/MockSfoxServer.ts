@@ -46,7 +46,8 @@ export interface MockSfoxServerOptions extends SfoxSimulator.SimulatorOptions {
  *
  * @example
  * ```ts
- * import { MockSfoxServer, NodeSfox } from "@sfox-effect/node"
+ * import { NodeSfox } from "@sfox-effect/node"
+ * import { MockSfoxServer } from "@sfox-effect/node/testing"
  * import { UserTokenService } from "@sfox-effect/core"
  * import { Fault } from "@sfox-effect/core/testing"
  * import { Effect } from "effect"

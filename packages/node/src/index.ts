@@ -1,17 +1,11 @@
 /**
- * `@sfox-effect/node`: `UserTokenService` on Node (a tuned undici
- * `HttpClient`, configuration from the environment), `MockSfoxServer` (the
- * sFOX simulation on loopback) and the `sfox-tokens` command line.
+ * `@sfox-effect/node`: `UserTokenService` on Node, over a tuned undici
+ * `HttpClient`, with configuration from the environment. `MockSfoxServer`,
+ * the sFOX simulation on loopback, is in `@sfox-effect/node/testing`; the
+ * `sfox-tokens` command line is `@sfox-effect/cli`.
  *
  * @since 0.1.0
  */
-
-/**
- * The sFOX simulation served over HTTP on loopback.
- *
- * @since 0.1.0
- */
-export * from "./MockSfoxServer.js"
 
 /**
  * `UserTokenService` on Node: the tuned undici `HttpClient` and the service
@@ -20,10 +14,3 @@ export * from "./MockSfoxServer.js"
  * @since 0.1.0
  */
 export * as NodeSfox from "./NodeSfox.js"
-
-/**
- * The `sfox-tokens` command line: its command, `run(argv)` and exit codes.
- *
- * @since 0.1.0
- */
-export * as Cli from "./Cli.js"

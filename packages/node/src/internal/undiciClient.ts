@@ -1,4 +1,3 @@
-import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpBody from "@effect/platform/HttpBody"
@@ -8,13 +7,14 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
+import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { Readable } from "node:stream"
+import { Readable } from "node:stream"
 import * as Undici from "undici"
 import type { HttpClientOptions } from "../NodeSfox.js"
 
@@ -177,11 +177,18 @@ const send = (
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
   const body = request.body
   return body._tag === "Stream"
-    ? Effect.suspend(() =>
-      dispatch(dispatcher, maxResponseBytes, request, url, signal, NodeStream.toReadableNever(body.stream))
-    )
+    ? Effect.suspend(() => dispatch(dispatcher, maxResponseBytes, request, url, signal, readableOf(body.stream)))
     : dispatch(dispatcher, maxResponseBytes, request, url, signal, bodyOf(body))
 }
+
+/**
+ * A request body stream as the `Readable` undici sends. When undici gives up
+ * on the request (abort, reset) it destroys the `Readable`, which ends the
+ * iteration and so interrupts the stream; a failure of the stream destroys
+ * the `Readable` with it, and undici fails the request.
+ */
+const readableOf = (stream: Stream.Stream<Uint8Array, unknown>): Readable =>
+  Readable.from(Stream.toAsyncIterable(stream), { objectMode: false })
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
 
@@ -220,6 +227,43 @@ const dispatch = (
     }).then(
       (source) => resume(Effect.succeed(new UndiciResponse(request, source, maxResponseBytes))),
       (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+    )
+  })
+
+/**
+ * The body as a `Stream`, pulled: one pull takes every chunk the body has
+ * buffered, and waits only when there is none, so the cost is per pull, not
+ * per chunk. Ended early (an interrupted or short-circuited consumer), it
+ * destroys the body: undici then aborts the request and drops the
+ * connection, since a half-read one cannot go back to the pool.
+ */
+const streamOf = <E>(body: Readable, onError: (cause: unknown) => E): Stream.Stream<Uint8Array, E> =>
+  Stream.suspend(() => {
+    // Opened by every event that can change what a pull finds.
+    const changed = Effect.unsafeMakeLatch(false)
+    const wake = () => changed.unsafeOpen()
+    const events = ["readable", "end", "error", "close"] as const
+    for (const event of events) body.on(event, wake)
+    const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<E>> = Effect.suspend(() => {
+      // Closed before reading: an event after the read opens it again, so none is missed.
+      changed.unsafeClose()
+      let chunk = body.read() as Uint8Array | null
+      if (chunk !== null) {
+        const chunks = [chunk]
+        while ((chunk = body.read() as Uint8Array | null) !== null) chunks.push(chunk)
+        return Effect.succeed(Chunk.unsafeFromArray(chunks))
+      }
+      if (body.errored !== null) return Effect.fail(Option.some(onError(body.errored)))
+      if (body.readableEnded) return Effect.fail(Option.none())
+      // Destroyed without an error and before its end (someone else closed it): the body is cut short.
+      if (body.destroyed) return Effect.fail(Option.some(onError(new Error("response body closed before its end"))))
+      return Effect.zipRight(changed.await, pull)
+    })
+    return Stream.repeatEffectChunkOption(pull).pipe(
+      Stream.ensuring(Effect.sync(() => {
+        for (const event of events) body.off(event, wake)
+        if (!body.readableEnded) body.destroy()
+      }))
     )
   })
 
@@ -346,10 +390,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     // Once the body has been read whole, it is replayed from memory.
     if (this.bodyBytes !== undefined) return Stream.fromEffect(this.read((bytes) => bytes))
-    return NodeStream.fromReadable<HttpClientError.ResponseError, Uint8Array>(
-      () => this.source.body,
-      (cause) => this.decodeError(cause)
-    )
+    return streamOf(this.source.body, (cause) => this.decodeError(cause))
   }
 
   toJSON(): unknown {

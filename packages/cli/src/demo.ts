@@ -10,14 +10,14 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { UserTokenService } from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
-import { MockSfoxServer } from "./MockSfoxServer.js"
-import * as NodeSfox from "./NodeSfox.js"
 
 const seedUserId = "156c5beb-7c9f-4f68-83c0-9479703ac490"
 const batchSize = 1000
@@ -90,7 +90,7 @@ const demo = Effect.gen(function*() {
   const total = [one, many, retried, refused].reduce((sum, step) => Duration.sum(sum, step.took), Duration.zero)
   yield* Console.log(
     `\n${count(yield* server.minted)} tokens minted in ${(Duration.toMillis(total) / 1000).toFixed(2)} s.`
-      + ` Next: pnpm --filter @sfox-effect/node sfox-tokens create --mock <user_id...>`
+      + ` Next: pnpm --filter @sfox-effect/cli sfox-tokens create --mock <user_id...>`
   )
 }).pipe(Effect.scoped)
 

@@ -15,7 +15,9 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
 import * as Options from "@effect/cli/Options"
-import { isUserTokenError, type UserAuthToken, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { isUserTokenError, type UserAuthToken, type UserTokenError, UserTokenService, version } from "@sfox-effect/core"
+import { NodeSfox } from "@sfox-effect/node"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -27,8 +29,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
-import { MockSfoxServer } from "./MockSfoxServer.js"
-import * as NodeSfox from "./NodeSfox.js"
 
 /**
  * The exit status of `sfox-tokens` for each outcome: one per typed error, so
@@ -62,7 +62,6 @@ export const ExitCode = {
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode]
 
 const name = "sfox-tokens"
-const version = "0.1.0"
 
 /** A failure already reported to the user: only its exit code travels on. */
 class CliExit extends Data.TaggedError("CliExit")<{ readonly code: ExitCode }> {}
