@@ -1,20 +1,30 @@
 /**
  * The implementation of `UserActionsApi`: who the caller is
  * (`AuthenticationLive`), and what `POST /deposits` does (`DepositsLive`):
- * mint the caller's sFOX token with `UserTokenService.get` (concurrent
- * requests share batch mints), forward the deposit with it, and turn every
- * failure into one of the API's errors.
+ * post the deposit to sFOX as the caller, with `UserTokenService.clientFor`,
+ * and turn every outcome into one of the API's answers.
  *
- * `layer` needs `UserTokenService`, `SfoxUserApi` and `Sessions`: `main.ts`
- * provides the real ones, the tests `FakeSfox` and fakes.
+ * `clientFor` does all the token and retry work: it mints the caller's token
+ * with `get` (concurrent requests share batch mints), takes a turn of the
+ * rate limiter the mints use, re-mints a revoked token once, waits out a
+ * short `429`, and never sends the deposit twice when sFOX may have acted on
+ * it. What is left here is what sFOX's answer means to our client.
+ *
+ * `layer` needs `UserTokenService` and `Sessions`: `main.ts` provides the
+ * real ones, the tests `FakeSfox` and a fixed table.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import type { InvalidUserId, RequestFailure } from "@sfox-effect/core"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type { UserTokenError } from "@sfox-effect/core"
 import { UserTokenService } from "@sfox-effect/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import {
   Authentication,
   CurrentUser,
@@ -27,7 +37,6 @@ import {
   UserActionsApi
 } from "./Api.js"
 import { Sessions } from "./Sessions.js"
-import { type DepositFailed, SfoxUserApi } from "./SfoxUserApi.js"
 
 export const AuthenticationLive: Layer.Layer<Authentication, never, Sessions> = Layer.effect(
   Authentication,
@@ -52,19 +61,23 @@ const busy = (seconds: number) =>
   new SfoxBusy({ message: "sFOX is busy; try again later", retryAfterSeconds: Math.max(1, Math.ceil(seconds)) })
 
 /**
- * What the client of this service is told, for every way minting or the
- * forwarded call can fail. The details go to the log (the library's errors
- * and `DepositFailed` are free of keys and tokens); the client gets a status
- * and a short message.
+ * What the client of this service is told when minting the token or reaching
+ * sFOX fails. The details go to the log (the library's errors are free of
+ * keys and tokens); the client gets a status and a short message. A user
+ * call's own status never lands here: `clientFor` returns the response.
  */
 export const toApiError = (
-  error: InvalidUserId | RequestFailure | DepositFailed
+  error: UserTokenError | HttpClientError.HttpClientError
 ): Effect.Effect<never, ApiError> => {
   switch (error._tag) {
-    // A session that maps to an id sFOX cannot take is this service's bug: a 500.
+    // This service's bugs, a 500: a session that maps to an id sFOX cannot
+    // take, an empty batch, a URL off sFOX's origin (`clientFor` refuses it).
     case "InvalidUserId":
+    case "EmptyBatch":
+    case "RequestError":
       return Effect.die(error)
-    // sFOX refused our enterprise key: the operator must fix it, the user can't.
+    // Only a mint fails so (a user call's 401 is re-minted, then returned):
+    // sFOX refused our enterprise key, which the operator must fix.
     case "Unauthorized":
       return Effect.zipRight(Effect.logError("sFOX refused the enterprise API key", error), Effect.fail(unavailable))
     case "RateLimited":
@@ -79,25 +92,82 @@ export const toApiError = (
     case "RateLimiterUnavailable":
       return Effect.zipRight(Effect.logError("the shared sFOX rate limiter is down", error), Effect.fail(unavailable))
     case "TransportError":
+    case "ResponseError":
       return Effect.zipRight(
-        Effect.logWarning("minting a user token failed", error),
-        Effect.fail(error.reason === "Timeout" ? timedOut : unavailable)
+        Effect.logWarning("a call to sFOX failed", error),
+        Effect.fail(error._tag === "TransportError" && error.reason === "Timeout" ? timedOut : unavailable)
       )
-    case "DepositFailed":
-      switch (error.reason) {
-        case "Rejected":
-          return Effect.fail(new DepositRejected({ message: error.description }))
-        case "RateLimited":
-          return Effect.fail(busy(error.retryAfterSeconds ?? 60))
-        case "Timeout":
-          return Effect.zipRight(Effect.logWarning("the forwarded deposit failed", error), Effect.fail(timedOut))
-        case "TokenRefused":
-        case "Unavailable":
-        case "Transport":
-          return Effect.zipRight(Effect.logWarning("the forwarded deposit failed", error), Effect.fail(unavailable))
-      }
   }
 }
+
+// ---------------------------------------------------------------------------
+// the deposit, as the user
+
+/** sFOX's answer to a deposit request. */
+export class AchDeposit extends Schema.Class<AchDeposit>("AchDeposit")({
+  id: Schema.String,
+  amount: Schema.Number,
+  status: Schema.String
+}) {}
+
+const ErrorBody = Schema.Struct({ error: Schema.String })
+
+/** sFOX's `error` text, cut short; `fallback` when the body has none. */
+const reasonOf = (response: HttpClientResponse.HttpClientResponse, fallback: string): Effect.Effect<string> =>
+  HttpClientResponse.schemaBodyJson(ErrorBody)(response).pipe(
+    Effect.map(({ error }) => error.slice(0, 200)),
+    Effect.orElseSucceed(() => fallback)
+  )
+
+const deposited = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.catchAll(
+    HttpClientResponse.schemaBodyJson(AchDeposit)(response),
+    (error) =>
+      Effect.zipRight(Effect.logWarning("sFOX's answer to a deposit is not a deposit", error), Effect.fail(unavailable))
+  )
+
+const rejected = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.flatMap(
+    reasonOf(response, "sFOX rejected the deposit"),
+    (message) => Effect.fail(new DepositRejected({ message }))
+  )
+
+// `clientFor` has already waited out any `Retry-After` short enough: this one
+// is long, or absent (sFOX documents a 60 s lockout and no header). Seconds
+// only; the client just needs a hint.
+const rateLimited = (response: HttpClientResponse.HttpClientResponse) => {
+  const hint = response.headers["retry-after"]
+  return Effect.fail(busy(hint !== undefined && /^\d+$/.test(hint) ? Number(hint) : 60))
+}
+
+const failed = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.flatMap(reasonOf(response, "no reason given"), (reason) => {
+    const status = response.status
+    // A 401 here is a freshly minted token refused as well: sFOX's side, not the user's.
+    const log = status === 401 || status === 403
+      ? Effect.logError("sFOX refused a user token for a deposit", { status, reason })
+      : Effect.logWarning("sFOX did not take a deposit", { status, reason })
+    return Effect.zipRight(log, Effect.fail(unavailable))
+  })
+
+/**
+ * Starts an ACH deposit as the user `sfox` acts for (`clientFor(userId)`):
+ * the handler names the user, this says what sFOX's answer means.
+ */
+const initiateAchDeposit = (
+  sfox: HttpClient.HttpClient.With<HttpClientError.HttpClientError | UserTokenError>,
+  amount: number
+): Effect.Effect<AchDeposit, ApiError> =>
+  sfox.execute(HttpClientRequest.post("/v1/user/bank/deposit").pipe(HttpClientRequest.bodyUnsafeJson({ amount }))).pipe(
+    Effect.catchAll(toApiError),
+    Effect.flatMap(HttpClientResponse.matchStatus({
+      "2xx": deposited,
+      400: rejected,
+      422: rejected,
+      429: rateLimited,
+      orElse: failed
+    }))
+  )
 
 export const DepositsLive = HttpApiBuilder.group(
   UserActionsApi,
@@ -105,18 +175,12 @@ export const DepositsLive = HttpApiBuilder.group(
   (handlers) =>
     Effect.gen(function*() {
       const tokens = yield* UserTokenService
-      const sfox = yield* SfoxUserApi
       return handlers.handle("initiate", ({ payload }) =>
         Effect.gen(function*() {
           const { userId } = yield* CurrentUser
-          // Minted when needed, never stored (sFOX's advice); concurrent requests share batch mints.
-          const token = yield* tokens.get(userId)
-          const deposit = yield* sfox.initiateAchDeposit(token, payload.amount)
+          const deposit = yield* initiateAchDeposit(tokens.clientFor(userId), payload.amount)
           return new Deposit({ id: deposit.id, userId, amount: deposit.amount, status: deposit.status })
-        }).pipe(
-          Effect.catchAll(toApiError),
-          Effect.withSpan("user_actions.initiate_deposit")
-        ))
+        }).pipe(Effect.withSpan("user_actions.initiate_deposit")))
     })
 )
 

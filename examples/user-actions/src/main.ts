@@ -1,13 +1,14 @@
 /**
  * `pnpm --filter @sfox-effect/example-user-actions start`: the example
  * service on http://127.0.0.1:3000 (`PORT` to change it), with no sFOX key and
- * no network: sFOX's token endpoints are `MockSfoxServer` and its deposit
- * endpoint a mock (`MockSfoxUserApi`), both on loopback.
+ * no network: sFOX is `MockSfoxServer` on loopback, which mints tokens and
+ * takes deposits made with them.
  *
  * The composition is the one a production service would use: `NodeSfox.layer`
- * reads `SFOX_ENTERPRISE_API_KEY` / `SFOX_BASE_URL` from configuration and
- * `SfoxUserApi.layerConfig` reads `SFOX_USER_API_URL`. `LocalSfox` only starts
- * the mocks and points that configuration at them: drop it to talk to sFOX.
+ * reads `SFOX_ENTERPRISE_API_KEY` / `SFOX_BASE_URL` from configuration, and
+ * the deposit goes to that same base URL through `clientFor`. `LocalSfox`
+ * only starts the mock and points that configuration at it: drop it to talk
+ * to sFOX.
  *
  * `SFOX_EXAMPLE_TRACING=console` (or the `start:traced` script) exports the
  * spans and metrics to stdout through `@effect/opentelemetry` (see
@@ -28,30 +29,20 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
 import * as Http from "node:http"
-import * as MockSfoxUserApi from "./MockSfoxUserApi.js"
 import { demoSessions, Sessions } from "./Sessions.js"
-import { SfoxUserApi } from "./SfoxUserApi.js"
 import * as Tracing from "./tracing.js"
 import * as UserActions from "./UserActions.js"
 
-/** The mocks, and a configuration that points the real layers at them. */
+/** The mock, and a configuration that points the real layers at it. */
 const LocalSfox = Layer.unwrapScoped(Effect.gen(function*() {
-  const tokens = yield* MockSfoxServer.make({ apiKey: Crypto.randomBytes(24).toString("base64url") })
-  const userApi = yield* MockSfoxUserApi.make
-  yield* Console.log(`mock sFOX: token endpoints at ${tokens.url}, deposit endpoint at ${userApi.url}`)
+  const sfox = yield* MockSfoxServer.make({ apiKey: Crypto.randomBytes(24).toString("base64url") })
+  yield* Console.log(`mock sFOX (tokens and deposits) at ${sfox.url}`)
   const config = new Map([
-    ["SFOX_ENTERPRISE_API_KEY", Redacted.value(tokens.apiKey)],
-    ["SFOX_BASE_URL", tokens.url],
-    ["SFOX_USER_API_URL", userApi.url]
+    ["SFOX_ENTERPRISE_API_KEY", Redacted.value(sfox.apiKey)],
+    ["SFOX_BASE_URL", sfox.url]
   ])
   return Layer.setConfigProvider(ConfigProvider.fromMap(config).pipe(ConfigProvider.orElse(ConfigProvider.fromEnv)))
 }))
-
-/** sFOX, as the service sees it: tokens and the forwarded call, one tuned HTTP client each. */
-const SfoxLive = Layer.mergeAll(
-  NodeSfox.layer,
-  SfoxUserApi.layerConfig.pipe(Layer.provide(NodeSfox.httpClient))
-)
 
 const TracingLive = Layer.unwrapEffect(
   Effect.map(
@@ -68,8 +59,8 @@ const Banner = Layer.effectDiscard(HttpServer.addressFormattedWith((url) =>
       `  curl -i -X POST ${url}/deposits -H 'Authorization: Bearer session-alice' \\`,
       `       -H 'Content-Type: application/json' -d '{"amount": 250}'`,
       ``,
-      `Sessions: ${Object.keys(demoSessions).join(", ")}. Try an unknown session (401) or an amount over`,
-      `${MockSfoxUserApi.depositLimit} (422 from the mock sFOX).`
+      `Sessions: ${Object.keys(demoSessions).join(", ")}. Try an unknown session (401) or an amount that is`,
+      `not positive (400).`
     ].join("\n")
   )
 ))
@@ -85,7 +76,7 @@ const MainLive = HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
   Layer.merge(Banner),
   Layer.provide(UserActions.layer),
   Layer.provide(ServerLive),
-  Layer.provide(SfoxLive),
+  Layer.provide(NodeSfox.layer),
   Layer.provide(Sessions.layer(demoSessions)),
   Layer.provide(TracingLive),
   Layer.provide(LocalSfox)

@@ -1,8 +1,8 @@
 /**
  * The observability how-to, checked: the library's spans exported through
  * `@effect/opentelemetry` (the example's `tracing.ts`) to an in-memory
- * exporter, and its metrics read with `Metric.value` and through an
- * OpenTelemetry metric reader.
+ * exporter, alone and under the example's own deposit, and its metrics read
+ * with `Metric.value` and through an OpenTelemetry metric reader.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
@@ -13,6 +13,7 @@ import { SfoxMetrics, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
 import { Effect, Fiber, Layer, Metric, Redacted, TestClock } from "effect"
 import * as Tracing from "../src/tracing.js"
+import { alice, deposit, layer, Minted, one } from "./harness.js"
 
 const KEY = "sk-observability-4d1f7a0c9e2b"
 const USER = "156c5beb-7c9f-4f68-83c0-9479703ac490"
@@ -168,6 +169,48 @@ describe("spans through @effect/opentelemetry", () => {
         FakeSfox.layerTest({}, { transformClient: HttpClient.withTracerDisabledWhen(() => true) }),
         Tracing.layer({ spanProcessor: new SimpleSpanProcessor(exporter) })
       ))
+    )
+  })
+
+  it.effect("a deposit: the handler's span, then the user call's, with the token's get and the deposit's attempt", () => {
+    const exporter = new InMemorySpanExporter()
+    return Effect.gen(function*() {
+      const answer = yield* one(deposit("session-alice", 250))
+      assert.strictEqual(answer.status, 201)
+
+      const spans = summary(exporter.getFinishedSpans())
+      const named = (name: string) => {
+        const found = spans.filter((span) => span.name === name)
+        assert.strictEqual(found.length, 1, name)
+        return found[0]!
+      }
+      const parentOf = (span: { readonly parentSpanId: string | undefined }) =>
+        spans.find((other) => other.spanId === span.parentSpanId)?.name
+      assert.strictEqual(parentOf(named("user_actions.initiate_deposit")), "http.server POST")
+      assert.strictEqual(parentOf(named("sfox.user_api.request")), "user_actions.initiate_deposit")
+      assert.strictEqual(parentOf(named("sfox.user_tokens.get")), "sfox.user_api.request")
+      assert.strictEqual(parentOf(named("sfox.user_tokens.attempt")), "sfox.user_tokens.get")
+      const attempt = named("sfox.user_api.attempt")
+      assert.strictEqual(parentOf(attempt), "sfox.user_api.request")
+      assert.strictEqual(attempt.kind, SpanKind.CLIENT)
+      assert.deepStrictEqual(attempt.attributes, {
+        "http.request.method": "POST",
+        "sfox.attempt": 1,
+        "http.response.status_code": 201
+      })
+
+      // Nothing secret in any span, the platform's included: not the key, the token, the session or
+      // the user id (the mint is a batch, whose ids are in its body; the deposit's path names nobody).
+      const minted = yield* (yield* Minted)
+      assert.strictEqual(minted.size, 1)
+      const secrets = [Redacted.value((yield* FakeSfox).apiKey), "session-alice", alice, ...minted]
+      for (const text of strings(exporter.getFinishedSpans())) {
+        for (const secret of secrets) assert.notInclude(text, secret)
+      }
+    }).pipe(
+      Effect.provide(
+        layer().pipe(Layer.provideMerge(Tracing.layer({ spanProcessor: new SimpleSpanProcessor(exporter) })))
+      )
     )
   })
 })

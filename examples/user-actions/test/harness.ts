@@ -1,23 +1,26 @@
 /**
- * The example service wired for tests: `FakeSfox` for the token side, a fake
- * HTTP client for the forwarded deposit, and the `HttpApi` app run in memory
- * on the test's own runtime (so `TestClock` drives `get`'s batch window and
- * the retry delays).
+ * The example service wired for tests: `FakeSfox` is sFOX, its token
+ * endpoints and its deposit endpoint alike (the deposit takes only live
+ * tokens the fake minted), and the `HttpApi` app runs in memory on the
+ * test's own runtime (so `TestClock` drives `get`'s batch window and the
+ * retry delays).
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { UserTokenService } from "@sfox-effect/core"
-import { FakeSfox, type SfoxSimulator } from "@sfox-effect/core/testing"
+import { FakeSfox, SfoxSimulator } from "@sfox-effect/core/testing"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
 import { demoSessions, Sessions } from "../src/Sessions.js"
-import { SfoxUserApi } from "../src/SfoxUserApi.js"
 import * as UserActions from "../src/UserActions.js"
 
 export const alice = demoSessions["session-alice"]!
@@ -25,99 +28,57 @@ export const bob = demoSessions["session-bob"]!
 export const carol = "carol-3"
 export const sessions: Record<string, string> = { ...demoSessions, "session-carol": carol }
 
+export const depositPath = "/v1/user/bank/deposit"
+
 // ---------------------------------------------------------------------------
-// what sFOX minted
+// what sFOX saw and minted
+
+/** The fake's requests to its token endpoints. */
+export const mints = Effect.map(
+  Effect.flatMap(FakeSfox, (fake) => fake.requests),
+  (requests) => requests.filter((r) => r.path.startsWith(SfoxSimulator.tokensPath))
+)
+
+/** The fake's requests to its deposit endpoint. */
+export const deposits = Effect.map(
+  Effect.flatMap(FakeSfox, (fake) => fake.requests),
+  (requests) => requests.filter((r) => r.path === depositPath)
+)
 
 /**
- * Every token the fake sFOX handed out, with the user it was minted for:
- * read off the answers as they pass (`transformClient`), so the fake deposit
- * endpoint can check a token the way sFOX would.
+ * Every token the fake minted, read off its answers as they pass
+ * (`transformClient`; the fake records whether a token was valid, not the
+ * token): what a test looks for in the client's answers.
  */
-const recordMints = (minted: Map<string, string>) => (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+export class Minted extends Context.Tag("test/Minted")<Minted, Effect.Effect<ReadonlySet<string>>>() {}
+
+const recordMints = (minted: Set<string>) => (client: HttpClient.HttpClient): HttpClient.HttpClient =>
   HttpClient.transformResponse(
     client,
     (effect) =>
-      Effect.flatMap(effect, (response) =>
-        Effect.map(response.text, (text) => {
-          if (response.status === 201) {
-            const data = (JSON.parse(text) as { data: unknown }).data
-            for (const item of Array.isArray(data) ? data : [data]) {
-              const { partner_user_id, token } = item as { token: string; partner_user_id: string }
-              minted.set(token, partner_user_id)
-            }
-          }
+      Effect.flatMap(effect, (response) => {
+        if (response.status !== 201 || !new URL(response.request.url).pathname.startsWith(SfoxSimulator.tokensPath)) {
+          return Effect.succeed(response)
+        }
+        return Effect.map(response.text, (text) => {
+          const data = (JSON.parse(text) as { data: unknown }).data
+          for (const item of Array.isArray(data) ? data : [data]) minted.add((item as { token: string }).token)
           return HttpClientResponse.fromWeb(
             response.request,
             new Response(text, { status: response.status, headers: response.headers })
           )
-        }))
+        })
+      })
   )
 
 // ---------------------------------------------------------------------------
-// the fake deposit endpoint
+// counting the requests handed to `clientFor`
 
-export type UserApiAnswer =
-  | { readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> }
-  | "reset"
-  | "hang"
-
-export interface ForwardedCall {
-  readonly method: string
-  readonly url: string
-  readonly authorization: string | undefined
-  /** The user the bearer token was minted for, or undefined for a token sFOX never minted. */
-  readonly tokenUser: string | undefined
-  readonly body: unknown
-}
-
-export class FakeUserApi extends Context.Tag("test/FakeUserApi")<FakeUserApi, {
-  /** Answers for the next calls, one each, in order; then the normal answer. */
-  readonly enqueue: (...answers: ReadonlyArray<UserApiAnswer>) => Effect.Effect<void>
-  readonly calls: Effect.Effect<ReadonlyArray<ForwardedCall>>
-  /** Tokens the fake sFOX minted, token → user id. */
-  readonly minted: Effect.Effect<ReadonlyMap<string, string>>
-}>() {}
-
-const decoder = new TextDecoder()
-
-const fakeUserApiClient = (
-  minted: ReadonlyMap<string, string>,
-  calls: Array<ForwardedCall>,
-  script: Array<UserApiAnswer>
-): HttpClient.HttpClient =>
-  HttpClient.make((request, url) => {
-    const authorization = request.headers["authorization"]
-    const token = authorization?.replace(/^Bearer /, "")
-    const body = request.body._tag === "Uint8Array" ? JSON.parse(decoder.decode(request.body.body)) : undefined
-    const tokenUser = token === undefined ? undefined : minted.get(token)
-    calls.push({ method: request.method, url: url.href, authorization, tokenUser, body })
-    const answer: UserApiAnswer = script.shift() ??
-      (tokenUser === undefined
-        ? { status: 401, body: { error: "invalid user auth token" } }
-        : {
-          status: 201,
-          body: { id: `ach_${calls.length}`, amount: (body as { amount: number }).amount, status: "pending" }
-        })
-    if (answer === "hang") return Effect.never
-    if (answer === "reset") {
-      return Effect.fail(
-        new HttpClientError.RequestError({ request, reason: "Transport", cause: new Error("socket hang up") })
-      )
-    }
-    return Effect.succeed(HttpClientResponse.fromWeb(
-      request,
-      new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
-        status: answer.status,
-        headers: { "content-type": "application/json", ...answer.headers }
-      })
-    ))
-  })
-
-// ---------------------------------------------------------------------------
-// counting `get` calls
-
-/** How many `UserTokenService.get` calls the handlers have made so far. */
-export class GetCalls extends Context.Tag("test/GetCalls")<GetCalls, Effect.Effect<number>>() {}
+/**
+ * How many requests the handlers have handed to a `clientFor` client so far:
+ * each one goes straight to `get` for its token.
+ */
+export class ClientCalls extends Context.Tag("test/ClientCalls")<ClientCalls, Effect.Effect<number>>() {}
 
 // ---------------------------------------------------------------------------
 // the app in memory
@@ -129,49 +90,35 @@ export interface TestOptions {
   readonly service?: Omit<UserTokenService.Options, "apiKey">
 }
 
-/**
- * The example app with `FakeSfox` (the library's fake, through
- * `FakeSfox.layerTest`) for tokens and `FakeUserApi` for the forwarded call.
- */
+/** The example app with `FakeSfox` (the library's fake, through `FakeSfox.layerTest`) as sFOX. */
 export const layer = (options: TestOptions = {}): Layer.Layer<
-  App | FakeSfox | FakeUserApi | GetCalls | UserTokenService,
+  App | ClientCalls | FakeSfox | Minted | UserTokenService,
   unknown
 > =>
   Layer.unwrapEffect(Effect.sync(() => {
-    const minted = new Map<string, string>()
-    const calls: Array<ForwardedCall> = []
-    const script: Array<UserApiAnswer> = []
-    let gets = 0
+    const minted = new Set<string>()
+    let calls = 0
 
     const Tokens = FakeSfox.layerTest(options.sfox, { ...options.service, transformClient: recordMints(minted) })
-    // The handlers' UserTokenService: the fake's, with its `get` calls counted.
+    // The handlers' UserTokenService: the fake's, with the requests its clients take counted.
     const CountedTokens = Layer.effect(
       UserTokenService,
       Effect.map(UserTokenService, (tokens) => ({
         ...tokens,
-        get: (userId: string) => Effect.suspend(() => (gets++, tokens.get(userId)))
+        clientFor: (userId: string) =>
+          HttpClient.tapRequest(tokens.clientFor(userId), () => Effect.sync(() => void calls++))
       }))
     ).pipe(Layer.provide(Tokens))
-    const UserApi = SfoxUserApi.layer({ baseUrl: "https://api.sfox.test" }).pipe(
-      Layer.provide(Layer.succeed(HttpClient.HttpClient, fakeUserApiClient(minted, calls, script)))
-    )
     const Controls = Layer.mergeAll(
-      Layer.succeed(FakeUserApi, {
-        enqueue: (...answers) =>
-          Effect.sync(() => {
-            for (const answer of answers) script.push(answer)
-          }),
-        calls: Effect.sync(() => calls.slice()),
-        minted: Effect.sync(() => new Map(minted))
-      }),
-      Layer.succeed(GetCalls, Effect.sync(() => gets))
+      Layer.succeed(Minted, Effect.sync(() => new Set(minted))),
+      Layer.succeed(ClientCalls, Effect.sync(() => calls))
     )
     const Api = Layer.mergeAll(
       UserActions.layer,
       HttpApiBuilder.Router.Live,
       HttpApiBuilder.Middleware.layer,
       HttpServer.layerContext
-    ).pipe(Layer.provide(Layer.mergeAll(CountedTokens, UserApi, Sessions.layer(sessions))))
+    ).pipe(Layer.provide(Layer.mergeAll(CountedTokens, Sessions.layer(sessions))))
     const InMemory = Layer.effect(
       App,
       Effect.gen(function*() {
@@ -210,3 +157,42 @@ export const post = (path: string, options: { readonly session?: string; readonl
 /** `POST /deposits` of `amount` as `session`. */
 export const deposit = (session: string | undefined, amount: number) =>
   post("/deposits", session === undefined ? { body: { amount } } : { session, body: { amount } })
+
+// ---------------------------------------------------------------------------
+// driving the clock
+
+/**
+ * Waits (on the real clock, briefly) until the handlers have handed `n`
+ * requests to `clientFor`: a request gets there only after its body has been
+ * read, which is real I/O, not Effect time.
+ */
+export const untilClientCalls = (n: number) =>
+  Effect.gen(function*() {
+    const calls = yield* ClientCalls
+    for (let i = 0; i < 2_000; i++) {
+      if ((yield* calls) >= n) return
+      yield* TestServices.provideLive(Effect.sleep("1 millis"))
+    }
+    return yield* Effect.dieMessage(`only ${yield* calls} of ${n} requests reached clientFor`)
+  })
+
+/**
+ * Sends the requests concurrently, lets them all join `get`'s batch window,
+ * then moves the test clock on by `advance` (the 5 ms window, plus any retry
+ * delays) and collects the answers.
+ */
+export const concurrently = (
+  requests: ReadonlyArray<Effect.Effect<Answer, never, any>>,
+  advance: Duration.DurationInput = "10 millis"
+) =>
+  Effect.gen(function*() {
+    const before = yield* (yield* ClientCalls)
+    const fibers = yield* Effect.forEach(requests, (request) => Effect.fork(request))
+    yield* untilClientCalls(before + requests.length)
+    yield* TestClock.adjust(advance)
+    return yield* Fiber.joinAll(fibers)
+  })
+
+/** One request, taken through the batch window. */
+export const one = (request: Effect.Effect<Answer, never, any>, advance?: Duration.DurationInput) =>
+  Effect.map(concurrently([request], advance), (answers) => answers[0]!)
