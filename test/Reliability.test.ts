@@ -176,16 +176,16 @@ const faultCases: ReadonlyArray<FaultCase> = [
     within: [0, 2_000]
   },
   ...(["createMany", "get"] as const).flatMap((call) =>
-    [
+    ([
       ["drop", /misses 1 of 3/],
       ["add", /not requested/],
       ["duplicate", /two tokens for one user/],
       ["mislabel", /not requested/]
-    ].map(([mode, description]): FaultCase => ({
+    ] as const).map(([mode, description]): FaultCase => ({
       name: `batch answer: ${mode} (through ${call})`,
-      faults: [Fault.batch(mode as "drop" | "add" | "duplicate" | "mislabel")],
+      faults: [Fault.batch(mode)],
       call,
-      expected: { _tag: "MalformedResponse", status: 201, description: description as RegExp },
+      expected: { _tag: "MalformedResponse", status: 201, description },
       attempts: 1,
       within: [0, 2_000]
     }))

@@ -15,6 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as Options from "./internal/options.js"
 import * as Internal from "./internal/userTokenService.js"
 import type { EmptyBatch, InvalidUserId, RequestFailure, UserTokenError } from "./SfoxError.js"
 import type { UserAuthToken } from "./UserAuthToken.js"
@@ -129,7 +130,7 @@ export const baseUrlConfig: Config.Config<string | undefined> = Config.string("S
  * @since 0.1.0
  * @category constants
  */
-export const productionUrl = "https://api.sfox.com"
+export const productionUrl = Options.productionUrl
 
 /**
  * The types of `UserTokenService`: the service itself and its options.
