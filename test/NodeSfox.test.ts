@@ -7,7 +7,6 @@ import { Fault } from "@sfox-effect/core/testing"
 import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService, NodeSfox } from "@sfox-effect/node"
 import {
   Chunk,
-  ConfigError,
   ConfigProvider,
   DateTime,
   Duration,
@@ -24,6 +23,7 @@ import * as Http from "node:http"
 import * as Net from "node:net"
 import { inspect } from "node:util"
 import { codeOf } from "../packages/core/src/internal/transport.js"
+import { assertConfigError } from "../packages/core/test/utils/configError.js"
 import { closedPort, expectTag, fastRetry, leakFree, settle, tcpSockets, timed } from "./utils/harness.js"
 
 const KEY = "sk-node-test-3f9b1c77a2"
@@ -663,12 +663,12 @@ describe("NodeSfox.layer", () => {
 
   it.live("fails with a ConfigError when no key is configured", () =>
     leakFree(Effect.gen(function*() {
-      const error = yield* Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(
+      const exit = yield* Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(
         Effect.provide(NodeSfox.layer),
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map())),
-        Effect.flip
+        Effect.exit
       )
-      assert.isTrue(ConfigError.isConfigError(error))
+      assertConfigError(exit, ["MissingData SFOX_ENTERPRISE_API_KEY", "MissingData ENTERPRISE_API_KEY"])
     })))
 
   it.live("layerWith passes service options and client tuning through", () =>

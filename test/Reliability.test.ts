@@ -587,7 +587,11 @@ describe("baseUrl refusal sends nothing", () => {
         const { exit, seen, sent } = yield* attempt(url)
         assert.isTrue(Exit.isFailure(exit), "the layer should be refused")
         if (Exit.isFailure(exit)) {
-          assert.isTrue(exit.cause._tag === "Fail" && ConfigError.isConfigError(exit.cause.error))
+          const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          assert.isTrue(
+            ConfigError.isConfigError(error) && error._op === "InvalidData" && error.path.join(".") === "baseUrl",
+            String(exit.cause)
+          )
           // The refusal names the rule, never the URL's secrets.
           assert.notInclude(String(exit.cause._tag === "Fail" ? exit.cause.error : ""), "password")
           assert.notInclude(String(exit.cause._tag === "Fail" ? exit.cause.error : ""), KEY)

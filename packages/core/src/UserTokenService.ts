@@ -7,10 +7,11 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
@@ -95,10 +96,15 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
 }
 
 // A variable set but empty (`SFOX_ENTERPRISE_API_KEY= cmd`) counts as unset,
-// so the fallback still applies.
+// so the fallback still applies. The refusal names the variable itself:
+// `Config.validate` would leave its path empty.
 function nonEmptyRedacted(name: string): Config.Config<Redacted.Redacted<string>> {
   return Config.redacted(name).pipe(
-    Config.validate({ message: "must not be empty", validation: (key) => Redacted.value(key).length > 0 })
+    Config.mapOrFail((key) =>
+      Redacted.value(key).length > 0
+        ? Either.right(key)
+        : Either.left(ConfigError.InvalidData([name], "must not be empty"))
+    )
   )
 }
 

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { RateLimiterUnavailable, SfoxRateLimiter, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox } from "@sfox-effect/core/testing"
 import { Clock, Duration, Effect, Exit, FastCheck as fc, Fiber, Layer, Redacted, TestClock, TestContext } from "effect"
+import { assertConfigError } from "./utils/configError.js"
 
 const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
@@ -66,13 +67,14 @@ describe("SfoxRateLimiter: one budget for every service of the program", () => {
   it.effect("limit and interval are checked", () =>
     Effect.gen(function*() {
       for (
-        const options of [{ limit: 0, interval: "1 second" }, { limit: 1.5, interval: "1 second" }, {
-          limit: 1,
-          interval: "0 millis"
-        }] as const
+        const [option, options] of [
+          ["limit", { limit: 0, interval: "1 second" }],
+          ["limit", { limit: 1.5, interval: "1 second" }],
+          ["interval", { limit: 1, interval: "0 millis" }]
+        ] as const
       ) {
         const exit = yield* Effect.exit(Effect.scoped(SfoxRateLimiter.make(options)))
-        assert.isTrue(Exit.isFailure(exit))
+        assertConfigError(exit, [`InvalidData ${option}`], JSON.stringify(options))
       }
       const ok = yield* Effect.scoped(SfoxRateLimiter.make({ limit: 1, interval: "1 second" }))
       assert.isFunction(ok.withTurn)

@@ -4,6 +4,7 @@ import { RedisRateLimiter } from "@sfox-effect/redis"
 import { Cause, ConfigProvider, Context, Duration, Effect, Exit, Fiber, Layer, Logger, Redacted } from "effect"
 import { Redis } from "ioredis"
 import { freePort, skipRedis, startRedis } from "../../../test/utils/redisServer.js"
+import { assertConfigError } from "../../core/test/utils/configError.js"
 
 const late = () => ({ _tag: "Late", message: "no turn in time" }) as const
 const turn = { maxWaitMillis: 10_000, onLate: late, maxDurationMillis: 5_000 }
@@ -208,16 +209,28 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
   it.effect("options out of range fail with a ConfigError that does not echo the URL", () =>
     Effect.gen(function*() {
       for (
-        const options of [
-          { url: "http://user:pw-secret@example.com", limit: 1, interval: "1 second" },
-          { url: "not a url pw-secret", limit: 1, interval: "1 second" },
-          { url: "redis://127.0.0.1", limit: 0, interval: "1 second" },
-          { url: "redis://127.0.0.1", limit: 1, interval: "0 seconds" },
-          { url: "redis://127.0.0.1", limit: 1, interval: "1 second", fallback: { limit: -1, interval: "1 second" } }
-        ] satisfies ReadonlyArray<RedisRateLimiter.Options>
+        const [option, options] of [
+          ["url", { url: "http://user:pw-secret@example.com", limit: 1, interval: "1 second" }],
+          ["url", { url: "not a url pw-secret", limit: 1, interval: "1 second" }],
+          ["limit", { url: "redis://127.0.0.1", limit: 0, interval: "1 second" }],
+          ["interval", { url: "redis://127.0.0.1", limit: 1, interval: "0 seconds" }],
+          ["commandTimeout", { url: "redis://127.0.0.1", limit: 1, interval: "1 second", commandTimeout: "0 millis" }],
+          ["fallback.limit", {
+            url: "redis://127.0.0.1",
+            limit: 1,
+            interval: "1 second",
+            fallback: { limit: -1, interval: "1 second" }
+          }],
+          ["fallback.interval", {
+            url: "redis://127.0.0.1",
+            limit: 1,
+            interval: "1 second",
+            fallback: { limit: 1, interval: "0 seconds" }
+          }]
+        ] satisfies ReadonlyArray<readonly [string, RedisRateLimiter.Options]>
       ) {
         const exit = yield* Effect.exit(Effect.scoped(RedisRateLimiter.make(options)))
-        assert.isTrue(Exit.isFailure(exit))
+        assertConfigError(exit, [`InvalidData ${option}`], option)
         assert.notInclude(Cause.pretty(Exit.isFailure(exit) ? exit.cause : Cause.empty), "pw-secret")
       }
     }))
