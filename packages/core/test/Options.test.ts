@@ -6,6 +6,7 @@ import { ConfigProvider, Effect, Exit, Layer, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { userAgent } from "../src/internal/version.js"
+import { assertConfigError } from "./utils/configError.js"
 
 const key = Redacted.make("sfox-test-key")
 
@@ -37,7 +38,7 @@ describe("options", () => {
         "http://127.0.0.1.evil.com",
         "http://localhost.evil.com"
       ]
-      for (const baseUrl of refused) assert.isTrue(Exit.isFailure(yield* build({ baseUrl })), baseUrl)
+      for (const baseUrl of refused) assertConfigError(yield* build({ baseUrl }), ["InvalidData baseUrl"], baseUrl)
     }))
 
   it.effect("requests go to the base URL's path prefix", () =>
@@ -54,18 +55,21 @@ describe("options", () => {
 
   it.effect("numbers and durations out of range are refused", () =>
     Effect.gen(function*() {
-      const refused: Array<Partial<UserTokenService.Options>> = [
-        { maxBatchSize: 0 },
-        { maxBatchSize: 1.5 },
-        { batchConcurrency: -1 },
-        { timeout: 0 },
-        { deadline: "-1 seconds" as never },
-        { rateLimit: { limit: 0, interval: "1 second" } },
-        { apiKey: Redacted.make("") },
-        { apiKey: Redacted.make("key\r\nX-Injected: 1") },
-        { apiKey: "plain" as never }
+      const refused: Array<readonly [string, Partial<UserTokenService.Options>]> = [
+        ["maxBatchSize", { maxBatchSize: 0 }],
+        ["maxBatchSize", { maxBatchSize: 1.5 }],
+        ["batchConcurrency", { batchConcurrency: -1 }],
+        ["timeout", { timeout: 0 }],
+        ["deadline", { deadline: "-1 seconds" as never }],
+        ["rateLimit.limit", { rateLimit: { limit: 0, interval: "1 second" } }],
+        ["rateLimit.interval", { rateLimit: { limit: 1, interval: "0 millis" } }],
+        ["apiKey", { apiKey: Redacted.make("") }],
+        ["apiKey", { apiKey: Redacted.make("key\r\nX-Injected: 1") }],
+        ["apiKey", { apiKey: "plain" as never }]
       ]
-      for (const options of refused) assert.isTrue(Exit.isFailure(yield* build(options)), JSON.stringify(options))
+      for (const [option, options] of refused) {
+        assertConfigError(yield* build(options), [`InvalidData ${option}`], JSON.stringify(options))
+      }
       assert.isTrue(Exit.isSuccess(yield* build({ rateLimit: false })))
     }))
 
@@ -86,10 +90,19 @@ describe("options", () => {
       assert.isTrue(Exit.isSuccess(fallback.exit))
       const emptyPrimary = yield* run({ SFOX_ENTERPRISE_API_KEY: "", ENTERPRISE_API_KEY: "sfox-test-key" })
       assert.isTrue(Exit.isSuccess(emptyPrimary.exit))
-      const missing = yield* Effect.exit(run({}))
-      assert.isTrue(Exit.isFailure(missing))
-      const insecure = yield* Effect.exit(run({ SFOX_ENTERPRISE_API_KEY: "k", SFOX_BASE_URL: "http://api.sfox.com" }))
-      assert.isTrue(Exit.isFailure(insecure))
+      // Both names, so that whoever reads the error knows either would do.
+      assertConfigError(yield* Effect.exit(run({})), [
+        "MissingData SFOX_ENTERPRISE_API_KEY",
+        "MissingData ENTERPRISE_API_KEY"
+      ])
+      assertConfigError(yield* Effect.exit(run({ SFOX_ENTERPRISE_API_KEY: "" })), [
+        "InvalidData SFOX_ENTERPRISE_API_KEY",
+        "MissingData ENTERPRISE_API_KEY"
+      ])
+      assertConfigError(
+        yield* Effect.exit(run({ SFOX_ENTERPRISE_API_KEY: "k", SFOX_BASE_URL: "http://api.sfox.com" })),
+        ["InvalidData baseUrl"]
+      )
     }))
 
   it("the User-Agent names the package version", () => {

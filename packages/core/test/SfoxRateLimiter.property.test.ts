@@ -13,8 +13,9 @@
  * get one at once, the next does not.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, FastCheck as fc, Fiber, FiberId, Runtime, Scope, TestClock } from "effect"
+import { Deferred, Duration, Effect, Exit, FastCheck as fc, Fiber, FiberId, Scope, TestClock } from "effect"
 import * as LocalRateLimiter from "../src/internal/rateLimiter.js"
+import { type Controlled, controlling } from "./utils/controlled.js"
 
 const interval = 99
 const window = LocalRateLimiter.windowMillisOf(Duration.millis(interval)) // 100
@@ -201,6 +202,10 @@ interface RCaller {
 interface Real {
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
   readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+  /** Runs every fiber until none can move without the test (see `controlled`). */
+  readonly settle: () => void
+  /** Queues a task behind the fibers' own. */
+  readonly later: (task: () => void) => void
   readonly limiter: Effect.Effect.Success<ReturnType<typeof LocalRateLimiter.make>>
   readonly scope: Scope.CloseableScope
   readonly callers: Array<RCaller>
@@ -214,11 +219,10 @@ interface Run {
 }
 
 const setup =
-  (runtime: Runtime.Runtime<never>, limit: number, runs: Array<Run>) =>
-  async (): Promise<{ model: Model; real: Run }> => {
+  (make: () => Controlled, limit: number, runs: Array<Run>) => async (): Promise<{ model: Model; real: Run }> => {
     // eslint-disable-next-line prefer-const
     let result: Run
-    const run = <A, E>(effect: Effect.Effect<A, E>) => Runtime.runPromise(runtime)(effect)
+    const { fork, later, run, settle } = make()
     const scope = await run(Scope.make())
     const onGrant = () => {
       const hook = result.real.onGrant
@@ -229,7 +233,7 @@ const setup =
     const now = await run(TestClock.currentTimeMillis)
     result = {
       model: { limit, now, free: limit, waiting: [], releases: [], callers: [], closed: false },
-      real: { run, fork: Runtime.runFork(runtime), limiter, scope, callers: [], onGrant: undefined }
+      real: { run, fork, settle, later, limiter, scope, callers: [], onGrant: undefined }
     }
     runs.push(result)
     return { model: result.model, real: result }
@@ -276,16 +280,14 @@ const checkWindows = (m: Model, r: Real) => {
 }
 
 /**
- * Lets the fibers run until the real limiter matches one of the ways the
- * model can have gone, takes that one as the model, then compares.
+ * Lets every fiber run until none can move without the test, then takes the
+ * way the model can have gone that the real limiter matches as the model:
+ * whatever the limiter would still do, it has done.
  */
-const settleAndCompare = async (run: Run, candidates: ReadonlyArray<Model>) => {
+const settleAndCompare = (run: Run, candidates: ReadonlyArray<Model>) => {
   const { real } = run
-  const match = () => candidates.find((m) => mismatch(m, real) === undefined)
-  for (let i = 0; i < 1_000 && match() === undefined; i++) await real.run(Effect.yieldNow())
-  // A few more turns, so that anything that should not happen has its chance to.
-  for (let i = 0; i < 5; i++) await real.run(Effect.yieldNow())
-  const found = match()
+  real.settle()
+  const found = candidates.find((m) => mismatch(m, real) === undefined)
   if (found === undefined) {
     const states = run.model.callers.map((c) => `${c.id}:${realState(real, c.id)}@${real.callers[c.id]!.startedAt}`)
     assert.fail(
@@ -354,7 +356,7 @@ class Call implements Cmd {
     if (this.interruptAfter !== null) {
       real.fork(Effect.delay(Fiber.interrupt(fiber), Duration.millis(this.interruptAfter)))
     }
-    await settleAndCompare(r, candidates)
+    settleAndCompare(r, candidates)
     adopt(m, r)
   }
   toString = () =>
@@ -373,7 +375,7 @@ class Interrupt implements Cmd {
     const id = live[this.pick % live.length]!.id
     const candidates = model.outcomes(m, (m) => model.interrupt(m, m.callers[id]!))
     await r.real.run(Fiber.interrupt(r.real.callers[id]!.fiber))
-    await settleAndCompare(r, candidates)
+    settleAndCompare(r, candidates)
     adopt(m, r)
   }
   toString = () => `interrupt(${this.pick})`
@@ -389,7 +391,7 @@ class Finish implements Cmd {
     const id = running[this.pick % running.length]!.id
     const candidates = model.outcomes(m, (m) => model.end(m, m.callers[id]!, "done"))
     Deferred.unsafeDone(r.real.callers[id]!.finish, Exit.void)
-    await settleAndCompare(r, candidates)
+    settleAndCompare(r, candidates)
     adopt(m, r)
   }
   toString = () => `finish(${this.pick})`
@@ -401,7 +403,7 @@ class Adjust implements Cmd {
   async run(m: Model, r: Run) {
     const candidates = model.outcomes(m, (m, pick) => model.advance(m, m.now + this.millis, pick))
     await r.real.run(TestClock.adjust(Duration.millis(this.millis)))
-    await settleAndCompare(r, candidates)
+    settleAndCompare(r, candidates)
     adopt(m, r)
   }
   toString = () => `adjust(${this.millis})`
@@ -418,8 +420,8 @@ class AdjustToNext implements Cmd {
 
 /**
  * The caller at the head of the queue is interrupted when the next turn comes
- * back and is granted to it: `ticks` microtasks after the limiter wakes it
- * (0: before its fiber has even resumed, with the wake-up and the
+ * back and is granted to it: `ticks` scheduler tasks after the limiter wakes
+ * it (0: before its fiber has even resumed, with the wake-up and the
  * interruption both in its mailbox), while the clock moves to that instant.
  */
 class InterruptWhenGranted implements Cmd {
@@ -443,12 +445,12 @@ class InterruptWhenGranted implements Cmd {
       if (this.ticks === 0) fiber.unsafeInterruptAsFork(FiberId.none)
       else {
         let left = this.ticks
-        const tick = () => (--left === 0 ? fiber.unsafeInterruptAsFork(FiberId.none) : queueMicrotask(tick))
-        queueMicrotask(tick)
+        const tick = () => (--left === 0 ? fiber.unsafeInterruptAsFork(FiberId.none) : r.real.later(tick))
+        r.real.later(tick)
       }
     }
     await r.real.run(TestClock.adjust(Duration.millis(at - m.now)))
-    await settleAndCompare(r, candidates)
+    settleAndCompare(r, candidates)
     adopt(m, r)
   }
   toString = () => `interruptWhenGranted(${this.ticks})`
@@ -461,7 +463,7 @@ class CloseScope implements Cmd {
       m.closed = true
     })
     await r.real.run(Scope.close(r.real.scope, Exit.void))
-    await settleAndCompare(r, candidates)
+    settleAndCompare(r, candidates)
     adopt(m, r)
   }
   toString = () => "closeScope"
@@ -476,7 +478,7 @@ const drain = async ({ model: m, real: r }: Run) => {
   if (m.closed) return
   for (const c of alive(m)) await r.run(Fiber.interrupt(r.callers[c.id]!.fiber))
   await r.run(TestClock.adjust(Duration.millis(10 * window)))
-  for (let i = 0; i < 20; i++) await r.run(Effect.yieldNow())
+  r.settle()
   assert.strictEqual(r.limiter.snapshot().free, m.limit, "free turns once every window closed")
   const granted: Array<number> = []
   const burst = Array.from(
@@ -519,10 +521,12 @@ const scenario = (limit: number, cmds: ReadonlyArray<Cmd>) =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
     const runs: Array<Run> = []
-    yield* Effect.promise(async () => {
-      await fc.asyncModelRun(setup(runtime, limit, runs), cmds)
-      await drain(runs.at(-1)!)
-    })
+    yield* Effect.promise(() =>
+      controlling(runtime, async (make) => {
+        await fc.asyncModelRun(setup(make, limit, runs), cmds)
+        await drain(runs.at(-1)!)
+      })
+    )
   })
 
 describe("SfoxRateLimiter.make (model-based)", () => {
@@ -600,11 +604,12 @@ describe("SfoxRateLimiter.make (model-based)", () => {
         const runtime = yield* Effect.runtime<never>()
         yield* Effect.promise(() =>
           fc.assert(
-            fc.asyncProperty(fc.integer({ min: 1, max: 3 }), commands, async (limit, cmds) => {
-              const runs: Array<Run> = []
-              await fc.asyncModelRun(setup(runtime, limit, runs), cmds)
-              await drain(runs.at(-1)!)
-            }),
+            fc.asyncProperty(fc.integer({ min: 1, max: 3 }), commands, (limit, cmds) =>
+              controlling(runtime, async (make) => {
+                const runs: Array<Run> = []
+                await fc.asyncModelRun(setup(make, limit, runs), cmds)
+                await drain(runs.at(-1)!)
+              })),
             { numRuns: 1_000 }
           )
         )

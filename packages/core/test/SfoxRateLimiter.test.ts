@@ -2,6 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { RateLimiterUnavailable, SfoxRateLimiter, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox } from "@sfox-effect/core/testing"
 import { Clock, Duration, Effect, Exit, FastCheck as fc, Fiber, Layer, Redacted, TestClock, TestContext } from "effect"
+import * as RateLimiter from "../src/internal/rateLimiter.js"
+import { assertConfigError } from "./utils/configError.js"
 
 const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
@@ -66,13 +68,14 @@ describe("SfoxRateLimiter: one budget for every service of the program", () => {
   it.effect("limit and interval are checked", () =>
     Effect.gen(function*() {
       for (
-        const options of [{ limit: 0, interval: "1 second" }, { limit: 1.5, interval: "1 second" }, {
-          limit: 1,
-          interval: "0 millis"
-        }] as const
+        const [option, options] of [
+          ["limit", { limit: 0, interval: "1 second" }],
+          ["limit", { limit: 1.5, interval: "1 second" }],
+          ["interval", { limit: 1, interval: "0 millis" }]
+        ] as const
       ) {
         const exit = yield* Effect.exit(Effect.scoped(SfoxRateLimiter.make(options)))
-        assert.isTrue(Exit.isFailure(exit))
+        assertConfigError(exit, [`InvalidData ${option}`], JSON.stringify(options))
       }
       const ok = yield* Effect.scoped(SfoxRateLimiter.make({ limit: 1, interval: "1 second" }))
       assert.isFunction(ok.withTurn)
@@ -220,8 +223,9 @@ describe("SfoxRateLimiter.layer: the sliding window against a model (fast-check,
       const take = (name: string, maxWaitMillis: number) =>
         limiter.withTurn(Effect.sync(() => order.push(name)), { maxWaitMillis, onLate: () => "late" as const })
       yield* take("first", Infinity)
-      // The first turn comes back at 1010 ms (the window is kept 1 % long): when the second caller's wait ends.
-      const second = yield* Effect.fork(Effect.either(take("second", 1010)))
+      // The second caller's wait ends when the first turn comes back: at the
+      // end of the window the limiter keeps, a little longer than `interval`.
+      const second = yield* Effect.fork(Effect.either(take("second", RateLimiter.windowMillisOf("1 second"))))
       const third = yield* Effect.fork(take("third", Infinity))
       yield* TestClock.adjust("3 seconds")
       const outcome = yield* Fiber.join(second)
@@ -241,7 +245,7 @@ describe("SfoxRateLimiter.layer: the sliding window against a model (fast-check,
       const third = yield* Effect.fork(take("third"))
       yield* TestClock.adjust("500 millis")
       yield* Fiber.interrupt(second)
-      yield* TestClock.adjust("510 millis")
+      yield* TestClock.adjust("2 seconds")
       yield* Fiber.join(third)
       assert.deepStrictEqual(order, ["first", "third"])
     }).pipe(Effect.scoped))

@@ -25,8 +25,11 @@ export interface Settings {
   readonly cache: { readonly capacity: number; readonly refreshBefore: Duration.Duration } | undefined
 }
 
+/** sFOX's production API: the default `baseUrl`, and `productionUrl` of the public API. */
+export const productionUrl = "https://api.sfox.com"
+
 export const defaults = {
-  baseUrl: "https://api.sfox.com",
+  baseUrl: productionUrl,
   timeout: Duration.seconds(10),
   deadline: Duration.minutes(1),
   maxRetryAfter: Duration.seconds(30),

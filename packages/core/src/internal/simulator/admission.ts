@@ -15,7 +15,8 @@ export interface Admission {
 
 export const make = (key: string, rateLimit: SimulatorOptions["rateLimit"]): Admission => {
   const expected = `Bearer ${key}`
-  const limit = rateLimit === false || rateLimit === undefined
+  // sFOX's rule in milliseconds, or undefined when the simulation enforces none.
+  const policy = rateLimit === false || rateLimit === undefined
     ? undefined
     : {
       max: rateLimit.limit,
@@ -27,7 +28,7 @@ export const make = (key: string, rateLimit: SimulatorOptions["rateLimit"]): Adm
   let next = 0
   let lockedUntil = Number.NEGATIVE_INFINITY
   const reset = () => {
-    arrivals = limit === undefined ? [] : new Array<number>(limit.max).fill(Number.NEGATIVE_INFINITY)
+    arrivals = policy === undefined ? [] : new Array<number>(policy.max).fill(Number.NEGATIVE_INFINITY)
     next = 0
     lockedUntil = Number.NEGATIVE_INFINITY
   }
@@ -35,14 +36,14 @@ export const make = (key: string, rateLimit: SimulatorOptions["rateLimit"]): Adm
   return {
     authorization: (header) => header === undefined ? "missing" : header === expected ? "valid" : "invalid",
     admit: (now) => {
-      if (limit === undefined) return true
+      if (policy === undefined) return true
       if (now < lockedUntil) return false
-      if (now - arrivals[next]! < limit.windowMillis) {
-        lockedUntil = now + limit.lockoutMillis
+      if (now - arrivals[next]! < policy.windowMillis) {
+        lockedUntil = now + policy.lockoutMillis
         return false
       }
       arrivals[next] = now
-      next = (next + 1) % limit.max
+      next = (next + 1) % policy.max
       return true
     },
     reset

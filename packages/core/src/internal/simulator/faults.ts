@@ -1,6 +1,6 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type { Fault, SimResponse } from "../../SfoxSimulator.js"
+import type { BatchTamper, Fault, SimResponse } from "../../SfoxSimulator.js"
 import { json } from "./response.js"
 import { randomToken, type WireToken } from "./tokens.js"
 
@@ -33,7 +33,7 @@ export const statusOf = (fault: Fault | undefined, normal: number): number =>
 
 /** Tampers with a batch answer's tokens. */
 export const tamper = (
-  mode: "drop" | "add" | "duplicate" | "reorder" | "mislabel",
+  mode: BatchTamper,
   data: Array<WireToken>
 ): Array<WireToken> => {
   const first = data[0]!
