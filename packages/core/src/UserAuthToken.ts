@@ -241,14 +241,6 @@ export const SingleTokenResponse = Schema.Struct({ data: UserAuthTokenFromWire }
 export const BatchTokenResponse = Schema.Struct({ data: Schema.Array(UserAuthTokenFromWire) })
 
 /**
- * sFOX's error body, `{"error": "reason"}`. Other keys are ignored.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ErrorBody = Schema.Struct({ error: Schema.String })
-
-/**
  * Encodes a token back to sFOX's wire shape (the secret included: use it
  * only to answer as sFOX would, as the simulator does).
  *
