@@ -100,9 +100,13 @@ describe("get", () => {
       yield* waiting(first)
       yield* Fiber.interrupt(first)
       const second = yield* Effect.fork(tokens.get("b"))
+      yield* waiting(second)
+      // The window is the longest allowed: on a busy machine a 5 ms real-time window could close (and send "a")
+      // before the interruption; here only the test closes it.
+      yield* TestClock.adjust("1 second")
       assert.strictEqual((yield* Fiber.join(second)).userId, "b")
       assert.deepStrictEqual((yield* fake.requests)[0]!.userIds, ["b"])
-    }).pipe(Effect.provide(FakeSfox.layerTest())))
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { batchWindow: "1 second" }))))
 
   it.effect("when every caller of a batch in flight gives up, the batch is cancelled; a new call mints afresh", () =>
     Effect.gen(function*() {
