@@ -27,6 +27,9 @@ export const TypeId: unique symbol = Symbol.for("@sfox-effect/core/UserTokenErro
  */
 export type TypeId = typeof TypeId
 
+const requestIdText = (requestId: string | undefined): string =>
+  requestId === undefined ? "" : ` (request id ${requestId})`
+
 /**
  * A user id that cannot be sent safely: not a string, empty, surrounded by
  * whitespace, holding control characters, a dot segment, or absurdly long.
@@ -84,7 +87,12 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@sfox-effect
   "Unauthorized",
   {
     status: Schema.Number,
-    description: Schema.String
+    description: Schema.String,
+    /**
+     * The id the answer gave itself (`x-request-id` or a similar header),
+     * when it had one: what sFOX support asks for first.
+     */
+    requestId: Schema.optional(Schema.String)
   }
 ) {
   /**
@@ -93,7 +101,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@sfox-effect
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `sFOX answered ${this.status}: ${this.description}`
+    return `sFOX answered ${this.status}: ${this.description}${requestIdText(this.requestId)}`
   }
 }
 
@@ -108,7 +116,12 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@sfox-effect/c
   "RateLimited",
   {
     retryAfter: Schema.DurationFromSelf,
-    description: Schema.String
+    description: Schema.String,
+    /**
+     * The id the answer gave itself (`x-request-id` or a similar header),
+     * when it had one: what sFOX support asks for first.
+     */
+    requestId: Schema.optional(Schema.String)
   }
 ) {
   /**
@@ -117,7 +130,9 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@sfox-effect/c
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `sFOX rate limit hit; retry after ${Duration.format(this.retryAfter)}: ${this.description}`
+    return `sFOX rate limit hit; retry after ${Duration.format(this.retryAfter)}: ${this.description}${
+      requestIdText(this.requestId)
+    }`
   }
 }
 
@@ -139,7 +154,12 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/c
      * The users sFOX refused, when `createMany` could tell them apart by
      * splitting a refused batch (see `UserTokenService.createMany`).
      */
-    userIds: Schema.optional(Schema.Array(Schema.String))
+    userIds: Schema.optional(Schema.Array(Schema.String)),
+    /**
+     * The id the answer gave itself (`x-request-id` or a similar header),
+     * when it had one: what sFOX support asks for first.
+     */
+    requestId: Schema.optional(Schema.String)
   }
 ) {
   /**
@@ -148,7 +168,7 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/c
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `sFOX answered ${this.status}: ${this.description}`
+    return `sFOX answered ${this.status}: ${this.description}${requestIdText(this.requestId)}`
   }
 }
 
@@ -196,7 +216,12 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
   "@sfox-effect/core/MalformedResponse"
 )("MalformedResponse", {
   status: Schema.Number,
-  description: Schema.String
+  description: Schema.String,
+  /**
+   * The id the answer gave itself (`x-request-id` or a similar header),
+   * when it had one: what sFOX support asks for first.
+   */
+  requestId: Schema.optional(Schema.String)
 }) {
   /**
    * @since 0.2.0
@@ -204,7 +229,7 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `Malformed sFOX answer (${this.status}): ${this.description}`
+    return `Malformed sFOX answer (${this.status}): ${this.description}${requestIdText(this.requestId)}`
   }
 }
 

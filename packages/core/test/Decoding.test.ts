@@ -27,7 +27,8 @@ const answer = (data: unknown) => ({
   status: 201,
   retryAfter: undefined,
   body: JSON.stringify({ data }),
-  receivedAt: 0
+  receivedAt: 0,
+  requestId: undefined
 })
 
 describe("fast decoding agrees with the wire schema", () => {

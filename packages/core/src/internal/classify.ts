@@ -18,6 +18,48 @@ export interface Answer {
   readonly body: string
   /** When the answer arrived (epoch millis, the service's clock): an expiry is judged against it. */
   readonly receivedAt: number
+  /** The answer's own id (`requestIdOf`), for the error it may become. */
+  readonly requestId: string | undefined
+}
+
+/**
+ * Headers that carry a request's id, most specific first. sFOX documents
+ * none, so the common names are read: its own gateway's, a load balancer's
+ * or a CDN's, whichever came.
+ */
+const requestIdHeaders = [
+  "x-request-id",
+  "x-sfox-request-id",
+  "request-id",
+  "x-correlation-id",
+  "correlation-id",
+  "x-amzn-requestid",
+  "x-amz-request-id",
+  "cf-ray"
+] as const
+
+// An id is short and plain; anything else (a page of text, control
+// characters, a value holding a secret the server echoed) is not shown.
+const plainId = /^[A-Za-z0-9._:/+=-]{1,128}$/
+// Request ids are short or cut into groups (a UUID's longest run is 12); a
+// long unbroken run is what tokens and keys look like (sFOX's tokens are 64
+// hex digits), and a server echoing one there must not put it in an error.
+const credentialLike = /[A-Za-z0-9]{40}/
+
+/** The answer's request id, when it gave one that is safe to show. */
+export const requestIdOf = (
+  headers: Readonly<Record<string, string | undefined>>,
+  secrets: ReadonlyArray<string>
+): string | undefined => {
+  for (const name of requestIdHeaders) {
+    const value = headers[name]
+    if (value === undefined) continue
+    if (!plainId.test(value) || credentialLike.test(value) || secrets.some((secret) => value.includes(secret))) {
+      return undefined
+    }
+    return value
+  }
+  return undefined
 }
 
 const errorText = (body: string, secrets: ReadonlyArray<string>): string => {
@@ -40,14 +82,21 @@ const errorText = (body: string, secrets: ReadonlyArray<string>): string => {
 export const failureOf = (answer: Answer, nowMillis: number, secrets: ReadonlyArray<string>): RequestFailure => {
   const { status } = answer
   // A redirect is never followed with the key (see originGuard.ts); its body is not read.
+  const requestId = answer.requestId === undefined ? {} : { requestId: answer.requestId }
   if (status >= 300 && status < 400) {
-    return new HttpFailure({ status, description: "redirect refused: the enterprise key is sent to baseUrl only" })
+    return new HttpFailure({
+      status,
+      description: "redirect refused: the enterprise key is sent to baseUrl only",
+      ...requestId
+    })
   }
   const description = errorText(answer.body, secrets)
-  if (status === 401 || status === 403) return new Unauthorized({ status, description })
+  if (status === 401 || status === 403) return new Unauthorized({ status, description, ...requestId })
   const hint = parseRetryAfter(answer.retryAfter, nowMillis)
-  if (status === 429) return new RateLimited({ retryAfter: hint ?? documentedLockout, description })
-  return new HttpFailure(hint === undefined ? { status, description } : { status, description, retryAfter: hint })
+  if (status === 429) return new RateLimited({ retryAfter: hint ?? documentedLockout, description, ...requestId })
+  return new HttpFailure(
+    hint === undefined ? { status, description, ...requestId } : { status, description, retryAfter: hint, ...requestId }
+  )
 }
 
 // Schema issues name the path and the kind of problem, never the value: the
@@ -189,11 +238,16 @@ const guarded = <A>(
   answer: Answer,
   decode: () => Either.Either<A, MalformedResponse>
 ): Either.Either<A, MalformedResponse> => {
+  let decoded: Either.Either<A, MalformedResponse>
   try {
-    return decode()
+    decoded = decode()
   } catch {
-    return Either.left(new MalformedResponse({ status: answer.status, description: "answer could not be decoded" }))
+    decoded = Either.left(new MalformedResponse({ status: answer.status, description: "answer could not be decoded" }))
   }
+  // The one place a decoding failure learns the answer's id.
+  return Either.isLeft(decoded) && answer.requestId !== undefined
+    ? Either.left(new MalformedResponse({ ...decoded.left, requestId: answer.requestId }))
+    : decoded
 }
 
 /** Decodes a 2xx answer to `POST /user-tokens/{id}` and checks it is for that user. */

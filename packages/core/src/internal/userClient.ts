@@ -13,7 +13,7 @@ import * as Stream from "effect/Stream"
 import type { InvalidUserId, RequestFailure, UserTokenError } from "../SfoxError.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import { maxErrorBodyBytes, readBody } from "./answerBody.js"
-import { failureOf } from "./classify.js"
+import { failureOf, requestIdOf } from "./classify.js"
 import type * as Pipeline from "./request.js"
 import { Unwelcome } from "./request.js"
 import * as Telemetry from "./telemetry.js"
@@ -178,7 +178,13 @@ export const make = (options: UserClientOptions) => {
         new Unwelcome(
           response,
           failureOf(
-            { status, retryAfter: response.headers["retry-after"], body: bodyLeftToCaller, receivedAt },
+            {
+              status,
+              retryAfter: response.headers["retry-after"],
+              body: bodyLeftToCaller,
+              receivedAt,
+              requestId: requestIdOf(response.headers, secrets)
+            },
             receivedAt,
             secrets
           ),

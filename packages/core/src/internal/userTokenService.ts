@@ -21,7 +21,7 @@ import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
 import { bodyLimit, readBody } from "./answerBody.js"
 import * as Batcher from "./batcher.js"
-import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
+import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf, requestIdOf } from "./classify.js"
 import { readIds } from "./ids.js"
 import { settings as checkSettings } from "./options.js"
 import { guard } from "./originGuard.js"
@@ -76,7 +76,7 @@ export const make = (
       deadlineAt?: number
     ): Pipeline.Call<Answer, A> => ({
       request,
-      receive: (response) => readAnswer(response, users),
+      receive: (response) => readAnswer(response, users, secrets),
       statusOf,
       judge: (answer) =>
         answer.status >= 200 && answer.status < 300
@@ -208,15 +208,18 @@ const statusOf = (answer: Answer): number => answer.status
  */
 const readAnswer = (
   response: HttpClientResponse.HttpClientResponse,
-  users: number
+  users: number,
+  secrets: ReadonlyArray<string>
 ): Effect.Effect<Answer, HttpClientError.HttpClientError> => {
   const status = response.status
+  const requestId = requestIdOf(response.headers, secrets)
   if (status >= 300 && status < 400) {
     return Effect.map(Clock.currentTimeMillis, (receivedAt): Answer => ({
       status,
       retryAfter: undefined,
       body: "",
-      receivedAt
+      receivedAt,
+      requestId
     }))
   }
   return Effect.zipWith(readBody(response, bodyLimit(status, users)), Clock.currentTimeMillis, (
@@ -227,7 +230,8 @@ const readAnswer = (
     // Only a failure needs the header.
     retryAfter: status >= 300 ? response.headers["retry-after"] : undefined,
     body,
-    receivedAt
+    receivedAt,
+    requestId
   }))
 }
 
