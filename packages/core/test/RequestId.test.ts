@@ -22,8 +22,11 @@ describe("request id", () => {
     Effect.gen(function*() {
       const cases = [
         [Fault.status(503, { headers: { "x-request-id": "req_503-a" } }), "HttpFailure", "req_503-a"],
-        [Fault.status(401, { headers: { "x-request-id": "9f1c2e3d-1111-4a4a-8b8b-0123456789ab" } }), "Unauthorized",
-          "9f1c2e3d-1111-4a4a-8b8b-0123456789ab"],
+        [
+          Fault.status(401, { headers: { "x-request-id": "9f1c2e3d-1111-4a4a-8b8b-0123456789ab" } }),
+          "Unauthorized",
+          "9f1c2e3d-1111-4a4a-8b8b-0123456789ab"
+        ],
         [Fault.status(429, { headers: { "request-id": "rl:42" } }), "RateLimited", "rl:42"],
         [Fault.status(500, { headers: { "cf-ray": "8c2f1a2b3c4d5e6f-IAD" } }), "HttpFailure", "8c2f1a2b3c4d5e6f-IAD"]
       ] as const
