@@ -11,6 +11,7 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type { RequestFailure } from "../SfoxError.js"
 import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
+import * as Logging from "./logging.js"
 import { refusedRedirectResponse } from "./originGuard.js"
 import * as Telemetry from "./telemetry.js"
 import { timeoutFail } from "./timeout.js"
@@ -141,7 +142,10 @@ export const make = (options: PipelineOptions): Pipeline => {
         Effect.catchAll(attempt(now, attemptNumber, delayMillis), (error) => {
           const unwelcome = error instanceof Unwelcome ? error : undefined
           const failure: RequestFailure = unwelcome === undefined ? error as RequestFailure : unwelcome.failure
-          const end = unwelcome === undefined ? Effect.fail(failure) : Effect.succeed(unwelcome.value)
+          const end = Effect.zipRight(
+            Logging.rateLimitedNotRetried(failure, attemptNumber),
+            unwelcome === undefined ? Effect.fail(failure) : Effect.succeed(unwelcome.value)
+          )
           if (call.mayResend !== undefined && !call.mayResend(failure)) return end
           return Effect.flatMap(Clock.currentTimeMillis, (failedAt) =>
             Effect.flatMap(retry.step(failedAt, failure, state), ([next, , decision]) => {
@@ -154,13 +158,17 @@ export const make = (options: PipelineOptions): Pipeline => {
               }
               Telemetry.retried()
               const delay = resumeAt - failedAt
+              const logged = Logging.retrying(failure, attemptNumber, delay)
               const again = delay === 0
                 ? loop(next, failedAt, attemptNumber + 1, 0)
                 : Effect.zipRight(
                   Effect.sleep(Duration.millis(delay)),
                   loop(next, resumeAt, attemptNumber + 1, delay)
                 )
-              return unwelcome === undefined ? again : Effect.zipRight(unwelcome.release, again)
+              return Effect.zipRight(
+                logged,
+                unwelcome === undefined ? again : Effect.zipRight(unwelcome.release, again)
+              )
             }))
         })
       return loop(retry.initial, startedAt, 1, 0)

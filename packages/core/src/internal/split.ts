@@ -1,6 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { HttpFailure, type RequestFailure } from "../SfoxError.js"
+import * as Logging from "./logging.js"
 
 /**
  * Whether a refused batch may have been refused for one of its users rather
@@ -70,7 +71,7 @@ export const afterRefusal = <A>(
       ([left, right]) => new Map([...left, ...right])
     )
   }
-  return split(userIds, refusal)
+  return Effect.zipRight(Logging.batchSplit(userIds.length, refusal), split(userIds, refusal))
 }
 
 /**
