@@ -1,10 +1,10 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { isRetryable, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import * as Errors from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Duration, Effect, Fiber, Layer, Redacted, Ref, Schedule, TestClock } from "effect"
 import { fromHttpClientError } from "../src/internal/transport.js"
 
@@ -333,7 +333,8 @@ describe("a server certificate the client refused", () => {
         Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(
           Effect.provide(
             UserTokenService.layer({ apiKey: Redacted.make("k"), rateLimit: false }).pipe(
-              Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+              Layer.provide(Layer.succeed(HttpClient.HttpClient, client)),
+              Layer.orDie
             )
           )
         )
