@@ -17,12 +17,18 @@ import {
   Fiber,
   Layer,
   Redacted,
+  Ref,
   Schedule,
   Scope,
   Stream
 } from "effect"
+import { execFileSync } from "node:child_process"
+import * as Fs from "node:fs"
 import * as Http from "node:http"
+import * as Https from "node:https"
 import * as Net from "node:net"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { inspect } from "node:util"
 import { codeOf } from "../packages/core/src/internal/transport.js"
 import { assertConfigError } from "../packages/core/test/utils/configError.js"
@@ -98,6 +104,37 @@ const rawServer = <S extends Net.Server>(server: S) =>
         if (server instanceof Http.Server) server.closeAllConnections()
       })
   )
+
+/** A fresh self-signed certificate for 127.0.0.1, made by openssl for this run (no key material in the repository). */
+const selfSignedCert = (): { readonly key: string; readonly cert: string } => {
+  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "sfox-tls-"))
+  try {
+    const key = Path.join(dir, "key.pem")
+    const cert = Path.join(dir, "cert.pem")
+    execFileSync("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1"
+    ], { stdio: "ignore" })
+    return { key: Fs.readFileSync(key, "utf8"), cert: Fs.readFileSync(cert, "utf8") }
+  } finally {
+    Fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
 
 // ---------------------------------------------------------------------------
 
@@ -430,6 +467,28 @@ describe("NodeSfox.httpClient against real-socket faults", () => {
         })
         const error = expectTransport(yield* Effect.flip(tokens.create("u1")), "Connect")
         assert.strictEqual(codeOf(error.cause), "ECONNREFUSED")
+        assertNoKey(error)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
+
+  it.live("a self-signed certificate: TransportError Tls after one attempt, whatever the retry policy", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const connections = yield* Ref.make(0)
+        const server = Https.createServer(selfSignedCert(), (_request, response) => response.end())
+        server.on("connection", () => Effect.runSync(Ref.update(connections, (n) => n + 1)))
+        server.on("tlsClientError", () => {})
+        const port = yield* rawServer(server)
+        const tokens = yield* UserTokenService.make({
+          apiKey: Redacted.make(KEY),
+          baseUrl: `https://127.0.0.1:${port}`,
+          timeout: "5 seconds",
+          retry: fastRetry,
+          rateLimit: false
+        })
+        const error = expectTransport(yield* Effect.flip(tokens.create("u1")), "Tls")
+        assert.strictEqual(codeOf(error.cause), "DEPTH_ZERO_SELF_SIGNED_CERT")
+        assert.strictEqual(yield* Ref.get(connections), 1)
         assertNoKey(error)
       }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
     ))

@@ -25,6 +25,7 @@ import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -135,24 +136,59 @@ const serviceLayer = (input: CreateInput): Layer.Layer<UserTokenService, ConfigE
   ).pipe(Layer.provide(NodeSfox.httpClient))
 }
 
-const mint = (input: CreateInput): Effect.Effect<ReadonlyArray<UserAuthToken>, Failure> => {
-  // @effect/cli hands a mistyped flag over as a positional argument; minting
-  // a token for a user named "--jsno" would help no one.
-  const flag = input.userIds.find((id) => id.startsWith("-"))
-  if (flag !== undefined) {
-    return Effect.fail(
-      new UsageError({ description: `unknown option ${JSON.stringify(flag)} (user ids never start with '-')` })
-    )
-  }
-  return Effect.gen(function*() {
-    const tokens = yield* UserTokenService
-    // One id takes the single endpoint, as a caller would expect; zero ids
-    // go to createMany so that the library itself reports EmptyBatch.
-    return input.userIds.length === 1
-      ? [yield* tokens.create(input.userIds[0]!)]
-      : yield* tokens.createMany(input.userIds)
-  }).pipe(Effect.provide(serviceLayer(input)))
-}
+/** The ids `run` found after `--`: @effect/cli appends them to the parsed ones, where no flag check may touch them. */
+const forcedIds = FiberRef.unsafeMake<ReadonlyArray<string>>([])
+
+/** All of stdin, read to its end (the ids of `-`). */
+const readStdin: Effect.Effect<string> = Effect.async<string>((resume) => {
+  const chunks: Array<Buffer> = []
+  const onData = (chunk: Buffer) => chunks.push(chunk)
+  const onEnd = () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+  process.stdin.on("data", onData).once("end", onEnd)
+  return Effect.sync(() => {
+    process.stdin.off("data", onData).off("end", onEnd)
+    process.stdin.pause()
+  })
+})
+
+// One id a line. Only the line ending is cut: ids are opaque, and one with
+// surrounding spaces must reach the library to be refused as InvalidUserId,
+// not be quietly changed into another id.
+const stdinIds = (text: string): ReadonlyArray<string> =>
+  text.split("\n").map((line) => line.endsWith("\r") ? line.slice(0, -1) : line).filter((line) => line.trim() !== "")
+
+/** The ids to mint for, in command-line order: `-` replaced by stdin's, those after `--` taken as they are. */
+const userIdsOf = (input: CreateInput): Effect.Effect<ReadonlyArray<string>, UsageError> =>
+  Effect.gen(function*() {
+    const forced = yield* FiberRef.get(forcedIds)
+    const tail = input.userIds.slice(input.userIds.length - forced.length)
+    const split = forced.length > 0 && tail.every((id, i) => id === forced[i])
+    const parsed = split ? input.userIds.slice(0, input.userIds.length - forced.length) : input.userIds
+    // @effect/cli hands a mistyped flag over as a positional argument; minting
+    // a token for a user named "--jsno" would help no one.
+    const flag = parsed.find((id) => id.startsWith("-") && id !== "-")
+    if (flag !== undefined) {
+      return yield* new UsageError({
+        description: `unknown option ${JSON.stringify(flag)} (pass an id that starts with '-' after '--')`
+      })
+    }
+    const dashes = parsed.filter((id) => id === "-").length
+    if (dashes > 1) return yield* new UsageError({ description: "'-' (ids from stdin) may be given once" })
+    const fromStdin = dashes === 1 ? stdinIds(yield* readStdin) : []
+    const ids = [...parsed.flatMap((id) => id === "-" ? fromStdin : [id]), ...(split ? forced : [])]
+    if (ids.length === 0) return yield* new UsageError({ description: "no user ids given: pass at least one user_id" })
+    return ids
+  })
+
+const mint = (input: CreateInput): Effect.Effect<ReadonlyArray<UserAuthToken>, Failure> =>
+  Effect.gen(function*() {
+    const userIds = yield* userIdsOf(input)
+    return yield* Effect.gen(function*() {
+      const tokens = yield* UserTokenService
+      // One id takes the single endpoint, as a caller would expect.
+      return userIds.length === 1 ? [yield* tokens.create(userIds[0]!)] : yield* tokens.createMany(userIds)
+    }).pipe(Effect.provide(serviceLayer(input)))
+  })
 
 const printTokens = (input: CreateInput, tokens: ReadonlyArray<UserAuthToken>) => {
   const rows = tokens.map((t) => ({
@@ -161,7 +197,12 @@ const printTokens = (input: CreateInput, tokens: ReadonlyArray<UserAuthToken>) =
     expires: DateTime.formatIso(t.expires)
   }))
   const hint = input.reveal ? Effect.void : Console.error(`${name}: tokens redacted; pass --reveal to print them whole`)
-  if (input.json) return Effect.zipRight(Console.log(JSON.stringify({ data: rows }, null, 2)), hint)
+  if (input.json) {
+    // A cut token under sFOX's own field name would pass for a token in a
+    // program that reads it; without --reveal the field is left out instead.
+    const data = input.reveal ? rows : rows.map(({ token: _, ...rest }) => rest)
+    return Effect.zipRight(Console.log(JSON.stringify({ data }, null, 2)), hint)
+  }
   const width = rows.reduce((max, row) => Math.max(max, row.partner_user_id.length), 0)
   return Effect.zipRight(
     Effect.forEach(
@@ -184,14 +225,17 @@ const report = (json: boolean, error: Failure): Effect.Effect<never, CliExit> =>
 const exitCodeTable: ReadonlyArray<readonly [ExitCode, string]> = [
   [ExitCode.Ok, "tokens minted"],
   [ExitCode.Unexpected, "unexpected failure (a bug: please report it)"],
-  [ExitCode.Usage, "bad command line (unknown option, --mock with --base-url, …)"],
+  [ExitCode.Usage, "bad command line (unknown option, no user id, --mock with --base-url, --wizard off a terminal, …)"],
   [ExitCode.Config, "missing API key, or an invalid key or base URL in the environment or --base-url"],
   [ExitCode.InvalidUserId, "InvalidUserId: a user id that cannot be sent (empty, whitespace, '..', …); nothing sent"],
-  [ExitCode.EmptyBatch, "EmptyBatch: no user id given; nothing sent"],
+  [ExitCode.EmptyBatch, "EmptyBatch: the library got no id (no user id on the command line is a usage error, 2)"],
   [ExitCode.Unauthorized, "Unauthorized: sFOX refused the key (401) or the key may not act for that user (403)"],
   [ExitCode.RateLimited, "RateLimited: sFOX answered 429 and asked for a wait longer than the client allows"],
   [ExitCode.HttpFailure, "HttpFailure: any other non-2xx answer (404 unknown user, 5xx after retries, …)"],
-  [ExitCode.TransportError, "TransportError: no complete answer (connect failure, reset, timeout, too large)"],
+  [
+    ExitCode.TransportError,
+    "TransportError: no complete answer (connect failure, refused certificate, reset, timeout, too large)"
+  ],
   [ExitCode.MalformedResponse, "MalformedResponse: a 2xx answer that is not what sFOX documents"],
   [ExitCode.RateLimiterUnavailable, "RateLimiterUnavailable: the shared rate limiter (Redis) is down; nothing sent"],
   [ExitCode.Interrupted, "interrupted (Ctrl-C)"]
@@ -214,9 +258,10 @@ const footer = HelpDoc.blocks([
   ]),
   HelpDoc.h1("OUTPUT"),
   HelpDoc.p(
-    "One line per token on stdout: user id, token, expiry. With --json, {\"data\": [{\"token\", \"partner_user_id\", "
-      + "\"expires\"}]} as sFOX sends it, and on failure {\"error\": {\"tag\", \"message\", \"exitCode\"}}. "
-      + "Tokens are cut to their first 4 characters unless --reveal. Notes and errors go to stderr, one line each."
+    "One line per token on stdout: user id, token, expiry; tokens are cut to their first 4 characters unless --reveal. "
+      + "With --json, {\"data\": [{\"token\", \"partner_user_id\", \"expires\"}]} as sFOX sends it; without "
+      + "--reveal the \"token\" field is left out. On failure {\"error\": {\"tag\", \"message\", \"exitCode\"}}. "
+      + "Notes and errors go to stderr, one line each, without colour when NO_COLOR is set or output is not a terminal."
   ),
   HelpDoc.h1("EXIT CODES"),
   // One paragraph keeps the table compact: the renderer puts a blank line between paragraphs.
@@ -227,10 +272,16 @@ const create = Command.make(
   "create",
   {
     userIds: Args.text({ name: "user_id" }).pipe(
-      Args.withDescription("The sFOX user id(s) to mint tokens for. One id: a single POST; several: batch POSTs."),
-      Args.repeated
+      Args.withDescription(
+        "The sFOX user id(s) to mint tokens for. One id: a single POST; several: batch POSTs. "
+          + "'-' reads ids from stdin, one a line (blank lines skipped, nothing else trimmed); "
+          + "every argument after '--' is an id, even one that starts with '-'."
+      ),
+      Args.atLeast(1)
     ),
-    json: Options.boolean("json").pipe(Options.withDescription("Print JSON on stdout, for machines.")),
+    json: Options.boolean("json").pipe(
+      Options.withDescription("Print JSON on stdout, for machines; without --reveal the token field is left out.")
+    ),
     reveal: Options.boolean("reveal").pipe(
       Options.withDescription("Print the tokens whole. Without it they are cut to their first 4 characters.")
     ),
@@ -270,7 +321,7 @@ export const command = Command.make(
   name,
   {},
   () =>
-    Console.error(`${name}: missing command; try '${name} create <user_id...>' or '${name} --help'`).pipe(
+    Console.error(`${name}: missing command; try '${name} create <user_id...>' or '${name} help'`).pipe(
       Effect.zipRight(Effect.fail(new CliExit({ code: ExitCode.Usage })))
     )
 ).pipe(
@@ -285,19 +336,116 @@ const cli = Command.run(command, {
   footer
 })
 
+const subcommands: ReadonlyArray<string> = ["create"]
+const helpFlags: ReadonlyArray<string> = ["--help", "-h"]
+// @effect/cli's options for every command; it reads them only before a
+// command's first argument, so `run` moves them there.
+const builtInFlags: ReadonlyArray<string> = [...helpFlags, "--version", "--wizard"]
+const builtInWithValue: ReadonlyArray<string> = ["--log-level", "--completions"]
+
+interface CommandLine {
+  /** What @effect/cli parses. */
+  readonly args: ReadonlyArray<string>
+  /** The ids after `--`. */
+  readonly forced: ReadonlyArray<string>
+  readonly wizard: boolean
+  /** A `help` topic that is no command. */
+  readonly unknownTopic?: string
+}
+
+/**
+ * The command line as @effect/cli reads it, with what `gh` users expect:
+ * `help [command]`; global options anywhere before `--`; `create --help`
+ * asked of the parent, whose help names the program in the usage line
+ * (the subcommand's own reads `$ create …`).
+ */
+const commandLine = (args: ReadonlyArray<string>): CommandLine => {
+  if (args[0] === "help") {
+    const [topic] = args.slice(1)
+    return topic !== undefined && subcommands.includes(topic)
+      ? { args: ["--help", topic, "--help"], forced: [], wizard: false }
+      : { args: ["--help"], forced: [], wizard: false, ...(topic === undefined ? {} : { unknownTopic: topic }) }
+  }
+  const [command, ...rest] = args
+  if (command === undefined || !subcommands.includes(command)) {
+    return { args, forced: [], wizard: args.includes("--wizard") }
+  }
+  const end = rest.indexOf("--")
+  const before = end === -1 ? rest : rest.slice(0, end)
+  const forced = end === -1 ? [] : rest.slice(end + 1)
+  const builtIns: Array<string> = []
+  const others: Array<string> = []
+  for (let i = 0; i < before.length; i++) {
+    const arg = before[i]!
+    if (builtInFlags.includes(arg) || builtInWithValue.some((option) => arg.startsWith(`${option}=`))) {
+      builtIns.push(arg)
+    } else if (builtInWithValue.includes(arg)) {
+      // The option and its value, if any.
+      builtIns.splice(builtIns.length, 0, ...before.slice(i, i + 2))
+      i++
+    } else {
+      others.push(arg)
+    }
+  }
+  if (builtIns.some((arg) => helpFlags.includes(arg))) {
+    return { args: ["--help", command, "--help"], forced: [], wizard: false }
+  }
+  return {
+    args: [command, ...builtIns, ...others, ...(end === -1 ? [] : ["--", ...forced])],
+    forced,
+    wizard: builtIns.includes("--wizard")
+  }
+}
+
+const sgr = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g")
+
+/** The console without @effect/cli's colours (it styles its help and errors whatever the output is). */
+const plainConsole = (base: Console.Console): Console.Console => {
+  const plain = (parts: ReadonlyArray<unknown>) =>
+    parts.map((part) => typeof part === "string" ? part.replace(sgr, "") : part)
+  return {
+    ...base,
+    log: (...parts) => base.log(...plain(parts)),
+    error: (...parts) => base.error(...plain(parts)),
+    info: (...parts) => base.info(...plain(parts)),
+    warn: (...parts) => base.warn(...plain(parts))
+  }
+}
+
+// https://no-color.org: set and not empty.
+const noColor = Config.string("NO_COLOR").pipe(
+  Config.map((value) => value !== ""),
+  Config.withDefault(false)
+)
+
+const reportUsage = (description: string) =>
+  Effect.as(Console.error(`${name}: UsageError: ${oneLine(description)}`), ExitCode.Usage)
+
 /**
  * Runs `sfox-tokens` on a full `process.argv` (runtime and script first) and
  * yields its exit code. Every failure has been reported on stderr by then;
- * this effect itself never fails.
+ * this effect itself never fails. Colour only when `NO_COLOR` is unset and
+ * both stdout and stderr are terminals; `--wizard` only when stdin is one.
  *
  * @since 0.1.0
  * @category running
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<ExitCode, never, CliApp.CliApp.Environment> =>
-  cli(argv).pipe(
-    Effect.as(ExitCode.Ok),
-    // @effect/cli has already printed what was wrong with the command line.
-    Effect.catchAll((error) => Effect.succeed(error instanceof CliExit ? error.code : ExitCode.Usage)),
+  Effect.gen(function*() {
+    const line = commandLine(argv.slice(2))
+    if (line.unknownTopic !== undefined) {
+      return yield* reportUsage(`no command ${JSON.stringify(line.unknownTopic)}; try '${name} help'`)
+    }
+    if (line.wizard && process.stdin.isTTY !== true) {
+      return yield* reportUsage("--wizard needs a terminal on stdin; pass the command's options and ids instead")
+    }
+    return yield* cli([...argv.slice(0, 2), ...line.args]).pipe(
+      Effect.locally(forcedIds, line.forced),
+      Effect.as(ExitCode.Ok),
+      // @effect/cli has already printed what was wrong with the command line.
+      Effect.catchAll((error) => Effect.succeed(error instanceof CliExit ? error.code : ExitCode.Usage))
+    )
+  }).pipe(
     Effect.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause)
         ? Effect.succeed(ExitCode.Interrupted)
@@ -305,5 +453,13 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<ExitCode, never,
           Console.error(`${name}: unexpected error: ${oneLine(String(Cause.squash(cause)))}`),
           ExitCode.Unexpected
         )
-    )
+    ),
+    (program) =>
+      Effect.flatMap(
+        Effect.orElseSucceed(noColor, () => false),
+        (off) =>
+          off || process.stdout.isTTY !== true || process.stderr.isTTY !== true
+            ? Effect.flatMap(Effect.console, (base) => Console.withConsole(program, plainConsole(base)))
+            : program
+      )
   )

@@ -176,6 +176,9 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/c
  * The request never produced a complete answer.
  *
  * - `Connect`: the host could not be reached.
+ * - `Tls`: the client refused the server's certificate (expired, not yet
+ *   valid, self-signed, unknown issuer, another host's). Never retried: the
+ *   same certificate would be refused again.
  * - `Reset`: the connection dropped before the whole answer arrived.
  * - `Timeout`: an attempt, or the whole call, ran past its time.
  * - `TooLarge`: the answer (its body, or its headers: undici's `UND_ERR_HEADERS_OVERFLOW`)
@@ -189,7 +192,7 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/c
 export class TransportError extends Schema.TaggedError<TransportError>("@sfox-effect/core/TransportError")(
   "TransportError",
   {
-    reason: Schema.Literal("Connect", "Reset", "Timeout", "TooLarge", "Request", "Other"),
+    reason: Schema.Literal("Connect", "Tls", "Reset", "Timeout", "TooLarge", "Request", "Other"),
     description: Schema.String,
     cause: Schema.optional(Schema.Defect)
   }
@@ -349,7 +352,8 @@ export const isTransient = (u: unknown): boolean => {
 
 /**
  * Whether the same request could escape a transport failure: not one the
- * client refused to send (`Request`), nor an answer over the size limit
+ * client refused to send (`Request`), nor a server certificate the client
+ * refused (`Tls`: refused again), nor an answer over the size limit
  * (`TooLarge`: it would come, and download, again). The one home of this
  * rule, for `isTransient` and for `RetryPolicy.isRetryable`.
  *
@@ -357,7 +361,7 @@ export const isTransient = (u: unknown): boolean => {
  * @category guards
  */
 export const isResendable = (error: TransportError): boolean =>
-  error.reason !== "Request" && error.reason !== "TooLarge"
+  error.reason !== "Request" && error.reason !== "Tls" && error.reason !== "TooLarge"
 
 /**
  * The wait a failure asks for before the next attempt (`Retry-After` on a

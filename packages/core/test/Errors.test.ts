@@ -1,8 +1,12 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { isRetryable, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import * as Errors from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { Duration, Effect, Fiber, Redacted, Schedule, TestClock } from "effect"
+import { Duration, Effect, Fiber, Layer, Redacted, Ref, Schedule, TestClock } from "effect"
+import { fromHttpClientError } from "../src/internal/transport.js"
 
 const noRetry = { retry: Schedule.stop }
 
@@ -278,10 +282,65 @@ describe("the error family", () => {
         ["RateLimiterUnavailable", false, false]
       ]
     )
-    for (const reason of ["Request", "TooLarge"] as const) {
+    for (const reason of ["Request", "Tls", "TooLarge"] as const) {
       const error = new Errors.TransportError({ reason, description: "" })
       assert.isFalse(Errors.isTransient(error))
       assert.isFalse(isRetryable(error, cap))
     }
   })
+})
+
+/** A transport failure as Node reports it: the code on the innermost cause, below a wrapper as fetch has it. */
+const transportFailure = (code: string) => (request: Parameters<Parameters<typeof HttpClient.make>[0]>[0]) =>
+  new HttpClientError.RequestError({
+    request,
+    reason: "Transport",
+    cause: new TypeError("fetch failed", { cause: Object.assign(new Error(code), { code }) })
+  })
+
+describe("a server certificate the client refused", () => {
+  const tlsCodes = [
+    "CERT_HAS_EXPIRED",
+    "CERT_NOT_YET_VALID",
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "ERR_TLS_CERT_ALTNAME_INVALID"
+  ]
+
+  it("is TransportError Tls, neither transient nor retryable; a refused connection stays Connect", () => {
+    const request = HttpClientRequest.post("https://api.sfox.com/v1/enterprise/user-tokens/u1")
+    for (const code of tlsCodes) {
+      const error = fromHttpClientError(transportFailure(code)(request))
+      assert.strictEqual(error.reason, "Tls", code)
+      assert.include(error.message, code)
+      assert.isFalse(Errors.isTransient(error), code)
+      assert.isFalse(isRetryable(error, Duration.seconds(30)), code)
+    }
+    const refused = fromHttpClientError(transportFailure("ECONNREFUSED")(request))
+    assert.strictEqual(refused.reason, "Connect")
+    assert.isTrue(Errors.isTransient(refused))
+  })
+
+  it.effect("is sent once under the default retry", () =>
+    Effect.gen(function*() {
+      const attempts = yield* Ref.make(0)
+      const client = HttpClient.make((request) =>
+        Effect.zipRight(Ref.update(attempts, (n) => n + 1), Effect.fail(transportFailure("CERT_HAS_EXPIRED")(request)))
+      )
+      const error = yield* Effect.flip(
+        Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(
+          Effect.provide(
+            UserTokenService.layer({ apiKey: Redacted.make("k"), rateLimit: false }).pipe(
+              Layer.provide(Layer.succeed(HttpClient.HttpClient, client)),
+              Layer.orDie
+            )
+          )
+        )
+      )
+      assertTag(error, "TransportError")
+      assert.strictEqual(error.reason, "Tls")
+      assert.strictEqual(yield* Ref.get(attempts), 1)
+    }))
 })

@@ -8,10 +8,32 @@ const connectCodes = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+// The client refused the server's certificate (OpenSSL's verify codes as Node
+// reports them, and Node's own host-name check). The same certificate would
+// be refused again, so these are not retried; the request was never written.
+const tlsCodes = new Set([
   "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_CHAIN_TOO_LONG",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "DEPTH_ZERO_SELF_SIGNED_CERT"
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "INVALID_CA",
+  "INVALID_PURPOSE",
+  "PATH_LENGTH_EXCEEDED",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_TLS_CERT_ALTNAME_FORMAT"
 ])
 const resetCodes = new Set([
   "ECONNRESET",
@@ -57,6 +79,7 @@ const rootCause = (error: HttpClientError.HttpClientError): unknown => error.cau
 const classifyCode = (code: string | undefined): TransportError["reason"] | undefined => {
   if (code === undefined) return undefined
   if (connectCodes.has(code)) return "Connect"
+  if (tlsCodes.has(code)) return "Tls"
   if (resetCodes.has(code)) return "Reset"
   if (timeoutCodes.has(code)) return "Timeout"
   if (tooLargeCodes.has(code)) return "TooLarge"
