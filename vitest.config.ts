@@ -18,7 +18,7 @@ export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     // They run the built bin: `pnpm test:built`, after `pnpm build`.
-    exclude: ["**/node_modules/**", "**/*.built.test.ts"],
+    exclude: ["**/node_modules/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     sequence: { concurrent: false },

@@ -1,7 +1,7 @@
 /**
  * `sfox-tokens` as users get it: the built `dist` bin, run by node as a child
  * process with pipes (not terminals) for stdin, stdout and stderr. Needs
- * `pnpm build` first, so it runs apart from `pnpm test`: `pnpm test:built`.
+ * the build: `pnpm test` builds the packages before it runs any test.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cli } from "@sfox-effect/cli"
