@@ -82,7 +82,7 @@ describe("NodeSfox.httpClient through a proxy, http: target (forward request)", 
       assert.strictEqual((yield* server.requests)[0]!.authorization, "valid")
     })))
 
-  it.live("`proxy` as a URL object, and the keep-alive pool reused through it", () =>
+  it.live("`proxy` as a URL object: sequential calls all go through it", () =>
     live(Effect.gen(function*() {
       const { proxy, server } = yield* setup
       const client = yield* NodeSfox.makeHttpClient({ proxy: new URL(proxy.url) })

@@ -49,6 +49,12 @@ const closing = (server: Net.Server, sockets: Set<Net.Socket>) => () =>
     server.close(() => resume(Effect.void))
   })
 
+/** Hop-by-hop headers: each leg of a proxied request has its own. */
+const endToEnd = (headers: Http.IncomingHttpHeaders): Http.IncomingHttpHeaders => {
+  const { connection: _connection, "keep-alive": _keepAlive, "proxy-connection": _proxy, ...rest } = headers
+  return rest
+}
+
 const tracked = (sockets: Set<Net.Socket>, socket: Net.Socket) => {
   sockets.add(socket)
   socket.on("close", () => sockets.delete(socket))
@@ -73,10 +79,10 @@ export const makeProxy = Effect.gen(function*() {
       port: target.port,
       path: target.pathname + target.search,
       method: request.method,
-      headers: request.headers,
+      headers: endToEnd(request.headers),
       agent: upstreamAgent
     }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers)
+      response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers))
       answer.pipe(response)
     })
     upstream.on("error", () => response.destroy())
