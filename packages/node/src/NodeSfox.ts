@@ -81,6 +81,43 @@ export interface HttpClientOptions {
    * @default false
    */
   readonly tracing?: boolean | undefined
+  /**
+   * The HTTP proxy requests go through.
+   *
+   * - `undefined` (the default): the environment's, as undici's
+   *   `EnvHttpProxyAgent` reads it — `https_proxy`/`HTTPS_PROXY` for
+   *   `https:` targets, `http_proxy`/`HTTP_PROXY` for `http:` ones (and for
+   *   `https:` ones when no HTTPS proxy is set), `no_proxy`/`NO_PROXY` for
+   *   the hosts (`host`, `.domain`, `host:port`, `*`) that bypass it; the
+   *   lower-case name wins. The variables are read once, when the layer is
+   *   built, through Effect's `ConfigProvider` (the process environment
+   *   unless the program sets another), so `NodeSfox.layer` takes them from
+   *   where it takes the key. With none of them set, the client is the
+   *   plain direct one and pays nothing for proxy support.
+   * - a URL: that proxy for every request, whatever the environment says.
+   * - `false`: no proxy, whatever the environment says.
+   *
+   * An `https:` target (sFOX itself) is reached through a `CONNECT` tunnel:
+   * the proxy sees the host and port, never the key, the request or the
+   * tokens. An `http:` target (only loopback is allowed) is sent to the
+   * proxy as a forward request, which the proxy reads whole, key included.
+   * The connection, header and body timeouts, `connections` and
+   * `maxResponseBytes` apply through the proxy as well. Credentials for
+   * the proxy go in its URL (`http://user:password@proxy:3128`).
+   *
+   * @example
+   * ```ts
+   * import { NodeSfox } from "@sfox-effect/node"
+   *
+   * // Through the corporate proxy, whatever the environment says.
+   * const ViaProxy = NodeSfox.httpClientWith({ proxy: "http://proxy.internal:3128" })
+   * // Straight to sFOX even when HTTPS_PROXY is set.
+   * const Direct = NodeSfox.httpClientWith({ proxy: false })
+   * ```
+   *
+   * @since 0.2.0
+   */
+  readonly proxy?: string | URL | false | undefined
 }
 
 /**

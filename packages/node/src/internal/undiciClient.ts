@@ -8,6 +8,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
@@ -96,29 +97,112 @@ const resolve = (options: Options): Resolved => {
 }
 
 /**
+ * The proxy variables as undici's `EnvHttpProxyAgent` reads them: the
+ * lower-case name first, and an empty value counts as set (and disables).
+ */
+interface ProxyEnv {
+  readonly httpProxy: string
+  readonly httpsProxy: string
+  readonly noProxy: string
+}
+
+const variable = (lower: string, upper: string): Config.Config<string> =>
+  Config.string(lower).pipe(Config.orElse(() => Config.string(upper)), Config.withDefault(""))
+
+/**
+ * Read through Effect's `ConfigProvider` (the process environment unless the
+ * program says otherwise), so that `NodeSfox.layer` takes the proxy from the
+ * same place as the key and the base URL.
+ */
+export const proxyEnv: Config.Config<ProxyEnv> = Config.all({
+  httpProxy: variable("http_proxy", "HTTP_PROXY"),
+  httpsProxy: variable("https_proxy", "HTTPS_PROXY"),
+  noProxy: variable("no_proxy", "NO_PROXY")
+})
+
+/** What decides the dispatcher: no proxy, one for every request, or the environment's. */
+type Route =
+  | { readonly _tag: "Direct" }
+  | { readonly _tag: "Fixed"; readonly uri: string }
+  | { readonly _tag: "Env"; readonly env: ProxyEnv }
+
+const route = (proxy: Options["proxy"]): Effect.Effect<Route> => {
+  if (proxy === false) return Effect.succeed({ _tag: "Direct" })
+  if (proxy !== undefined) {
+    return Effect.sync(() => {
+      let uri: URL
+      try {
+        uri = new URL(proxy)
+      } catch {
+        return invalid("proxy", "a URL, false or undefined")
+      }
+      return { _tag: "Fixed", uri: uri.href }
+    })
+  }
+  return Effect.map(
+    // A proxy variable that cannot be read is a defect, as any invalid option.
+    Effect.orDie(proxyEnv),
+    (env): Route => env.httpProxy === "" && env.httpsProxy === "" ? { _tag: "Direct" } : { _tag: "Env", env }
+  )
+}
+
+/** Test-only TLS settings (a private CA); not part of the public options. */
+export interface Tls {
+  readonly ca?: string | Buffer | undefined
+}
+
+/**
+ * Without a proxy: the plain `Agent`, as before proxies were supported (the
+ * benchmark's path). Through one, the same pool settings reach every pool
+ * undici builds: the pools to sFOX inside a tunnel, and the pool to the proxy
+ * itself (for `CONNECT` and for forwarded `http:` requests).
+ */
+const dispatcherOf = (settings: Resolved, route: Route, tls: Tls): Undici.Dispatcher => {
+  const pool = {
+    headersTimeout: settings.headersTimeout,
+    bodyTimeout: settings.bodyTimeout,
+    keepAliveTimeout: settings.keepAliveTimeout,
+    // A server's `Keep-Alive: timeout=` hint is honoured up to this.
+    keepAliveMaxTimeout: Math.max(settings.keepAliveTimeout, 60_000),
+    connections: settings.connections,
+    // The wire-level guard for bodies without a `Content-Length`
+    // (chunked): undici drops the connection once the body passes it.
+    maxResponseSize: settings.maxResponseBytes
+  }
+  if (route._tag === "Direct") {
+    return new Undici.Agent({ connect: { timeout: settings.connectTimeout, ...tls }, ...pool })
+  }
+  const proxied = {
+    ...pool,
+    // The proxy's own connection, then the TLS handshake with sFOX inside the tunnel.
+    proxyTls: { timeout: settings.connectTimeout },
+    requestTls: { timeout: settings.connectTimeout, ...tls },
+    // `http:` targets (loopback only) go as forward requests, as most proxies
+    // expect; `https:` ones always through a CONNECT tunnel, whatever this says.
+    proxyTunnel: false,
+    factory: (origin: string | URL, options: object) => new Undici.Pool(origin, { ...pool, ...options }),
+    clientFactory: (origin: URL, options: object) => new Undici.Pool(origin, { ...pool, ...options })
+  }
+  return route._tag === "Fixed"
+    ? new Undici.ProxyAgent({ ...proxied, uri: route.uri })
+    // Passed explicitly (empty when unset) so that undici does not read
+    // process.env behind the ConfigProvider's back.
+    : new Undici.EnvHttpProxyAgent({ ...proxied, ...route.env })
+}
+
+/**
  * A pool of keep-alive connections per origin, destroyed with the scope.
  * Options are checked eagerly: a bad one is a defect of the program, raised
  * when the layer is built rather than on the first request.
  */
-export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+export const make = (options: Options = {}, tls: Tls = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.sync(() => {
-        const settings = resolve(options)
-        const agent = new Undici.Agent({
-          connect: { timeout: settings.connectTimeout },
-          headersTimeout: settings.headersTimeout,
-          bodyTimeout: settings.bodyTimeout,
-          keepAliveTimeout: settings.keepAliveTimeout,
-          // A server's `Keep-Alive: timeout=` hint is honoured up to this.
-          keepAliveMaxTimeout: Math.max(settings.keepAliveTimeout, 60_000),
-          connections: settings.connections,
-          // The wire-level guard for bodies without a `Content-Length`
-          // (chunked): undici drops the connection once the body passes it.
-          maxResponseSize: settings.maxResponseBytes
-        })
-        return { agent, settings }
-      }),
+      Effect.flatMap(route(options.proxy), (route) =>
+        Effect.sync(() => {
+          const settings = resolve(options)
+          return { agent: dispatcherOf(settings, route, tls), settings }
+        })),
       // Destroy, not close: by the time the scope closes nobody is waiting
       // for an answer, and a hung request must not hold the scope open.
       ({ agent }) => Effect.promise(() => agent.destroy().catch(() => undefined))
