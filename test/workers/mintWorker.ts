@@ -97,8 +97,12 @@ const layer = options.redis
   )
   : service
 
+// stdout is the protocol with the parent (one JSON line): the service's own
+// log lines (a 429 is a Warning) go to stderr.
+const toStderr = Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))
+
 Effect.runPromise(
-  program.pipe(Effect.provide(layer), Logger.withMinimumLogLevel(LogLevel.Warning))
+  program.pipe(Effect.provide(layer), Effect.provide(toStderr), Logger.withMinimumLogLevel(LogLevel.Warning))
 ).then(() => process.exit(0), (error) => {
   process.stderr.write(`${String(error)}\n`)
   process.exit(1)
