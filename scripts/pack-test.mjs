@@ -421,7 +421,8 @@ const main = () => {
     const bin = Path.join(project, "node_modules", ".bin", "sfox-tokens")
     if (!Fs.existsSync(bin)) fail("npm installed no sfox-tokens executable")
     const binTarget = Fs.realpathSync(bin)
-    if (!binTarget.includes(Path.join("@sfox-effect", "cli", "dist", "esm"))) {
+    // The bin is the package's launcher (bin/), which loads its dist/esm/bin.js.
+    if (!binTarget.includes(Path.join("@sfox-effect", "cli", "bin"))) {
       fail(`sfox-tokens is not @sfox-effect/cli's bin: ${binTarget}`)
     }
     const plain = run("sfox-tokens create --mock u1", bin, ["create", "--mock", "u1"], {
