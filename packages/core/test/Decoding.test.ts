@@ -25,10 +25,9 @@ const wireLike = fc.record(
 
 const answer = (data: unknown) => ({
   status: 201,
-  retryAfter: undefined,
+  headers: {},
   body: JSON.stringify({ data }),
-  receivedAt: 0,
-  requestId: undefined
+  receivedAt: 0
 })
 
 describe("fast decoding agrees with the wire schema", () => {

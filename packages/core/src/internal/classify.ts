@@ -11,15 +11,14 @@ import { clockSkewMillis, isToken, parseExpires } from "./wire.js"
 /** sFOX locks a client out for 60 s when it crosses the rate limit; it sends no `Retry-After`. */
 export const documentedLockout = Duration.seconds(60)
 
-/** What is needed of an answer to judge it; no request, no headers object. */
+/** What is needed of an answer to judge it; no request. */
 export interface Answer {
   readonly status: number
-  readonly retryAfter: string | undefined
+  /** Read only when the answer becomes an error (its `Retry-After`, its request id). */
+  readonly headers: Readonly<Record<string, string | undefined>>
   readonly body: string
   /** When the answer arrived (epoch millis, the service's clock): an expiry is judged against it. */
   readonly receivedAt: number
-  /** The answer's own id (`requestIdOf`), for the error it may become. */
-  readonly requestId: string | undefined
 }
 
 /**
@@ -82,7 +81,8 @@ const errorText = (body: string, secrets: ReadonlyArray<string>): string => {
 export const failureOf = (answer: Answer, nowMillis: number, secrets: ReadonlyArray<string>): RequestFailure => {
   const { status } = answer
   // A redirect is never followed with the key (see originGuard.ts); its body is not read.
-  const requestId = answer.requestId === undefined ? {} : { requestId: answer.requestId }
+  const id = requestIdOf(answer.headers, secrets)
+  const requestId = id === undefined ? {} : { requestId: id }
   if (status >= 300 && status < 400) {
     return new HttpFailure({
       status,
@@ -92,7 +92,7 @@ export const failureOf = (answer: Answer, nowMillis: number, secrets: ReadonlyAr
   }
   const description = errorText(answer.body, secrets)
   if (status === 401 || status === 403) return new Unauthorized({ status, description, ...requestId })
-  const hint = parseRetryAfter(answer.retryAfter, nowMillis)
+  const hint = parseRetryAfter(answer.headers["retry-after"], nowMillis)
   if (status === 429) return new RateLimited({ retryAfter: hint ?? documentedLockout, description, ...requestId })
   return new HttpFailure(
     hint === undefined ? { status, description, ...requestId } : { status, description, retryAfter: hint, ...requestId }
@@ -236,6 +236,7 @@ const expired = (token: UserAuthToken, answer: Answer): boolean =>
  */
 const guarded = <A>(
   answer: Answer,
+  secrets: ReadonlyArray<string>,
   decode: () => Either.Either<A, MalformedResponse>
 ): Either.Either<A, MalformedResponse> => {
   let decoded: Either.Either<A, MalformedResponse>
@@ -244,10 +245,10 @@ const guarded = <A>(
   } catch {
     decoded = Either.left(new MalformedResponse({ status: answer.status, description: "answer could not be decoded" }))
   }
+  if (Either.isRight(decoded)) return decoded
   // The one place a decoding failure learns the answer's id.
-  return Either.isLeft(decoded) && answer.requestId !== undefined
-    ? Either.left(new MalformedResponse({ ...decoded.left, requestId: answer.requestId }))
-    : decoded
+  const requestId = requestIdOf(answer.headers, secrets)
+  return requestId === undefined ? decoded : Either.left(new MalformedResponse({ ...decoded.left, requestId }))
 }
 
 /** Decodes a 2xx answer to `POST /user-tokens/{id}` and checks it is for that user. */
@@ -256,7 +257,7 @@ export const decodeSingleAnswer = (
   userId: string,
   secrets: ReadonlyArray<string>
 ): Either.Either<UserAuthToken, MalformedResponse> =>
-  guarded(answer, () => decodeSingleUnguarded(answer, userId, secrets))
+  guarded(answer, secrets, () => decodeSingleUnguarded(answer, userId, secrets))
 
 const decodeSingleUnguarded = (
   answer: Answer,
@@ -291,7 +292,7 @@ export const decodeBatchAnswer = (
   userIds: ReadonlyArray<string>,
   secrets: ReadonlyArray<string>
 ): Either.Either<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
-  guarded(answer, () => decodeBatchUnguarded(answer, userIds, secrets))
+  guarded(answer, secrets, () => decodeBatchUnguarded(answer, userIds, secrets))
 
 const decodeBatchUnguarded = (
   answer: Answer,

@@ -13,7 +13,7 @@ import * as Stream from "effect/Stream"
 import type { InvalidUserId, RequestFailure, UserTokenError } from "../SfoxError.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import { maxErrorBodyBytes, readBody } from "./answerBody.js"
-import { failureOf, requestIdOf } from "./classify.js"
+import { failureOf } from "./classify.js"
 import type * as Pipeline from "./request.js"
 import { Unwelcome } from "./request.js"
 import * as Telemetry from "./telemetry.js"
@@ -180,10 +180,9 @@ export const make = (options: UserClientOptions) => {
           failureOf(
             {
               status,
-              retryAfter: response.headers["retry-after"],
+              headers: response.headers,
               body: bodyLeftToCaller,
-              receivedAt,
-              requestId: requestIdOf(response.headers, secrets)
+              receivedAt
             },
             receivedAt,
             secrets

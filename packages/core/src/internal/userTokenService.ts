@@ -21,7 +21,7 @@ import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
 import { bodyLimit, readBody } from "./answerBody.js"
 import * as Batcher from "./batcher.js"
-import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf, requestIdOf } from "./classify.js"
+import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
 import { readIds } from "./ids.js"
 import { settings as checkSettings } from "./options.js"
 import { guard } from "./originGuard.js"
@@ -76,7 +76,7 @@ export const make = (
       deadlineAt?: number
     ): Pipeline.Call<Answer, A> => ({
       request,
-      receive: (response) => readAnswer(response, users, secrets),
+      receive: (response) => readAnswer(response, users),
       statusOf,
       judge: (answer) =>
         answer.status >= 200 && answer.status < 300
@@ -199,6 +199,7 @@ export const make = (
 
     return { create, createMany, get, invalidate, clientFor }
   })
+
 const statusOf = (answer: Answer): number => answer.status
 
 /**
@@ -208,31 +209,21 @@ const statusOf = (answer: Answer): number => answer.status
  */
 const readAnswer = (
   response: HttpClientResponse.HttpClientResponse,
-  users: number,
-  secrets: ReadonlyArray<string>
+  users: number
 ): Effect.Effect<Answer, HttpClientError.HttpClientError> => {
   const status = response.status
-  const requestId = requestIdOf(response.headers, secrets)
   if (status >= 300 && status < 400) {
     return Effect.map(Clock.currentTimeMillis, (receivedAt): Answer => ({
       status,
-      retryAfter: undefined,
+      headers: response.headers,
       body: "",
-      receivedAt,
-      requestId
+      receivedAt
     }))
   }
   return Effect.zipWith(readBody(response, bodyLimit(status, users)), Clock.currentTimeMillis, (
     body,
     receivedAt
-  ): Answer => ({
-    status,
-    // Only a failure needs the header.
-    retryAfter: status >= 300 ? response.headers["retry-after"] : undefined,
-    body,
-    receivedAt,
-    requestId
-  }))
+  ): Answer => ({ status, headers: response.headers, body, receivedAt }))
 }
 
 /** The error of a `createMany` chunk that sFOX refused for some of its users, naming them. */
