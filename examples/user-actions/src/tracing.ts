@@ -5,12 +5,16 @@
  * provided to the program:
  *
  * - spans: `sfox.user_tokens.create` / `.create_many` / `.get` for each call
- *   (`sfox.user_count`, `sfox.batch_count`), each with a child
- *   `sfox.user_tokens.attempt` per HTTP attempt (`sfox.attempt`,
- *   `sfox.batch_size`, `http.response.status_code`, and `sfox.retry_delay_ms`
- *   on a retry). Never a user id, a token or the key.
- * - metrics: `sfox_tokens_minted_total`, `sfox_requests_by_status`,
- *   `sfox_retries_total`, `sfox_request_duration_ms`, `sfox_batch_size`.
+ *   (`sfox.user_count`, `sfox.batch_count`), each with a client span per
+ *   HTTP attempt named as OpenTelemetry's HTTP conventions say
+ *   (`POST /v1/enterprise/user-tokens/{user_id}`: `http.request.method`,
+ *   `server.address`, `server.port`, `url.template`,
+ *   `http.response.status_code`, `error.type`, `http.request.resend_count`,
+ *   and ours: `sfox.attempt`, `sfox.batch_size`, `sfox.retry_delay` in
+ *   seconds). Never a user id, a token or the key.
+ * - metrics: `http.client.request.duration` (seconds, tagged as the spans),
+ *   `sfox.user_tokens.minted`, `sfox.retries`, `sfox.batch.size`,
+ *   `sfox.batch.splits`.
  *
  * `layer` takes any span processor and metric reader (an OTLP exporter in
  * production: `@opentelemetry/exporter-trace-otlp-http`, or

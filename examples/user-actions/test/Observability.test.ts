@@ -11,11 +11,20 @@ import { MetricReader } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { SfoxMetrics, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { Effect, Fiber, Layer, Metric, Redacted, TestClock } from "effect"
+import { Effect, Fiber, Layer, Metric, MetricState, Redacted, TestClock } from "effect"
 import * as Tracing from "../src/tracing.js"
 import { alice, deposit, layer, Minted, one } from "./harness.js"
 
 const KEY = "sk-observability-4d1f7a0c9e2b"
+const ONE_USER = "POST /v1/enterprise/user-tokens/{user_id}"
+const BATCH = "POST /v1/enterprise/user-tokens"
+/** OpenTelemetry's HTTP client attributes of a token request to the fake (which stands at the default baseUrl). */
+const tokenRequest = (template: string) => ({
+  "http.request.method": "POST",
+  "server.address": "api.sfox.com",
+  "server.port": 443,
+  "url.template": template
+})
 const USER = "156c5beb-7c9f-4f68-83c0-9479703ac490"
 
 /** A metric reader that exports nothing by itself: the test calls `collect()`. */
@@ -81,7 +90,7 @@ describe("spans through @effect/opentelemetry", () => {
         Number(a.attributes["sfox.attempt"]) - Number(b.attributes["sfox.attempt"])
       )
       for (const attempt of [first!, second!]) {
-        assert.strictEqual(attempt.name, "sfox.user_tokens.attempt")
+        assert.strictEqual(attempt.name, ONE_USER)
         assert.strictEqual(attempt.kind, SpanKind.CLIENT)
         const [http, ...more] = childrenOf(attempt)
         assert.strictEqual(more.length, 0)
@@ -89,18 +98,26 @@ describe("spans through @effect/opentelemetry", () => {
         assert.strictEqual(http!.attributes["http.request.header.authorization"], "<redacted>")
       }
       assert.deepStrictEqual(first!.attributes, {
+        ...tokenRequest("/v1/enterprise/user-tokens/{user_id}"),
         "sfox.attempt": 1,
         "sfox.batch_size": 1,
-        "http.response.status_code": 503
+        "http.response.status_code": 503,
+        "error.type": "503"
       })
       assert.strictEqual(first!.status, SpanStatusCode.ERROR)
 
-      const { "sfox.retry_delay_ms": delay, ...others } = second!.attributes
-      assert.deepStrictEqual(others, { "sfox.attempt": 2, "sfox.batch_size": 1, "http.response.status_code": 201 })
-      // The default policy's first delay: 500 ms ± 20 % jitter.
+      const { "sfox.retry_delay": delay, ...others } = second!.attributes
+      assert.deepStrictEqual(others, {
+        ...tokenRequest("/v1/enterprise/user-tokens/{user_id}"),
+        "sfox.attempt": 2,
+        "http.request.resend_count": 1,
+        "sfox.batch_size": 1,
+        "http.response.status_code": 201
+      })
+      // The default policy's first delay, in seconds: 0.5 ± 20 % jitter.
       assert.isNumber(delay)
-      assert.isAtLeast(delay as number, 400)
-      assert.isAtMost(delay as number, 600)
+      assert.isAtLeast(delay as number, 0.4)
+      assert.isAtMost(delay as number, 0.6)
       assert.strictEqual(second!.status, SpanStatusCode.OK)
 
       // Neither the key nor the token is in any span: names, attributes, statuses, events.
@@ -109,7 +126,7 @@ describe("spans through @effect/opentelemetry", () => {
         assert.notInclude(text, Redacted.value(token.token))
       }
       // The library's own spans carry no user id either (the platform's http.client span has the URL).
-      const own = exporter.getFinishedSpans().filter((span) => span.name.startsWith("sfox."))
+      const own = exporter.getFinishedSpans().filter((span) => !span.name.startsWith("http.client"))
       for (const text of strings(own)) assert.notInclude(text, USER)
     }).pipe(
       Effect.provide(Layer.mergeAll(
@@ -129,7 +146,7 @@ describe("spans through @effect/opentelemetry", () => {
 
       const spans = summary(exporter.getFinishedSpans())
       const gets = spans.filter((s) => s.name === "sfox.user_tokens.get")
-      const attempts = spans.filter((s) => s.name === "sfox.user_tokens.attempt")
+      const attempts = spans.filter((s) => s.name === BATCH)
       assert.strictEqual(gets.length, 3)
       for (const get of gets) {
         assert.deepStrictEqual(get.attributes, { "sfox.user_count": 1 }, JSON.stringify(get.attributes))
@@ -138,6 +155,7 @@ describe("spans through @effect/opentelemetry", () => {
       // The batch runs for all three callers; its attempt sits under the get that opened the window.
       assert.include(gets.map((get) => get.spanId), attempts[0]!.parentSpanId)
       assert.deepStrictEqual(attempts[0]!.attributes, {
+        ...tokenRequest("/v1/enterprise/user-tokens"),
         "sfox.attempt": 1,
         "sfox.batch_size": 3,
         "http.response.status_code": 201
@@ -159,10 +177,7 @@ describe("spans through @effect/opentelemetry", () => {
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(fiber)
       const spans = exporter.getFinishedSpans()
-      assert.deepStrictEqual(spans.map((span) => span.name).sort(), [
-        "sfox.user_tokens.attempt",
-        "sfox.user_tokens.create"
-      ])
+      assert.deepStrictEqual(spans.map((span) => span.name).sort(), [ONE_USER, "sfox.user_tokens.create"])
       for (const text of strings(spans)) assert.notInclude(text, USER)
     }).pipe(
       Effect.provide(Layer.mergeAll(
@@ -189,12 +204,16 @@ describe("spans through @effect/opentelemetry", () => {
       assert.strictEqual(parentOf(named("user_actions.initiate_deposit")), "http.server POST")
       assert.strictEqual(parentOf(named("sfox.user_api.request")), "user_actions.initiate_deposit")
       assert.strictEqual(parentOf(named("sfox.user_tokens.get")), "sfox.user_api.request")
-      assert.strictEqual(parentOf(named("sfox.user_tokens.attempt")), "sfox.user_tokens.get")
-      const attempt = named("sfox.user_api.attempt")
+      assert.strictEqual(parentOf(named(BATCH)), "sfox.user_tokens.get")
+      // The deposit's own attempt: a client span named by its method alone (its path has no template).
+      const attempt = named("POST")
       assert.strictEqual(parentOf(attempt), "sfox.user_api.request")
       assert.strictEqual(attempt.kind, SpanKind.CLIENT)
+      assert.strictEqual(named("sfox.user_api.request").kind, SpanKind.INTERNAL)
       assert.deepStrictEqual(attempt.attributes, {
         "http.request.method": "POST",
+        "server.address": "api.sfox.com",
+        "server.port": 443,
         "sfox.attempt": 1,
         "http.response.status_code": 201
       })
@@ -215,19 +234,38 @@ describe("spans through @effect/opentelemetry", () => {
   })
 })
 
+/** Attempts in `http.client.request.duration` with these tags (over every series that has them), and their seconds. */
+const attemptsWith = (tags: Readonly<Record<string, string>>) =>
+  Effect.map(Metric.snapshot, (pairs) => {
+    let count = 0
+    let seconds = 0
+    for (const { metricKey, metricState } of pairs) {
+      if (metricKey.name !== "http.client.request.duration" || !MetricState.isHistogramState(metricState)) continue
+      const has = Object.entries(tags).every(([key, value]) =>
+        metricKey.tags.some((tag) => tag.key === key && tag.value === value)
+      )
+      if (has) {
+        count += metricState.count
+        seconds += metricState.sum
+      }
+    }
+    return { count, seconds }
+  })
+
 describe("SfoxMetrics", () => {
-  it.effect("a retried call counts one token, one retry and an attempt per status", () => {
+  it.effect("a retried call counts one token, one retry and an attempt per status, timed in seconds", () => {
     const reader = new TestMetricReader()
+    const ofOneUser = { "url.template": "/v1/enterprise/user-tokens/{user_id}", "server.address": "api.sfox.com" }
     return Effect.gen(function*() {
       const before = {
         minted: (yield* Metric.value(SfoxMetrics.tokensMinted)).count,
         retries: (yield* Metric.value(SfoxMetrics.retries)).count,
-        // A copy: the state's map is live.
-        byStatus: new Map((yield* Metric.value(SfoxMetrics.requestsByStatus)).occurrences),
-        attempts: (yield* Metric.value(SfoxMetrics.requestLatency)).count
+        refused: yield* attemptsWith({ ...ofOneUser, "http.response.status_code": "503", "error.type": "503" }),
+        answered: yield* attemptsWith({ ...ofOneUser, "http.response.status_code": "201" })
       }
       const fake = yield* FakeSfox
-      yield* fake.enqueue(Fault.status(503))
+      // The refusal takes 2 s of (virtual) time: the histogram holds 2, not 2,000.
+      yield* fake.enqueue(Fault.delay("2 seconds", Fault.status(503)))
       const fiber = yield* Effect.fork((yield* UserTokenService).create(USER))
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
@@ -235,10 +273,12 @@ describe("SfoxMetrics", () => {
       const minted = (yield* Metric.value(SfoxMetrics.tokensMinted)).count
       assert.strictEqual(minted - before.minted, 1)
       assert.strictEqual((yield* Metric.value(SfoxMetrics.retries)).count - before.retries, 1)
-      const byStatus = (yield* Metric.value(SfoxMetrics.requestsByStatus)).occurrences
-      assert.strictEqual((byStatus.get("503") ?? 0) - (before.byStatus.get("503") ?? 0), 1)
-      assert.strictEqual((byStatus.get("201") ?? 0) - (before.byStatus.get("201") ?? 0), 1)
-      assert.strictEqual((yield* Metric.value(SfoxMetrics.requestLatency)).count - before.attempts, 2)
+      const refused = yield* attemptsWith({ ...ofOneUser, "http.response.status_code": "503", "error.type": "503" })
+      const answered = yield* attemptsWith({ ...ofOneUser, "http.response.status_code": "201" })
+      assert.strictEqual(refused.count - before.refused.count, 1)
+      assert.strictEqual(refused.seconds - before.refused.seconds, 2)
+      assert.strictEqual(answered.count - before.answered.count, 1)
+      assert.strictEqual(answered.seconds - before.answered.seconds, 0)
 
       // The same values, as an OpenTelemetry reader (and so any exporter) sees them.
       const { resourceMetrics } = yield* Effect.promise(() => reader.collect())
@@ -246,18 +286,21 @@ describe("SfoxMetrics", () => {
         resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((m) => [m.descriptor.name, m])
       )
       for (
-        const name of [
-          "sfox_tokens_minted_total",
-          "sfox_requests_by_status",
-          "sfox_retries_total",
-          "sfox_request_duration_ms",
-          "sfox_batch_size"
-        ]
+        const name of ["sfox.user_tokens.minted", "sfox.retries", "http.client.request.duration", "sfox.batch.size"]
       ) {
         assert.isTrue(exported.has(name), `${name} is exported`)
       }
-      const mintedPoint = exported.get("sfox_tokens_minted_total")!.dataPoints[0]!
+      const mintedPoint = exported.get("sfox.user_tokens.minted")!.dataPoints[0]!
       assert.strictEqual(mintedPoint.value, minted)
+      const durations = exported.get("http.client.request.duration")!.dataPoints
+      assert.isTrue(
+        durations.some((point) =>
+          point.attributes["http.request.method"] === "POST" && point.attributes["server.port"] === "443" &&
+          point.attributes["url.template"] === "/v1/enterprise/user-tokens/{user_id}" &&
+          point.attributes["http.response.status_code"] === "503" && point.attributes["error.type"] === "503"
+        ),
+        JSON.stringify(durations.map((point) => point.attributes))
+      )
     }).pipe(
       Effect.provide(Layer.mergeAll(
         FakeSfox.layerTest(),

@@ -3,6 +3,10 @@
  * metrics: read them with `Metric.value`, or export them with
  * `@effect/opentelemetry`'s metrics layer or any other metric reporter.
  *
+ * The HTTP one follows OpenTelemetry's HTTP client conventions
+ * (`http.client.request.duration`, in seconds, with their attribute names as
+ * tags); the others are the library's own, under `sfox.`.
+ *
  * @since 0.1.0
  */
 import * as Metric from "effect/Metric"
@@ -11,56 +15,93 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
 /**
  * Tokens handed out (one per user of a successful answer).
  *
+ * @example
+ * ```ts
+ * import { SfoxMetrics, UserTokenService } from "@sfox-effect/core"
+ * import { Effect, Metric } from "effect"
+ *
+ * const mintedSoFar = Effect.gen(function*() {
+ *   const tokens = yield* UserTokenService
+ *   yield* tokens.create("user-1")
+ *   return (yield* Metric.value(SfoxMetrics.tokensMinted)).count
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */
-export const tokensMinted: Metric.Metric.Counter<number> = Metric.counter("sfox_tokens_minted_total", {
+export const tokensMinted: Metric.Metric.Counter<number> = Metric.counter("sfox.user_tokens.minted", {
   description: "User auth tokens minted",
   incremental: true
 })
 
 /**
- * HTTP attempts by outcome: the status code (`"201"`, `"503"`…) or
- * `"transport"` when no complete answer arrived.
+ * Duration of each HTTP attempt, answer body included, in seconds: OpenTelemetry's
+ * `http.client.request.duration`, with its boundaries and its attributes as tags:
+ * `http.request.method`, `server.address`, `server.port`, `url.template` (token
+ * requests; a `clientFor` path may hold ids, so it has none), and
+ * `http.response.status_code` when an answer came, `error.type` when the attempt
+ * failed (the status code for a 4xx/5xx answer, else the error's tag, such as
+ * `TransportError`). Attempts by status are the counts of its tagged series.
  *
- * @since 0.1.0
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ *
+ * // `SfoxMetrics.requestDuration` is one series per set of tags: attempts answered 429 so far, whichever endpoint and host.
+ * const rateLimitedAttempts = Effect.map(Metric.snapshot, (pairs) =>
+ *   pairs
+ *     .filter(({ metricKey }) =>
+ *       metricKey.name === "http.client.request.duration" &&
+ *       metricKey.tags.some((tag) => tag.key === "http.response.status_code" && tag.value === "429")
+ *     )
+ *     .reduce((sum, { metricState }) => sum + ("count" in metricState ? Number(metricState.count) : 0), 0))
+ * ```
+ *
+ * @since 0.3.0
  * @category metrics
  */
-export const requestsByStatus: Metric.Metric.Frequency<string> = Metric.frequency("sfox_requests_by_status", {
-  description: "HTTP attempts by status code, or transport for no complete answer"
-})
+export const requestDuration: Metric.Metric.Histogram<number> = Metric.histogram(
+  "http.client.request.duration",
+  MetricBoundaries.fromIterable([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]),
+  "Duration of HTTP client requests, in seconds"
+)
 
 /**
  * Retries made (attempts after the first of a call).
  *
+ * @example
+ * ```ts
+ * import { SfoxMetrics } from "@sfox-effect/core"
+ * import { Effect, Metric } from "effect"
+ *
+ * const retriesSoFar = Effect.map(Metric.value(SfoxMetrics.retries), (state) => state.count)
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */
-export const retries: Metric.Metric.Counter<number> = Metric.counter("sfox_retries_total", {
+export const retries: Metric.Metric.Counter<number> = Metric.counter("sfox.retries", {
   description: "Retried attempts",
   incremental: true
 })
 
 /**
- * Time of each HTTP attempt, answer body included, in milliseconds.
- *
- * @since 0.1.0
- * @category metrics
- */
-export const requestLatency: Metric.Metric.Histogram<number> = Metric.histogram(
-  "sfox_request_duration_ms",
-  MetricBoundaries.exponential({ start: 1, factor: 2, count: 15 }),
-  "Duration of one HTTP attempt in milliseconds"
-)
-
-/**
  * Users per batch request.
+ *
+ * @example
+ * ```ts
+ * import { SfoxMetrics } from "@sfox-effect/core"
+ * import { Effect, Metric } from "effect"
+ *
+ * const meanBatch = Effect.map(Metric.value(SfoxMetrics.batchSize), (h) => h.count === 0 ? 0 : h.sum / h.count)
+ * ```
  *
  * @since 0.1.0
  * @category metrics
  */
 export const batchSize: Metric.Metric.Histogram<number> = Metric.histogram(
-  "sfox_batch_size",
+  "sfox.batch.size",
   MetricBoundaries.exponential({ start: 1, factor: 2, count: 11 }),
   "Users per batch request"
 )
@@ -70,11 +111,19 @@ export const batchSize: Metric.Metric.Histogram<number> = Metric.histogram(
  * one of their users (a 404 for an unknown user, say), by the size of the
  * batch halved.
  *
+ * @example
+ * ```ts
+ * import { SfoxMetrics } from "@sfox-effect/core"
+ * import { Effect, Metric } from "effect"
+ *
+ * const splitsSoFar = Effect.map(Metric.value(SfoxMetrics.batchSplits), (h) => h.count)
+ * ```
+ *
  * @since 0.2.0
  * @category metrics
  */
 export const batchSplits: Metric.Metric.Histogram<number> = Metric.histogram(
-  "sfox_batch_splits",
+  "sfox.batch.splits",
   MetricBoundaries.exponential({ start: 2, factor: 2, count: 10 }),
   "Refused batches halved to find the users they were refused for, by size"
 )

@@ -2,6 +2,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { RequestFailure } from "../SfoxError.js"
 import { documentedLockout } from "./classify.js"
+import { errorType, statusOfFailure } from "./telemetry.js"
 
 /**
  * What the library tells the program's `Logger`, and at which level. Quiet
@@ -12,16 +13,9 @@ import { documentedLockout } from "./classify.js"
  * never a user id, a token or the key.
  */
 
-const statusOf = (failure: RequestFailure): number | undefined =>
-  failure._tag === "HttpFailure" || failure._tag === "Unauthorized" || failure._tag === "MalformedResponse"
-    ? failure.status
-    : failure._tag === "RateLimited"
-    ? 429
-    : undefined
-
 const annotations = (failure: RequestFailure, attempt: number): Record<string, unknown> => {
-  const status = statusOf(failure)
-  const base: Record<string, unknown> = { "sfox.attempt": attempt, "error.type": failure._tag }
+  const status = statusOfFailure(failure)
+  const base: Record<string, unknown> = { "sfox.attempt": attempt, "error.type": errorType(failure) }
   if (status !== undefined) base["http.response.status_code"] = status
   if (failure._tag === "TransportError") base["sfox.transport_reason"] = failure.reason
   return base
@@ -32,7 +26,8 @@ const isLockout = (failure: RequestFailure): boolean =>
 
 /** A failed attempt that will be sent again after `delayMillis`. */
 export const retrying = (failure: RequestFailure, attempt: number, delayMillis: number): Effect.Effect<void> => {
-  const fields = { ...annotations(failure, attempt), "sfox.retry_delay_ms": delayMillis }
+  // Durations in seconds, as OpenTelemetry's.
+  const fields = { ...annotations(failure, attempt), "sfox.retry_delay": delayMillis / 1000 }
   return failure._tag === "RateLimited"
     ? Effect.logWarning(`sFOX answered 429: waiting ${delayMillis} ms before attempt ${attempt + 1}`).pipe(
       Effect.annotateLogs(fields)
@@ -66,5 +61,5 @@ export const waitedForTurn = (millis: number): Effect.Effect<void> =>
   millis < longTurnWaitMillis
     ? Effect.void
     : Effect.logDebug(`waited ${millis} ms for a rate-limit turn`).pipe(
-      Effect.annotateLogs({ "sfox.rate_limit_wait_ms": millis })
+      Effect.annotateLogs({ "sfox.rate_limit.wait": millis / 1000 })
     )

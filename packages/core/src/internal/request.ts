@@ -42,6 +42,9 @@ export class Unwelcome<A> {
   }
 }
 
+const failureOf = <A>(error: RequestFailure | Unwelcome<A>): RequestFailure =>
+  error instanceof Unwelcome ? error.failure : error
+
 /**
  * One kind of request to sFOX: the pipeline runs it, the call says what its
  * answer means. `create`, `createMany`, `get` and `clientFor` are each one of
@@ -69,9 +72,10 @@ export interface Call<R, A> {
   readonly mayResend?: ((failure: RequestFailure) => boolean) | undefined
   /** When the call, retries included, must be over (epoch millis); `deadline` from its start when absent. */
   readonly deadlineAt?: number | undefined
-  /** The name of each attempt's span, and its attributes: counts and names, never an id, a token or the key. */
-  readonly span: string
-  readonly attributes: Readonly<Record<string, string | number>>
+  /** What kind of request this is, for its attempts' spans and metrics. */
+  readonly endpoint: Telemetry.Endpoint
+  /** The ids in a token request, for its attempts' spans. */
+  readonly batchSize?: number | undefined
 }
 
 /** The one way a request reaches sFOX. */
@@ -124,13 +128,13 @@ export const make = (options: PipelineOptions): Pipeline => {
           lastChance ? left : timeoutMillis,
           lastChance ? pastDeadline : attemptTimedOut
         )
-        return limiter.withTurn(Telemetry.observeAttempt(received, call.statusOf), {
+        return limiter.withTurn(Telemetry.observeAttempt(received, call.statusOf, call.endpoint), {
           maxWaitMillis: left,
           onLate: pastDeadline,
           maxDurationMillis: lastChance ? left : timeoutMillis
         }).pipe(
           Effect.flatMap(call.judge),
-          Telemetry.attemptSpan(call.span, call.attributes, attempt, delayMillis)
+          Telemetry.attemptSpan(call.endpoint, call.batchSize, attempt, delayMillis, failureOf)
         )
       }
       const loop = (

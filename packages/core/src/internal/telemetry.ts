@@ -1,5 +1,9 @@
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
+import type { RequestFailure } from "../SfoxError.js"
 import * as SfoxMetrics from "../SfoxMetrics.js"
 
 // Effect's built-in tracer keeps spans nowhere: with it, making a span per
@@ -16,27 +20,125 @@ export const batched = (size: number): void => SfoxMetrics.batchSize.unsafeUpdat
 
 export const minted = (count: number) => (): void => SfoxMetrics.tokensMinted.unsafeUpdate(count, [])
 
-/** Times one attempt and counts it by status; sets the status on the attempt's span. */
-export const observeAttempt = <A, E, R>(
-  attempt: Effect.Effect<A, E, R>,
-  statusOf: (received: A) => number
-): Effect.Effect<A, E, R> =>
+/** A refused batch was halved to find the users it was refused for. */
+export const split = (size: number): void => SfoxMetrics.batchSplits.unsafeUpdate(size, [])
+
+/** The status of the answer a failure is about, if there was one. */
+export const statusOfFailure = (failure: RequestFailure): number | undefined =>
+  failure._tag === "HttpFailure" || failure._tag === "Unauthorized" || failure._tag === "MalformedResponse"
+    ? failure.status
+    : failure._tag === "RateLimited"
+    ? 429
+    : undefined
+
+/**
+ * OpenTelemetry's `error.type`: the status code of a refusal (a 4xx or 5xx),
+ * else a low-cardinality name for what went wrong (the error's tag).
+ */
+export const errorType = (failure: RequestFailure): string => {
+  const status = statusOfFailure(failure)
+  return status !== undefined && status >= 400 ? String(status) : failure._tag
+}
+
+/** Where an endpoint's requests go: OpenTelemetry's `server.address` and `server.port`. */
+export interface Server {
+  readonly address: string
+  readonly port: number
+}
+
+export const serverOf = (baseUrl: string): Server => {
+  const url = new URL(baseUrl)
+  return {
+    address: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port)
+  }
+}
+
+/**
+ * One kind of request (a method on a URL template), with its span name and
+ * attributes, and its metric tags built once: an attempt's duration is
+ * recorded under a tag array looked up by status, whose identity Effect's
+ * metric registry caches, so a hot path pays a `Map` lookup, not a tagging.
+ */
+export interface Endpoint {
+  readonly spanName: string
+  readonly attributes: Readonly<Record<string, string | number>>
+  readonly answered: (status: number) => ReadonlyArray<MetricLabel.MetricLabel>
+  readonly failed: (errorType: string) => ReadonlyArray<MetricLabel.MetricLabel>
+}
+
+export const endpoint = (method: string, server: Server, template?: string): Endpoint => {
+  const attributes: Record<string, string | number> = {
+    "http.request.method": method,
+    "server.address": server.address,
+    "server.port": server.port
+  }
+  if (template !== undefined) attributes["url.template"] = template
+  const base = Object.entries(attributes).map(([key, value]) => MetricLabel.make(key, String(value)))
+  const byStatus = new Map<number, ReadonlyArray<MetricLabel.MetricLabel>>()
+  const byError = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+  return {
+    // OpenTelemetry's HTTP client span name: `{method} {url.template}`, or the method alone.
+    spanName: template === undefined ? method : `${method} ${template}`,
+    attributes,
+    answered: (status) => {
+      let labels = byStatus.get(status)
+      if (labels === undefined) {
+        const code = String(status)
+        labels = [
+          ...base,
+          MetricLabel.make("http.response.status_code", code),
+          ...(status >= 400 ? [MetricLabel.make("error.type", code)] : [])
+        ]
+        byStatus.set(status, labels)
+      }
+      return labels
+    },
+    failed: (errorType) => {
+      let labels = byError.get(errorType)
+      if (labels === undefined) {
+        labels = [...base, MetricLabel.make("error.type", errorType)]
+        byError.set(errorType, labels)
+      }
+      return labels
+    }
+  }
+}
+
+const annotateAnswer = (status: number) =>
+  Effect.tracerWith((tracer) =>
+    // With no span (no tracer installed) annotating would build and throw
+    // away an exception, with its stack trace, per attempt.
+    tracer === builtInTracer
+      ? Effect.void
+      : status >= 400
+      ? Effect.annotateCurrentSpan({ "http.response.status_code": status, "error.type": String(status) })
+      : Effect.annotateCurrentSpan("http.response.status_code", status)
+  )
+
+/** Times one attempt into `http.client.request.duration`, tagged by its status or its error; sets the status on its span. */
+export const observeAttempt = <A, R>(
+  attempt: Effect.Effect<A, RequestFailure, R>,
+  statusOf: (received: A) => number,
+  endpoint: Endpoint
+): Effect.Effect<A, RequestFailure, R> =>
   Effect.flatMap(
     Clock.currentTimeMillis,
     (start) =>
       Effect.onExit(attempt, (exit) =>
         Effect.flatMap(Clock.currentTimeMillis, (end) => {
-          SfoxMetrics.requestLatency.unsafeUpdate(end - start, [])
+          const seconds = (end - start) / 1000
           if (exit._tag === "Success") {
             const status = statusOf(exit.value)
-            SfoxMetrics.requestsByStatus.unsafeUpdate(String(status), [])
-            // With no span (no tracer installed) annotating would build and
-            // throw away an exception, with its stack trace, per attempt.
-            return Effect.tracerWith((tracer) =>
-              tracer === builtInTracer ? Effect.void : Effect.annotateCurrentSpan("http.response.status_code", status)
-            )
+            SfoxMetrics.requestDuration.unsafeUpdate(seconds, endpoint.answered(status))
+            return annotateAnswer(status)
           }
-          SfoxMetrics.requestsByStatus.unsafeUpdate("transport", [])
+          const failure = Cause.failureOption(exit.cause)
+          // An attempt given up by its caller ended without an answer or an error of its own.
+          SfoxMetrics.requestDuration.unsafeUpdate(
+            seconds,
+            endpoint.failed(Option.isSome(failure) ? errorType(failure.value) : "Interrupted")
+          )
           return Effect.void
         }))
   )
@@ -46,18 +148,35 @@ const traced = <A, E, R>(
   withSpan: (self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 ) => Effect.tracerWith((tracer) => tracer === builtInTracer ? self : withSpan(self))
 
-/** The span of one HTTP attempt. Attributes are counts and names: never an id, a token or the key. */
-export const attemptSpan =
-  (name: string, attributes: Readonly<Record<string, string | number>>, attempt: number, delayMillis: number) =>
-  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    traced(self, (self) =>
-      Effect.withSpan(self, name, {
-        kind: "client",
-        captureStackTrace: false,
-        attributes: delayMillis === 0
-          ? { ...attributes, "sfox.attempt": attempt }
-          : { ...attributes, "sfox.attempt": attempt, "sfox.retry_delay_ms": delayMillis }
-      }))
+const failureAttributes = (failure: RequestFailure): Record<string, string> =>
+  failure._tag === "TransportError"
+    ? { "error.type": errorType(failure), "sfox.transport_reason": failure.reason }
+    : { "error.type": errorType(failure) }
+
+/**
+ * The span of one HTTP attempt, OpenTelemetry's HTTP client span: each resend
+ * is a span of its own. Attributes are counts and names: never an id, a
+ * token or the key (so no `url.full`, which would hold a user id).
+ */
+export const attemptSpan = <E>(
+  endpoint: Endpoint,
+  batchSize: number | undefined,
+  attempt: number,
+  delayMillis: number,
+  failureOf: (error: E) => RequestFailure
+) =>
+<A, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  traced(self, (self) => {
+    const attributes: Record<string, string | number> = { ...endpoint.attributes, "sfox.attempt": attempt }
+    if (batchSize !== undefined) attributes["sfox.batch_size"] = batchSize
+    if (attempt > 1) attributes["http.request.resend_count"] = attempt - 1
+    if (delayMillis > 0) attributes["sfox.retry_delay"] = delayMillis / 1000
+    return Effect.withSpan(
+      Effect.tapError(self, (error) => Effect.annotateCurrentSpan(failureAttributes(failureOf(error)))),
+      endpoint.spanName,
+      { kind: "client", captureStackTrace: false, attributes }
+    )
+  })
 
 /** The span of one service call. */
 export const callSpan =
@@ -70,14 +189,13 @@ export const callSpan =
           : { "sfox.user_count": users, "sfox.batch_count": batches }
       }))
 
-/** A refused batch was halved to find the users it was refused for. */
-export const split = (size: number): void => SfoxMetrics.batchSplits.unsafeUpdate(size, [])
-
-/** The span of one request made as a user (`clientFor`): the token's `get` and the request's attempts. */
+/**
+ * The span of one request made as a user (`clientFor`): the token's `get`
+ * and the request's attempts, which are the client spans.
+ */
 export const userRequestSpan = (method: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   traced(self, (self) =>
     Effect.withSpan(self, "sfox.user_api.request", {
-      kind: "client",
       captureStackTrace: false,
       attributes: { "http.request.method": method }
     }))

@@ -169,6 +169,17 @@ const discard = (response: HttpClientResponse.HttpClientResponse): Effect.Effect
 export const make = (options: UserClientOptions) => {
   const { baseUrl, get, invalidate, pipeline, secrets } = options
   const origin = new URL(baseUrl).origin
+  const server = Telemetry.serverOf(baseUrl)
+  // A caller's path may hold ids: these requests have no URL template.
+  const endpoints = new Map<string, Telemetry.Endpoint>()
+  const endpointOf = (method: string): Telemetry.Endpoint => {
+    let found = endpoints.get(method)
+    if (found === undefined) {
+      found = Telemetry.endpoint(method, server)
+      endpoints.set(method, found)
+    }
+    return found
+  }
 
   const judge = (response: HttpClientResponse.HttpClientResponse) => {
     const status = response.status
@@ -208,8 +219,7 @@ export const make = (options: UserClientOptions) => {
           : idempotent.has(request.method)
           ? undefined
           : surelyNotActedOn,
-        span: "sfox.user_api.attempt",
-        attributes: { "http.request.method": request.method }
+        endpoint: endpointOf(request.method)
       })
 
     const execute = (

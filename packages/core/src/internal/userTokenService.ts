@@ -68,9 +68,14 @@ export const make = (
       retry: enforce(settings.retry, settings.maxRetryAfter)
     })
 
+    const server = Telemetry.serverOf(settings.baseUrl)
+    const oneUser = Telemetry.endpoint("POST", server, `${tokensPath}/{user_id}`)
+    const batch = Telemetry.endpoint("POST", server, tokensPath)
+
     /** A token call: its answer's body is read in full (within a bound), then judged and decoded. */
     const tokenCall = <A>(
       request: HttpClientRequest.HttpClientRequest,
+      endpoint: Telemetry.Endpoint,
       users: number,
       decode: (answer: Answer) => Either.Either<A, RequestFailure>,
       deadlineAt?: number
@@ -84,18 +89,19 @@ export const make = (
           // A Retry-After date counts from the moment the answer came.
           : Either.left(failureOf(answer, answer.receivedAt, secrets)),
       deadlineAt,
-      span: "sfox.user_tokens.attempt",
-      attributes: { "sfox.batch_size": users }
+      endpoint,
+      batchSize: users
     })
 
     const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
       const encoded = encodeUserId(userId, undefined, secrets)
       if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
       const request = HttpClientRequest.post(`${settings.baseUrl}${tokensPath}/${encoded.right}`, { headers })
-      return pipeline.send(tokenCall(request, 1, (answer) => decodeSingleAnswer(answer, userId, secrets))).pipe(
-        Effect.tap(Telemetry.minted(1)),
-        Telemetry.callSpan("sfox.user_tokens.create", 1)
-      )
+      return pipeline.send(tokenCall(request, oneUser, 1, (answer) => decodeSingleAnswer(answer, userId, secrets)))
+        .pipe(
+          Effect.tap(Telemetry.minted(1)),
+          Telemetry.callSpan("sfox.user_tokens.create", 1)
+        )
     }
 
     /** One batch POST; `deadlineAt` bounds it when it is part of a larger call. */
@@ -109,6 +115,7 @@ export const make = (
           headers,
           body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
         }),
+        batch,
         userIds.length,
         (answer) => decodeBatchAnswer(answer, userIds, secrets),
         deadlineAt
