@@ -4,7 +4,7 @@
  * `TestClock`.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { UserTokenService } from "@sfox-effect/core"
+import { SfoxRateLimiter, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
 import { Effect, Fiber, HashMap, Layer, Logger, LogLevel, Redacted, Schedule, TestClock } from "effect"
 
@@ -113,6 +113,28 @@ describe("logging", () => {
       assert.isAtLeast(waits[0]!.annotations["sfox.rate_limit.wait"] as number, 1)
     }).pipe(
       Effect.provide(FakeSfox.layerTest({}, { rateLimit: { limit: 1, interval: "1 second" } })),
+      Effect.provide(layer)
+    )
+  })
+
+  it.effect("any limiter's long wait is logged (a shared one here), a short one is not", () => {
+    const { layer, lines } = capture(LogLevel.All)
+    // A limiter shared between processes, as the Redis one: the first turn waits 3 s, the next 500 ms.
+    const waits = ["3 seconds", "500 millis"]
+    const shared = Layer.succeed(SfoxRateLimiter, {
+      withTurn: (request) => Effect.zipRight(Effect.sleep(waits.shift() ?? "0 millis"), request)
+    })
+    return Effect.gen(function*() {
+      const tokens = yield* UserTokenService
+      const fiber = yield* Effect.fork(Effect.zip(tokens.create("u1"), tokens.create("u2")))
+      yield* TestClock.adjust("4 seconds")
+      yield* Fiber.join(fiber)
+      const logged = lines.filter((line) => line.annotations["sfox.rate_limit.wait"] !== undefined)
+      assert.strictEqual(logged.length, 1, JSON.stringify(lines))
+      assert.strictEqual(logged[0]!.level, "DEBUG")
+      assert.strictEqual(logged[0]!.annotations["sfox.rate_limit.wait"], 3)
+    }).pipe(
+      Effect.provide(FakeSfox.layerTest().pipe(Layer.provide(shared))),
       Effect.provide(layer)
     )
   })

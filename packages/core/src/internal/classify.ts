@@ -316,3 +316,20 @@ const decodeBatchUnguarded = (
     }
     return Either.right(byUser)
   })
+
+/** The status of the answer a failure is about, if there was one. */
+export const statusOfFailure = (failure: RequestFailure): number | undefined =>
+  failure._tag === "HttpFailure" || failure._tag === "Unauthorized" || failure._tag === "MalformedResponse"
+    ? failure.status
+    : failure._tag === "RateLimited"
+    ? 429
+    : undefined
+
+/**
+ * OpenTelemetry's `error.type`: the status code of a refusal (a 4xx or 5xx),
+ * else a low-cardinality name for what went wrong (the error's tag).
+ */
+export const errorType = (failure: RequestFailure): string => {
+  const status = statusOfFailure(failure)
+  return status !== undefined && status >= 400 ? String(status) : failure._tag
+}

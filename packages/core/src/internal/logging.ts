@@ -1,8 +1,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { RequestFailure } from "../SfoxError.js"
-import { documentedLockout } from "./classify.js"
-import { errorType, statusOfFailure } from "./telemetry.js"
+import { documentedLockout, errorType, statusOfFailure } from "./classify.js"
 
 /**
  * What the library tells the program's `Logger`, and at which level. Quiet
@@ -56,10 +55,8 @@ export const batchSplit = (size: number, failure: RequestFailure): Effect.Effect
 /** Waits for a rate-limit turn at least this long are logged. */
 export const longTurnWaitMillis = 1_000
 
-/** A caller waited `millis` for its rate-limit turn. */
+/** A caller waited `millis` (at least `longTurnWaitMillis`) for its rate-limit turn. */
 export const waitedForTurn = (millis: number): Effect.Effect<void> =>
-  millis < longTurnWaitMillis
-    ? Effect.void
-    : Effect.logDebug(`waited ${millis} ms for a rate-limit turn`).pipe(
-      Effect.annotateLogs({ "sfox.rate_limit.wait": millis / 1000 })
-    )
+  Effect.logDebug(`waited ${millis} ms for a rate-limit turn`).pipe(
+    Effect.annotateLogs({ "sfox.rate_limit.wait": millis / 1000 })
+  )

@@ -8,7 +8,6 @@ import * as Queue from "effect/Queue"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
-import * as Logging from "./logging.js"
 
 /** What the request pipeline takes a turn from: `SfoxRateLimiter.Service`. */
 export type Limiter = SfoxRateLimiter.Service
@@ -193,11 +192,7 @@ export const make = (
         return Effect.zipRight(
           Effect.flatMap(
             Effect.zip(Effect.runtime<never>(), Clock.currentTimeMillis),
-            ([runtime, now]) =>
-              Effect.zipRight(
-                wait(restore, runtime, now, options),
-                Effect.flatMap(Clock.currentTimeMillis, (granted) => Logging.waitedForTurn(granted - now))
-              )
+            ([runtime, now]) => wait(restore, runtime, now, options)
           ),
           run
         )

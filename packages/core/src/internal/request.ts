@@ -128,7 +128,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           lastChance ? left : timeoutMillis,
           lastChance ? pastDeadline : attemptTimedOut
         )
-        return limiter.withTurn(Telemetry.observeAttempt(received, call.statusOf, call.endpoint), {
+        return limiter.withTurn(Telemetry.observeAttempt(received, call.statusOf, call.endpoint, now), {
           maxWaitMillis: left,
           onLate: pastDeadline,
           maxDurationMillis: lastChance ? left : timeoutMillis

@@ -5,6 +5,8 @@ import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import type { RequestFailure } from "../SfoxError.js"
 import * as SfoxMetrics from "../SfoxMetrics.js"
+import { errorType } from "./classify.js"
+import * as Logging from "./logging.js"
 
 // Effect's built-in tracer keeps spans nowhere: with it, making a span per
 // call costs (about 30 µs each with its garbage, measured on 10,000 `get`s)
@@ -22,23 +24,6 @@ export const minted = (count: number) => (): void => SfoxMetrics.tokensMinted.un
 
 /** A refused batch was halved to find the users it was refused for. */
 export const split = (size: number): void => SfoxMetrics.batchSplits.unsafeUpdate(size, [])
-
-/** The status of the answer a failure is about, if there was one. */
-export const statusOfFailure = (failure: RequestFailure): number | undefined =>
-  failure._tag === "HttpFailure" || failure._tag === "Unauthorized" || failure._tag === "MalformedResponse"
-    ? failure.status
-    : failure._tag === "RateLimited"
-    ? 429
-    : undefined
-
-/**
- * OpenTelemetry's `error.type`: the status code of a refusal (a 4xx or 5xx),
- * else a low-cardinality name for what went wrong (the error's tag).
- */
-export const errorType = (failure: RequestFailure): string => {
-  const status = statusOfFailure(failure)
-  return status !== undefined && status >= 400 ? String(status) : failure._tag
-}
 
 /** Where an endpoint's requests go: OpenTelemetry's `server.address` and `server.port`. */
 export interface Server {
@@ -116,16 +101,22 @@ const annotateAnswer = (status: number) =>
       : Effect.annotateCurrentSpan("http.response.status_code", status)
   )
 
-/** Times one attempt into `http.client.request.duration`, tagged by its status or its error; sets the status on its span. */
+/**
+ * Times one attempt into `http.client.request.duration`, tagged by its status
+ * or its error; sets the status on its span. It starts once the attempt has
+ * its rate-limit turn, asked for at `requestedAt`: a long wait is logged here,
+ * whichever limiter made it (in-process, Redis, a program's own).
+ */
 export const observeAttempt = <A, R>(
   attempt: Effect.Effect<A, RequestFailure, R>,
   statusOf: (received: A) => number,
-  endpoint: Endpoint
+  endpoint: Endpoint,
+  requestedAt: number
 ): Effect.Effect<A, RequestFailure, R> =>
   Effect.flatMap(
     Clock.currentTimeMillis,
-    (start) =>
-      Effect.onExit(attempt, (exit) =>
+    (start) => {
+      const observed = Effect.onExit(attempt, (exit) =>
         Effect.flatMap(Clock.currentTimeMillis, (end) => {
           const seconds = (end - start) / 1000
           if (exit._tag === "Success") {
@@ -141,6 +132,10 @@ export const observeAttempt = <A, R>(
           )
           return Effect.void
         }))
+      return start - requestedAt < Logging.longTurnWaitMillis
+        ? observed
+        : Effect.zipRight(Logging.waitedForTurn(start - requestedAt), observed)
+    }
   )
 
 const traced = <A, E, R>(
