@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SfoxRateLimiter, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { Effect, Fiber, HashMap, Layer, Logger, LogLevel, Redacted, Schedule, TestClock } from "effect"
+import { Duration, Effect, Fiber, HashMap, Layer, Logger, LogLevel, Redacted, Schedule, TestClock } from "effect"
 
 interface Line {
   readonly level: string
@@ -120,7 +120,7 @@ describe("logging", () => {
   it.effect("any limiter's long wait is logged (a shared one here), a short one is not", () => {
     const { layer, lines } = capture(LogLevel.All)
     // A limiter shared between processes, as the Redis one: the first turn waits 3 s, the next 500 ms.
-    const waits = ["3 seconds", "500 millis"]
+    const waits: Array<Duration.DurationInput> = ["3 seconds", "500 millis"]
     const shared = Layer.succeed(SfoxRateLimiter, {
       withTurn: (request) => Effect.zipRight(Effect.sleep(waits.shift() ?? "0 millis"), request)
     })
