@@ -6,7 +6,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SfoxRateLimiter, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { Duration, Effect, Fiber, HashMap, Layer, Logger, LogLevel, Redacted, Schedule, TestClock } from "effect"
+import type { Duration } from "effect"
+import { Effect, Fiber, HashMap, Layer, Logger, LogLevel, Redacted, Schedule, TestClock } from "effect"
 
 interface Line {
   readonly level: string
