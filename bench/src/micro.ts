@@ -10,13 +10,13 @@ import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 
 const count = Number(process.argv[2] ?? 100_000)
 const body = JSON.stringify({
-  data: { token: "a".repeat(64), partner_user_id: "user", expires: "2024-05-14T19:22:09.901Z" }
+  data: { token: "a".repeat(64), partner_user_id: "user", expires: new Date(Date.now() + 86_400_000).toISOString() }
 })
 // Only what the service reads of a response: building a web Response per call
 // would cost more than the service itself.
 const answer = {
   status: 201,
-  headers: { "content-type": "application/json" },
+  headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
   text: Effect.succeed(body)
 } as unknown as HttpClientResponse.HttpClientResponse
 const instant = HttpClient.makeWith(

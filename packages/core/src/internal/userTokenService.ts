@@ -68,6 +68,8 @@ export const make = (
       retry: enforce(settings.retry, settings.maxRetryAfter)
     })
 
+    // Built once: a mint only sets its URL (the headers are not parsed again).
+    const tokenRequest = HttpClientRequest.post(`${settings.baseUrl}${tokensPath}`, { headers })
     const server = Telemetry.serverOf(settings.baseUrl)
     const oneUser = Telemetry.endpoint("POST", server, `${tokensPath}/{user_id}`)
     const batch = Telemetry.endpoint("POST", server, tokensPath)
@@ -96,7 +98,7 @@ export const make = (
     const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
       const encoded = encodeUserId(userId, undefined, secrets)
       if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-      const request = HttpClientRequest.post(`${settings.baseUrl}${tokensPath}/${encoded.right}`, { headers })
+      const request = HttpClientRequest.setUrl(tokenRequest, `${settings.baseUrl}${tokensPath}/${encoded.right}`)
       return pipeline.send(tokenCall(request, oneUser, 1, (answer) => decodeSingleAnswer(answer, userId, secrets)))
         .pipe(
           Effect.tap(Telemetry.minted(1)),
