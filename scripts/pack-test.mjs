@@ -30,6 +30,8 @@
  *    against `MockSfoxServer` from there, and runs the README's quick-start
  *    program itself (its first ```ts block, transpiled) against a
  *    `MockSfoxServer`, through `SFOX_ENTERPRISE_API_KEY` and `SFOX_BASE_URL`.
+ * 7. Every other `npm i` line of the README's Install section (the CLI's) in
+ *    a fresh project of its own, then `sfox-tokens create --mock u1` from it.
  *
  * Before installing, every tarball must hold README.md (naming one of the
  * README's install lines) and LICENSE (the root's). While the manifests have
@@ -472,6 +474,34 @@ const quickStart = (project) => {
   console.log(`      ${result.stdout.trim().split("\n").at(-1)}`)
 }
 
+/** The README's other install lines (the CLI's), each in a fresh project, each proven by the bin it installs. */
+const otherInstallLines = (work, tarballs) => {
+  readmeInstallLines().slice(1).forEach((line, i) => {
+    const project = Path.join(work, `readme-install-${i + 2}`)
+    Fs.mkdirSync(project)
+    Fs.writeFileSync(
+      Path.join(project, "package.json"),
+      JSON.stringify({ name: `sfox-effect-readme-install-${i + 2}`, version: "0.0.0", private: true }, null, 2)
+    )
+    console.log(`      README: ${line}`)
+    run(
+      `npm install (the README's install line ${i + 2})`,
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--ignore-scripts", ...installArguments(line, tarballs)],
+      { cwd: project, timeoutSeconds: 300 }
+    )
+    const bin = Path.join(project, "node_modules", ".bin", "sfox-tokens")
+    if (!Fs.existsSync(bin)) fail(`the README's install line ${i + 2} installed no sfox-tokens`)
+    const result = run("sfox-tokens create --mock u1 (from it)", bin, ["create", "--mock", "u1"], {
+      cwd: project,
+      timeoutSeconds: 60
+    })
+    if (!/^u1 {2}\S+ {2}expires \d{4}-/m.test(result.stdout)) {
+      fail(`sfox-tokens printed no token line:\n${result.stdout}`)
+    }
+  })
+}
+
 const main = () => {
   checkBuilt()
   const work = Fs.mkdtempSync(Path.join(Os.tmpdir(), "sfox-effect-pack-"))
@@ -581,6 +611,7 @@ const main = () => {
     }
 
     runtimeOnly(work, tarballs)
+    otherInstallLines(work, tarballs)
 
     console.log(`pack test passed in ${seconds(started)}`)
   } finally {
