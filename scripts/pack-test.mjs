@@ -22,10 +22,21 @@
  *    `module: nodenext` against the installed declarations.
  * 5. Runs the installed `sfox-tokens create --mock` (the bin of
  *    `@sfox-effect/cli`), plain and `--json`, and `sfox-tokens --version`.
- * 6. In a second fresh project, installs the runtime alone (`@sfox-effect/node`,
- *    its `@sfox-effect/core`, `effect` and `@effect/platform`), checks that
- *    neither the CLI's packages nor `@effect/platform-node` came with it, and
- *    mints one token against `MockSfoxServer` from there.
+ * 6. In a second fresh project, installs with the README's own install line
+ *    (the first `npm i` line of its "Install" section, read at run time, our
+ *    package names replaced by their tarballs and the rest resolved from the
+ *    registry as the README's ranges say), checks that neither the CLI's
+ *    packages nor `@effect/platform-node` came with it, mints one token
+ *    against `MockSfoxServer` from there, and runs the README's quick-start
+ *    program itself (its first ```ts block, transpiled) against a
+ *    `MockSfoxServer`, through `SFOX_ENTERPRISE_API_KEY` and `SFOX_BASE_URL`.
+ * 7. Every other `npm i` line of the README's Install section (the CLI's) in
+ *    a fresh project of its own, then `sfox-tokens create --mock u1` from it.
+ *
+ * Before installing, every tarball must hold README.md (naming one of the
+ * README's install lines) and LICENSE (the root's). While the manifests have
+ * no `repository`, `homepage` and `bugs` (no public URL is known yet), it
+ * warns: fill them in every packages/<pkg>/package.json once there is one.
  *
  * Needs network access to the npm registry. Every step has a time limit; the
  * temporary project is removed at the end (`PACK_TEST_KEEP=1` keeps it).
@@ -86,6 +97,84 @@ const run = (label, command, args, { cwd, timeoutSeconds, allowFailure = false }
   }
   console.log(`  ✓ ${label.padEnd(44)} ${seconds(start).padStart(7)}`)
   return result
+}
+
+/** A `## Heading` section of the root README, up to the next `## `. */
+const readmeSection = (heading) => {
+  const readme = Fs.readFileSync(Path.join(root, "README.md"), "utf8")
+  const start = readme.search(new RegExp(`^## ${heading}\\s*$`, "m"))
+  if (start < 0) fail(`README.md has no "## ${heading}" section`)
+  const rest = readme.slice(start + 3)
+  const end = rest.search(/^## /m)
+  return end < 0 ? rest : rest.slice(0, end)
+}
+
+/** The code of each fenced block of a README section whose info string starts with `language`. */
+const blocksIn = (section, language) =>
+  [...section.matchAll(/^```(\w+)[^\n]*\n([\s\S]*?)^```\s*$/gm)]
+    .filter((match) => match[1] === language)
+    .map((match) => match[2])
+
+/** Every `npm i …` line of the README's Install section, as arguments (comments dropped). */
+const readmeInstallLines = () => {
+  const lines = blocksIn(readmeSection("Install"), "sh").flatMap((block) =>
+    block.split("\n").map((line) => line.replace(/\s#.*$/, "").trim()).filter((line) => /^npm (i|install) /.test(line))
+  )
+  if (lines.length === 0) fail("README.md's Install section has no `npm i` line")
+  return lines
+}
+
+/** The README's install line as npm arguments: our packages (and theirs) as tarballs, the rest as written. */
+const installArguments = (line, tarballs) => {
+  const words = line.split(/\s+/).slice(2)
+  const ours = new Set()
+  const add = (name) => {
+    const index = packages.findIndex((pkg) => pkg.manifest.name === name)
+    if (index < 0) fail(`the README installs ${name}, which is not a package of this workspace`)
+    if (ours.has(index)) return
+    ours.add(index)
+    for (const dependency of Object.keys(packages[index].manifest.dependencies ?? {})) {
+      if (dependency.startsWith("@sfox-effect/")) add(dependency)
+    }
+  }
+  const others = words.filter((word) => {
+    if (!word.startsWith("@sfox-effect/")) return true
+    add(word)
+    return false
+  })
+  return [...[...ours].sort().map((index) => tarballs[index]), ...others]
+}
+
+const tarEntries = (tarball) =>
+  spawnSync("tar", ["-tzf", tarball], { encoding: "utf8" }).stdout.split("\n").filter((line) => line !== "")
+
+const tarFile = (tarball, entry) => spawnSync("tar", ["-xzOf", tarball, entry], { encoding: "utf8" }).stdout
+
+/** Each tarball holds a README naming one of the README's install lines, and the root's LICENSE. */
+const checkTarballContents = (tarballs) => {
+  const license = Fs.readFileSync(Path.join(root, "LICENSE"), "utf8")
+  const installLines = readmeInstallLines()
+  packages.forEach((pkg, i) => {
+    const entries = new Set(tarEntries(tarballs[i]))
+    for (const file of ["package/README.md", "package/LICENSE"]) {
+      if (!entries.has(file)) fail(`the ${pkg.manifest.name} tarball has no ${file.slice("package/".length)}`)
+    }
+    if (tarFile(tarballs[i], "package/LICENSE") !== license) fail(`${pkg.manifest.name}'s LICENSE is not the root's`)
+    const readme = tarFile(tarballs[i], "package/README.md")
+    if (!installLines.some((line) => readme.includes(line))) {
+      fail(`${pkg.manifest.name}'s README.md holds none of the README's install lines:\n${installLines.join("\n")}`)
+    }
+  })
+  console.log(`  ✓ ${"every tarball holds README.md and LICENSE".padEnd(44)}`)
+  const missing = ["repository", "homepage", "bugs"].filter((field) =>
+    packages.some((pkg) => pkg.manifest[field] === undefined)
+  )
+  if (missing.length > 0) {
+    console.log(
+      `  ! the manifests have no ${missing.join(", ")}: no public URL is known yet; add them to every ` +
+        `packages/<pkg>/package.json once there is one (see ARCHITECTURE.md, "Publishing")`
+    )
+  }
 }
 
 const newestMtime = (dir) => {
@@ -304,23 +393,18 @@ const runtimeOnly = (work, tarballs) => {
     Path.join(project, "package.json"),
     JSON.stringify({ name: "sfox-effect-runtime-only", version: "0.0.0", private: true }, null, 2)
   )
-  const tarball = (dir) => tarballs[packages.findIndex((pkg) => pkg.dir === dir)]
-  const peers = ["effect", "@effect/platform"].map((name) => `${name}@${workspaceVersion(name)}`)
+  const line = readmeInstallLines()[0]
+  console.log(`      README: ${line}`)
   run(
-    "npm install @sfox-effect/node alone",
+    "npm install (the README's install line)",
     "npm",
-    [
-      "install",
-      "--no-audit",
-      "--no-fund",
-      "--ignore-scripts",
-      "--prefer-offline",
-      tarball("core"),
-      tarball("node"),
-      ...peers
-    ],
+    ["install", "--no-audit", "--no-fund", "--ignore-scripts", ...installArguments(line, tarballs)],
     { cwd: project, timeoutSeconds: 300 }
   )
+  const resolved = ["effect", "@effect/platform"].map((name) =>
+    `${name}@${JSON.parse(Fs.readFileSync(Path.join(project, "node_modules", name, "package.json"), "utf8")).version}`
+  )
+  console.log(`      npm resolved ${resolved.join(", ")}`)
   const modules = Path.join(project, "node_modules")
   const present = notInRuntime.filter((name) => Fs.existsSync(Path.join(modules, name)))
   if (present.length > 0) fail(`installing @sfox-effect/node alone brought ${present.join(", ")}`)
@@ -333,6 +417,89 @@ const runtimeOnly = (work, tarballs) => {
     timeoutSeconds: 60
   })
   console.log(`      ${result.stdout.trim().split("\n").at(-1)}`)
+  quickStart(project)
+}
+
+/**
+ * The README's quick-start program (the first ```ts block of its "Quick
+ * start" section), transpiled as it is, run in its own process with the key
+ * and base URL of a `MockSfoxServer` in its environment.
+ */
+const quickStartRunner = `
+import * as assert from "node:assert/strict"
+import { execFile } from "node:child_process"
+import { MockSfoxServer } from "@sfox-effect/node/testing"
+import { Effect } from "effect"
+
+const apiKey = "quick-start-key"
+const program = Effect.scoped(Effect.gen(function*() {
+  const server = yield* MockSfoxServer.make({ apiKey })
+  const env = { ...process.env, SFOX_ENTERPRISE_API_KEY: apiKey, SFOX_BASE_URL: server.url, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" }
+  delete env.ENTERPRISE_API_KEY
+  const run = yield* Effect.promise(() => new Promise((resolve) =>
+    execFile(process.execPath, ["quick-start.mjs"], { env, timeout: 30_000 }, (error, stdout, stderr) =>
+      resolve({ error, stdout, stderr }))
+  ))
+  return { ...run, requests: yield* server.requests }
+}))
+
+Effect.runPromise(program).then(({ error, stdout, stderr, requests }) => {
+  if (error) {
+    console.error(\`the quick start failed (\${error.code ?? error.signal}):\n\${stdout}\${stderr}\`)
+    process.exit(1)
+  }
+  assert.equal(requests.length, 1, "one request")
+  assert.equal(requests[0].authorization, "valid")
+  assert.equal(requests[0].status, 201)
+  console.log(stdout.trim())
+}).catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
+`
+
+const quickStart = (project) => {
+  const source = blocksIn(readmeSection("Quick start"), "ts")[0]
+  if (source === undefined) fail("README.md's Quick start section has no ```ts block")
+  const ts = require("typescript")
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }
+  })
+  Fs.writeFileSync(Path.join(project, "quick-start.mjs"), outputText)
+  Fs.writeFileSync(Path.join(project, "run-quick-start.mjs"), quickStartRunner)
+  const result = run("the README's quick start (MockSfoxServer)", process.execPath, ["run-quick-start.mjs"], {
+    cwd: project,
+    timeoutSeconds: 60
+  })
+  console.log(`      ${result.stdout.trim().split("\n").at(-1)}`)
+}
+
+/** The README's other install lines (the CLI's), each in a fresh project, each proven by the bin it installs. */
+const otherInstallLines = (work, tarballs) => {
+  readmeInstallLines().slice(1).forEach((line, i) => {
+    const project = Path.join(work, `readme-install-${i + 2}`)
+    Fs.mkdirSync(project)
+    Fs.writeFileSync(
+      Path.join(project, "package.json"),
+      JSON.stringify({ name: `sfox-effect-readme-install-${i + 2}`, version: "0.0.0", private: true }, null, 2)
+    )
+    console.log(`      README: ${line}`)
+    run(
+      `npm install (the README's install line ${i + 2})`,
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--ignore-scripts", ...installArguments(line, tarballs)],
+      { cwd: project, timeoutSeconds: 300 }
+    )
+    const bin = Path.join(project, "node_modules", ".bin", "sfox-tokens")
+    if (!Fs.existsSync(bin)) fail(`the README's install line ${i + 2} installed no sfox-tokens`)
+    const result = run("sfox-tokens create --mock u1 (from it)", bin, ["create", "--mock", "u1"], {
+      cwd: project,
+      timeoutSeconds: 60
+    })
+    if (!/^u1 {2}\S+ {2}expires \d{4}-/m.test(result.stdout)) {
+      fail(`sfox-tokens printed no token line:\n${result.stdout}`)
+    }
+  })
 }
 
 const main = () => {
@@ -361,6 +528,7 @@ const main = () => {
       if (created.length !== 1) fail(`pnpm pack ${pkg.manifest.name}: expected one tarball, found ${created}`)
       return Path.join(work, created[0])
     })
+    checkTarballContents(tarballs)
 
     const project = Path.join(work, "consumer")
     Fs.mkdirSync(project)
@@ -443,6 +611,7 @@ const main = () => {
     }
 
     runtimeOnly(work, tarballs)
+    otherInstallLines(work, tarballs)
 
     console.log(`pack test passed in ${seconds(started)}`)
   } finally {

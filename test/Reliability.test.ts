@@ -1,5 +1,5 @@
 /**
- * The reliability suite of the README's "Reliability" table: every fault
+ * The reliability suite of docs/reliability.md: every fault
  * sFOX or the network can throw at a call, over real sockets (MockSfoxServer
  * and NodeSfox's undici client) or, where a wait must be exact, over
  * FakeSfox with TestClock. Each case states the typed outcome, the attempts
@@ -64,7 +64,7 @@ interface Expected {
 }
 
 interface FaultCase {
-  /** The fault, as the README's table names it. */
+  /** The fault, as docs/reliability.md's table names it. */
   readonly name: string
   readonly faults: ReadonlyArray<Fault>
   readonly call?: Call
