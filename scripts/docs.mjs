@@ -10,7 +10,18 @@
  * 2. @effect/docgen runs for each package (packages/<pkg>/docgen.json): it
  *    fails on an export without `@since` or a description, type-checks and
  *    runs the examples it knows, and writes markdown.
- * 3. The markdown is gathered in docs/api/<pkg>, with docs/api/README.md as
+ * 3. docgen leaves out static properties of classes (`UserTokenService.layer`,
+ *    `FakeSfox.layerTest`, `MockSfoxServer.make`, ...: it documents static
+ *    methods only), and those are the entry points of most programs. Each
+ *    one is read from its class's source and written into the class's page
+ *    as docgen writes a static method; one without a description, `@since`
+ *    or an example fails the run.
+ * 4. Every public item must have an example: exports, statics and the
+ *    members of exported namespaces. Class instance members (methods,
+ *    properties) are shown by their class's example, and `export * from`
+ *    entries by the module they point to; `exempt` below names what is let
+ *    through for now. The counts per package are printed.
+ * 5. The markdown is gathered in docs/api/<pkg>, with docs/api/README.md as
  *    the index: docs/api/ is generated and gitignored; the pages beside it
  *    (docs/reliability.md, docs/performance.md) are written by hand and
  *    committed, and this script never touches them.
@@ -24,6 +35,7 @@ import { fileURLToPath } from "node:url"
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(Path.join(root, "package.json"))
 const tsc = require.resolve("typescript/bin/tsc")
+const ts = require("typescript")
 const packages = ["core", "node", "redis", "cli"].map((dir) => {
   const path = Path.join(root, "packages", dir)
   return { dir, path, name: JSON.parse(Fs.readFileSync(Path.join(path, "package.json"), "utf8")).name }
@@ -70,6 +82,8 @@ const checkExamples = (pkg) => {
   for (const file of sourceFiles(Path.join(pkg.path, "src"))) {
     for (const example of examplesOf(file)) {
       const source = `${Path.relative(root, file)}:${example.line}`
+      // Readers copy examples: one that needs `any` to compile teaches the wrong thing.
+      if (/(?::|\bas|<|\|)\s*any\b/.test(example.code)) fail(`${source}: an example uses \`any\``)
       const name = `${Path.relative(Path.join(pkg.path, "src"), file).replace(/[/.]/g, "_")}_L${example.line}.ts`
       // `export {}` keeps every example a module of its own.
       Fs.writeFileSync(Path.join(out, name), `// ${source}\n${example.code}\nexport {}\n`)
@@ -150,10 +164,168 @@ const runDocgen = (pkg) => {
   return out
 }
 
+/**
+ * Items that may lack an example for now, by page and heading, each with the
+ * reason. Keep it short: every entry is a hole in the docs.
+ */
+const exempt = new Map([])
+
+/** The JSDoc of a node: its text (description) and tags, or undefined. */
+const jsDocOf = (node, text) => {
+  const ranges = ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []
+  const last = ranges.filter((r) => text.slice(r.pos, r.pos + 3) === "/**").at(-1)
+  if (last === undefined) return undefined
+  const lines = text.slice(last.pos + 3, last.end - 2).split("\n").map((line) => line.replace(/^\s*\* ?/, ""))
+  const tagAt = lines.findIndex((line) => /^@\w/.test(line.trim()))
+  const description = (tagAt === -1 ? lines : lines.slice(0, tagAt)).join("\n").trim()
+  const tags = []
+  for (const line of tagAt === -1 ? [] : lines.slice(tagAt)) {
+    const m = /^@(\w+)\s*(.*)$/.exec(line.trim())
+    if (m) tags.push({ name: m[1], lines: [m[2]] })
+    else tags.at(-1).lines.push(line)
+  }
+  const tag = (name) => tags.filter((t) => t.name === name).map((t) => t.lines.join("\n").trim())
+  return { description, since: tag("since")[0], examples: tag("example"), internal: tag("internal").length > 0 }
+}
+
+/** The signature of a static property, as it would be declared. */
+const staticSignature = (member, text) => {
+  const name = member.name.getText()
+  // One line, as docgen prints the signatures it writes itself.
+  const declared = (type) =>
+    `static readonly ${name}: ${type.replace(/\s*\n\s*/g, " ").replace(/\( /g, "(").replace(/ \)/g, ")")}`
+  if (member.type !== undefined) return declared(member.type.getText())
+  const init = member.initializer
+  if (init !== undefined && (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) && init.type !== undefined) {
+    const params = init.parameters.map((p) =>
+      `${p.name.getText()}${p.questionToken || p.initializer ? "?" : ""}: ${p.type?.getText() ?? "unknown"}`
+    )
+    return declared(`(${params.join(", ")}) => ${init.type.getText()}`)
+  }
+  return fail(`${text}: static ${name} needs a declared type (or a return type) to be documented`)
+}
+
+/** Every static property of every exported class of a source file. */
+const staticsOf = (file) => {
+  const text = Fs.readFileSync(file, "utf8")
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
+  const found = []
+  for (const statement of source.statements) {
+    if (!ts.isClassDeclaration(statement) || statement.name === undefined) continue
+    if (!statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) continue
+    for (const member of statement.members) {
+      if (!ts.isPropertyDeclaration(member)) continue
+      if (!member.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) continue
+      if (member.modifiers.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)) continue
+      const where = `${Path.relative(root, file)}:${source.getLineAndCharacterOfPosition(member.getStart()).line + 1}`
+      const doc = jsDocOf(member, text)
+      if (doc?.internal) continue
+      const name = `${statement.name.text}.${member.name.getText()}`
+      if (doc === undefined || doc.description === "") fail(`${where}: static ${name} has no description`)
+      if (doc.since === undefined) fail(`${where}: static ${name} has no @since`)
+      found.push({
+        className: statement.name.text,
+        name: member.name.getText(),
+        doc,
+        signature: staticSignature(member, where)
+      })
+    }
+  }
+  return found
+}
+
+/** Writes each static into its class's section of the page, as docgen writes a static method. */
+const addStatics = (pkg, out) => {
+  let count = 0
+  for (const page of Fs.readdirSync(Path.join(out, "modules")).filter((page) => page.endsWith(".ts.md"))) {
+    const file = Path.join(pkg.path, "src", page.replace(/\.md$/, ""))
+    if (!Fs.existsSync(file)) continue
+    const statics = staticsOf(file)
+    if (statics.length === 0) continue
+    const path = Path.join(out, "modules", page)
+    const lines = Fs.readFileSync(path, "utf8").split("\n")
+    for (const className of new Set(statics.map((s) => s.className))) {
+      const at = lines.indexOf(`## ${className} (class)`)
+      if (at === -1) fail(`${pkg.dir}/${page}: the class ${className} has statics but no section`)
+      // Its own text runs to the next heading (outside code blocks).
+      let end = at + 1
+      for (let fence = false; end < lines.length; end++) {
+        if (/^(```|~~~)/.test(lines[end])) fence = !fence
+        else if (!fence && /^#{1,3} /.test(lines[end])) break
+      }
+      const entries = statics.filter((s) => s.className === className).flatMap((s) => [
+        `### ${s.name} (static method)`,
+        "",
+        s.doc.description,
+        "",
+        "**Signature**",
+        "",
+        "```ts",
+        s.signature,
+        "```",
+        "",
+        ...s.doc.examples.flatMap((example) => ["**Example**", "", example, ""]),
+        `Added in v${s.doc.since}`,
+        ""
+      ])
+      lines.splice(end, 0, ...entries)
+      count += statics.filter((s) => s.className === className).length
+    }
+    Fs.writeFileSync(path, lines.join("\n"))
+  }
+  return count
+}
+
+/**
+ * The items of a package's pages: every `##`/`###` heading but the
+ * overview, whether an example follows it before the next heading, and
+ * whether it must have one.
+ */
+const itemsOf = (pkg, out) =>
+  Fs.readdirSync(Path.join(out, "modules")).filter((page) => page.endsWith(".ts.md")).flatMap((page) => {
+    const items = []
+    let fence = false
+    for (const line of Fs.readFileSync(Path.join(out, "modules", page), "utf8").split("\n")) {
+      if (/^(```|~~~)/.test(line)) fence = !fence
+      if (fence) continue
+      const heading = /^(#{1,4}) (.*)$/.exec(line)
+      if (heading !== null) {
+        // docgen files an export without @category under "utils".
+        if (heading[1] === "#" && heading[2] === "utils") fail(`${pkg.dir}/${page}: an export has no @category`)
+        if (heading[1].length >= 2 && !heading[2].endsWith(" overview")) {
+          items.push({ page, title: heading[2], example: false })
+        } else items.push({ page, title: undefined, example: false })
+      } else if (line.trim() === "**Example**" && items.length > 0) items.at(-1).example = true
+    }
+    return items.filter((item) => item.title !== undefined).map((item) => ({
+      ...item,
+      required: !/^From "/.test(item.title) && !/ \((method|property)\)$/.test(item.title)
+    }))
+  })
+
 const target = Path.join(root, "docs", "api")
 Fs.rmSync(target, { recursive: true, force: true })
+const summary = []
+const holes = []
 for (const pkg of packages) {
   const out = runDocgen(pkg)
+  const statics = addStatics(pkg, out)
+  const items = itemsOf(pkg, out)
+  const missing = items.filter((item) => item.required && !item.example)
+  const held = missing.filter((item) => exempt.has(`${pkg.dir}/${item.page}`))
+  summary.push(
+    `docs: ${pkg.name}: ${items.length} documented item(s) (${statics} static(s) among them), ` +
+      `${items.filter((item) => item.example).length} with an example; ` +
+      `${items.filter((item) => item.required).length} must have one, ${missing.length} lack it` +
+      (held.length > 0
+        ? ` (${held.length} exempt: ${
+          [...new Set(held.map((item) => exempt.get(`${pkg.dir}/${item.page}`)))].join("; ")
+        })`
+        : "")
+  )
+  for (const item of missing) {
+    if (!exempt.has(`${pkg.dir}/${item.page}`)) holes.push(`  ${pkg.dir}/modules/${item.page}: ${item.title}`)
+  }
   Fs.mkdirSync(target, { recursive: true })
   Fs.renameSync(out, Path.join(target, pkg.dir))
 }
@@ -169,4 +341,6 @@ Fs.writeFileSync(
   Path.join(target, "README.md"),
   `# sfox-effect API docs\n\nGenerated by \`pnpm run docs\`; do not edit.\n\n${index.join("\n")}\n`
 )
+for (const line of summary) console.log(line)
+if (holes.length > 0) fail(`${holes.length} item(s) have no example:\n${holes.join("\n")}`)
 console.log(`docs: written to docs/api/ in ${((Date.now() - started) / 1000).toFixed(1)} s`)

@@ -35,6 +35,13 @@ import * as Crypto from "node:crypto"
  * The exit status of `sfox-tokens` for each outcome: one per typed error, so
  * scripts can branch on the code without parsing messages.
  *
+ * @example
+ * ```ts
+ * import { Cli } from "@sfox-effect/cli"
+ *
+ * const shouldRetryLater = (code: number) => code === Cli.ExitCode.RateLimited || code === Cli.ExitCode.TransportError
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -56,6 +63,13 @@ export const ExitCode = {
 
 /**
  * One of the `ExitCode` values.
+ *
+ * @example
+ * ```ts
+ * import { Cli } from "@sfox-effect/cli"
+ *
+ * const describe = (code: Cli.ExitCode): string => code === Cli.ExitCode.Ok ? "minted" : `failed (${code})`
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -312,7 +326,16 @@ const create = Command.make(
 )
 
 /**
- * The `sfox-tokens` command and its `create` subcommand.
+ * The `sfox-tokens` command and its `create` subcommand, for embedding in
+ * a command line of one's own.
+ *
+ * @example
+ * ```ts
+ * import { Cli } from "@sfox-effect/cli"
+ * import { Command } from "@effect/cli"
+ *
+ * const ops = Command.make("ops").pipe(Command.withSubcommands([Cli.command]))
+ * ```
  *
  * @since 0.1.0
  * @category commands
@@ -426,6 +449,18 @@ const reportUsage = (description: string) =>
  * yields its exit code. Every failure has been reported on stderr by then;
  * this effect itself never fails. Colour only when `NO_COLOR` is unset and
  * both stdout and stderr are terminals; `--wizard` only when stdin is one.
+ *
+ * @example
+ * ```ts
+ * import { Cli } from "@sfox-effect/cli"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Effect } from "effect"
+ *
+ * // What the bin does, from a test: argv as Node gives it, runtime and script first.
+ * const exitCode = Cli.run(["node", "sfox-tokens", "create", "--mock", "user-1"]).pipe(
+ *   Effect.provide(NodeContext.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category running

@@ -42,7 +42,24 @@ import { UserTokenService } from "./UserTokenService.js"
  */
 export class FakeSfox extends Context.Tag("@sfox-effect/core/FakeSfox")<FakeSfox, SfoxSimulator.SfoxSimulator>() {
   /**
-   * The fake as an `HttpClient`, plus its control service.
+   * The fake as an `HttpClient`, plus its control service: for tests that
+   * build `UserTokenService` themselves (custom options, their own key, two
+   * services on one fake).
+   *
+   * @example
+   * ```ts
+   * import { UserTokenService } from "@sfox-effect/core"
+   * import { FakeSfox } from "@sfox-effect/core/testing"
+   * import { Effect, Layer, Redacted } from "effect"
+   *
+   * const Fake = FakeSfox.layer({ apiKey: "test-key", users: ["user-1"] })
+   * const Tokens = UserTokenService.layer({ apiKey: Redacted.make("test-key"), maxBatchSize: 10 })
+   *
+   * const program = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-2")).pipe(
+   *   Effect.flip, // an HttpFailure: the fake knows only user-1
+   *   Effect.provide(Tokens.pipe(Layer.provideMerge(Fake)))
+   * )
+   * ```
    *
    * @since 0.1.0
    */
@@ -56,7 +73,22 @@ export class FakeSfox extends Context.Tag("@sfox-effect/core/FakeSfox")<FakeSfox
 
   /**
    * `UserTokenService` wired to a fake that accepts its key, plus the
-   * fake's control service: the one layer most tests need.
+   * fake's control service: the one layer most tests need. Its first
+   * argument configures the fake, its second the service (all but the key).
+   *
+   * @example
+   * ```ts
+   * import { UserTokenService } from "@sfox-effect/core"
+   * import { FakeSfox } from "@sfox-effect/core/testing"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function*() {
+   *   const tokens = yield* UserTokenService
+   *   yield* Effect.forEach(["a", "b", "c"], tokens.get, { concurrency: "unbounded" })
+   *   const fake = yield* FakeSfox
+   *   return (yield* fake.requests).length // 1: one batch request for the three
+   * }).pipe(Effect.provide(FakeSfox.layerTest({ latency: "10 millis" }, { batchWindow: "5 millis" })))
+   * ```
    *
    * @since 0.1.0
    */
@@ -105,7 +137,20 @@ const cutShort = (body: string, keep: number, error: Error): ReadableStream<Uint
 /**
  * Serves a simulator as an in-memory `HttpClient`: the request is handed to
  * `SfoxSimulator.handle` and its answer, faults included, acted out as a
- * platform response.
+ * platform response. For a simulator one built oneself, or a client under
+ * a transform of one's own.
+ *
+ * @example
+ * ```ts
+ * import { httpClient, SfoxSimulator } from "@sfox-effect/core/testing"
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ *
+ * const Client = Layer.effect(
+ *   HttpClient.HttpClient,
+ *   Effect.map(SfoxSimulator.make({ latency: "50 millis" }), httpClient)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category constructors

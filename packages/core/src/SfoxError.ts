@@ -16,12 +16,29 @@ import * as Schema from "effect/Schema"
  * The brand every `UserTokenError` carries, whatever its class: a guard that
  * no list of tags has to keep up with.
  *
+ * @example
+ * ```ts
+ * import { TypeId } from "@sfox-effect/core"
+ *
+ * const fromThisLibrary = (u: unknown): boolean => typeof u === "object" && u !== null && TypeId in u
+ * ```
+ *
  * @since 0.2.0
  * @category type ids
  */
 export const TypeId: unique symbol = Symbol.for("@sfox-effect/core/UserTokenError")
 
 /**
+ * The type of `TypeId`.
+ *
+ * @example
+ * ```ts
+ * import { TypeId, type UserTokenError } from "@sfox-effect/core"
+ *
+ * // Every error class carries the brand as a property.
+ * const brandOf = (error: UserTokenError): TypeId => error[TypeId]
+ * ```
+ *
  * @since 0.2.0
  * @category type ids
  */
@@ -34,6 +51,22 @@ const requestIdText = (requestId: string | undefined): string =>
  * A user id that cannot be sent safely: not a string, empty, surrounded by
  * whitespace, holding control characters, a dot segment, or absurdly long.
  * No request is sent.
+ *
+ * `userId` is a short printable preview of the input (never the raw value:
+ * it may hold anything), `description` says what is wrong with it, and
+ * `index` is its position when it came from `createMany`.
+ *
+ * @example
+ * ```ts
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const mint = (userIds: ReadonlyArray<string>) =>
+ *   Effect.flatMap(UserTokenService, (tokens) => tokens.createMany(userIds)).pipe(
+ *     Effect.catchTag("InvalidUserId", (error) =>
+ *       Effect.fail(`bad id ${error.userId} at ${error.index ?? "?"}: ${error.description}`))
+ *   )
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -60,7 +93,20 @@ export class InvalidUserId extends Schema.TaggedError<InvalidUserId>("@sfox-effe
 }
 
 /**
- * `createMany` was called with no ids. No request is sent.
+ * `createMany` was called with no ids. No request is sent. It has no
+ * fields: an empty list is often fine for the caller, who can recover with
+ * an empty result.
+ *
+ * @example
+ * ```ts
+ * import { type UserAuthToken, UserTokenService } from "@sfox-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const mintAll = (userIds: ReadonlyArray<string>) =>
+ *   Effect.flatMap(UserTokenService, (tokens) => tokens.createMany(userIds)).pipe(
+ *     Effect.catchTag("EmptyBatch", () => Effect.succeed<ReadonlyArray<UserAuthToken>>([]))
+ *   )
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -79,6 +125,23 @@ export class EmptyBatch extends Schema.TaggedError<EmptyBatch>("@sfox-effect/cor
 /**
  * sFOX refused the API key (`401`) or the key may not act for that user
  * (`403`). Never retried: the same key would be refused again.
+ *
+ * `status` is `401` or `403`, `description` is sFOX's `error` text
+ * (scrubbed of any secret), `requestId` the answer's request id if it had one.
+ *
+ * @example
+ * ```ts
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const mint = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-1")).pipe(
+ *   Effect.catchTag("Unauthorized", (error) =>
+ *     // A 401 is our key: page someone. A 403 is this user: tell the caller.
+ *     error.status === 401
+ *       ? Effect.die(`sFOX refused the enterprise key (request ${error.requestId ?? "unknown"})`)
+ *       : Effect.fail(`not allowed for this user: ${error.description}`))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -107,7 +170,22 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@sfox-effect
 
 /**
  * sFOX answered `429`. `retryAfter` is its `Retry-After` header when it sent
- * one, otherwise sFOX's documented lockout.
+ * one, otherwise sFOX's documented lockout. The service has already
+ * retried within its `maxRetryAfter`: this reaches the caller when the wait
+ * is longer, or the retries ran out. `description` is sFOX's text,
+ * `requestId` the answer's request id.
+ *
+ * @example
+ * ```ts
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Duration, Effect } from "effect"
+ *
+ * // Tell the client when to come back instead of holding its request open.
+ * const mint = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-1")).pipe(
+ *   Effect.catchTag("RateLimited", (error) =>
+ *     Effect.fail({ status: 503, retryAfterSeconds: Math.ceil(Duration.toSeconds(error.retryAfter)) }))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -139,6 +217,26 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@sfox-effect/c
 /**
  * Any other non-2xx answer: the status and sFOX's `error` text (or a short,
  * scrubbed excerpt of a body that has none).
+ *
+ * `retryAfter` is the server's hint if it sent one; `userIds` names the
+ * users sFOX refused when `createMany` split a refused batch to find them;
+ * `requestId` is the answer's request id, for sFOX support.
+ *
+ * @example
+ * ```ts
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const mint = (userIds: ReadonlyArray<string>) =>
+ *   Effect.flatMap(UserTokenService, (tokens) => tokens.createMany(userIds)).pipe(
+ *     Effect.catchTag("HttpFailure", (error) =>
+ *       Effect.fail(
+ *         error.status === 404 && error.userIds !== undefined
+ *           ? `unknown to sFOX: ${error.userIds.join(", ")}`
+ *           : `sFOX answered ${error.status}: ${error.description} (request ${error.requestId ?? "unknown"})`
+ *       ))
+ *   )
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -186,6 +284,21 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/c
  * - `Request`: the request could not be sent at all (a local error: never transient).
  * - `Other`: any other transport failure.
  *
+ * `description` is a short text for logs; `cause` is the underlying error,
+ * when there is one.
+ *
+ * @example
+ * ```ts
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const mint = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-1")).pipe(
+ *   Effect.catchTag("TransportError", (error) =>
+ *     // Retries are spent by now: a certificate problem needs a human, the rest a later try.
+ *     error.reason === "Tls" ? Effect.die(error) : Effect.fail(`sFOX unreachable: ${error.description}`))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -211,6 +324,20 @@ export class TransportError extends Schema.TaggedError<TransportError>("@sfox-ef
  * A 2xx answer that is not what sFOX documents: not JSON, the wrong shape,
  * or a batch answer that misses, adds or repeats a user. No token from such
  * an answer is ever handed out.
+ *
+ * `status` is the 2xx status of that answer, `description` what did not
+ * match (never the body's secrets), `requestId` the answer's request id.
+ *
+ * @example
+ * ```ts
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const mint = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-1")).pipe(
+ *   Effect.tapErrorTag("MalformedResponse", (error) =>
+ *     Effect.logError("sFOX's answer did not decode", error.description, error.requestId ?? "no request id"))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -244,6 +371,20 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
  * heal a store that is down, and retrying here would only hide that the
  * budget is no longer shared.
  *
+ * `description` says why (a connection refused, a slow answer), with any
+ * password of the store's URL scrubbed.
+ *
+ * @example
+ * ```ts
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const mint = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-1")).pipe(
+ *   Effect.catchTag("RateLimiterUnavailable", (error) =>
+ *     Effect.fail({ status: 503, reason: `rate limiter down: ${error.description}` }))
+ * )
+ * ```
+ *
  * @since 0.2.0
  * @category errors
  */
@@ -263,7 +404,17 @@ export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavai
 }
 
 /**
- * Every failure `UserTokenService` can produce, as a schema.
+ * Every failure `UserTokenService` can produce, as a schema: to send one
+ * across a worker or RPC boundary and get the same class back.
+ *
+ * @example
+ * ```ts
+ * import { EmptyBatch, UserTokenError } from "@sfox-effect/core"
+ * import { Schema } from "effect"
+ *
+ * const json = Schema.encodeSync(UserTokenError)(new EmptyBatch())
+ * const back = Schema.decodeUnknownSync(UserTokenError)(json) // an EmptyBatch again
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -283,6 +434,23 @@ export const UserTokenError = Schema.Union(
  * Every failure `UserTokenService` can produce, as a type: match it with
  * `Effect.catchTag` or `Effect.catchTags`.
  *
+ * @example
+ * ```ts
+ * import type { UserTokenError } from "@sfox-effect/core"
+ *
+ * const httpStatusFor = (error: UserTokenError): number => {
+ *   switch (error._tag) {
+ *     case "InvalidUserId":
+ *     case "EmptyBatch":
+ *       return 400
+ *     case "RateLimited":
+ *       return 429
+ *     default:
+ *       return 502
+ *   }
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -290,6 +458,15 @@ export type UserTokenError = InvalidUserId | EmptyBatch | RequestFailure
 
 /**
  * The failures a request can end with (everything but bad input).
+ *
+ * @example
+ * ```ts
+ * import type { RequestFailure } from "@sfox-effect/core"
+ *
+ * // Most failures of a request name the answer, for sFOX support.
+ * const requestIdOf = (error: RequestFailure): string | undefined =>
+ *   "requestId" in error ? error.requestId : undefined
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -304,6 +481,14 @@ export type RequestFailure =
 
 /**
  * Whether a value is one of the `UserTokenError` classes.
+ *
+ * @example
+ * ```ts
+ * import { isUserTokenError } from "@sfox-effect/core"
+ *
+ * // In a generic error handler: ours carry a tag and a message without secrets.
+ * const describe = (u: unknown): string => isUserTokenError(u) ? `${u._tag}: ${u.message}` : "unexpected error"
+ * ```
  *
  * @since 0.1.0
  * @category guards
@@ -357,6 +542,14 @@ export const isTransient = (u: unknown): boolean => {
  * (`TooLarge`: it would come, and download, again). The one home of this
  * rule, for `isTransient` and for `RetryPolicy.isRetryable`.
  *
+ * @example
+ * ```ts
+ * import { isResendable, TransportError } from "@sfox-effect/core"
+ *
+ * isResendable(new TransportError({ reason: "Reset", description: "socket hang up" })) // true
+ * isResendable(new TransportError({ reason: "Tls", description: "certificate has expired" })) // false
+ * ```
+ *
  * @since 0.2.0
  * @category guards
  */
@@ -366,6 +559,16 @@ export const isResendable = (error: TransportError): boolean =>
 /**
  * The wait a failure asks for before the next attempt (`Retry-After` on a
  * 429 or 5xx), if any.
+ *
+ * @example
+ * ```ts
+ * import { retryAfterOf, UserTokenService } from "@sfox-effect/core"
+ * import { Duration, Effect } from "effect"
+ *
+ * const mint = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-1")).pipe(
+ *   Effect.tapError((error) => Effect.logWarning("sFOX asks to wait", Duration.format(retryAfterOf(error) ?? 0)))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category getters

@@ -55,6 +55,21 @@ export class SfoxRateLimiter extends Context.Tag("@sfox-effect/core/SfoxRateLimi
    * with a `ConfigError` when `limit` is not a positive integer or
    * `interval` not a positive duration.
    *
+   * @example
+   * ```ts
+   * import { SfoxRateLimiter } from "@sfox-effect/core"
+   * import { Effect } from "effect"
+   *
+   * // A limiter of one's own, to pace other calls to sFOX by the same budget.
+   * const program = Effect.gen(function*() {
+   *   const limiter = yield* SfoxRateLimiter.make({ limit: 250, interval: "10 seconds" })
+   *   return yield* limiter.withTurn(Effect.succeed("sent"), {
+   *     maxWaitMillis: 5_000,
+   *     onLate: () => new Error("no turn within 5 s")
+   *   })
+   * }).pipe(Effect.scoped)
+   * ```
+   *
    * @since 0.2.0
    */
   static readonly make = (
@@ -66,6 +81,19 @@ export class SfoxRateLimiter extends Context.Tag("@sfox-effect/core/SfoxRateLimi
    * `make` as a layer: provide it once, and every `UserTokenService` built
    * in the program shares it.
    *
+   * @example
+   * ```ts
+   * import { SfoxRateLimiter, UserTokenService } from "@sfox-effect/core"
+   * import { FetchHttpClient } from "@effect/platform"
+   * import { Layer, Redacted } from "effect"
+   *
+   * // Leave headroom under sFOX's 250 per 10 s for another client on the same IP.
+   * const Tokens = UserTokenService.layer({ apiKey: Redacted.make("my-enterprise-key") }).pipe(
+   *   Layer.provide(SfoxRateLimiter.layer({ limit: 200, interval: "10 seconds" })),
+   *   Layer.provide(FetchHttpClient.layer)
+   * )
+   * ```
+   *
    * @since 0.2.0
    */
   static readonly layer = (options: SfoxRateLimiter.Options): Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> =>
@@ -75,12 +103,29 @@ export class SfoxRateLimiter extends Context.Tag("@sfox-effect/core/SfoxRateLimi
 /**
  * The types of `SfoxRateLimiter`.
  *
+ * @example
+ * ```ts
+ * import { SfoxRateLimiter } from "@sfox-effect/core"
+ *
+ * const budget: SfoxRateLimiter.Options = { limit: 250, interval: "10 seconds" }
+ * ```
+ *
  * @since 0.2.0
+ * @category models
  */
 export declare namespace SfoxRateLimiter {
   /**
    * A budget of requests. Implement it to put the window somewhere else
    * (the Redis one of `@sfox-effect/redis` does).
+   *
+   * @example
+   * ```ts
+   * import { SfoxRateLimiter } from "@sfox-effect/core"
+   * import { Layer } from "effect"
+   *
+   * // No limit at all: for a test that counts requests, not turns.
+   * const Unlimited = Layer.succeed(SfoxRateLimiter, { withTurn: (request) => request })
+   * ```
    *
    * @since 0.2.0
    * @category models
@@ -103,6 +148,17 @@ export declare namespace SfoxRateLimiter {
   /**
    * How one caller waits for its turn.
    *
+   * @example
+   * ```ts
+   * import { SfoxRateLimiter } from "@sfox-effect/core"
+   *
+   * const turn: SfoxRateLimiter.TurnOptions<string> = {
+   *   maxWaitMillis: 2_000,
+   *   onLate: () => "busy: try again later",
+   *   maxDurationMillis: 10_000
+   * }
+   * ```
+   *
    * @since 0.2.0
    * @category models
    */
@@ -121,6 +177,14 @@ export declare namespace SfoxRateLimiter {
 
   /**
    * A budget: at most `limit` requests in any `interval`.
+   *
+   * @example
+   * ```ts
+   * import { SfoxRateLimiter } from "@sfox-effect/core"
+   *
+   * // sFOX's documented limit per egress IP.
+   * const sfoxLimit: SfoxRateLimiter.Options = { limit: 250, interval: "10 seconds" }
+   * ```
    *
    * @since 0.2.0
    * @category models

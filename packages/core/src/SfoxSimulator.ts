@@ -23,6 +23,18 @@ import * as internal from "./internal/simulator/simulator.js"
 /**
  * A fault to act out for one request, in place of (or on top of) the normal
  * answer. Faults are used in the order they were enqueued, one per request.
+ * Build them with the `Fault` constructors.
+ *
+ * @example
+ * ```ts
+ * import { Fault, SfoxSimulator } from "@sfox-effect/core/testing"
+ *
+ * // A 503 with a hint, then an answer that takes 3 s.
+ * const script: ReadonlyArray<SfoxSimulator.Fault> = [
+ *   Fault.status(503, { headers: { "retry-after": "1" } }),
+ *   Fault.delay("3 seconds")
+ * ]
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -59,6 +71,14 @@ export type Fault =
  * token for a user nobody asked for, repeat a user, reverse the order, or
  * label the first token with another user's id.
  *
+ * @example
+ * ```ts
+ * import { Fault, type SfoxSimulator } from "@sfox-effect/core/testing"
+ *
+ * const tampers: ReadonlyArray<SfoxSimulator.BatchTamper> = ["drop", "add", "mislabel"]
+ * const faults = tampers.map(Fault.batch) // each must fail with MalformedResponse
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -94,7 +114,22 @@ export const Fault = {
 } as const
 
 /**
- * A request as the transport received it.
+ * A request as the transport received it: what a transport of one's own
+ * hands to `handle`.
+ *
+ * @example
+ * ```ts
+ * import { SfoxSimulator } from "@sfox-effect/core/testing"
+ * import { Effect } from "effect"
+ *
+ * const request: SfoxSimulator.SimRequest = {
+ *   method: "POST",
+ *   path: `${SfoxSimulator.tokensPath}/user-1`,
+ *   headers: { authorization: "Bearer sfox-test-key" },
+ *   body: ""
+ * }
+ * const answer = Effect.flatMap(SfoxSimulator.make(), (simulator) => simulator.handle(request))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -111,6 +146,15 @@ export interface SimRequest {
 /**
  * How the transport must deliver an answer.
  *
+ * @example
+ * ```ts
+ * import type { SfoxSimulator } from "@sfox-effect/core/testing"
+ *
+ * // A transport of one's own must act out each delivery.
+ * const dropsConnection = (delivery: SfoxSimulator.Delivery): boolean =>
+ *   delivery._tag === "ResetBeforeHeaders" || delivery._tag === "ResetAfterHeaders"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -125,6 +169,14 @@ export type Delivery =
 /**
  * The answer the transport must act out.
  *
+ * @example
+ * ```ts
+ * import type { SfoxSimulator } from "@sfox-effect/core/testing"
+ *
+ * const toWeb = (answer: SfoxSimulator.SimResponse): Response =>
+ *   new Response(answer.body, { status: answer.status, headers: answer.headers })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -138,6 +190,18 @@ export interface SimResponse {
 /**
  * A request the simulator saw. The `Authorization` header is not kept, only
  * whether it was right.
+ *
+ * @example
+ * ```ts
+ * import { FakeSfox, type SfoxSimulator } from "@sfox-effect/core/testing"
+ * import { Effect } from "effect"
+ *
+ * const batchSizes = Effect.flatMap(FakeSfox, (fake) => fake.requests).pipe(
+ *   Effect.map((requests: ReadonlyArray<SfoxSimulator.RecordedRequest>) =>
+ *     requests.filter((request) => request.authorization === "valid").map((request) => request.userIds.length)
+ *   )
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -165,6 +229,18 @@ export interface RecordedRequest {
 /**
  * Options of `make`, `FakeSfox.layer` and `MockSfoxServer`: what the
  * simulated sFOX knows and how it behaves. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * import type { SfoxSimulator } from "@sfox-effect/core/testing"
+ *
+ * // sFOX as documented: 250 per 10 s, a 60 s lockout, answers shuffled.
+ * const likeSfox: SfoxSimulator.SimulatorOptions = {
+ *   rateLimit: { limit: 250, interval: "10 seconds", lockout: "60 seconds" },
+ *   latency: "40 millis",
+ *   shuffle: true
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -221,6 +297,16 @@ export interface SimulatorOptions {
 /**
  * Counts kept whether or not requests are recorded.
  *
+ * @example
+ * ```ts
+ * import { FakeSfox } from "@sfox-effect/core/testing"
+ * import { Effect } from "effect"
+ *
+ * const refused = Effect.flatMap(FakeSfox, (fake) => fake.stats).pipe(
+ *   Effect.map((stats) => stats.byStatus[429] ?? 0)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -232,7 +318,18 @@ export interface SimulatorStats {
 }
 
 /**
- * A running simulation.
+ * A running simulation: what `yield* FakeSfox` gives (and, with its `url`,
+ * `yield* MockSfoxServer`).
+ *
+ * @example
+ * ```ts
+ * import { type SfoxSimulator } from "@sfox-effect/core/testing"
+ * import { Effect } from "effect"
+ *
+ * // Between two test cases on one simulator.
+ * const freshStart = (simulator: SfoxSimulator.SfoxSimulator) =>
+ *   Effect.zipRight(simulator.reset, simulator.setLatency(0))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -271,13 +368,36 @@ export interface SfoxSimulator {
 /**
  * The path of both endpoints.
  *
+ * @example
+ * ```ts
+ * import { FakeSfox, SfoxSimulator } from "@sfox-effect/core/testing"
+ * import { Effect } from "effect"
+ *
+ * const singleMints = Effect.flatMap(FakeSfox, (fake) => fake.requests).pipe(
+ *   Effect.map((requests) => requests.filter((request) => request.path.startsWith(`${SfoxSimulator.tokensPath}/`)))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const tokensPath: "/v1/enterprise/user-tokens" = paths.tokensPath
 
 /**
- * Starts a simulation.
+ * Starts a simulation, to serve over a transport of one's own (`FakeSfox`
+ * and `MockSfoxServer` are the two there are).
+ *
+ * @example
+ * ```ts
+ * import { SfoxSimulator } from "@sfox-effect/core/testing"
+ * import { Effect } from "effect"
+ *
+ * const minted = Effect.gen(function*() {
+ *   const simulator = yield* SfoxSimulator.make({ users: ["user-1"] })
+ *   yield* simulator.addUsers(["user-2"])
+ *   return yield* simulator.minted
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors

@@ -140,7 +140,16 @@ export const unsafeFromWire = (token: string, userId: string, expiresAtMillis: n
   new UserAuthToken({ [rawToken]: token, userId, expiresAtMillis })
 
 /**
- * The `UserAuthToken` class as a schema (a value already decoded).
+ * The `UserAuthToken` class as a schema (a value already decoded), for
+ * schemas of one's own that hold tokens.
+ *
+ * @example
+ * ```ts
+ * import { UserAuthTokenFromSelf } from "@sfox-effect/core"
+ * import { Schema } from "effect"
+ *
+ * const Session = Schema.Struct({ sessionId: Schema.String, sfox: UserAuthTokenFromSelf })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -156,7 +165,20 @@ export const UserAuthTokenFromSelf: Schema.Schema<UserAuthToken> = Schema.declar
 )
 
 /**
- * One token object exactly as sFOX sends it.
+ * One token object exactly as sFOX sends it, strings unchecked: for a fake
+ * sFOX, or to read a body as it came.
+ *
+ * @example
+ * ```ts
+ * import { UserAuthTokenWire } from "@sfox-effect/core"
+ * import { Schema } from "effect"
+ *
+ * const raw = Schema.decodeUnknownSync(UserAuthTokenWire)({
+ *   token: "dGVzdC10b2tlbg",
+ *   partner_user_id: "user-1",
+ *   expires: "2024-05-14T19:22:09.901Z"
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -169,6 +191,17 @@ export const UserAuthTokenWire = Schema.Struct({
 
 /**
  * One token object as sFOX sends it, as a type.
+ *
+ * @example
+ * ```ts
+ * import type { UserAuthTokenWire } from "@sfox-effect/core"
+ *
+ * const sample: UserAuthTokenWire = {
+ *   token: "dGVzdC10b2tlbg",
+ *   partner_user_id: "user-1",
+ *   expires: "2022-02-08T03:28:56Z"
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -207,6 +240,19 @@ const ExpiresUtc = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromS
  * `UserTokenService` also refuses a token whose `expires` is more than five
  * minutes (the allowed clock skew) before the moment the answer arrived.
  *
+ * @example
+ * ```ts
+ * import { UserAuthTokenFromWire } from "@sfox-effect/core"
+ * import { Schema } from "effect"
+ *
+ * const token = Schema.decodeUnknownSync(UserAuthTokenFromWire)({
+ *   token: "dGVzdC10b2tlbg",
+ *   partner_user_id: "user-1",
+ *   expires: "2022-02-08T03:28:56Z"
+ * })
+ * token.userId // "user-1"; token.token is Redacted
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -227,13 +273,34 @@ export const UserAuthTokenFromWire: Schema.Schema<UserAuthToken, UserAuthTokenWi
 /**
  * The body of a `201` from `POST /v1/enterprise/user-tokens/{user_id}`.
  *
+ * @example
+ * ```ts
+ * import { SingleTokenResponse } from "@sfox-effect/core"
+ * import { HttpClientResponse } from "@effect/platform"
+ *
+ * // For a call of one's own to the endpoint; the service does this itself.
+ * const readToken = HttpClientResponse.schemaBodyJson(SingleTokenResponse)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const SingleTokenResponse = Schema.Struct({ data: UserAuthTokenFromWire })
 
 /**
- * The body of a `201` from `POST /v1/enterprise/user-tokens`.
+ * The body of a `201` from `POST /v1/enterprise/user-tokens`. The tokens
+ * come in any order: match them by `userId`, never by position.
+ *
+ * @example
+ * ```ts
+ * import { BatchTokenResponse } from "@sfox-effect/core"
+ * import { Schema } from "effect"
+ *
+ * const { data } = Schema.decodeUnknownSync(BatchTokenResponse)({
+ *   data: [{ token: "dGVzdC10b2tlbg", partner_user_id: "user-1", expires: "2022-02-08T03:28:56Z" }]
+ * })
+ * const byUser = new Map(data.map((token) => [token.userId, token]))
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -243,6 +310,19 @@ export const BatchTokenResponse = Schema.Struct({ data: Schema.Array(UserAuthTok
 /**
  * Encodes a token back to sFOX's wire shape (the secret included: use it
  * only to answer as sFOX would, as the simulator does).
+ *
+ * @example
+ * ```ts
+ * import { toWire, UserAuthToken } from "@sfox-effect/core"
+ * import { DateTime, Redacted } from "effect"
+ *
+ * const token = new UserAuthToken({
+ *   token: Redacted.make("dGVzdC10b2tlbg"),
+ *   userId: "user-1",
+ *   expires: DateTime.unsafeMake("2024-05-14T19:22:09.901Z")
+ * })
+ * const body = JSON.stringify({ data: toWire(token) }) // what sFOX would answer
+ * ```
  *
  * @since 0.1.0
  * @category encoding

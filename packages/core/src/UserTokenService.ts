@@ -53,6 +53,20 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
   /**
    * Builds the service from explicit options. Fails with a `ConfigError`
    * when an option is out of range (a `baseUrl` that is not `https:`, say).
+   * Scoped: the service's batcher and cache live as long as the scope, which
+   * is what a test or a short script wants without building a layer.
+   *
+   * @example
+   * ```ts
+   * import { UserTokenService } from "@sfox-effect/core"
+   * import { FetchHttpClient } from "@effect/platform"
+   * import { Effect, Redacted } from "effect"
+   *
+   * const program = Effect.gen(function*() {
+   *   const tokens = yield* UserTokenService.make({ apiKey: Redacted.make("my-enterprise-key"), timeout: "5 seconds" })
+   *   return yield* tokens.createMany(["user-1", "user-2"])
+   * }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer))
+   * ```
    *
    * @since 0.1.0
    */
@@ -63,6 +77,21 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
 
   /**
    * The service as a layer over whatever `HttpClient` the program provides.
+   * The client is left to the caller so that the same layer runs on Node,
+   * in a browser, or over `FakeSfox` in tests.
+   *
+   * @example
+   * ```ts
+   * import { UserTokenService } from "@sfox-effect/core"
+   * import { FetchHttpClient } from "@effect/platform"
+   * import { Layer, Redacted } from "effect"
+   *
+   * const Tokens = UserTokenService.layer({
+   *   apiKey: Redacted.make("my-enterprise-key"),
+   *   baseUrl: "https://api.staging.sfox.com",
+   *   cache: true
+   * }).pipe(Layer.provide(FetchHttpClient.layer))
+   * ```
    *
    * @since 0.1.0
    */
@@ -76,6 +105,19 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
    * `SFOX_ENTERPRISE_API_KEY` (or the seeds' `ENTERPRISE_API_KEY`), the base
    * URL from `SFOX_BASE_URL` (production when unset). Each can be replaced by
    * another `Config`; the other options are given as they are.
+   *
+   * @example
+   * ```ts
+   * import { UserTokenService } from "@sfox-effect/core"
+   * import { FetchHttpClient } from "@effect/platform"
+   * import { Config, Layer } from "effect"
+   *
+   * // The key from a secret of our own naming, everything else as usual.
+   * const Tokens = UserTokenService.layerConfig({
+   *   apiKey: Config.redacted("PAYMENTS_SFOX_KEY"),
+   *   maxBatchSize: 500
+   * }).pipe(Layer.provide(FetchHttpClient.layer))
+   * ```
    *
    * @since 0.1.0
    */
@@ -111,7 +153,17 @@ function nonEmptyRedacted(name: string): Config.Config<Redacted.Redacted<string>
 
 /**
  * The API key from `SFOX_ENTERPRISE_API_KEY`, falling back to the
- * `ENTERPRISE_API_KEY` the sFOX documentation uses.
+ * `ENTERPRISE_API_KEY` the sFOX documentation uses. An empty variable counts
+ * as unset, so the fallback still applies.
+ *
+ * @example
+ * ```ts
+ * import { apiKeyConfig } from "@sfox-effect/core"
+ * import { Config } from "effect"
+ *
+ * // Prefer a key of our own, then the usual variables.
+ * const key = Config.redacted("PAYMENTS_SFOX_KEY").pipe(Config.orElse(() => apiKeyConfig))
+ * ```
  *
  * @since 0.1.0
  * @category config
@@ -121,7 +173,15 @@ export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = nonEmptyRe
 )
 
 /**
- * The base URL from `SFOX_BASE_URL`, when set.
+ * The base URL from `SFOX_BASE_URL`, when set (`undefined` means production).
+ *
+ * @example
+ * ```ts
+ * import { baseUrlConfig, productionUrl } from "@sfox-effect/core"
+ * import { Config } from "effect"
+ *
+ * const url = baseUrlConfig.pipe(Config.map((url) => url ?? productionUrl))
+ * ```
  *
  * @since 0.1.0
  * @category config
@@ -132,7 +192,14 @@ export const baseUrlConfig: Config.Config<string | undefined> = Config.string("S
 )
 
 /**
- * sFOX's production API.
+ * sFOX's production API, the default `baseUrl`.
+ *
+ * @example
+ * ```ts
+ * import { productionUrl } from "@sfox-effect/core"
+ *
+ * const isProduction = (baseUrl: string) => new URL(baseUrl).origin === productionUrl
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -142,12 +209,31 @@ export const productionUrl = Options.productionUrl
 /**
  * The types of `UserTokenService`: the service itself and its options.
  *
+ * @example
+ * ```ts
+ * import { UserTokenService } from "@sfox-effect/core"
+ *
+ * // Tests and wrappers can name the service's shape without building it.
+ * const firstTwo = (tokens: UserTokenService.Service) => tokens.createMany(["user-1", "user-2"])
+ * ```
+ *
  * @since 0.1.0
+ * @category models
  */
 export declare namespace UserTokenService {
   /**
-   * What `yield* UserTokenService` gives: the three ways to mint, and cache
-   * invalidation.
+   * What `yield* UserTokenService` gives: the three ways to mint, cache
+   * invalidation, and `clientFor` to call sFOX as a user.
+   *
+   * @example
+   * ```ts
+   * import { UserTokenService } from "@sfox-effect/core"
+   * import { Effect } from "effect"
+   *
+   * // `get` for request handlers: concurrent calls become a few batch POSTs.
+   * const tokensFor = (userIds: ReadonlyArray<string>) =>
+   *   Effect.flatMap(UserTokenService, (tokens) => Effect.forEach(userIds, tokens.get, { concurrency: "unbounded" }))
+   * ```
    *
    * @since 0.1.0
    * @category models
@@ -236,6 +322,20 @@ export declare namespace UserTokenService {
    * checked when the layer is built: a wrong shape (`rateLimit: {}`, `true`)
    * or a value out of its documented range (`Infinity`, `batchWindow: "1
    * hour"`) fails the layer with a `ConfigError` whose path names the option.
+   *
+   * @example
+   * ```ts
+   * import { noRetry, UserTokenService } from "@sfox-effect/core"
+   * import { Redacted } from "effect"
+   *
+   * const options: UserTokenService.Options = {
+   *   apiKey: Redacted.make("my-enterprise-key"),
+   *   timeout: "5 seconds",
+   *   deadline: "20 seconds",
+   *   retry: noRetry,
+   *   rateLimit: { limit: 100, interval: "10 seconds" }
+   * }
+   * ```
    *
    * @since 0.1.0
    * @category models
@@ -329,6 +429,17 @@ export declare namespace UserTokenService {
   /**
    * Options of `layerConfig`: the key and base URL as `Config`s, the rest as
    * plain values.
+   *
+   * @example
+   * ```ts
+   * import { UserTokenService } from "@sfox-effect/core"
+   * import { Config } from "effect"
+   *
+   * const options: UserTokenService.ConfigOptions = {
+   *   baseUrl: Config.string("PAYMENTS_SFOX_URL"),
+   *   cache: { capacity: 1000, refreshBefore: "10 minutes" }
+   * }
+   * ```
    *
    * @since 0.1.0
    * @category models

@@ -54,6 +54,13 @@ export {
    * The version of sfox-effect. Its packages are released together under
    * this one version; it is the one in the `User-Agent` of every request.
    *
+   * @example
+   * ```ts
+   * import { version } from "@sfox-effect/core"
+   *
+   * console.log(`sfox-effect ${version}`)
+   * ```
+   *
    * @since 0.2.0
    * @category constants
    */

@@ -20,9 +20,19 @@ export * as SfoxSimulator from "./SfoxSimulator.js"
 
 export {
   /**
-   * Scripted faults.
+   * Scripted faults: constructors of `SfoxSimulator.Fault`, for
+   * `FakeSfox`'s and `MockSfoxServer`'s `enqueue`.
+   *
+   * @example
+   * ```ts
+   * import { FakeSfox, Fault } from "@sfox-effect/core/testing"
+   * import { Effect } from "effect"
+   *
+   * const flaky = Effect.flatMap(FakeSfox, (fake) => fake.enqueue([Fault.reset(), Fault.delay("2 seconds")]))
+   * ```
    *
    * @since 0.1.0
+   * @category constructors
    */
   Fault
 } from "./SfoxSimulator.js"

@@ -17,6 +17,16 @@ import * as internal from "./internal/mockSfoxServer.js"
 /**
  * A running mock server: the simulator's controls plus where it listens.
  *
+ * @example
+ * ```ts
+ * import { MockSfoxServer, type MockSfoxServerService } from "@sfox-effect/node/testing"
+ * import { Effect } from "effect"
+ *
+ * // What a process outside Effect (a curl in a script, say) needs to reach it.
+ * const connectionInfo = (server: MockSfoxServerService) => ({ SFOX_BASE_URL: server.url, PORT: server.port })
+ * const info = Effect.map(MockSfoxServer, connectionInfo)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -29,6 +39,14 @@ export interface MockSfoxServerService extends SfoxSimulator.SfoxSimulator {
 /**
  * Options of `MockSfoxServer.make` and `MockSfoxServer.layer`: the
  * simulator's options, plus where to listen.
+ *
+ * @example
+ * ```ts
+ * import type { MockSfoxServerOptions } from "@sfox-effect/node/testing"
+ *
+ * // A fixed port, for a demo that another program points at.
+ * const demo: MockSfoxServerOptions = { port: 8787, apiKey: "demo-key", latency: "30 millis" }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -73,7 +91,18 @@ export class MockSfoxServer extends Context.Tag("@sfox-effect/node/MockSfoxServe
 >() {
   /**
    * Starts the server; it stops, and every connection it holds is closed,
-   * when the scope closes.
+   * when the scope closes. The scoped value, for a test that wants the
+   * server without a layer, or two servers at once.
+   *
+   * @example
+   * ```ts
+   * import { MockSfoxServer } from "@sfox-effect/node/testing"
+   * import { Effect } from "effect"
+   *
+   * // Two sFOX hosts, to test a failover between them.
+   * const pair = Effect.all([MockSfoxServer.make(), MockSfoxServer.make({ latency: "2 seconds" })])
+   * const urls = Effect.map(pair, ([fast, slow]) => [fast.url, slow.url]).pipe(Effect.scoped)
+   * ```
    *
    * @since 0.1.0
    */
@@ -82,6 +111,23 @@ export class MockSfoxServer extends Context.Tag("@sfox-effect/node/MockSfoxServe
   ): Effect.Effect<MockSfoxServerService, never, Scope.Scope> => internal.make(options)
 
   /**
+   * The server as a layer: it listens from when the layer is built until
+   * the program's scope ends.
+   *
+   * @example
+   * ```ts
+   * import { NodeSfox } from "@sfox-effect/node"
+   * import { MockSfoxServer } from "@sfox-effect/node/testing"
+   * import { UserTokenService } from "@sfox-effect/core"
+   * import { Effect, Layer, Redacted } from "effect"
+   *
+   * // The service pointed at the server's random port.
+   * const Tokens = Layer.unwrapEffect(
+   *   Effect.map(MockSfoxServer, (server) =>
+   *     UserTokenService.layer({ apiKey: Redacted.make("test-key"), baseUrl: server.url }))
+   * ).pipe(Layer.provideMerge(MockSfoxServer.layer({ apiKey: "test-key" })), Layer.provide(NodeSfox.httpClient))
+   * ```
+   *
    * @since 0.1.0
    */
   static readonly layer = (options: MockSfoxServerOptions = {}): Layer.Layer<MockSfoxServer> =>

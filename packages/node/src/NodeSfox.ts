@@ -26,6 +26,18 @@ import * as Internal from "./internal/undiciClient.js"
  * value. They are backstops; the exact bound on an attempt is
  * `UserTokenService`'s own `timeout`.
  *
+ * @example
+ * ```ts
+ * import { NodeSfox } from "@sfox-effect/node"
+ *
+ * // Batches of 5,000 tokens: a larger body limit, more time for the body.
+ * const bigBatches: NodeSfox.HttpClientOptions = {
+ *   maxResponseBytes: 4 * 1024 * 1024,
+ *   bodyTimeout: "60 seconds",
+ *   connections: 8
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -123,6 +135,14 @@ export interface HttpClientOptions {
 /**
  * The values `HttpClientOptions` falls back to.
  *
+ * @example
+ * ```ts
+ * import { NodeSfox } from "@sfox-effect/node"
+ *
+ * // Twice the default limit, whatever the default is.
+ * const Client = NodeSfox.httpClientWith({ maxResponseBytes: NodeSfox.defaults.maxResponseBytes * 2 })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -139,6 +159,16 @@ export const defaults: {
  * The error code of an answer refused because its `Content-Length` is over
  * `maxResponseBytes`.
  *
+ * @example
+ * ```ts
+ * import { NodeSfox } from "@sfox-effect/node"
+ *
+ * // Under UserTokenService this arrives as TransportError "TooLarge"; with the
+ * // bare client, it is the code of the response error's cause.
+ * const isTooLarge = (cause: unknown): boolean =>
+ *   typeof cause === "object" && cause !== null && "code" in cause && cause.code === NodeSfox.responseTooLargeCode
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -147,6 +177,23 @@ export const responseTooLargeCode: "SFOX_RESPONSE_TOO_LARGE" = Internal.tooLarge
 /**
  * The undici client as a scoped value: its connection pool is destroyed when
  * the scope closes. Invalid options are a defect.
+ *
+ * @example
+ * ```ts
+ * import { NodeSfox } from "@sfox-effect/node"
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // One client, built in the program's own scope, for the service and our other calls.
+ * const program = Effect.gen(function*() {
+ *   const client = yield* NodeSfox.makeHttpClient({ connectTimeout: "2 seconds" })
+ *   const tokens = yield* UserTokenService.make({ apiKey: Redacted.make("my-enterprise-key") }).pipe(
+ *     Effect.provideService(HttpClient.HttpClient, client)
+ *   )
+ *   return yield* tokens.create("user-1")
+ * }).pipe(Effect.scoped)
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -177,6 +224,17 @@ export const httpClientWith = (options: HttpClientOptions): Layer.Layer<HttpClie
 
 /**
  * The undici `HttpClient` with the default tuning (see `defaults`).
+ *
+ * @example
+ * ```ts
+ * import { NodeSfox } from "@sfox-effect/node"
+ * import { UserTokenService } from "@sfox-effect/core"
+ * import { Layer, Redacted } from "effect"
+ *
+ * const Tokens = UserTokenService.layer({ apiKey: Redacted.make("my-enterprise-key") }).pipe(
+ *   Layer.provide(NodeSfox.httpClient)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -209,6 +267,16 @@ export const layer: Layer.Layer<UserTokenService, ConfigError.ConfigError> = Use
 /**
  * `layer` with service options (as for `UserTokenService.layerConfig`) and
  * client tuning.
+ *
+ * @example
+ * ```ts
+ * import { NodeSfox } from "@sfox-effect/node"
+ *
+ * const Tokens = NodeSfox.layerWith({
+ *   service: { cache: true, timeout: "5 seconds" },
+ *   http: { connections: 64 }
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -31,6 +31,21 @@ import * as Script from "./internal/script.js"
 /**
  * Options of `make` and `layer`.
  *
+ * @example
+ * ```ts
+ * import { RedisRateLimiter } from "@sfox-effect/redis"
+ * import { Redacted } from "effect"
+ *
+ * // Four worker processes on one IP; each keeps a quarter while Redis is down.
+ * const options: RedisRateLimiter.Options = {
+ *   url: Redacted.make("rediss://:secret@redis.internal:6380/0"),
+ *   limit: 250,
+ *   interval: "10 seconds",
+ *   prefix: "payments:sfox:",
+ *   fallback: { limit: 60, interval: "10 seconds" }
+ * }
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -84,6 +99,18 @@ export interface Options {
  * Options of `layerConfig`: `url` as a `Config` (by default the redacted
  * `SFOX_REDIS_URL`), the rest as plain values.
  *
+ * @example
+ * ```ts
+ * import { RedisRateLimiter } from "@sfox-effect/redis"
+ * import { Config } from "effect"
+ *
+ * const options: RedisRateLimiter.ConfigOptions = {
+ *   url: Config.redacted("PAYMENTS_REDIS_URL"),
+ *   limit: 250,
+ *   interval: "10 seconds"
+ * }
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -93,6 +120,14 @@ export interface ConfigOptions extends Omit<Options, "url"> {
 
 /**
  * The default key prefix.
+ *
+ * @example
+ * ```ts
+ * import { RedisRateLimiter } from "@sfox-effect/redis"
+ *
+ * // One budget per egress IP: keep the default visible in the key.
+ * const prefixFor = (egressIp: string) => `${RedisRateLimiter.defaultPrefix}${egressIp}:`
+ * ```
  *
  * @since 0.2.0
  * @category constants
@@ -148,6 +183,22 @@ const windowOf = (intervalMillis: number) => Math.ceil(intervalMillis * 1.01)
  * A Redis-backed `SfoxRateLimiter.Service`, connected for the life of the
  * scope. Fails with a `ConfigError` on options out of range; never on Redis
  * being down (calls fail then, typed).
+ *
+ * @example
+ * ```ts
+ * import { RedisRateLimiter } from "@sfox-effect/redis"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // Pace a job of one's own by the shared budget.
+ * const job = Effect.gen(function*() {
+ *   const limiter = yield* RedisRateLimiter.make({
+ *     url: Redacted.make("redis://127.0.0.1:6379"),
+ *     limit: 250,
+ *     interval: "10 seconds"
+ *   })
+ *   return yield* limiter.withTurn(Effect.succeed("sent"), { maxWaitMillis: 10_000, onLate: () => "late" })
+ * }).pipe(Effect.scoped)
+ * ```
  *
  * @since 0.2.0
  * @category constructors
@@ -424,6 +475,17 @@ export const layer = (options: Options): Layer.Layer<SfoxRateLimiter, ConfigErro
 /**
  * `layer` with the URL from configuration: by default the redacted
  * `SFOX_REDIS_URL`.
+ *
+ * @example
+ * ```ts
+ * import { NodeSfox } from "@sfox-effect/node"
+ * import { RedisRateLimiter } from "@sfox-effect/redis"
+ * import { Layer } from "effect"
+ *
+ * const Tokens = NodeSfox.layer.pipe(
+ *   Layer.provide(RedisRateLimiter.layerConfig({ limit: 250, interval: "10 seconds" }))
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category layers
