@@ -58,7 +58,7 @@ export const tokensMinted: Metric.Metric.Counter<number> = Metric.counter("sfox.
  *     .reduce((sum, { metricState }) => sum + ("count" in metricState ? Number(metricState.count) : 0), 0))
  * ```
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category metrics
  */
 export const requestDuration: Metric.Metric.Histogram<number> = Metric.histogram(
