@@ -30,12 +30,18 @@ import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { inspect } from "node:util"
+import * as V8 from "node:v8"
+import * as Vm from "node:vm"
 import { codeOf } from "../packages/core/src/internal/transport.js"
 import { assertConfigError } from "../packages/core/test/utils/configError.js"
 import { orHang } from "../packages/core/test/utils/realTime.js"
 import { closedPort, expectTag, fastRetry, leakFree, settle, tcpSockets } from "./utils/harness.js"
 
 const KEY = "sk-node-test-3f9b1c77a2"
+
+// A full collection on demand, for what only the collector can observe (a response dropped unread).
+V8.setFlagsFromString("--expose-gc")
+const collectGarbage = Vm.runInNewContext("gc") as () => void
 
 // ---------------------------------------------------------------------------
 // harness
@@ -743,6 +749,29 @@ describe("NodeSfox.httpClient as a plain HttpClient", () => {
         assert.strictEqual(yield* settle(() => 1 - closed(sockets[1]!), 0), 0, "the part-read connection is dropped")
         // Not the same connection, or it was dropped: the first stayed for reuse.
         if (sockets[0] !== sockets[1]) assert.isFalse(sockets[0]!.destroyed, "the whole-read connection is kept")
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
+
+  it.live("a response dropped while its body still arrives: its connection is dropped once it is collected", () =>
+    leakFree(
+      Effect.gen(function*() {
+        // Headers and a first piece, then nothing: the connection is the response's until the end of the body.
+        const closed = yield* Deferred.make<void>()
+        let connections = 0
+        const server = Http.createServer((req, res) => {
+          connections++
+          req.socket.once("close", () => Deferred.unsafeDone(closed, Exit.void))
+          res.writeHead(200, { "content-length": "1000" })
+          res.write("x".repeat(100))
+        })
+        const port = yield* rawServer(server)
+        // Dropped unread: only the garbage collector can tell it was abandoned.
+        yield* Effect.asVoid(HttpClient.get(`http://127.0.0.1:${port}/`))
+        while (!(yield* Deferred.isDone(closed))) {
+          collectGarbage()
+          yield* Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
+        }
+        assert.strictEqual(connections, 1)
       }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
     ))
 

@@ -217,8 +217,9 @@ export const make = (options: Options = {}, tls: Tls = {}): Effect.Effect<HttpCl
  * span (a dozen attributes and a header-redaction pass per request) and its
  * response wrapper were most of the client's cost in the benchmark. What it
  * does that matters is kept: interruption aborts the request (and a body
- * being read), and a response dropped unread releases its connection when
- * collected. With `tracing`, the platform's spans are back.
+ * being read), and a response dropped with its body still arriving releases
+ * its connection when collected. With `tracing`, the platform's spans are
+ * back.
  */
 export const fromAgent = (
   dispatcher: Undici.Dispatcher,
@@ -226,7 +227,7 @@ export const fromAgent = (
   tracing = false
 ): HttpClient.HttpClient =>
   tracing
-    ? HttpClient.make((request, url, signal) => send(dispatcher, maxResponseBytes, request, url, signal))
+    ? HttpClient.make((request, url, signal) => send(dispatcher, maxResponseBytes, request, url, signal, undefined))
     : HttpClient.makeWith(
       (effect) =>
         Effect.flatMap(effect, (request) => {
@@ -234,35 +235,73 @@ export const fromAgent = (
           if (url._tag === "Left") {
             return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
           }
-          const controller = new AbortController()
-          return Effect.onInterrupt(
-            Effect.map(send(dispatcher, maxResponseBytes, request, url.right, controller.signal), (response) => {
-              unreadResponses?.register(response, controller)
-              return response
-            }),
-            () => Effect.sync(() => controller.abort())
-          )
+          const abort = new Abort()
+          return send(dispatcher, maxResponseBytes, request, url.right, abort, abort)
         }),
       Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
     )
 
-// Aborts the request of a response collected with its body unread, so that
-// its connection goes back to the pool (as HttpClient.make does).
+/**
+ * What undici needs of an `AbortSignal`, and no more: an `AbortController`
+ * per request (and the `DOMException` its `abort()` makes) was a measurable
+ * part of a mint. undici listens with `addEventListener("abort", …)` and
+ * removes its listener once the body is closed; with no `reason`, it aborts
+ * with its own `RequestAbortedError`.
+ */
+class Abort {
+  aborted = false
+  readonly reason: unknown = undefined
+  // undici adds one listener per request: a slot, and an array past it.
+  private listener: (() => void) | undefined = undefined
+  private more: Array<() => void> | undefined = undefined
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    if (this.listener === undefined) this.listener = listener
+    else (this.more ??= []).push(listener)
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    if (this.listener === listener) this.listener = undefined
+    else if (this.more !== undefined) this.more = this.more.filter((f) => f !== listener)
+  }
+
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    const listener = this.listener
+    const more = this.more
+    this.listener = this.more = undefined
+    listener?.()
+    if (more !== undefined) { for (const f of more) f() }
+  }
+}
+
+// Aborts the request of a response collected while its body was still
+// arriving, so that its connection is dropped rather than held (as
+// HttpClient.make does). A body that had arrived whole when the response was
+// handed out holds no connection (undici frees it at the end of the
+// message), so such a response, the usual one, is not registered.
 const unreadResponses = typeof FinalizationRegistry === "function"
-  ? new FinalizationRegistry<AbortController>((controller) => controller.abort())
+  ? new FinalizationRegistry<Abort>((abort) => abort.abort())
   : undefined
+
+/** Whether undici has pushed the end of `body` (`push(null)`), read or not: Node's own stream state. */
+const arrivedWhole = (body: Readable): boolean =>
+  (body as { readonly _readableState?: { readonly ended?: boolean } })._readableState?.ended === true ||
+  body.destroyed
 
 const send = (
   dispatcher: Undici.Dispatcher,
   maxResponseBytes: number,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
-  signal: AbortSignal
+  signal: AbortSignal | Abort,
+  own: Abort | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
   const body = request.body
   return body._tag === "Stream"
-    ? Effect.suspend(() => dispatch(dispatcher, maxResponseBytes, request, url, signal, readableOf(body.stream)))
-    : dispatch(dispatcher, maxResponseBytes, request, url, signal, bodyOf(body))
+    ? Effect.suspend(() => dispatch(dispatcher, maxResponseBytes, request, url, signal, own, readableOf(body.stream)))
+    : dispatch(dispatcher, maxResponseBytes, request, url, signal, own, bodyOf(body))
 }
 
 /**
@@ -289,16 +328,21 @@ const bodyOf = (body: Exclude<HttpBody.HttpBody, HttpBody.Stream>): DispatchBody
   }
 }
 
+/**
+ * `own` is the signal this client made for the request (not the platform's,
+ * under `tracing`): interruption aborts it, and it is what a response
+ * dropped with its body still arriving is registered with. Under `tracing`,
+ * `HttpClient.make` does both with its own signal.
+ */
 const dispatch = (
   dispatcher: Undici.Dispatcher,
   maxResponseBytes: number,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
-  signal: AbortSignal,
+  signal: AbortSignal | Abort,
+  own: Abort | undefined,
   body: DispatchBody | Readable
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
-  // No canceller: HttpClient.make aborts `signal` on interruption, and undici
-  // then destroys the socket.
   Effect.async((resume) => {
     dispatcher.request({
       origin: url.origin,
@@ -307,11 +351,18 @@ const dispatch = (
       method: request.method as Undici.Dispatcher.HttpMethod,
       headers: request.headers,
       body,
-      signal
+      // `Abort` has every member of an `AbortSignal` that undici reads.
+      signal: signal as AbortSignal
     }).then(
-      (source) => resume(Effect.succeed(new UndiciResponse(request, source, maxResponseBytes))),
+      (source) => {
+        const response = new UndiciResponse(request, source, maxResponseBytes)
+        if (own !== undefined && !arrivedWhole(source.body)) unreadResponses?.register(response, own)
+        resume(Effect.succeed(response))
+      },
       (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
     )
+    // Interrupted while waiting for the answer: undici then destroys the socket.
+    if (own !== undefined) return Effect.sync(() => own.abort())
   })
 
 /**
