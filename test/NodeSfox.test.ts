@@ -2,7 +2,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
-import { type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { AttemptDeadline, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
 import { NodeSfox } from "@sfox-effect/node"
 import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService } from "@sfox-effect/node/testing"
@@ -774,6 +774,14 @@ describe("NodeSfox.httpClient as a plain HttpClient", () => {
         assert.strictEqual(connections, 1)
       }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
     ))
+
+  it.live("the client ends the service's attempts at their deadline itself; with tracing, it does not", () =>
+    Effect.gen(function*() {
+      const lean = yield* HttpClient.HttpClient.pipe(Effect.provide(NodeSfox.httpClient))
+      assert.isTrue(AttemptDeadline.isEnforcedBy(lean))
+      const traced = yield* HttpClient.HttpClient.pipe(Effect.provide(NodeSfox.httpClientWith({ tracing: true })))
+      assert.isFalse(AttemptDeadline.isEnforcedBy(traced))
+    }).pipe(Effect.scoped))
 
   it.live("a Stream request body goes out whole; a failing one fails the request", () =>
     leakFree(

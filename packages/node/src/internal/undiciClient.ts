@@ -7,6 +7,7 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
+import { AttemptDeadline } from "@sfox-effect/core"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
@@ -218,8 +219,10 @@ export const make = (options: Options = {}, tls: Tls = {}): Effect.Effect<HttpCl
  * response wrapper were most of the client's cost in the benchmark. What it
  * does that matters is kept: interruption aborts the request (and a body
  * being read), and a response dropped with its body still arriving releases
- * its connection when collected. With `tracing`, the platform's spans are
- * back.
+ * its connection when collected. This client also ends the service's
+ * attempts at their deadline itself (`AttemptDeadline`), by aborting the
+ * request. With `tracing`, the platform's spans are back, and the service
+ * races the attempts against a timer as for any client.
  */
 export const fromAgent = (
   dispatcher: Undici.Dispatcher,
@@ -228,18 +231,22 @@ export const fromAgent = (
 ): HttpClient.HttpClient =>
   tracing
     ? HttpClient.make((request, url, signal) => send(dispatcher, maxResponseBytes, request, url, signal, undefined))
-    : HttpClient.makeWith(
+    : AttemptDeadline.enforcedBy(HttpClient.makeWith(
       (effect) =>
         Effect.flatMap(effect, (request) => {
           const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
           if (url._tag === "Left") {
             return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
           }
-          const abort = new Abort()
-          return send(dispatcher, maxResponseBytes, request, url.right, abort, abort)
+          return Effect.withFiberRuntime((fiber) => {
+            const abort = new Abort()
+            const deadline = fiber.getFiberRef(AttemptDeadline.current)
+            if (Option.isSome(deadline)) deadline.value.onExpiry(() => abort.abort())
+            return send(dispatcher, maxResponseBytes, request, url.right, abort, abort)
+          })
         }),
       Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-    )
+    ))
 
 /**
  * What undici needs of an `AbortSignal`, and no more: an `AbortController`
