@@ -586,6 +586,34 @@ describe("NodeSfox.httpClient connections", () => {
       }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClientWith({ connections: 3 })))
     ))
 
+  it.live("a request queued for a connection ends at its attempt's timeout, not when the connection frees", () =>
+    leakFree(
+      Effect.gen(function*() {
+        // Never answers: the one connection stays taken until its caller is interrupted.
+        const arrived = yield* Deferred.make<void>()
+        let requests = 0
+        const server = Http.createServer(() => {
+          requests++
+          Deferred.unsafeDone(arrived, Exit.void)
+        })
+        const port = yield* rawServer(server)
+        const service = (timeout: Duration.DurationInput) =>
+          UserTokenService.make({
+            apiKey: Redacted.make(KEY),
+            baseUrl: `http://127.0.0.1:${port}`,
+            timeout,
+            retry: Schedule.stop,
+            rateLimit: false
+          })
+        const holder = yield* Effect.fork((yield* service("10 minutes")).create("u1"))
+        yield* Deferred.await(arrived)
+        const error = expectTransport(yield* Effect.flip((yield* service("100 millis")).create("u2")), "Timeout")
+        assert.strictEqual(error.description, "an attempt took longer than 100 ms")
+        assert.strictEqual(requests, 1, "the queued request never reached the server")
+        yield* Fiber.interrupt(holder)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClientWith({ connections: 1 })))
+    ))
+
   // No answer comes and the attempt timeout is far past the hang guard:
   // the interruption returns only if it does not wait for the request.
   it.live("interrupting a call aborts its socket", () =>

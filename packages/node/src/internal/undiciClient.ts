@@ -230,7 +230,9 @@ export const fromAgent = (
   tracing = false
 ): HttpClient.HttpClient =>
   tracing
-    ? HttpClient.make((request, url, signal) => send(dispatcher, maxResponseBytes, request, url, signal, undefined))
+    ? HttpClient.make((request, url, signal) =>
+      send(dispatcher, maxResponseBytes, request, url, signal, undefined, undefined)
+    )
     : AttemptDeadline.enforcedBy(HttpClient.makeWith(
       (effect) =>
         Effect.flatMap(effect, (request) => {
@@ -240,9 +242,8 @@ export const fromAgent = (
           }
           return Effect.withFiberRuntime((fiber) => {
             const abort = new Abort()
-            const deadline = fiber.getFiberRef(AttemptDeadline.current)
-            if (Option.isSome(deadline)) deadline.value.onExpiry(() => abort.abort())
-            return send(dispatcher, maxResponseBytes, request, url.right, abort, abort)
+            const deadline = Option.getOrUndefined(fiber.getFiberRef(AttemptDeadline.current))
+            return send(dispatcher, maxResponseBytes, request, url.right, abort, abort, deadline)
           })
         }),
       Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
@@ -303,12 +304,15 @@ const send = (
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
   signal: AbortSignal | Abort,
-  own: Abort | undefined
+  own: Abort | undefined,
+  deadline: AttemptDeadline.AttemptDeadline | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
   const body = request.body
   return body._tag === "Stream"
-    ? Effect.suspend(() => dispatch(dispatcher, maxResponseBytes, request, url, signal, own, readableOf(body.stream)))
-    : dispatch(dispatcher, maxResponseBytes, request, url, signal, own, bodyOf(body))
+    ? Effect.suspend(() =>
+      dispatch(dispatcher, maxResponseBytes, request, url, signal, own, deadline, readableOf(body.stream))
+    )
+    : dispatch(dispatcher, maxResponseBytes, request, url, signal, own, deadline, bodyOf(body))
 }
 
 /**
@@ -339,7 +343,11 @@ const bodyOf = (body: Exclude<HttpBody.HttpBody, HttpBody.Stream>): DispatchBody
  * `own` is the signal this client made for the request (not the platform's,
  * under `tracing`): interruption aborts it, and it is what a response
  * dropped with its body still arriving is registered with. Under `tracing`,
- * `HttpClient.make` does both with its own signal.
+ * `HttpClient.make` does both with its own signal. At the attempt's
+ * `deadline` it is aborted too: a body being read then fails, and a request
+ * still waiting for its answer fails at once. undici would reject it only
+ * once it had a connection, and one queued for a connection of a busy pool
+ * would wait for one to free.
  */
 const dispatch = (
   dispatcher: Undici.Dispatcher,
@@ -348,9 +356,22 @@ const dispatch = (
   url: URL,
   signal: AbortSignal | Abort,
   own: Abort | undefined,
+  deadline: AttemptDeadline.AttemptDeadline | undefined,
   body: DispatchBody | Readable
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
   Effect.async((resume) => {
+    let answered = false
+    const answer = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>) => {
+      if (answered) return
+      answered = true
+      resume(effect)
+    }
+    if (own !== undefined && deadline !== undefined) {
+      deadline.onExpiry(() => {
+        own.abort()
+        answer(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: deadlinePassed })))
+      })
+    }
     dispatcher.request({
       origin: url.origin,
       // The fragment never goes on the wire.
@@ -364,9 +385,9 @@ const dispatch = (
       (source) => {
         const response = new UndiciResponse(request, source, maxResponseBytes)
         if (own !== undefined && !arrivedWhole(source.body)) unreadResponses?.register(response, own)
-        resume(Effect.succeed(response))
+        answer(Effect.succeed(response))
       },
-      (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+      (cause) => answer(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
     )
     // Interrupted while waiting for the answer: undici then destroys the socket.
     if (own !== undefined) return Effect.sync(() => own.abort())
@@ -410,6 +431,9 @@ const streamOf = <E>(body: Readable, onError: (cause: unknown) => E): Stream.Str
   })
 
 const noop = () => {}
+
+// What a request ended by the attempt's deadline fails with; the service reports the timeout instead.
+const deadlinePassed = new Error("request aborted at the attempt's deadline")
 const decoder = new TextDecoder()
 
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
