@@ -2,7 +2,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
-import { type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { AttemptDeadline, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
 import { NodeSfox } from "@sfox-effect/node"
 import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService } from "@sfox-effect/node/testing"
@@ -30,12 +30,18 @@ import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { inspect } from "node:util"
+import * as V8 from "node:v8"
+import * as Vm from "node:vm"
 import { codeOf } from "../packages/core/src/internal/transport.js"
 import { assertConfigError } from "../packages/core/test/utils/configError.js"
 import { orHang } from "../packages/core/test/utils/realTime.js"
 import { closedPort, expectTag, fastRetry, leakFree, settle, tcpSockets } from "./utils/harness.js"
 
 const KEY = "sk-node-test-3f9b1c77a2"
+
+// A full collection on demand, for what only the collector can observe (a response dropped unread).
+V8.setFlagsFromString("--expose-gc")
+const collectGarbage = Vm.runInNewContext("gc") as () => void
 
 // ---------------------------------------------------------------------------
 // harness
@@ -580,6 +586,34 @@ describe("NodeSfox.httpClient connections", () => {
       }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClientWith({ connections: 3 })))
     ))
 
+  it.live("a request queued for a connection ends at its attempt's timeout, not when the connection frees", () =>
+    leakFree(
+      Effect.gen(function*() {
+        // Never answers: the one connection stays taken until its caller is interrupted.
+        const arrived = yield* Deferred.make<void>()
+        let requests = 0
+        const server = Http.createServer(() => {
+          requests++
+          Deferred.unsafeDone(arrived, Exit.void)
+        })
+        const port = yield* rawServer(server)
+        const service = (timeout: Duration.DurationInput) =>
+          UserTokenService.make({
+            apiKey: Redacted.make(KEY),
+            baseUrl: `http://127.0.0.1:${port}`,
+            timeout,
+            retry: Schedule.stop,
+            rateLimit: false
+          })
+        const holder = yield* Effect.fork((yield* service("10 minutes")).create("u1"))
+        yield* Deferred.await(arrived)
+        const error = expectTransport(yield* Effect.flip((yield* service("100 millis")).create("u2")), "Timeout")
+        assert.strictEqual(error.description, "an attempt took longer than 100 ms")
+        assert.strictEqual(requests, 1, "the queued request never reached the server")
+        yield* Fiber.interrupt(holder)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClientWith({ connections: 1 })))
+    ))
+
   // No answer comes and the attempt timeout is far past the hang guard:
   // the interruption returns only if it does not wait for the request.
   it.live("interrupting a call aborts its socket", () =>
@@ -745,6 +779,37 @@ describe("NodeSfox.httpClient as a plain HttpClient", () => {
         if (sockets[0] !== sockets[1]) assert.isFalse(sockets[0]!.destroyed, "the whole-read connection is kept")
       }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
     ))
+
+  it.live("a response dropped while its body still arrives: its connection is dropped once it is collected", () =>
+    leakFree(
+      Effect.gen(function*() {
+        // Headers and a first piece, then nothing: the connection is the response's until the end of the body.
+        const closed = yield* Deferred.make<void>()
+        let connections = 0
+        const server = Http.createServer((req, res) => {
+          connections++
+          req.socket.once("close", () => Deferred.unsafeDone(closed, Exit.void))
+          res.writeHead(200, { "content-length": "1000" })
+          res.write("x".repeat(100))
+        })
+        const port = yield* rawServer(server)
+        // Dropped unread: only the garbage collector can tell it was abandoned.
+        yield* Effect.asVoid(HttpClient.get(`http://127.0.0.1:${port}/`))
+        while (!(yield* Deferred.isDone(closed))) {
+          collectGarbage()
+          yield* Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
+        }
+        assert.strictEqual(connections, 1)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
+
+  it.live("the client ends the service's attempts at their deadline itself; with tracing, it does not", () =>
+    Effect.gen(function*() {
+      const lean = yield* HttpClient.HttpClient.pipe(Effect.provide(NodeSfox.httpClient))
+      assert.isTrue(AttemptDeadline.isEnforcedBy(lean))
+      const traced = yield* HttpClient.HttpClient.pipe(Effect.provide(NodeSfox.httpClientWith({ tracing: true })))
+      assert.isFalse(AttemptDeadline.isEnforcedBy(traced))
+    }).pipe(Effect.scoped))
 
   it.live("a Stream request body goes out whole; a failing one fails the request", () =>
     leakFree(

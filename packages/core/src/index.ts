@@ -7,6 +7,14 @@
  */
 
 /**
+ * For implementers of an `HttpClient`: a client that ends each attempt at
+ * its deadline itself, instead of the service racing it against a timer.
+ *
+ * @since 0.2.0
+ */
+export * as AttemptDeadline from "./AttemptDeadline.js"
+
+/**
  * Retry policies: the default, and how the service enforces `Retry-After`.
  *
  * @since 0.1.0

@@ -6,6 +6,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as AttemptDeadline from "../AttemptDeadline.js"
 
 /** The cause code of a request the guard refused to send: it was going to another origin with the key. */
 export const foreignOriginCode = "SFOX_FOREIGN_ORIGIN"
@@ -40,7 +41,14 @@ const everyHeader: ReadonlyArray<RegExp> = [/^/]
  * - under `FetchHttpClient`, which follows redirects itself, the request is
  *   sent with `redirect: "manual"`, so the 3xx comes back instead.
  */
-export const guard = (client: HttpClient.HttpClient, origin: string): HttpClient.HttpClient =>
+export const guard = (client: HttpClient.HttpClient, origin: string): HttpClient.HttpClient => {
+  const guarded = guardOf(client, origin)
+  // The guard neither waits nor forks: a client that ends an attempt at its
+  // deadline still does so under it.
+  return AttemptDeadline.isEnforcedBy(client) ? AttemptDeadline.enforcedBy(guarded) : guarded
+}
+
+const guardOf = (client: HttpClient.HttpClient, origin: string): HttpClient.HttpClient =>
   // The check sits in the client's last step, not in a request mapping: a
   // mapping added above (`transformClient: HttpClient.mapRequest(...)`) runs
   // after every mapping below it, so only here is the final URL known.

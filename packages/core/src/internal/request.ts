@@ -14,7 +14,7 @@ import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 import * as Logging from "./logging.js"
 import { refusedRedirectResponse } from "./originGuard.js"
 import * as Telemetry from "./telemetry.js"
-import { timeoutFail } from "./timeout.js"
+import { attemptTimeout } from "./timeout.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
 
 /**
@@ -123,7 +123,8 @@ export const make = (options: PipelineOptions): Pipeline => {
       const attempt = (now: number, attempt: number, delayMillis: number) => {
         const left = deadlineAt - now
         const lastChance = left <= timeoutMillis
-        const received = timeoutFail(
+        const received = attemptTimeout(
+          client,
           exchange(call),
           lastChance ? left : timeoutMillis,
           lastChance ? pastDeadline : attemptTimedOut

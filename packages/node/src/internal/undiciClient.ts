@@ -7,6 +7,7 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
+import { AttemptDeadline } from "@sfox-effect/core"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
@@ -217,8 +218,11 @@ export const make = (options: Options = {}, tls: Tls = {}): Effect.Effect<HttpCl
  * span (a dozen attributes and a header-redaction pass per request) and its
  * response wrapper were most of the client's cost in the benchmark. What it
  * does that matters is kept: interruption aborts the request (and a body
- * being read), and a response dropped unread releases its connection when
- * collected. With `tracing`, the platform's spans are back.
+ * being read), and a response dropped with its body still arriving releases
+ * its connection when collected. This client also ends the service's
+ * attempts at their deadline itself (`AttemptDeadline`), by aborting the
+ * request. With `tracing`, the platform's spans are back, and the service
+ * races the attempts against a timer as for any client.
  */
 export const fromAgent = (
   dispatcher: Undici.Dispatcher,
@@ -226,43 +230,89 @@ export const fromAgent = (
   tracing = false
 ): HttpClient.HttpClient =>
   tracing
-    ? HttpClient.make((request, url, signal) => send(dispatcher, maxResponseBytes, request, url, signal))
-    : HttpClient.makeWith(
+    ? HttpClient.make((request, url, signal) =>
+      send(dispatcher, maxResponseBytes, request, url, signal, undefined, undefined)
+    )
+    : AttemptDeadline.enforcedBy(HttpClient.makeWith(
       (effect) =>
         Effect.flatMap(effect, (request) => {
           const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
           if (url._tag === "Left") {
             return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
           }
-          const controller = new AbortController()
-          return Effect.onInterrupt(
-            Effect.map(send(dispatcher, maxResponseBytes, request, url.right, controller.signal), (response) => {
-              unreadResponses?.register(response, controller)
-              return response
-            }),
-            () => Effect.sync(() => controller.abort())
-          )
+          return Effect.withFiberRuntime((fiber) => {
+            const abort = new Abort()
+            const deadline = Option.getOrUndefined(fiber.getFiberRef(AttemptDeadline.current))
+            return send(dispatcher, maxResponseBytes, request, url.right, abort, abort, deadline)
+          })
         }),
       Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-    )
+    ))
 
-// Aborts the request of a response collected with its body unread, so that
-// its connection goes back to the pool (as HttpClient.make does).
+/**
+ * What undici needs of an `AbortSignal`, and no more: an `AbortController`
+ * per request (and the `DOMException` its `abort()` makes) was a measurable
+ * part of a mint. undici listens with `addEventListener("abort", …)` and
+ * removes its listener once the body is closed; with no `reason`, it aborts
+ * with its own `RequestAbortedError`.
+ */
+class Abort {
+  aborted = false
+  readonly reason: unknown = undefined
+  // undici adds one listener per request: a slot, and an array past it.
+  private listener: (() => void) | undefined = undefined
+  private more: Array<() => void> | undefined = undefined
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    if (this.listener === undefined) this.listener = listener
+    else (this.more ??= []).push(listener)
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    if (this.listener === listener) this.listener = undefined
+    else if (this.more !== undefined) this.more = this.more.filter((f) => f !== listener)
+  }
+
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    const listener = this.listener
+    const more = this.more
+    this.listener = this.more = undefined
+    listener?.()
+    if (more !== undefined) { for (const f of more) f() }
+  }
+}
+
+// Aborts the request of a response collected while its body was still
+// arriving, so that its connection is dropped rather than held (as
+// HttpClient.make does). A body that had arrived whole when the response was
+// handed out holds no connection (undici frees it at the end of the
+// message), so such a response, the usual one, is not registered.
 const unreadResponses = typeof FinalizationRegistry === "function"
-  ? new FinalizationRegistry<AbortController>((controller) => controller.abort())
+  ? new FinalizationRegistry<Abort>((abort) => abort.abort())
   : undefined
+
+/** Whether undici has pushed the end of `body` (`push(null)`), read or not: Node's own stream state. */
+const arrivedWhole = (body: Readable): boolean =>
+  (body as { readonly _readableState?: { readonly ended?: boolean } })._readableState?.ended === true ||
+  body.destroyed
 
 const send = (
   dispatcher: Undici.Dispatcher,
   maxResponseBytes: number,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
-  signal: AbortSignal
+  signal: AbortSignal | Abort,
+  own: Abort | undefined,
+  deadline: AttemptDeadline.AttemptDeadline | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
   const body = request.body
   return body._tag === "Stream"
-    ? Effect.suspend(() => dispatch(dispatcher, maxResponseBytes, request, url, signal, readableOf(body.stream)))
-    : dispatch(dispatcher, maxResponseBytes, request, url, signal, bodyOf(body))
+    ? Effect.suspend(() =>
+      dispatch(dispatcher, maxResponseBytes, request, url, signal, own, deadline, readableOf(body.stream))
+    )
+    : dispatch(dispatcher, maxResponseBytes, request, url, signal, own, deadline, bodyOf(body))
 }
 
 /**
@@ -289,17 +339,39 @@ const bodyOf = (body: Exclude<HttpBody.HttpBody, HttpBody.Stream>): DispatchBody
   }
 }
 
+/**
+ * `own` is the signal this client made for the request (not the platform's,
+ * under `tracing`): interruption aborts it, and it is what a response
+ * dropped with its body still arriving is registered with. Under `tracing`,
+ * `HttpClient.make` does both with its own signal. At the attempt's
+ * `deadline` it is aborted too: a body being read then fails, and a request
+ * still waiting for its answer fails at once. undici would reject it only
+ * once it had a connection, and one queued for a connection of a busy pool
+ * would wait for one to free.
+ */
 const dispatch = (
   dispatcher: Undici.Dispatcher,
   maxResponseBytes: number,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
-  signal: AbortSignal,
+  signal: AbortSignal | Abort,
+  own: Abort | undefined,
+  deadline: AttemptDeadline.AttemptDeadline | undefined,
   body: DispatchBody | Readable
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
-  // No canceller: HttpClient.make aborts `signal` on interruption, and undici
-  // then destroys the socket.
   Effect.async((resume) => {
+    let answered = false
+    const answer = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>) => {
+      if (answered) return
+      answered = true
+      resume(effect)
+    }
+    if (own !== undefined && deadline !== undefined) {
+      deadline.onExpiry(() => {
+        own.abort()
+        answer(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: deadlinePassed })))
+      })
+    }
     dispatcher.request({
       origin: url.origin,
       // The fragment never goes on the wire.
@@ -307,11 +379,18 @@ const dispatch = (
       method: request.method as Undici.Dispatcher.HttpMethod,
       headers: request.headers,
       body,
-      signal
+      // `Abort` has every member of an `AbortSignal` that undici reads.
+      signal: signal as AbortSignal
     }).then(
-      (source) => resume(Effect.succeed(new UndiciResponse(request, source, maxResponseBytes))),
-      (cause) => resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+      (source) => {
+        const response = new UndiciResponse(request, source, maxResponseBytes)
+        if (own !== undefined && !arrivedWhole(source.body)) unreadResponses?.register(response, own)
+        answer(Effect.succeed(response))
+      },
+      (cause) => answer(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
     )
+    // Interrupted while waiting for the answer: undici then destroys the socket.
+    if (own !== undefined) return Effect.sync(() => own.abort())
   })
 
 /**
@@ -352,6 +431,9 @@ const streamOf = <E>(body: Readable, onError: (cause: unknown) => E): Stream.Str
   })
 
 const noop = () => {}
+
+// What a request ended by the attempt's deadline fails with; the service reports the timeout instead.
+const deadlinePassed = new Error("request aborted at the attempt's deadline")
 const decoder = new TextDecoder()
 
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {

@@ -1,0 +1,130 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { assert, describe, it } from "@effect/vitest"
+import { AttemptDeadline, type TransportError, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { Effect, Fiber, FiberRef, Layer, Option, Redacted, Schedule, TestClock } from "effect"
+
+/**
+ * What a client saw of the attempt's deadline: one entry per request,
+ * whether `AttemptDeadline.current` held one, and how many aborts it got.
+ */
+interface Seen {
+  readonly deadlines: Array<boolean>
+  aborts: number
+}
+
+/**
+ * A client that never answers unless aborted, and fails when it is:
+ * declared with `enforcedBy` unless `declared` is false.
+ */
+const silentClient = (seen: Seen, declared = true): HttpClient.HttpClient => {
+  const client = HttpClient.makeWith(
+    Effect.flatMap((request) =>
+      Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+        const deadline = fiber.getFiberRef(AttemptDeadline.current)
+        seen.deadlines.push(Option.isSome(deadline))
+        return Effect.async((resume) => {
+          if (Option.isNone(deadline)) return
+          deadline.value.onExpiry(() => {
+            seen.aborts++
+            resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: "aborted" })))
+          })
+        })
+      })
+    ),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  )
+  return declared ? AttemptDeadline.enforcedBy(client) : client
+}
+
+const service = (client: HttpClient.HttpClient, options: Partial<UserTokenService.Options> = {}) =>
+  UserTokenService.make({
+    apiKey: Redacted.make("sk-deadline-test"),
+    retry: Schedule.stop,
+    rateLimit: false,
+    ...options
+  }).pipe(Effect.provide(Layer.succeed(HttpClient.HttpClient, client)), Effect.scoped)
+
+const timedOut = (error: UserTokenError): TransportError => {
+  assert.strictEqual(error._tag, "TransportError", error.message)
+  const transport = error as TransportError
+  assert.strictEqual(transport.reason, "Timeout")
+  return transport
+}
+
+describe("AttemptDeadline: a client that ends the attempt at its deadline itself", () => {
+  it("enforcedBy declares the client it is given, and only that one", () => {
+    const client = silentClient({ deadlines: [], aborts: 0 })
+    assert.isTrue(AttemptDeadline.isEnforcedBy(client))
+    assert.isFalse(AttemptDeadline.isEnforcedBy(HttpClient.mapRequest(client, (request) => request)))
+    assert.isFalse(AttemptDeadline.isEnforcedBy(silentClient({ deadlines: [], aborts: 0 }, false)))
+  })
+
+  it.live("live clock: the client sees the deadline, is aborted once at the timeout, the attempt fails with Timeout", () =>
+    Effect.gen(function*() {
+      const seen: Seen = { deadlines: [], aborts: 0 }
+      const tokens = yield* service(silentClient(seen), { timeout: "50 millis" })
+      const error = timedOut(yield* Effect.flip(tokens.create("u1")))
+      assert.strictEqual(error.description, "an attempt took longer than 50 ms")
+      assert.deepStrictEqual(seen, { deadlines: [true], aborts: 1 })
+    }))
+
+  it.live("live clock, the call's deadline shorter than the timeout: the past-the-deadline Timeout", () =>
+    Effect.gen(function*() {
+      const seen: Seen = { deadlines: [], aborts: 0 }
+      const tokens = yield* service(silentClient(seen), { timeout: "10 seconds", deadline: "60 millis" })
+      const error = timedOut(yield* Effect.flip(tokens.create("u1")))
+      assert.strictEqual(error.description, "the call, retries included, took longer than 60 ms")
+      assert.deepStrictEqual(seen, { deadlines: [true], aborts: 1 })
+    }))
+
+  it.live("live clock, every attempt aborted in turn: Timeout after 3 attempts, each its own deadline", () =>
+    Effect.gen(function*() {
+      const seen: Seen = { deadlines: [], aborts: 0 }
+      const tokens = yield* service(silentClient(seen), {
+        timeout: "30 millis",
+        retry: Schedule.recurs(2)
+      })
+      timedOut(yield* Effect.flip(tokens.create("u1")))
+      assert.deepStrictEqual(seen, { deadlines: [true, true, true], aborts: 3 })
+    }))
+
+  it.effect("TestClock: the client sees no deadline; the attempt ends on the TestClock, as for any client", () =>
+    Effect.gen(function*() {
+      const seen: Seen = { deadlines: [], aborts: 0 }
+      const tokens = yield* service(silentClient(seen), { timeout: "10 seconds" })
+      const fiber = yield* Effect.fork(Effect.flip(tokens.create("u1")))
+      yield* TestClock.adjust("10 seconds")
+      const error = timedOut(yield* Fiber.join(fiber))
+      assert.strictEqual(error.description, "an attempt took longer than 10000 ms")
+      assert.deepStrictEqual(seen, { deadlines: [false], aborts: 0 })
+    }))
+
+  it.live("transformClient: the transformed client is not declared; its attempts are raced as any client's", () =>
+    Effect.gen(function*() {
+      const seen: Seen = { deadlines: [], aborts: 0 }
+      // A wrapper that waits before it sends: no abort of the client could end that wait.
+      const stalled = yield* service(silentClient(seen), {
+        timeout: "50 millis",
+        transformClient: HttpClient.tapRequest(() => Effect.never)
+      })
+      const error = timedOut(yield* Effect.flip(stalled.create("u1")))
+      assert.strictEqual(error.description, "an attempt took longer than 50 ms")
+      assert.deepStrictEqual(seen, { deadlines: [], aborts: 0 })
+      // One that passes the request on: the client is reached, with no deadline, and interrupted at the timeout.
+      const passing = yield* service(silentClient(seen), {
+        timeout: "50 millis",
+        transformClient: HttpClient.mapRequest((request) => request)
+      })
+      timedOut(yield* Effect.flip(passing.create("u1")))
+      assert.deepStrictEqual(seen, { deadlines: [false], aborts: 0 })
+    }))
+
+  it.live("the caller's fiber holds no deadline after an attempt", () =>
+    Effect.gen(function*() {
+      const tokens = yield* service(silentClient({ deadlines: [], aborts: 0 }), { timeout: "20 millis" })
+      timedOut(yield* Effect.flip(tokens.create("u1")))
+      assert.isTrue(Option.isNone(yield* FiberRef.get(AttemptDeadline.current)))
+    }))
+})
