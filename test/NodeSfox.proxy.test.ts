@@ -179,6 +179,42 @@ describe("NodeSfox.httpClient through a proxy, http: target (forward request)", 
       assert.strictEqual((yield* server.requests).length, 0)
     })))
 
+  it.effect("a proxy variable that is not an http(s) URL: NodeSfox.layer fails with a ConfigError naming it, not its value", () =>
+    Effect.gen(function*() {
+      for (
+        const [variables, named] of [
+          [{ HTTPS_PROXY: "http://user:s3cret@proxy.internal:3128 not a url" }, "HTTPS_PROXY"],
+          [{ https_proxy: "proxy.internal:3128", HTTPS_PROXY: "http://proxy.internal:3128" }, "https_proxy"],
+          [{ HTTP_PROXY: "socks5://proxy.internal:1080" }, "HTTP_PROXY"]
+        ] as const
+      ) {
+        const provider = ConfigProvider.fromMap(
+          new Map([["SFOX_ENTERPRISE_API_KEY", KEY], ...Object.entries(variables)])
+        )
+        const error = yield* Layer.build(NodeSfox.layer).pipe(
+          Effect.scoped,
+          Effect.withConfigProvider(provider),
+          Effect.flip
+        )
+        assert.strictEqual(error._op, "InvalidData", String(error))
+        assert.include(String(error), named)
+        assert.include(String(error), "must be an http: or https: URL")
+        assert.notInclude(String(error), "s3cret")
+        assert.notInclude(String(error), "proxy.internal")
+      }
+      // The client layer alone keeps its error-free type: the same message, as a defect.
+      const exit = yield* Layer.build(NodeSfox.httpClient).pipe(
+        Effect.scoped,
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["HTTPS_PROXY", "nope"]]))),
+        Effect.exit
+      )
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
+      assert.include(
+        Cause.pretty((exit as Exit.Failure<never, never>).cause),
+        "HTTPS_PROXY must be an http: or https: URL"
+      )
+    }))
+
   it.live("a `proxy` that is not a URL is a defect when the client is built", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(Effect.scoped(NodeSfox.makeHttpClient({ proxy: "not a url" })))

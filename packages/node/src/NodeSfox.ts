@@ -13,7 +13,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import { UserTokenService } from "@sfox-effect/core"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Internal from "./internal/undiciClient.js"
@@ -200,7 +200,7 @@ export const responseTooLargeCode: "SFOX_RESPONSE_TOO_LARGE" = Internal.tooLarge
  */
 export const makeHttpClient: (
   options?: HttpClientOptions
-) => Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> = Internal.make
+) => Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> = (options) => Effect.orDie(Internal.make(options))
 
 /**
  * The undici `HttpClient` with custom tuning.
@@ -220,6 +220,12 @@ export const makeHttpClient: (
  * @category layers
  */
 export const httpClientWith = (options: HttpClientOptions): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.orDie(configuredClient(options))
+
+// With the proxy variables' `ConfigError` typed: `layer` and `layerWith`
+// fail with it, as with a bad key or base URL; the client layers alone keep
+// their error-free type and die with the same message.
+const configuredClient = (options: HttpClientOptions): Layer.Layer<HttpClient.HttpClient, ConfigError.ConfigError> =>
   Layer.scoped(HttpClient.HttpClient, Internal.make(options))
 
 /**
@@ -261,7 +267,7 @@ export const httpClient: Layer.Layer<HttpClient.HttpClient> = httpClientWith({})
  * @category layers
  */
 export const layer: Layer.Layer<UserTokenService, ConfigError.ConfigError> = UserTokenService.layerConfig().pipe(
-  Layer.provide(httpClient)
+  Layer.provide(configuredClient({}))
 )
 
 /**
@@ -287,4 +293,4 @@ export const layerWith = (
     readonly http?: HttpClientOptions | undefined
   } = {}
 ): Layer.Layer<UserTokenService, ConfigError.ConfigError> =>
-  UserTokenService.layerConfig(options.service).pipe(Layer.provide(httpClientWith(options.http ?? {})))
+  UserTokenService.layerConfig(options.service).pipe(Layer.provide(configuredClient(options.http ?? {})))

@@ -10,8 +10,10 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import { AttemptDeadline } from "@sfox-effect/core"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -107,8 +109,37 @@ interface ProxyEnv {
   readonly noProxy: string
 }
 
-const variable = (lower: string, upper: string): Config.Config<string> =>
-  Config.string(lower).pipe(Config.orElse(() => Config.string(upper)), Config.withDefault(""))
+const isProxyUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value)
+    return url.protocol === "http:" || url.protocol === "https:"
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The lower-case variable when set, else the upper-case one, else "". A
+ * proxy URL that does not parse is a `ConfigError` naming the variable read,
+ * never its value (which may hold the proxy's password); undici would
+ * otherwise throw when the client is built, or send everything direct.
+ */
+const variable = (lower: string, upper: string, isUrl: boolean): Config.Config<string> =>
+  Config.all([Config.option(Config.string(lower)), Config.option(Config.string(upper))]).pipe(
+    Config.mapOrFail(([fromLower, fromUpper]) => {
+      const [name, value] = Option.isSome(fromLower)
+        ? [lower, fromLower.value]
+        : Option.isSome(fromUpper)
+        ? [upper, fromUpper.value]
+        : [upper, ""]
+      return !isUrl || value === "" || isProxyUrl(value)
+        ? Either.right(value)
+        : Either.left(ConfigError.InvalidData(
+          [name],
+          `${name} must be an http: or https: URL such as http://proxy.example:3128 (its value is not shown: it may hold a password)`
+        ))
+    })
+  )
 
 /**
  * Read through Effect's `ConfigProvider` (the process environment unless the
@@ -116,9 +147,9 @@ const variable = (lower: string, upper: string): Config.Config<string> =>
  * same place as the key and the base URL.
  */
 export const proxyEnv: Config.Config<ProxyEnv> = Config.all({
-  httpProxy: variable("http_proxy", "HTTP_PROXY"),
-  httpsProxy: variable("https_proxy", "HTTPS_PROXY"),
-  noProxy: variable("no_proxy", "NO_PROXY")
+  httpProxy: variable("http_proxy", "HTTP_PROXY", true),
+  httpsProxy: variable("https_proxy", "HTTPS_PROXY", true),
+  noProxy: variable("no_proxy", "NO_PROXY", false)
 })
 
 /** What decides the dispatcher: no proxy, one for every request, or the environment's. */
@@ -127,7 +158,7 @@ type Route =
   | { readonly _tag: "Fixed"; readonly uri: string }
   | { readonly _tag: "Env"; readonly env: ProxyEnv }
 
-const route = (proxy: Options["proxy"]): Effect.Effect<Route> => {
+const route = (proxy: Options["proxy"]): Effect.Effect<Route, ConfigError.ConfigError> => {
   if (proxy === false) return Effect.succeed({ _tag: "Direct" })
   if (proxy !== undefined) {
     return Effect.sync(() => {
@@ -141,8 +172,7 @@ const route = (proxy: Options["proxy"]): Effect.Effect<Route> => {
     })
   }
   return Effect.map(
-    // A proxy variable that cannot be read is a defect, as any invalid option.
-    Effect.orDie(proxyEnv),
+    proxyEnv,
     (env): Route => env.httpProxy === "" && env.httpsProxy === "" ? { _tag: "Direct" } : { _tag: "Env", env }
   )
 }
@@ -196,7 +226,10 @@ const dispatcherOf = (settings: Resolved, route: Route, tls: Tls): Undici.Dispat
  * Options are checked eagerly: a bad one is a defect of the program, raised
  * when the layer is built rather than on the first request.
  */
-export const make = (options: Options = {}, tls: Tls = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+export const make = (
+  options: Options = {},
+  tls: Tls = {}
+): Effect.Effect<HttpClient.HttpClient, ConfigError.ConfigError, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
       Effect.flatMap(route(options.proxy), (route) =>
