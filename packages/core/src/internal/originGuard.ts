@@ -7,6 +7,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as AttemptDeadline from "../AttemptDeadline.js"
+import * as PlainClient from "../PlainClient.js"
 
 /** The cause code of a request the guard refused to send: it was going to another origin with the key. */
 export const foreignOriginCode = "SFOX_FOREIGN_ORIGIN"
@@ -48,7 +49,12 @@ export const guard = (client: HttpClient.HttpClient, origin: string): HttpClient
   return AttemptDeadline.isEnforcedBy(client) ? AttemptDeadline.enforcedBy(guarded) : guarded
 }
 
-const guardOf = (client: HttpClient.HttpClient, origin: string): HttpClient.HttpClient =>
+const guardOf = (
+  client: HttpClient.HttpClient,
+  origin: string,
+  // A plain client follows no redirect and records no header: nothing to set around its requests.
+  plain = PlainClient.isDeclared(client)
+): HttpClient.HttpClient =>
   // The check sits in the client's last step, not in a request mapping: a
   // mapping added above (`transformClient: HttpClient.mapRequest(...)`) runs
   // after every mapping below it, so only here is the final URL known.
@@ -56,7 +62,7 @@ const guardOf = (client: HttpClient.HttpClient, origin: string): HttpClient.Http
     (request) =>
       Effect.flatMap(request, (request) =>
         sameOrigin(request.url, origin)
-          ? send(client, request)
+          ? plain ? refuseRedirect(client.execute(request)) : send(client, request)
           : Effect.fail(
             new HttpClientError.RequestError({
               // The refused request is kept as its method and URL only: its headers hold the key.
@@ -72,29 +78,32 @@ const send = (
   client: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
-  Effect.serviceOption(FetchHttpClient.RequestInit).pipe(
-    Effect.flatMap((init) =>
+  refuseRedirect(
+    Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
       client.execute(request).pipe(
         Effect.provideService(FetchHttpClient.RequestInit, {
           ...Option.getOrElse(init, () => ({})),
           redirect: "manual"
         }),
         Effect.locally(Headers.currentRedactedNames, everyHeader)
-      )
-    ),
-    Effect.flatMap((response) =>
-      response.status >= 300 && response.status < 400
-        ? Effect.fail(
-          new HttpClientError.ResponseError({
-            request: bare(response.request),
-            response,
-            reason: "StatusCode",
-            description: redirectRefused
-          })
-        )
-        : Effect.succeed(response)
-    )
+      ))
   )
+
+/** A redirect is never followed with the key: it fails, and the pipeline reads it as the answer it was. */
+const refuseRedirect = (
+  response: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+  Effect.flatMap(response, (response) =>
+    response.status >= 300 && response.status < 400
+      ? Effect.fail(
+        new HttpClientError.ResponseError({
+          request: bare(response.request),
+          response,
+          reason: "StatusCode",
+          description: redirectRefused
+        })
+      )
+      : Effect.succeed(response))
 
 const bare = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
   HttpClientRequest.make(request.method)(request.url)

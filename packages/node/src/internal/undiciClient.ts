@@ -7,7 +7,7 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { AttemptDeadline } from "@sfox-effect/core"
+import { AttemptDeadline, PlainClient } from "@sfox-effect/core"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -266,7 +266,8 @@ export const fromAgent = (
     ? HttpClient.make((request, url, signal) =>
       send(dispatcher, maxResponseBytes, request, url, signal, undefined, undefined)
     )
-    : AttemptDeadline.enforcedBy(HttpClient.makeWith(
+    // Follows no redirect (undici's `request` does not) and records nothing: a plain client.
+    : PlainClient.declare(AttemptDeadline.enforcedBy(HttpClient.makeWith(
       (effect) =>
         Effect.flatMap(effect, (request) => {
           const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
@@ -280,7 +281,7 @@ export const fromAgent = (
           })
         }),
       Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-    ))
+    )))
 
 /**
  * What undici needs of an `AbortSignal`, and no more: an `AbortController`
