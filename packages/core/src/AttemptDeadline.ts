@@ -28,6 +28,15 @@ import * as Option from "effect/Option"
 /**
  * The end of the attempt in progress, as a client that enforces it sees it.
  *
+ * @example
+ * ```ts
+ * import type { AttemptDeadline } from "@sfox-effect/core"
+ *
+ * // A request's own abort, hooked to the attempt's end.
+ * const abortAtDeadline = (deadline: AttemptDeadline.AttemptDeadline, controller: AbortController): void =>
+ *   deadline.onExpiry(() => controller.abort())
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -44,6 +53,15 @@ export interface AttemptDeadline {
 /**
  * The deadline of the attempt the current fiber is in, when its client
  * enforces it; `None` anywhere else.
+ *
+ * @example
+ * ```ts
+ * import { AttemptDeadline } from "@sfox-effect/core"
+ * import { Effect, FiberRef, Option } from "effect"
+ *
+ * // Inside a declared client's request: is there an attempt deadline to honour?
+ * const hasDeadline = Effect.map(FiberRef.get(AttemptDeadline.current), Option.isSome)
+ * ```
  *
  * @since 0.2.0
  * @category fiber refs
@@ -99,6 +117,19 @@ export const enforcedBy = <E, R>(client: HttpClient.HttpClient.With<E, R>): Http
 
 /**
  * Whether `client` was declared with `enforcedBy`.
+ *
+ * @example
+ * ```ts
+ * import { AttemptDeadline } from "@sfox-effect/core"
+ * import { FetchHttpClient, HttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * // fetch's client is not declared: the service races its attempts against a timer.
+ * const enforces = Effect.map(
+ *   Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer),
+ *   AttemptDeadline.isEnforcedBy
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category guards
