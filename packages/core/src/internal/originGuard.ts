@@ -43,18 +43,14 @@ const everyHeader: ReadonlyArray<RegExp> = [/^/]
  *   sent with `redirect: "manual"`, so the 3xx comes back instead.
  */
 export const guard = (client: HttpClient.HttpClient, origin: string): HttpClient.HttpClient => {
-  const guarded = guardOf(client, origin)
+  // A plain client follows no redirect and records no header: nothing to set around its requests.
+  const guarded = guardOf(client, origin, PlainClient.isDeclared(client))
   // The guard neither waits nor forks: a client that ends an attempt at its
   // deadline still does so under it.
   return AttemptDeadline.isEnforcedBy(client) ? AttemptDeadline.enforcedBy(guarded) : guarded
 }
 
-const guardOf = (
-  client: HttpClient.HttpClient,
-  origin: string,
-  // A plain client follows no redirect and records no header: nothing to set around its requests.
-  plain = PlainClient.isDeclared(client)
-): HttpClient.HttpClient =>
+const guardOf = (client: HttpClient.HttpClient, origin: string, plain: boolean): HttpClient.HttpClient =>
   // The check sits in the client's last step, not in a request mapping: a
   // mapping added above (`transformClient: HttpClient.mapRequest(...)`) runs
   // after every mapping below it, so only here is the final URL known.

@@ -108,6 +108,7 @@ export const make = (options: PipelineOptions): Pipeline => {
   const { client, deadlineMillis, limiter, retry, timeoutMillis } = options
   const pastDeadline = () => timeoutError("the call, retries included,", deadlineMillis)
   const attemptTimedOut = () => timeoutError("an attempt", timeoutMillis)
+  const timed = attemptTimeout(client)
 
   const exchange = <R>(call: Call<R, unknown>): Effect.Effect<R, RequestFailure> =>
     Effect.catchAll(Effect.flatMap(client.execute(call.request), call.receive), (error) => {
@@ -123,8 +124,7 @@ export const make = (options: PipelineOptions): Pipeline => {
       const attempt = (now: number, attempt: number, delayMillis: number) => {
         const left = deadlineAt - now
         const lastChance = left <= timeoutMillis
-        const received = attemptTimeout(
-          client,
+        const received = timed(
           exchange(call),
           lastChance ? left : timeoutMillis,
           lastChance ? pastDeadline : attemptTimedOut
@@ -146,7 +146,7 @@ export const make = (options: PipelineOptions): Pipeline => {
       ): Effect.Effect<A, RequestFailure> =>
         Effect.catchAll(attempt(now, attemptNumber, delayMillis), (error) => {
           const unwelcome = error instanceof Unwelcome ? error : undefined
-          const failure: RequestFailure = unwelcome === undefined ? error as RequestFailure : unwelcome.failure
+          const failure = failureOf(error)
           const end = Effect.zipRight(
             Logging.rateLimitedNotRetried(failure, attemptNumber),
             unwelcome === undefined ? Effect.fail(failure) : Effect.succeed(unwelcome.value)

@@ -100,17 +100,20 @@ class Deadline implements AttemptDeadline.AttemptDeadline {
  * attempt then fails with `onTimeout()`, however it ended. The timer is
  * cleared however the attempt ends, an interruption included.
  */
-export const attemptTimeout = <A, E, R, E2>(
-  client: HttpClient.HttpClient,
-  self: Effect.Effect<A, E, R>,
-  millis: number,
-  onTimeout: () => E2
-): Effect.Effect<A, E | E2, R> =>
-  AttemptDeadline.isEnforcedBy(client) && Number.isFinite(millis)
-    ? Clock.clockWith((clock) =>
-      clock === liveClock ? enforced(self, millis, onTimeout) : timeoutFail(self, millis, onTimeout)
-    )
-    : timeoutFail(self, millis, onTimeout)
+export const attemptTimeout = (client: HttpClient.HttpClient) => {
+  // Asked once per pipeline: the client does not change.
+  const enforces = AttemptDeadline.isEnforcedBy(client)
+  return <A, E, R, E2>(
+    self: Effect.Effect<A, E, R>,
+    millis: number,
+    onTimeout: () => E2
+  ): Effect.Effect<A, E | E2, R> =>
+    enforces && Number.isFinite(millis)
+      ? Clock.clockWith((clock) =>
+        clock === liveClock ? enforced(self, millis, onTimeout) : timeoutFail(self, millis, onTimeout)
+      )
+      : timeoutFail(self, millis, onTimeout)
+}
 
 const enforced = <A, E, R, E2>(
   self: Effect.Effect<A, E, R>,
