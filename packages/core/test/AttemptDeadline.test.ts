@@ -70,6 +70,41 @@ describe("AttemptDeadline: a client that ends the attempt at its deadline itself
       assert.deepStrictEqual(seen, { deadlines: [true], aborts: 1 })
     }))
 
+  it.live("an abort that throws: no uncaught exception, the other aborts still run, the attempt fails with Timeout", () =>
+    Effect.gen(function*() {
+      const uncaught: Array<unknown> = []
+      const record = (error: unknown) => uncaught.push(error)
+      process.on("uncaughtException", record)
+      let others = 0
+      // The client's first abort resumes the request, then throws; a second one is registered too.
+      const client = AttemptDeadline.enforcedBy(HttpClient.makeWith(
+        Effect.flatMap((request) =>
+          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+            const deadline = Option.getOrThrow(fiber.getFiberRef(AttemptDeadline.current))
+            return Effect.async((resume) => {
+              deadline.onExpiry(() => {
+                resume(
+                  Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: "aborted" }))
+                )
+                throw new Error("a broken abort")
+              })
+              deadline.onExpiry(() => {
+                others++
+              })
+            })
+          })
+        ),
+        Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+      ))
+      const tokens = yield* service(client, { timeout: "30 millis" })
+      const error = yield* Effect.flip(tokens.create("u1")).pipe(
+        Effect.ensuring(Effect.sync(() => process.off("uncaughtException", record)))
+      )
+      timedOut(error)
+      assert.strictEqual(others, 1)
+      assert.deepStrictEqual(uncaught, [])
+    }))
+
   it.live("live clock, the call's deadline shorter than the timeout: the past-the-deadline Timeout", () =>
     Effect.gen(function*() {
       const seen: Seen = { deadlines: [], aborts: 0 }

@@ -50,6 +50,19 @@ export const timeoutFail = <A, E, R, E2>(
   })
 
 /**
+ * A client's abort, run from a timer: one that throws would be an uncaught
+ * exception (the process's end, by default) and would stop the aborts after
+ * it. The deadline stands all the same: the attempt ends with its Timeout.
+ */
+const run = (abort: () => void): void => {
+  try {
+    abort()
+  } catch {
+    // The client's fault, and nothing here can report it better than the Timeout.
+  }
+}
+
+/**
  * An attempt's deadline as `AttemptDeadline.current` shows it to the client:
  * one timer, the aborts of the requests made under it, and whether it fired.
  */
@@ -67,7 +80,7 @@ class Deadline implements AttemptDeadline.AttemptDeadline {
 
   onExpiry(abort: () => void): void {
     if (this.settled) return
-    if (this.expired) return abort()
+    if (this.expired) return run(abort)
     if (this.abort === undefined) this.abort = abort
     else (this.more ??= []).push(abort)
   }
@@ -78,8 +91,8 @@ class Deadline implements AttemptDeadline.AttemptDeadline {
     const abort = this.abort
     const more = this.more
     this.abort = this.more = undefined
-    abort?.()
-    if (more !== undefined) { for (const f of more) f() }
+    if (abort !== undefined) run(abort)
+    if (more !== undefined) { for (const f of more) run(f) }
   }
 
   settle(): void {
