@@ -1,11 +1,11 @@
 /**
- * `node --import tsx bench/src/micro.ts [count]`: the service's own CPU cost
+ * `TSX_TSCONFIG_PATH=bench/tsconfig.run.json node --import tsx bench/src/micro.ts [count]` (after `pnpm build`): the service's own CPU cost
  * per create, over an HttpClient that answers at once from memory (no
  * sockets), so that nothing but the library is measured.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { UserTokenService } from "@sfox-effect/core"
+import { AttemptDeadline, PlainClient, UserTokenService } from "@sfox-effect/core"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 
 const count = Number(process.argv[2] ?? 100_000)
@@ -19,10 +19,15 @@ const answer = {
   headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
   text: Effect.succeed(body)
 } as unknown as HttpClientResponse.HttpClientResponse
-const instant = HttpClient.makeWith(
-  (request) => Effect.as(request, answer),
-  Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-)
+const makeInstant = () =>
+  HttpClient.makeWith(
+    (request) => Effect.as(request, answer),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  )
+// As the Node client declares itself (MICRO_PLAIN=0 measures the path of any other client).
+const instant = process.env.MICRO_PLAIN === "0"
+  ? makeInstant()
+  : PlainClient.declare(AttemptDeadline.enforcedBy(makeInstant()))
 
 const runtime = ManagedRuntime.make(
   UserTokenService.layer({ apiKey: Redacted.make("k"), rateLimit: false }).pipe(

@@ -1,12 +1,22 @@
 /**
- * `node --cpu-prof --import tsx bench/src/profile.ts <variant> [count]`: one client alone against a
- * bench server, to see where its time goes.
+ * One client alone against a bench server, to see where its time goes:
+ *
+ *     pnpm build
+ *     BENCH_SERVER_CPU=1 TSX_TSCONFIG_PATH=bench/tsconfig.run.json \
+ *       taskset -c 0 node [--cpu-prof] --import tsx bench/src/profile.ts <variant> [count]
+ *
+ * Variants: `raw` (undici.request), `effect` (the same in `Effect.tryPromise`),
+ * `handler` (an `Effect.async` over undici's dispatch handler), `client`
+ * (NodeSfox's HttpClient alone), `create`, `bare` (`create` without retries).
+ * Pinned as above, client and server each on a core of their own, the
+ * figures vary far less than on a shared machine.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { UserTokenService } from "@sfox-effect/core"
 import { NodeSfox } from "@sfox-effect/node"
 import { Effect, Layer, ManagedRuntime, Redacted, Schedule } from "effect"
+import * as Undici from "undici"
 import { startServer } from "./serverProcess.js"
 
 const [variant = "create", count = "20000"] = process.argv.slice(2)
@@ -28,8 +38,43 @@ const main = async () => {
     )
   )
   const ids = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}${i}`)
+  const agent = new Undici.Agent({ connections: 64 })
+  const headers = { authorization: `Bearer ${key}`, accept: "application/json" }
   const mint = (id: string): Effect.Effect<unknown, unknown, HttpClient.HttpClient | UserTokenService> =>
-    variant === "client"
+    variant === "handler"
+      ? Effect.async<unknown, Error>((resume) => {
+        const chunks: Array<Buffer> = []
+        agent.dispatch({
+          origin: server.url,
+          path: `/v1/enterprise/user-tokens/${id}`,
+          method: "POST",
+          headers
+        }, {
+          onConnect() {},
+          onHeaders(status: number, raw: Array<Buffer>) {
+            if (status < 200) return true
+            Undici.util.parseHeaders(raw)
+            return true
+          },
+          onData(chunk: Buffer) {
+            chunks.push(chunk)
+            return true
+          },
+          onComplete() {
+            const text = chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()
+            resume(Effect.succeed(JSON.parse(text)))
+          },
+          onError(e: Error) {
+            resume(Effect.fail(e))
+          }
+        } as unknown as Undici.Dispatcher.DispatchHandler)
+      })
+      : variant === "effect"
+      ? Effect.tryPromise(() =>
+        Undici.request(`${server.url}/v1/enterprise/user-tokens/${id}`, { method: "POST", headers, dispatcher: agent })
+          .then((r) => r.body.json())
+      )
+      : variant === "client"
       ? Effect.flatMap(HttpClient.HttpClient, (c) =>
         c.execute(
           HttpClientRequest.post(`${server.url}/v1/enterprise/user-tokens/${id}`, {

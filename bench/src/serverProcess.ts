@@ -21,12 +21,18 @@ const here = Path.dirname(new URL(import.meta.url).pathname)
 export const tsNode = (script: string, args: ReadonlyArray<string>, ipc: boolean) =>
   ChildProcess.spawn(process.execPath, ["--import", "tsx", Path.join(here, script), ...args], {
     stdio: ipc ? ["ignore", "pipe", "inherit", "ipc"] : ["ignore", "pipe", "inherit"],
-    env: { ...process.env, TSX_TSCONFIG_PATH: Path.join(here, "..", "tsconfig.json") }
+    env: { ...process.env, TSX_TSCONFIG_PATH: Path.join(here, "..", "tsconfig.run.json") }
   })
 
 export const startServer = (options: Record<string, unknown>): Promise<ServerProcess> =>
   new Promise((resolve, reject) => {
     const child = tsNode("server.ts", [JSON.stringify(options)], true)
+    // BENCH_SERVER_CPU=1 (with the client under `taskset -c 0`): each process on its own core, for steadier figures.
+    if (process.env.BENCH_SERVER_CPU !== undefined && child.pid !== undefined) {
+      ChildProcess.execFileSync("taskset", ["-a", "-p", "-c", process.env.BENCH_SERVER_CPU, String(child.pid)], {
+        stdio: "ignore"
+      })
+    }
     const lines = Readline.createInterface({ input: child.stdout! })
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)))
     lines.once("line", (line) => {
