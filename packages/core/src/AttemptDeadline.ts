@@ -7,7 +7,7 @@
  * `HttpClient` the attempt runs in a fiber of its own that is interrupted at
  * the limit. A client that declares itself with `enforcedBy` is trusted
  * instead to abort its requests when the attempt's `AttemptDeadline` (read
- * from `current`) expires: the attempt then runs on the caller's fiber, and
+ * with `unsafeCurrent` on the fiber that runs the request) expires: the attempt then runs on the caller's fiber, and
  * fails with the same `TransportError` when its time is up. `NodeSfox`'s
  * client is one; only implementers of an `HttpClient` need this module.
  *
@@ -21,9 +21,11 @@
  * @since 0.2.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as FiberRef from "effect/FiberRef"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import { globalValue } from "effect/GlobalValue"
 import * as Option from "effect/Option"
+import * as Internal from "./internal/attemptDeadline.js"
 
 /**
  * The end of the attempt in progress, as a client that enforces it sees it.
@@ -51,24 +53,51 @@ export interface AttemptDeadline {
 }
 
 /**
- * The deadline of the attempt the current fiber is in, when its client
- * enforces it; `None` anywhere else.
+ * The deadline of the attempt `fiber` is running, when its client enforces
+ * it; `undefined` anywhere else. Read it inside the client's request effect
+ * (`Effect.withFiberRuntime`), on the fiber that runs it: the attempt's
+ * deadline belongs to that fiber alone, and a fiber the client forks does
+ * not see it.
+ *
+ * Kept beside the fiber rather than in a `FiberRef`: setting and restoring a
+ * `FiberRef` around every attempt copies the fiber's refs twice, a cost the
+ * benchmark could see on every mint.
  *
  * @example
  * ```ts
  * import { AttemptDeadline } from "@sfox-effect/core"
- * import { Effect, FiberRef, Option } from "effect"
+ * import { Effect } from "effect"
  *
  * // Inside a declared client's request: is there an attempt deadline to honour?
- * const hasDeadline = Effect.map(FiberRef.get(AttemptDeadline.current), Option.isSome)
+ * const hasDeadline = Effect.withFiberRuntime((fiber) =>
+ *   Effect.succeed(AttemptDeadline.unsafeCurrent(fiber) !== undefined)
+ * )
  * ```
  *
  * @since 0.2.0
- * @category fiber refs
+ * @category getters
  */
-export const current: FiberRef.FiberRef<Option.Option<AttemptDeadline>> = globalValue(
-  Symbol.for("@sfox-effect/core/AttemptDeadline/current"),
-  () => FiberRef.unsafeMake<Option.Option<AttemptDeadline>>(Option.none())
+export const unsafeCurrent = (fiber: Fiber.RuntimeFiber<unknown, unknown>): AttemptDeadline | undefined =>
+  Internal.deadlines.get(fiber)
+
+/**
+ * The deadline of the attempt the current fiber is running, when its client
+ * enforces it; `None` anywhere else. The effect form of `unsafeCurrent`.
+ *
+ * @example
+ * ```ts
+ * import { AttemptDeadline } from "@sfox-effect/core"
+ * import { Effect, Option } from "effect"
+ *
+ * // Inside a declared client's request: is there an attempt deadline to honour?
+ * const hasDeadline = Effect.map(AttemptDeadline.current, Option.isSome)
+ * ```
+ *
+ * @since 0.2.0
+ * @category getters
+ */
+export const current: Effect.Effect<Option.Option<AttemptDeadline>> = Effect.withFiberRuntime((fiber) =>
+  Effect.succeed(Option.fromNullable(Internal.deadlines.get(fiber)))
 )
 
 const enforcing = globalValue(
@@ -77,8 +106,8 @@ const enforcing = globalValue(
 )
 
 /**
- * Declares that `client` enforces `current`: every request it makes while
- * `current` holds a deadline is aborted at that deadline, whether it waits
+ * Declares that `client` enforces the attempt's deadline: every request it
+ * makes while `unsafeCurrent` shows one is aborted at it, whether it waits
  * for its answer or its body is being read, and the effect waiting on it
  * fails. Returns `client` itself.
  *
@@ -86,7 +115,7 @@ const enforcing = globalValue(
  * ```ts
  * import { AttemptDeadline } from "@sfox-effect/core"
  * import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
- * import { Effect, Option } from "effect"
+ * import { Effect } from "effect"
  *
  * // A client over `fetch` that aborts its request when the attempt's time is up.
  * const client = AttemptDeadline.enforcedBy(
@@ -94,8 +123,7 @@ const enforcing = globalValue(
  *     Effect.flatMap((request) =>
  *       Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
  *         const controller = new AbortController()
- *         const deadline = fiber.getFiberRef(AttemptDeadline.current)
- *         if (Option.isSome(deadline)) deadline.value.onExpiry(() => controller.abort())
+ *         AttemptDeadline.unsafeCurrent(fiber)?.onExpiry(() => controller.abort())
  *         return Effect.tryPromise({
  *           try: () => fetch(request.url, { method: request.method, signal: controller.signal }),
  *           catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })

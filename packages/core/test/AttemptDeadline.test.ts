@@ -3,7 +3,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { AttemptDeadline, type TransportError, type UserTokenError, UserTokenService } from "@sfox-effect/core"
-import { Effect, Fiber, FiberRef, Layer, Option, Redacted, Schedule, TestClock } from "effect"
+import { Effect, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
 
 /**
  * What a client saw of the attempt's deadline: one entry per request,
@@ -22,11 +22,11 @@ const silentClient = (seen: Seen, declared = true): HttpClient.HttpClient => {
   const client = HttpClient.makeWith(
     Effect.flatMap((request) =>
       Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-        const deadline = fiber.getFiberRef(AttemptDeadline.current)
-        seen.deadlines.push(Option.isSome(deadline))
+        const deadline = AttemptDeadline.unsafeCurrent(fiber)
+        seen.deadlines.push(deadline !== undefined)
         return Effect.async((resume) => {
-          if (Option.isNone(deadline)) return
-          deadline.value.onExpiry(() => {
+          if (deadline === undefined) return
+          deadline.onExpiry(() => {
             seen.aborts++
             resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: "aborted" })))
           })
@@ -80,7 +80,7 @@ describe("AttemptDeadline: a client that ends the attempt at its deadline itself
       const client = AttemptDeadline.enforcedBy(HttpClient.makeWith(
         Effect.flatMap((request) =>
           Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-            const deadline = Option.getOrThrow(fiber.getFiberRef(AttemptDeadline.current))
+            const deadline = AttemptDeadline.unsafeCurrent(fiber)!
             return Effect.async((resume) => {
               deadline.onExpiry(() => {
                 resume(
@@ -160,6 +160,30 @@ describe("AttemptDeadline: a client that ends the attempt at its deadline itself
     Effect.gen(function*() {
       const tokens = yield* service(silentClient({ deadlines: [], aborts: 0 }), { timeout: "20 millis" })
       timedOut(yield* Effect.flip(tokens.create("u1")))
-      assert.isTrue(Option.isNone(yield* FiberRef.get(AttemptDeadline.current)))
+      assert.isTrue(Option.isNone(yield* AttemptDeadline.current))
+    }))
+
+  it.live("an interrupted attempt: the client's request is not aborted by the timer later, the fiber holds no deadline", () =>
+    Effect.gen(function*() {
+      const seen: Seen = { deadlines: [], aborts: 0 }
+      let attemptFiber: Fiber.RuntimeFiber<unknown, unknown> | undefined
+      const watched = AttemptDeadline.enforcedBy(HttpClient.makeWith(
+        Effect.flatMap((request) =>
+          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+            attemptFiber = fiber
+            return silentClient(seen).execute(request)
+          })
+        ),
+        Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+      ))
+      const tokens = yield* service(watched, { timeout: "40 millis" })
+      const fiber = yield* Effect.fork(tokens.create("u1"))
+      while (seen.deadlines.length === 0) yield* Effect.yieldNow()
+      assert.isDefined(AttemptDeadline.unsafeCurrent(attemptFiber!))
+      yield* Fiber.interrupt(fiber)
+      assert.isUndefined(AttemptDeadline.unsafeCurrent(attemptFiber!))
+      // Past the timeout: the settled deadline calls no abort.
+      yield* Effect.sleep("80 millis")
+      assert.deepStrictEqual(seen, { deadlines: [true], aborts: 0 })
     }))
 })

@@ -3,18 +3,20 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import * as AttemptDeadline from "../AttemptDeadline.js"
 import type { RequestFailure } from "../SfoxError.js"
 import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
+import * as Attempt from "./attempt.js"
 import * as Logging from "./logging.js"
 import { refusedRedirectResponse } from "./originGuard.js"
 import * as Telemetry from "./telemetry.js"
-import { attemptTimeout } from "./timeout.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
 
 /**
@@ -55,10 +57,12 @@ export interface Call<R, A> {
   /**
    * Reads an answer into what the call needs of it (its body, say), within
    * the attempt's time and rate-limit turn. A redirect the origin guard
-   * refused comes here too, as the response it was.
+   * refused comes here too, as the response it was. `clock` is the call's
+   * (to note when the answer came without an effect to read it).
    */
   readonly receive: (
-    response: HttpClientResponse.HttpClientResponse
+    response: HttpClientResponse.HttpClientResponse,
+    clock: Clock.Clock
   ) => Effect.Effect<R, HttpClientError.HttpClientError>
   /** The status of what `receive` read, for the metrics and the attempt's span. */
   readonly statusOf: (received: R) => number
@@ -108,34 +112,48 @@ export const make = (options: PipelineOptions): Pipeline => {
   const { client, deadlineMillis, limiter, retry, timeoutMillis } = options
   const pastDeadline = () => timeoutError("the call, retries included,", deadlineMillis)
   const attemptTimedOut = () => timeoutError("an attempt", timeoutMillis)
-  const timed = attemptTimeout(client)
+  // Asked once: the client does not change.
+  const enforces = AttemptDeadline.isEnforcedBy(client)
 
-  const exchange = <R>(call: Call<R, unknown>): Effect.Effect<R, RequestFailure> =>
-    Effect.catchAll(Effect.flatMap(client.execute(call.request), call.receive), (error) => {
-      const redirect = refusedRedirectResponse(error)
-      return redirect === undefined
-        ? Effect.fail(fromHttpClientError(error))
-        : Effect.mapError(call.receive(redirect), fromHttpClientError)
-    })
+  const exchange = <R>(call: Call<R, unknown>, clock: Clock.Clock): Effect.Effect<R, RequestFailure> =>
+    Effect.catchAll(
+      Effect.flatMap(client.execute(call.request), (response) => call.receive(response, clock)),
+      (error) => {
+        const redirect = refusedRedirectResponse(error)
+        return redirect === undefined
+          ? Effect.fail(fromHttpClientError(error))
+          : Effect.mapError(call.receive(redirect, clock), fromHttpClientError)
+      }
+    )
 
+  // The clock and the tracer are read once per call, from the caller's fiber:
+  // each read as an effect of its own was a step of every attempt.
   const send = <R, A>(call: Call<R, A>): Effect.Effect<A, RequestFailure> =>
-    Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+    Effect.withFiberRuntime((fiber) => {
+      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+      const traced = Telemetry.isRecording(fiber.currentTracer)
+      const startedAt = clock.unsafeCurrentTimeMillis()
       const deadlineAt = call.deadlineAt ?? startedAt + deadlineMillis
       const attempt = (now: number, attempt: number, delayMillis: number) => {
         const left = deadlineAt - now
         const lastChance = left <= timeoutMillis
-        const received = timed(
-          exchange(call),
-          lastChance ? left : timeoutMillis,
-          lastChance ? pastDeadline : attemptTimedOut
-        )
-        return limiter.withTurn(Telemetry.observeAttempt(received, call.statusOf, call.endpoint, now), {
+        const received = Attempt.run(exchange(call, clock), {
+          clock,
+          enforces,
+          traced,
+          millis: lastChance ? left : timeoutMillis,
+          onTimeout: lastChance ? pastDeadline : attemptTimedOut,
+          statusOf: call.statusOf,
+          endpoint: call.endpoint,
+          requestedAt: now
+        })
+        return limiter.withTurn(received, {
           maxWaitMillis: left,
           onLate: pastDeadline,
           maxDurationMillis: lastChance ? left : timeoutMillis
         }).pipe(
           Effect.flatMap(call.judge),
-          Telemetry.attemptSpan(call.endpoint, call.batchSize, attempt, delayMillis, failureOf)
+          Telemetry.attemptSpan(traced, call.endpoint, call.batchSize, attempt, delayMillis, failureOf)
         )
       }
       const loop = (
@@ -152,29 +170,29 @@ export const make = (options: PipelineOptions): Pipeline => {
             unwelcome === undefined ? Effect.fail(failure) : Effect.succeed(unwelcome.value)
           )
           if (call.mayResend !== undefined && !call.mayResend(failure)) return end
-          return Effect.flatMap(Clock.currentTimeMillis, (failedAt) =>
-            Effect.flatMap(retry.step(failedAt, failure, state), ([next, , decision]) => {
-              if (ScheduleDecision.isDone(decision)) {
-                return end
-              }
-              const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
-              if (resumeAt >= deadlineAt) {
-                return end
-              }
-              Telemetry.retried()
-              const delay = resumeAt - failedAt
-              const logged = Logging.retrying(failure, attemptNumber, delay)
-              const again = delay === 0
-                ? loop(next, failedAt, attemptNumber + 1, 0)
-                : Effect.zipRight(
-                  Effect.sleep(Duration.millis(delay)),
-                  loop(next, resumeAt, attemptNumber + 1, delay)
-                )
-              return Effect.zipRight(
-                logged,
-                unwelcome === undefined ? again : Effect.zipRight(unwelcome.release, again)
+          const failedAt = clock.unsafeCurrentTimeMillis()
+          return Effect.flatMap(retry.step(failedAt, failure, state), ([next, , decision]) => {
+            if (ScheduleDecision.isDone(decision)) {
+              return end
+            }
+            const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
+            if (resumeAt >= deadlineAt) {
+              return end
+            }
+            Telemetry.retried()
+            const delay = resumeAt - failedAt
+            const logged = Logging.retrying(failure, attemptNumber, delay)
+            const again = delay === 0
+              ? loop(next, failedAt, attemptNumber + 1, 0)
+              : Effect.zipRight(
+                Effect.sleep(Duration.millis(delay)),
+                loop(next, resumeAt, attemptNumber + 1, delay)
               )
-            }))
+            return Effect.zipRight(
+              logged,
+              unwelcome === undefined ? again : Effect.zipRight(unwelcome.release, again)
+            )
+          })
         })
       return loop(retry.initial, startedAt, 1, 0)
     })

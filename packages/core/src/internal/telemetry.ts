@@ -1,12 +1,9 @@
-import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as MetricLabel from "effect/MetricLabel"
-import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
 import type { RequestFailure } from "../SfoxError.js"
 import * as SfoxMetrics from "../SfoxMetrics.js"
 import { errorType } from "./classify.js"
-import * as Logging from "./logging.js"
 
 // Effect's built-in tracer keeps spans nowhere: with it, making a span per
 // call costs (about 30 µs each with its garbage, measured on 10,000 `get`s)
@@ -20,7 +17,7 @@ export const retried = (): void => SfoxMetrics.retries.unsafeUpdate(1, [])
 
 export const batched = (size: number): void => SfoxMetrics.batchSize.unsafeUpdate(size, [])
 
-export const minted = (count: number) => (): void => SfoxMetrics.tokensMinted.unsafeUpdate(count, [])
+export const minted = (count: number): void => SfoxMetrics.tokensMinted.unsafeUpdate(count, [])
 
 /** A refused batch was halved to find the users it was refused for. */
 export const split = (size: number): void => SfoxMetrics.batchSplits.unsafeUpdate(size, [])
@@ -90,53 +87,14 @@ export const endpoint = (method: string, server: Server, template?: string): End
   }
 }
 
-const annotateAnswer = (status: number) =>
-  Effect.tracerWith((tracer) =>
-    // With no span (no tracer installed) annotating would build and throw
-    // away an exception, with its stack trace, per attempt.
-    tracer === builtInTracer
-      ? Effect.void
-      : status >= 400
-      ? Effect.annotateCurrentSpan({ "http.response.status_code": status, "error.type": String(status) })
-      : Effect.annotateCurrentSpan("http.response.status_code", status)
-  )
+/** Sets an attempt's answer on its span (under a tracer someone installed). */
+export const annotateAnswer = (status: number): Effect.Effect<void> =>
+  status >= 400
+    ? Effect.annotateCurrentSpan({ "http.response.status_code": status, "error.type": String(status) })
+    : Effect.annotateCurrentSpan("http.response.status_code", status)
 
-/**
- * Times one attempt into `http.client.request.duration`, tagged by its status
- * or its error; sets the status on its span. It starts once the attempt has
- * its rate-limit turn, asked for at `requestedAt`: a long wait is logged here,
- * whichever limiter made it (in-process, Redis, a program's own).
- */
-export const observeAttempt = <A, R>(
-  attempt: Effect.Effect<A, RequestFailure, R>,
-  statusOf: (received: A) => number,
-  endpoint: Endpoint,
-  requestedAt: number
-): Effect.Effect<A, RequestFailure, R> =>
-  Effect.flatMap(
-    Clock.currentTimeMillis,
-    (start) => {
-      const observed = Effect.onExit(attempt, (exit) =>
-        Effect.flatMap(Clock.currentTimeMillis, (end) => {
-          const seconds = (end - start) / 1000
-          if (exit._tag === "Success") {
-            const status = statusOf(exit.value)
-            SfoxMetrics.requestDuration.unsafeUpdate(seconds, endpoint.answered(status))
-            return annotateAnswer(status)
-          }
-          const failure = Cause.failureOption(exit.cause)
-          // An attempt given up by its caller ended without an answer or an error of its own.
-          SfoxMetrics.requestDuration.unsafeUpdate(
-            seconds,
-            endpoint.failed(Option.isSome(failure) ? errorType(failure.value) : "Interrupted")
-          )
-          return Effect.void
-        }))
-      return start - requestedAt < Logging.longTurnWaitMillis
-        ? observed
-        : Effect.zipRight(Logging.waitedForTurn(start - requestedAt), observed)
-    }
-  )
+/** Whether `tracer` is one someone installed, rather than Effect's built-in one, which keeps spans nowhere. */
+export const isRecording = (tracer: Tracer.Tracer): boolean => tracer !== builtInTracer
 
 const traced = <A, E, R>(
   self: Effect.Effect<A, E, R>,
@@ -154,24 +112,25 @@ const failureAttributes = (failure: RequestFailure): Record<string, string> =>
  * token or the key (so no `url.full`, which would hold a user id).
  */
 export const attemptSpan = <E>(
+  traced: boolean,
   endpoint: Endpoint,
   batchSize: number | undefined,
   attempt: number,
   delayMillis: number,
   failureOf: (error: E) => RequestFailure
 ) =>
-<A, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  traced(self, (self) => {
-    const attributes: Record<string, string | number> = { ...endpoint.attributes, "sfox.attempt": attempt }
-    if (batchSize !== undefined) attributes["sfox.batch_size"] = batchSize
-    if (attempt > 1) attributes["http.request.resend_count"] = attempt - 1
-    if (delayMillis > 0) attributes["sfox.retry_delay"] = delayMillis / 1000
-    return Effect.withSpan(
-      Effect.tapError(self, (error) => Effect.annotateCurrentSpan(failureAttributes(failureOf(error)))),
-      endpoint.spanName,
-      { kind: "client", captureStackTrace: false, attributes }
-    )
-  })
+<A, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  if (!traced) return self
+  const attributes: Record<string, string | number> = { ...endpoint.attributes, "sfox.attempt": attempt }
+  if (batchSize !== undefined) attributes["sfox.batch_size"] = batchSize
+  if (attempt > 1) attributes["http.request.resend_count"] = attempt - 1
+  if (delayMillis > 0) attributes["sfox.retry_delay"] = delayMillis / 1000
+  return Effect.withSpan(
+    Effect.tapError(self, (error) => Effect.annotateCurrentSpan(failureAttributes(failureOf(error)))),
+    endpoint.spanName,
+    { kind: "client", captureStackTrace: false, attributes }
+  )
+}
 
 /** The span of one service call. */
 export const callSpan =

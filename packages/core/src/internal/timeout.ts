@@ -1,13 +1,11 @@
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as FiberRef from "effect/FiberRef"
-import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
-import * as AttemptDeadline from "../AttemptDeadline.js"
+import type * as AttemptDeadline from "../AttemptDeadline.js"
 
-const liveClock = Effect.runSync(Clock.clockWith(Effect.succeed))
+/** The clock of a program that provides none: what `TestClock` replaces. */
+export const liveClock = Effect.runSync(Clock.clockWith(Effect.succeed))
 
 /**
  * `Effect.timeoutFail`, cheaper on the live clock. Measured per call (CPU,
@@ -63,10 +61,11 @@ const run = (abort: () => void): void => {
 }
 
 /**
- * An attempt's deadline as `AttemptDeadline.current` shows it to the client:
- * one timer, the aborts of the requests made under it, and whether it fired.
+ * An attempt's deadline as `AttemptDeadline.unsafeCurrent` shows it to the
+ * client: one timer, the aborts of the requests made under it, and whether
+ * it fired.
  */
-class Deadline implements AttemptDeadline.AttemptDeadline {
+export class Deadline implements AttemptDeadline.AttemptDeadline {
   expired = false
   private settled = false
   // One request per attempt is the rule: a slot, and an array past it.
@@ -101,55 +100,3 @@ class Deadline implements AttemptDeadline.AttemptDeadline {
     this.abort = this.more = undefined
   }
 }
-
-/**
- * The attempt's timeout for `client`: enforced by the client itself when it
- * declares it can (`AttemptDeadline.enforcedBy`) and the clock is the live
- * one, `timeoutFail` otherwise.
- *
- * Enforced, the attempt runs on the caller's fiber and no fiber is started
- * (`timeoutFail`'s root fiber cost 50–80 µs an attempt in scenario 1's
- * profile): a plain timer aborts the client's request at the limit, and the
- * attempt then fails with `onTimeout()`, however it ended. The timer is
- * cleared however the attempt ends, an interruption included.
- */
-export const attemptTimeout = (client: HttpClient.HttpClient) => {
-  // Asked once per pipeline: the client does not change.
-  const enforces = AttemptDeadline.isEnforcedBy(client)
-  return <A, E, R, E2>(
-    self: Effect.Effect<A, E, R>,
-    millis: number,
-    onTimeout: () => E2
-  ): Effect.Effect<A, E | E2, R> =>
-    enforces && Number.isFinite(millis)
-      ? Clock.clockWith((clock) =>
-        clock === liveClock ? enforced(self, millis, onTimeout) : timeoutFail(self, millis, onTimeout)
-      )
-      : timeoutFail(self, millis, onTimeout)
-}
-
-const enforced = <A, E, R, E2>(
-  self: Effect.Effect<A, E, R>,
-  millis: number,
-  onTimeout: () => E2
-): Effect.Effect<A, E | E2, R> =>
-  Effect.suspend(() => {
-    const deadline = new Deadline(millis)
-    return Effect.matchCauseEffect(
-      Effect.acquireUseRelease(
-        FiberRef.getAndSet(AttemptDeadline.current, Option.some(deadline)),
-        () => self,
-        (previous) => {
-          deadline.settle()
-          return FiberRef.set(AttemptDeadline.current, previous)
-        }
-      ),
-      {
-        // Not reached when the caller is interrupted: the interruption goes on.
-        onFailure: (cause): Effect.Effect<A, E | E2> =>
-          deadline.expired ? Effect.fail(onTimeout()) : Effect.failCause(cause),
-        onSuccess: (value): Effect.Effect<A, E | E2> =>
-          deadline.expired ? Effect.fail(onTimeout()) : Effect.succeed(value)
-      }
-    )
-  })

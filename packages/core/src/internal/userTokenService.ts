@@ -83,27 +83,30 @@ export const make = (
       deadlineAt?: number
     ): Pipeline.Call<Answer, A> => ({
       request,
-      receive: (response) => readAnswer(response, users),
+      receive: (response, clock) => readAnswer(response, users, clock),
       statusOf,
-      judge: (answer) =>
-        answer.status >= 200 && answer.status < 300
-          ? decode(answer)
-          // A Retry-After date counts from the moment the answer came.
-          : Either.left(failureOf(answer, answer.receivedAt, secrets)),
+      judge: (answer) => {
+        // A Retry-After date counts from the moment the answer came.
+        if (answer.status < 200 || answer.status >= 300) {
+          return Either.left(failureOf(answer, answer.receivedAt, secrets))
+        }
+        const decoded = decode(answer)
+        if (Either.isRight(decoded)) Telemetry.minted(users)
+        return decoded
+      },
       deadlineAt,
       endpoint,
       batchSize: users
     })
 
+    const createSpan = Telemetry.callSpan("sfox.user_tokens.create", 1)
     const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
       const encoded = encodeUserId(userId, undefined, secrets)
       if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
       const request = HttpClientRequest.setUrl(tokenRequest, `${settings.baseUrl}${tokensPath}/${encoded.right}`)
-      return pipeline.send(tokenCall(request, oneUser, 1, (answer) => decodeSingleAnswer(answer, userId, secrets)))
-        .pipe(
-          Effect.tap(Telemetry.minted(1)),
-          Telemetry.callSpan("sfox.user_tokens.create", 1)
-        )
+      return createSpan(
+        pipeline.send(tokenCall(request, oneUser, 1, (answer) => decodeSingleAnswer(answer, userId, secrets)))
+      )
     }
 
     /** One batch POST; `deadlineAt` bounds it when it is part of a larger call. */
@@ -121,7 +124,7 @@ export const make = (
         userIds.length,
         (answer) => decodeBatchAnswer(answer, userIds, secrets),
         deadlineAt
-      )).pipe(Effect.tap(Telemetry.minted(userIds.length)))
+      ))
     }
 
     /** A batch and, when sFOX refuses it for some of its users, the split that finds them; all within one deadline. */
@@ -218,21 +221,17 @@ const statusOf = (answer: Answer): number => answer.status
  */
 const readAnswer = (
   response: HttpClientResponse.HttpClientResponse,
-  users: number
+  users: number,
+  clock: Clock.Clock
 ): Effect.Effect<Answer, HttpClientError.HttpClientError> => {
   const status = response.status
   if (status >= 300 && status < 400) {
-    return Effect.map(Clock.currentTimeMillis, (receivedAt): Answer => ({
-      status,
-      headers: response.headers,
-      body: "",
-      receivedAt
-    }))
+    return Effect.succeed({ status, headers: response.headers, body: "", receivedAt: clock.unsafeCurrentTimeMillis() })
   }
-  return Effect.zipWith(readBody(response, bodyLimit(status, users)), Clock.currentTimeMillis, (
-    body,
-    receivedAt
-  ): Answer => ({ status, headers: response.headers, body, receivedAt }))
+  return Effect.map(
+    readBody(response, bodyLimit(status, users)),
+    (body): Answer => ({ status, headers: response.headers, body, receivedAt: clock.unsafeCurrentTimeMillis() })
+  )
 }
 
 /** The error of a `createMany` chunk that sFOX refused for some of its users, naming them. */

@@ -276,7 +276,7 @@ export const fromAgent = (
           }
           return Effect.withFiberRuntime((fiber) => {
             const abort = new Abort()
-            const deadline = Option.getOrUndefined(fiber.getFiberRef(AttemptDeadline.current))
+            const deadline = AttemptDeadline.unsafeCurrent(fiber)
             return send(dispatcher, maxResponseBytes, request, url.right, abort, abort, deadline)
           })
         }),

@@ -1,0 +1,106 @@
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type { RequestFailure } from "../SfoxError.js"
+import * as SfoxMetrics from "../SfoxMetrics.js"
+import { deadlines } from "./attemptDeadline.js"
+import { errorType } from "./classify.js"
+import * as Logging from "./logging.js"
+import * as Telemetry from "./telemetry.js"
+import { Deadline, liveClock, timeoutFail } from "./timeout.js"
+
+/** What one attempt is measured and bounded by. */
+export interface Frame<R> {
+  /** The clock the call reads (the live one, or a `TestClock`). */
+  readonly clock: Clock.Clock
+  /** Whether the client ends its requests at `AttemptDeadline` itself. */
+  readonly enforces: boolean
+  /** Whether a tracer someone installed records spans (then the attempt's span gets its status). */
+  readonly traced: boolean
+  readonly millis: number
+  readonly onTimeout: () => RequestFailure
+  readonly statusOf: (received: R) => number
+  readonly endpoint: Telemetry.Endpoint
+  /** When the attempt asked for its rate-limit turn (epoch millis): a long wait is logged. */
+  readonly requestedAt: number
+}
+
+/**
+ * One attempt: bounded by its time limit, timed into
+ * `http.client.request.duration` by its status or its error (`Interrupted`
+ * when its caller gave it up), its status set on its span.
+ *
+ * Under a client that enforces `AttemptDeadline`, on the live clock, the
+ * attempt runs on the caller's fiber: a plain timer aborts the client's
+ * request at the limit, and the attempt then fails with `onTimeout()`,
+ * however it ended. Any other client, or any other clock, races the attempt
+ * against the timeout (`timeoutFail`).
+ *
+ * The limit, the metric and the span's status are one exit handler, run
+ * whatever the end (an interruption included): each was an `onExit` or an
+ * `acquireUseRelease` of its own, and together they were a third of the
+ * service's own cost per mint (bench/src/micro.ts).
+ */
+export const run = <R>(exchange: Effect.Effect<R, RequestFailure>, frame: Frame<R>): Effect.Effect<R, RequestFailure> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.withFiberRuntime<R, RequestFailure>((fiber) => {
+      const start = frame.clock.unsafeCurrentTimeMillis()
+      const deadline = frame.enforces && frame.clock === liveClock && Number.isFinite(frame.millis)
+        ? new Deadline(frame.millis)
+        : undefined
+      if (deadline !== undefined) deadlines.set(fiber, deadline)
+      const attempt = Effect.matchCauseEffect(
+        restore(deadline === undefined ? timeoutFail(exchange, frame.millis, frame.onTimeout) : exchange),
+        {
+          onFailure: (cause) => {
+            let exit: Exit.Exit<R, RequestFailure>
+            if (deadline !== undefined) {
+              deadline.settle()
+              deadlines.delete(fiber)
+              // A caller's interruption goes on as it is; anything else after the deadline is its Timeout.
+              exit = deadline.expired && !Cause.isInterruptedOnly(cause)
+                ? Exit.fail(frame.onTimeout())
+                : Exit.failCause(cause)
+            } else {
+              exit = Exit.failCause(cause)
+            }
+            return ended(frame, start, exit)
+          },
+          onSuccess: (value) => {
+            let exit: Exit.Exit<R, RequestFailure> = Exit.succeed(value)
+            if (deadline !== undefined) {
+              deadline.settle()
+              deadlines.delete(fiber)
+              // An answer that came as the timer fired is late all the same (as under `timeoutFail`).
+              if (deadline.expired) exit = Exit.fail(frame.onTimeout())
+            }
+            return ended(frame, start, exit)
+          }
+        }
+      )
+      const waited = start - frame.requestedAt
+      return waited < Logging.longTurnWaitMillis ? attempt : Effect.zipRight(Logging.waitedForTurn(waited), attempt)
+    })
+  )
+
+/** Records the attempt's end; hands its exit on. */
+const ended = <R>(
+  frame: Frame<R>,
+  start: number,
+  exit: Exit.Exit<R, RequestFailure>
+): Effect.Effect<R, RequestFailure> => {
+  const seconds = (frame.clock.unsafeCurrentTimeMillis() - start) / 1000
+  if (exit._tag === "Success") {
+    const status = frame.statusOf(exit.value)
+    SfoxMetrics.requestDuration.unsafeUpdate(seconds, frame.endpoint.answered(status))
+    return frame.traced ? Effect.zipRight(Telemetry.annotateAnswer(status), exit) : exit
+  }
+  const failure = Cause.failureOption(exit.cause)
+  // An attempt given up by its caller ended without an answer or an error of its own.
+  SfoxMetrics.requestDuration.unsafeUpdate(
+    seconds,
+    frame.endpoint.failed(failure._tag === "Some" ? errorType(failure.value) : "Interrupted")
+  )
+  return exit
+}
