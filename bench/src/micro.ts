@@ -24,13 +24,17 @@ const makeInstant = () =>
     (request) => Effect.as(request, answer),
     Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
   )
+// MICRO_LIMIT=1: through the in-process rate limiter, with turns that never run out.
 // As the Node client declares itself (MICRO_PLAIN=0 measures the path of any other client).
 const instant = process.env.MICRO_PLAIN === "0"
   ? makeInstant()
   : PlainClient.declare(AttemptDeadline.enforcedBy(makeInstant()))
 
 const runtime = ManagedRuntime.make(
-  UserTokenService.layer({ apiKey: Redacted.make("k"), rateLimit: false }).pipe(
+  UserTokenService.layer({
+    apiKey: Redacted.make("k"),
+    rateLimit: process.env.MICRO_LIMIT === "1" ? { limit: 1_000_000, interval: "10 seconds" } : false
+  }).pipe(
     Layer.provide(Layer.succeed(HttpClient.HttpClient, instant)),
     Layer.orDie
   )

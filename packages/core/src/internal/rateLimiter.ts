@@ -4,7 +4,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
-import * as Queue from "effect/Queue"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
@@ -70,7 +69,10 @@ export const make = (
     const waiters = new Set<Waiter>()
     // When each turn given back comes free again, in order (`now + window` only grows).
     const releases: Array<number> = []
-    const due = yield* Queue.unbounded<number>()
+    // Open while `releases` holds a turn: the releaser sleeps on it when there is none.
+    const pending = Effect.unsafeMakeLatch(false)
+    // The clock of the scope the limiter lives in, which its releaser sleeps on too.
+    const clock = yield* Effect.clock
 
     const handBack = () => {
       for (const waiter of waiters) {
@@ -105,20 +107,30 @@ export const make = (
         closed = true
       })
     )
-    yield* Queue.take(due).pipe(
-      Effect.flatMap(sleepUntil),
+    // The earliest turn is the first to come free, and a turn given back
+    // later comes free later: the releaser sleeps until the first, hands back
+    // every turn due by then, and waits for the latch once none is left.
+    yield* pending.await.pipe(
+      Effect.flatMap(() =>
+        releases.length === 0 ? Effect.succeed(undefined) : sleepUntil(releases[0]!)
+      ),
       Effect.flatMap((now) =>
-        Effect.sync(() => releaseDue(now))
+        Effect.sync(() => {
+          if (now !== undefined) releaseDue(now)
+          if (releases.length === 0) pending.unsafeClose()
+        })
       ),
       Effect.forever,
       Effect.interruptible,
       Effect.forkScoped
     )
 
-    const giveBack = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      releases.push(now + windowMillis)
-      return Queue.offer(due, now + windowMillis)
-    })
+    // Synchronous: it runs at the end of every request, where an effect of
+    // its own (a clock read, a queue offer) was a measurable part of a mint.
+    const giveBack = () => {
+      releases.push(clock.unsafeCurrentTimeMillis() + windowMillis)
+      if (releases.length === 1) pending.unsafeOpen()
+    }
 
     /**
      * Waits for a turn, at most `maxWaitMillis`. Whether the caller got the
@@ -184,7 +196,17 @@ export const make = (
       options: SfoxRateLimiter.TurnOptions<E2>
     ): Effect.Effect<A, E | E2, R> =>
       Effect.uninterruptibleMask((restore) => {
-        const run = Effect.ensuring(restore(effect), giveBack)
+        // Already uninterruptible: the turn goes back however `effect` ends, its interruption included.
+        const run = Effect.matchCauseEffect(restore(effect), {
+          onFailure: (cause) => {
+            giveBack()
+            return Effect.failCause(cause)
+          },
+          onSuccess: (value) => {
+            giveBack()
+            return Effect.succeed(value)
+          }
+        })
         if (free > 0) {
           free--
           return run
