@@ -59,7 +59,18 @@ const invalid = (input: unknown, description: string, index: number | undefined,
       : { userId: preview(input, secrets), description, index }
   )
 
+// Ids of unreserved ASCII only (UUIDs and most ids): within the length,
+// nothing to trim, nothing hidden, well-formed, and the same once encoded
+// for a path. Such ids skip the checks below but the dot segments', and
+// their encoding: every mint and every id of a batch is checked.
+const unreserved = /^[A-Za-z0-9\-._~]{1,256}$/
+
+const dotSegment = "must not be a dot segment"
+
 const problemOf = (input: unknown): string | undefined => {
+  if (typeof input === "string" && unreserved.test(input)) {
+    return input === "." || input === ".." ? dotSegment : undefined
+  }
   if (typeof input !== "string") return "must be a string"
   if (input.length === 0) return "must not be empty"
   if (input.length > maxUserIdLength) return `must be at most ${maxUserIdLength} characters (got ${input.length})`
@@ -67,7 +78,7 @@ const problemOf = (input: unknown): string | undefined => {
   if (forbidden.test(input)) return "must not contain control characters"
   if (invisible.test(input)) return "must hold at least one visible character"
   // "." and ".." are removed by URL normalisation: the request would reach another route.
-  if (input === "." || input === "..") return "must not be a dot segment"
+  if (input === "." || input === "..") return dotSegment
   if (!input.isWellFormed()) return "must be well-formed Unicode"
   return undefined
 }
@@ -81,6 +92,9 @@ export const encodeUserId = (
   index?: number,
   secrets: ReadonlyArray<string> = []
 ): Either.Either<string, InvalidUserId> => {
+  if (typeof input === "string" && unreserved.test(input) && input !== "." && input !== "..") {
+    return Either.right(input)
+  }
   const problem = problemOf(input)
   return problem === undefined
     ? Either.right(encodeURIComponent(input as string))
