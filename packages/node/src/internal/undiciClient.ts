@@ -1,5 +1,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
 import { AttemptDeadline, PlainClient } from "@sfox-effect/core"
 import * as Config from "effect/Config"
@@ -7,6 +9,7 @@ import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Undici from "undici"
@@ -240,23 +243,31 @@ export const fromAgent = (
   dispatcher: Undici.Dispatcher,
   maxResponseBytes: number,
   tracing = false
-): HttpClient.HttpClient =>
-  tracing
-    ? HttpClient.make((request, url, signal) =>
+): HttpClient.HttpClient => {
+  if (tracing) {
+    return HttpClient.make((request, url, signal) =>
       Exchange.send(dispatcher, maxResponseBytes, request, url, signal, undefined, false)
     )
-    // Follows no redirect (undici's `dispatch` does not) and records nothing: a plain client.
-    : PlainClient.declare(AttemptDeadline.enforcedBy(HttpClient.makeWith(
-      (effect) =>
-        Effect.flatMap(effect, (request) => {
-          const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-          if (url._tag === "Left") {
-            return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
-          }
-          return Effect.withFiberRuntime((fiber) => {
-            const deadline = AttemptDeadline.unsafeCurrent(fiber)
-            return Exchange.send(dispatcher, maxResponseBytes, request, url.right, undefined, deadline, true)
-          })
-        }),
-      Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-    )))
+  }
+  const send = (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+    const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (url._tag === "Left") {
+      return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+    }
+    return Effect.withFiberRuntime((fiber) => {
+      const deadline = AttemptDeadline.unsafeCurrent(fiber)
+      return Exchange.send(dispatcher, maxResponseBytes, request, url.right, undefined, deadline, true)
+    })
+  }
+  // Follows no redirect (undici's `dispatch` does not) and records nothing: a plain client.
+  return PlainClient.declare(AttemptDeadline.enforcedBy(HttpClient.makeWith(
+    (effect) =>
+      // The request as `execute` hands it (no `mapRequest` in front) is taken as it is, without a step of the fiber.
+      Exit.isExit(effect) && Exit.isSuccess(effect)
+        ? send(effect.value as HttpClientRequest.HttpClientRequest)
+        : Effect.flatMap(effect, send),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  )))
+}
