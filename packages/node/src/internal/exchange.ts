@@ -49,6 +49,17 @@ class Exchange extends BufferedBody {
   }
 
   /**
+   * The caller takes the response: Effect runs it on a later microtask than
+   * `onHeaders`, so whether the body is still arriving is known only here. A
+   * response handed out with its body still arriving holds its connection
+   * until the body ends: registered, it is aborted if collected first.
+   */
+  readonly handOut = (response: HttpClientResponse.HttpClientResponse): Answer => {
+    if (this.registers && !this.settled) unreadResponses?.register(response, this)
+    return Effect.succeed(response)
+  }
+
+  /**
    * The wait for the answer ended in a failure: an interruption of the
    * caller, which aborts the request (undici then destroys the socket), or
    * the request's own failure (the abort is then a no-op).
@@ -137,15 +148,6 @@ class Exchange extends BufferedBody {
     }
   }
 
-  /**
-   * A response handed out with its body still arriving holds its connection
-   * until the body ends: registered, it is aborted if collected first.
-   */
-  private handOut(response: UndiciResponse): UndiciResponse {
-    if (this.registers && !this.settled) unreadResponses?.register(response, this)
-    return response
-  }
-
   // undici's handler interface
 
   onConnect(abort: (reason?: Error) => void): void {
@@ -164,8 +166,7 @@ class Exchange extends BufferedBody {
       this,
       this.maxBytes
     )
-    // Whether the body is still arriving is known only when the fiber takes the response.
-    this.reply(Effect.sync(() => this.handOut(response)))
+    this.reply(Effect.succeed(response))
     return true
   }
 
@@ -268,6 +269,6 @@ export const send = (
       restore(Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) =>
         exchange.start(resume, dispatcher, url, signal, deadline)
       )),
-      { onFailure: exchange.abandon, onSuccess: Effect.succeed }
+      { onFailure: exchange.abandon, onSuccess: exchange.handOut }
     )
   })
