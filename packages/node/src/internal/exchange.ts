@@ -9,6 +9,7 @@ import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import * as Undici from "undici"
 import { BufferedBody } from "./bufferedBody.js"
+import type { Target } from "./requestTarget.js"
 import { type HeaderRecord, UndiciResponse } from "./undiciResponse.js"
 
 type Answer = Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>
@@ -72,7 +73,7 @@ class Exchange extends BufferedBody {
   start(
     answer: (answer: Answer) => void,
     dispatcher: Undici.Dispatcher,
-    url: URL,
+    target: Target,
     signal: AbortSignal | undefined,
     deadline: AttemptDeadline.AttemptDeadline | undefined
   ): void {
@@ -91,9 +92,8 @@ class Exchange extends BufferedBody {
     if (this.abortWaits) return this.onError(this.abortReason ?? new Undici.errors.RequestAbortedError())
     try {
       dispatcher.dispatch({
-        origin: url.origin,
-        // The fragment never goes on the wire.
-        path: url.pathname + url.search,
+        origin: target.origin,
+        path: target.path,
         method: this.request.method as Undici.Dispatcher.HttpMethod,
         headers: this.request.headers,
         body: this.requestBody
@@ -255,7 +255,7 @@ export const send = (
   dispatcher: Undici.Dispatcher,
   maxBytes: number,
   request: HttpClientRequest.HttpClientRequest,
-  url: URL,
+  target: Target,
   signal: AbortSignal | undefined,
   deadline: AttemptDeadline.AttemptDeadline | undefined,
   registers: boolean
@@ -267,7 +267,7 @@ export const send = (
     return Effect.matchCauseEffect(
       // One parameter only: `Effect.async` makes an `AbortController` for a register function that takes two.
       restore(Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) =>
-        exchange.start(resume, dispatcher, url, signal, deadline)
+        exchange.start(resume, dispatcher, target, signal, deadline)
       )),
       { onFailure: exchange.abandon, onSuccess: exchange.handOut }
     )

@@ -2,7 +2,6 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as UrlParams from "@effect/platform/UrlParams"
 import { AttemptDeadline, PlainClient } from "@sfox-effect/core"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -15,6 +14,7 @@ import type * as Scope from "effect/Scope"
 import * as Undici from "undici"
 import type { HttpClientOptions } from "../NodeSfox.js"
 import * as Exchange from "./exchange.js"
+import * as RequestTarget from "./requestTarget.js"
 
 /** Options as the user gives them; documented on the public type. */
 export type Options = HttpClientOptions
@@ -246,19 +246,22 @@ export const fromAgent = (
 ): HttpClient.HttpClient => {
   if (tracing) {
     return HttpClient.make((request, url, signal) =>
-      Exchange.send(dispatcher, maxResponseBytes, request, url, signal, undefined, false)
+      Exchange.send(dispatcher, maxResponseBytes, request, RequestTarget.targetOf(url), signal, undefined, false)
     )
   }
+  const targets = new RequestTarget.Targets()
   const send = (
     request: HttpClientRequest.HttpClientRequest
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
-    const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-    if (url._tag === "Left") {
-      return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
+    let target: RequestTarget.Target
+    try {
+      target = targets.of(request)
+    } catch (cause) {
+      return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause }))
     }
     return Effect.withFiberRuntime((fiber) => {
       const deadline = AttemptDeadline.unsafeCurrent(fiber)
-      return Exchange.send(dispatcher, maxResponseBytes, request, url.right, undefined, deadline, true)
+      return Exchange.send(dispatcher, maxResponseBytes, request, target, undefined, deadline, true)
     })
   }
   // Follows no redirect (undici's `dispatch` does not) and records nothing: a plain client.
