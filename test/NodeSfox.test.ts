@@ -1,6 +1,8 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { AttemptDeadline, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { Fault } from "@sfox-effect/core/testing"
@@ -32,9 +34,11 @@ import * as Path from "node:path"
 import { inspect } from "node:util"
 import * as V8 from "node:v8"
 import * as Vm from "node:vm"
+import { deadlines } from "../packages/core/src/internal/attemptDeadline.js"
 import { codeOf } from "../packages/core/src/internal/transport.js"
 import { assertConfigError } from "../packages/core/test/utils/configError.js"
 import { orHang } from "../packages/core/test/utils/realTime.js"
+import { Targets } from "../packages/node/src/internal/requestTarget.js"
 import { closedPort, expectTag, fastRetry, leakFree, settle, tcpSockets } from "./utils/harness.js"
 
 const KEY = "sk-node-test-3f9b1c77a2"
@@ -847,6 +851,283 @@ describe("NodeSfox.httpClient as a plain HttpClient", () => {
     assert.strictEqual(exit._tag, "Failure")
     assert.include(String(exit._tag === "Failure" ? exit.cause : ""), "maxResponseBytes")
   })
+})
+
+/** The client both ways: plain (the service's path), and through the platform's `HttpClient.make` (`tracing`). */
+const modes = [
+  ["plain", NodeSfox.httpClient],
+  ["tracing", NodeSfox.httpClientWith({ tracing: true })]
+] as const
+
+describe("NodeSfox.httpClient over undici's dispatch", () => {
+  for (const [mode, layer] of modes) {
+    it.live(`${mode}: a body that arrives in several writes after the headers, read whole and as a Stream`, () =>
+      leakFree(
+        Effect.gen(function*() {
+          // The headers alone, then three pieces 20 ms apart: the response is handed out long before its body ends.
+          const server = Http.createServer((_req, res) => {
+            res.writeHead(200, { "content-length": "300" })
+            res.flushHeaders()
+            let sent = 0
+            const next = () => {
+              res.write("abc"[sent]!.repeat(100))
+              if (++sent < 3) setTimeout(next, 20)
+              else res.end()
+            }
+            setTimeout(next, 20)
+          })
+          const port = yield* rawServer(server)
+          const whole = "a".repeat(100) + "b".repeat(100) + "c".repeat(100)
+          const first = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+          assert.strictEqual(yield* first.text, whole)
+          assert.strictEqual(new TextDecoder().decode(yield* first.arrayBuffer), whole)
+          const second = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+          const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(second.stream))
+          assert.isAtLeast(chunks.length, 2, "the pieces came as they arrived")
+          assert.strictEqual(Buffer.concat(chunks).toString("utf8"), whole)
+          // Every accessor shares the one body, whichever read it first.
+          assert.strictEqual(yield* second.text, whole)
+        }).pipe(Effect.scoped, Effect.provide(layer))
+      ))
+
+    it.live(`${mode}: interrupted while queued for a connection, the request never goes out; the pool serves the next`, () =>
+      leakFree(
+        Effect.gen(function*() {
+          const paths: Array<string> = []
+          let release: (() => void) | undefined
+          const server = Http.createServer((req, res) => {
+            paths.push(req.url ?? "")
+            if (req.url === "/hold") release = () => res.end("held")
+            else res.end("ok")
+          })
+          const port = yield* rawServer(server)
+          const base = `http://127.0.0.1:${port}`
+          const holder = yield* Effect.fork(Effect.flatMap(HttpClient.get(`${base}/hold`), (r) => r.text))
+          while (release === undefined) yield* Effect.sleep("5 millis")
+          // The one connection is taken: this one waits in undici's queue, before `onConnect`.
+          const queued = yield* Effect.fork(HttpClient.get(`${base}/queued`))
+          yield* Effect.sleep("20 millis")
+          yield* orHang(Fiber.interrupt(queued))
+          release()
+          assert.strictEqual(yield* Fiber.join(holder), "held")
+          assert.strictEqual(yield* Effect.flatMap(HttpClient.get(`${base}/after`), (r) => r.text), "ok")
+          assert.deepStrictEqual(paths, ["/hold", "/after"])
+        }).pipe(
+          Effect.scoped,
+          Effect.provide(NodeSfox.httpClientWith({ connections: 1, tracing: mode === "tracing" }))
+        )
+      ))
+
+    it.live(`${mode}: a body cut short after the headers fails every read with undici's error`, () =>
+      leakFree(
+        Effect.gen(function*() {
+          const server = Http.createServer((_req, res) => {
+            res.writeHead(200, { "content-length": "1000" })
+            res.write("x".repeat(100), () => setTimeout(() => res.socket?.destroy(), 50))
+          })
+          const port = yield* rawServer(server)
+          const expectCutShort = (error: HttpClientError.ResponseError) => {
+            assert.strictEqual(error.reason, "Decode")
+            assert.strictEqual(codeOf(error.cause), "UND_ERR_SOCKET")
+          }
+          // Read while the body still arrives: the read waits, then fails.
+          const waiting = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+          expectCutShort(yield* Effect.flip(waiting.text))
+          expectCutShort(yield* Effect.flip(waiting.json))
+          // Read once the body has failed: the same failure at once.
+          const late = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+          yield* Effect.sleep("200 millis")
+          expectCutShort(yield* Effect.flip(late.arrayBuffer))
+          expectCutShort(yield* Effect.flip(Stream.runDrain(late.stream)))
+        }).pipe(Effect.scoped, Effect.provide(layer))
+      ))
+
+    it.live(`${mode}: repeated Set-Cookie headers give every cookie`, () =>
+      leakFree(
+        Effect.gen(function*() {
+          const server = Http.createServer((_req, res) => {
+            res.setHeader("set-cookie", ["a=1; Path=/", "b=2; Path=/; HttpOnly"])
+            res.end("ok")
+          })
+          const port = yield* rawServer(server)
+          const response = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+          assert.deepStrictEqual(Object.keys(response.cookies.cookies).sort(), ["a", "b"])
+          assert.strictEqual(response.cookies.cookies["b"]!.value, "2")
+          assert.include(response.headers["set-cookie"], "a=1")
+          assert.include(response.headers["set-cookie"], "b=2")
+        }).pipe(Effect.scoped, Effect.provide(layer))
+      ))
+
+    it.live(`${mode}: an informational answer (103 Early Hints) is passed over for the real one`, () =>
+      leakFree(
+        Effect.gen(function*() {
+          const server = Http.createServer((_req, res) => {
+            res.writeEarlyHints({ link: "</style.css>; rel=preload" }, () => {
+              res.writeHead(201, { "content-type": "text/plain" })
+              res.end("done")
+            })
+          })
+          const port = yield* rawServer(server)
+          const response = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
+          assert.strictEqual(response.status, 201)
+          assert.strictEqual(response.headers["content-type"], "text/plain")
+          assert.strictEqual(yield* response.text, "done")
+        }).pipe(Effect.scoped, Effect.provide(layer))
+      ))
+
+    it.live(`${mode}: interrupting a request that waits for its answer drops its socket`, () =>
+      leakFree(
+        Effect.gen(function*() {
+          let arrived = false
+          const server = Http.createServer(() => {
+            arrived = true
+          })
+          const port = yield* rawServer(server)
+          const baseline = tcpSockets()
+          const fiber = yield* Effect.fork(HttpClient.get(`http://127.0.0.1:${port}/`))
+          while (!arrived) yield* Effect.sleep("5 millis")
+          assert.strictEqual(tcpSockets() - baseline, 2, "one connection, both ends")
+          yield* orHang(Fiber.interrupt(fiber))
+          assert.strictEqual(yield* settle(tcpSockets, baseline), baseline)
+        }).pipe(Effect.scoped, Effect.provide(layer))
+      ))
+  }
+
+  it.live("a body that has arrived is read without suspending", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const server = yield* MockSfoxServer
+        const response = yield* HttpClientRequest.post(`${server.url}/v1/enterprise/user-tokens/u1`).pipe(
+          HttpClientRequest.bearerToken(KEY),
+          HttpClient.execute
+        )
+        const text = yield* response.text
+        // `runSync` throws on any asynchronous step.
+        assert.strictEqual(Effect.runSync(response.text), text)
+        assert.deepStrictEqual(Effect.runSync(response.json), JSON.parse(text))
+        assert.strictEqual(new TextDecoder().decode(Effect.runSync(response.arrayBuffer)), text)
+        const chunks = Effect.runSync(Stream.runCollect(response.stream))
+        assert.strictEqual(Buffer.concat(Chunk.toReadonlyArray(chunks)).toString("utf8"), text)
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(Layer.merge(MockSfoxServer.layer({ apiKey: KEY }), NodeSfox.httpClient))
+      )
+    ))
+
+  it.live("a request whose attempt is over before it is sent fails at once, and takes no connection", () =>
+    leakFree(
+      Effect.gen(function*() {
+        let requests = 0
+        const server = Http.createServer((_req, res) => {
+          requests++
+          res.end("ok")
+        })
+        let connections = 0
+        server.on("connection", () => connections++)
+        const port = yield* rawServer(server)
+        // What the pipeline does for an attempt, with a deadline already past.
+        const expired: AttemptDeadline.AttemptDeadline = { onExpiry: (abort) => abort() }
+        const error = yield* Effect.withFiberRuntime<
+          HttpClientResponse.HttpClientResponse,
+          HttpClientError.HttpClientError,
+          HttpClient.HttpClient
+        >((fiber) => {
+          deadlines.set(fiber, expired)
+          return Effect.ensuring(
+            HttpClient.get(`http://127.0.0.1:${port}/`),
+            Effect.sync(() => deadlines.delete(fiber))
+          )
+        }).pipe(Effect.flip)
+        assert.strictEqual(error._tag, "RequestError")
+        assert.strictEqual(error.reason, "Transport")
+        // The pool is untouched: the next request goes out.
+        assert.strictEqual(yield* Effect.flatMap(HttpClient.get(`http://127.0.0.1:${port}/`), (r) => r.text), "ok")
+        assert.strictEqual(requests, 1)
+        // Not even a connection was opened for it.
+        assert.strictEqual(connections, 1)
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
+})
+
+describe("NodeSfox.httpClient's request targets", () => {
+  const origin = "http://127.0.0.1:4000"
+  const parsed = (url: string) => {
+    const parsed = new URL(url)
+    return { origin: parsed.origin, path: parsed.pathname + parsed.search }
+  }
+
+  it("a URL read without parsing goes where new URL says it goes", () => {
+    const paths = [
+      "/v1/enterprise/user-tokens/u1",
+      "/v1/enterprise/user-tokens/a%20b%2Fc",
+      "/a//b",
+      "/a/./b",
+      "/a/../b",
+      "/a/%2e%2E/b",
+      "/a/.%2e",
+      "/.well-known/x",
+      "/a b",
+      "/a\tb",
+      "/a\\b",
+      "/a#fragment",
+      "/a?",
+      "/a?b=1&c=%zz&d=/./e",
+      "/a?q='x'",
+      "/a?q=\"x\"",
+      "/é?ü",
+      "/%41%2F",
+      "/a:b@c!$&()*+,;=~_-."
+    ]
+    const targets = new Targets()
+    assert.deepStrictEqual(targets.of(HttpClientRequest.get(`${origin}/`)), { origin, path: "/" })
+    for (const path of paths) {
+      assert.deepStrictEqual(targets.of(HttpClientRequest.get(origin + path)), parsed(origin + path), path)
+    }
+  })
+
+  it("the origin as a URL spells it otherwise, and URL parameters and fragments, are parsed", () => {
+    const targets = new Targets()
+    targets.of(HttpClientRequest.get(`${origin}/`))
+    for (
+      const url of [
+        "HTTP://127.0.0.1:4000/x",
+        "http://127.0.0.1:40001/x",
+        "http://user:secret@127.0.0.1:4000/x",
+        "http://example.com:80/x",
+        "https://example.com:443/x?y=1"
+      ]
+    ) {
+      assert.deepStrictEqual(targets.of(HttpClientRequest.get(url)), parsed(url), url)
+    }
+    const withParams = HttpClientRequest.get(`${origin}/x`).pipe(
+      HttpClientRequest.setUrlParam("a", "1 2"),
+      HttpClientRequest.setHash("h")
+    )
+    assert.deepStrictEqual(targets.of(withParams), { origin, path: "/x?a=1+2" })
+    // A URL with no origin of its own is never taken for a path after one.
+    targets.of(HttpClientRequest.get("file:///tmp/x"))
+    assert.throws(() => targets.of(HttpClientRequest.get("null/x")))
+    assert.deepStrictEqual(targets.of(HttpClientRequest.get(`${origin}/y`)), { origin, path: "/y" })
+  })
+
+  it.live("a URL with dot segments goes out resolved", () =>
+    leakFree(
+      Effect.gen(function*() {
+        const paths: Array<string> = []
+        const server = Http.createServer((req, res) => {
+          paths.push(req.url ?? "")
+          res.end("ok")
+        })
+        const port = yield* rawServer(server)
+        for (const path of ["/a/b", "/a/../b", "/a/%2e/b?c=/./d"]) {
+          yield* Effect.flatMap(HttpClient.get(`http://127.0.0.1:${port}${path}`), (r) => r.text)
+        }
+        assert.deepStrictEqual(paths, ["/a/b", "/b", "/a/b?c=/./d"])
+        const invalid = yield* Effect.flip(HttpClient.get("http://127.0.0.1:notaport/"))
+        assert.strictEqual(invalid._tag, "RequestError")
+        assert.strictEqual(invalid.reason, "InvalidUrl")
+      }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClient))
+    ))
 })
 
 describe("NodeSfox.layer", () => {

@@ -1,26 +1,20 @@
-import * as Cookies from "@effect/platform/Cookies"
-import * as Headers from "@effect/platform/Headers"
-import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
-import * as UrlParams from "@effect/platform/UrlParams"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { AttemptDeadline, PlainClient } from "@sfox-effect/core"
-import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Inspectable from "effect/Inspectable"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import { Readable } from "node:stream"
 import * as Undici from "undici"
 import type { HttpClientOptions } from "../NodeSfox.js"
+import * as Exchange from "./exchange.js"
+import * as RequestTarget from "./requestTarget.js"
 
 /** Options as the user gives them; documented on the public type. */
 export type Options = HttpClientOptions
@@ -35,20 +29,7 @@ export const defaults = {
   keepAliveTimeout: Duration.seconds(10)
 } as const
 
-/** The error code a response over the size limit fails with, when its `Content-Length` already says so. */
-export const tooLargeCode = "SFOX_RESPONSE_TOO_LARGE"
-
-/**
- * A response whose `Content-Length` is over the limit: refused before a
- * byte of the body is read.
- */
-export class ResponseTooLargeError extends Error {
-  readonly code = tooLargeCode
-  constructor(readonly contentLength: number, readonly limit: number) {
-    super(`response of ${contentLength} bytes exceeds the limit of ${limit} bytes`)
-    this.name = "ResponseTooLargeError"
-  }
-}
+export { ResponseTooLargeError, tooLargeCode } from "./undiciResponse.js"
 
 interface Resolved {
   readonly connectTimeout: number
@@ -255,351 +236,41 @@ export const make = (
  * its connection when collected. This client also ends the service's
  * attempts at their deadline itself (`AttemptDeadline`), by aborting the
  * request. With `tracing`, the platform's spans are back, and the service
- * races the attempts against a timer as for any client.
+ * races the attempts against a timer as for any client; requests go the same
+ * way (`internal/exchange.ts`), aborted by the platform's signal as well.
  */
 export const fromAgent = (
   dispatcher: Undici.Dispatcher,
   maxResponseBytes: number,
   tracing = false
-): HttpClient.HttpClient =>
-  tracing
-    ? HttpClient.make((request, url, signal) =>
-      send(dispatcher, maxResponseBytes, request, url, signal, undefined, undefined)
+): HttpClient.HttpClient => {
+  if (tracing) {
+    return HttpClient.make((request, url, signal) =>
+      Exchange.send(dispatcher, maxResponseBytes, request, RequestTarget.targetOf(url), signal, undefined, false)
     )
-    // Follows no redirect (undici's `request` does not) and records nothing: a plain client.
-    : PlainClient.declare(AttemptDeadline.enforcedBy(HttpClient.makeWith(
-      (effect) =>
-        Effect.flatMap(effect, (request) => {
-          const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-          if (url._tag === "Left") {
-            return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
-          }
-          return Effect.withFiberRuntime((fiber) => {
-            const abort = new Abort()
-            const deadline = AttemptDeadline.unsafeCurrent(fiber)
-            return send(dispatcher, maxResponseBytes, request, url.right, abort, abort, deadline)
-          })
-        }),
-      Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-    )))
-
-/**
- * What undici needs of an `AbortSignal`, and no more: an `AbortController`
- * per request (and the `DOMException` its `abort()` makes) was a measurable
- * part of a mint. undici listens with `addEventListener("abort", …)` and
- * removes its listener once the body is closed; with no `reason`, it aborts
- * with its own `RequestAbortedError`.
- */
-class Abort {
-  aborted = false
-  readonly reason: unknown = undefined
-  // undici adds one listener per request: a slot, and an array past it.
-  private listener: (() => void) | undefined = undefined
-  private more: Array<() => void> | undefined = undefined
-
-  addEventListener(_type: "abort", listener: () => void): void {
-    if (this.listener === undefined) this.listener = listener
-    else (this.more ??= []).push(listener)
   }
-
-  removeEventListener(_type: "abort", listener: () => void): void {
-    if (this.listener === listener) this.listener = undefined
-    else if (this.more !== undefined) this.more = this.more.filter((f) => f !== listener)
-  }
-
-  abort(): void {
-    if (this.aborted) return
-    this.aborted = true
-    const listener = this.listener
-    const more = this.more
-    this.listener = this.more = undefined
-    listener?.()
-    if (more !== undefined) { for (const f of more) f() }
-  }
-}
-
-// Aborts the request of a response collected while its body was still
-// arriving, so that its connection is dropped rather than held (as
-// HttpClient.make does). A body that had arrived whole when the response was
-// handed out holds no connection (undici frees it at the end of the
-// message), so such a response, the usual one, is not registered.
-const unreadResponses = typeof FinalizationRegistry === "function"
-  ? new FinalizationRegistry<Abort>((abort) => abort.abort())
-  : undefined
-
-/** Whether undici has pushed the end of `body` (`push(null)`), read or not: Node's own stream state. */
-const arrivedWhole = (body: Readable): boolean =>
-  (body as { readonly _readableState?: { readonly ended?: boolean } })._readableState?.ended === true ||
-  body.destroyed
-
-const send = (
-  dispatcher: Undici.Dispatcher,
-  maxResponseBytes: number,
-  request: HttpClientRequest.HttpClientRequest,
-  url: URL,
-  signal: AbortSignal | Abort,
-  own: Abort | undefined,
-  deadline: AttemptDeadline.AttemptDeadline | undefined
-): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
-  const body = request.body
-  return body._tag === "Stream"
-    ? Effect.suspend(() =>
-      dispatch(dispatcher, maxResponseBytes, request, url, signal, own, deadline, readableOf(body.stream))
-    )
-    : dispatch(dispatcher, maxResponseBytes, request, url, signal, own, deadline, bodyOf(body))
-}
-
-/**
- * A request body stream as the `Readable` undici sends. When undici gives up
- * on the request (abort, reset) it destroys the `Readable`, which ends the
- * iteration and so interrupts the stream; a failure of the stream destroys
- * the `Readable` with it, and undici fails the request.
- */
-const readableOf = (stream: Stream.Stream<Uint8Array, unknown>): Readable =>
-  Readable.from(Stream.toAsyncIterable(stream), { objectMode: false })
-
-type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
-
-const bodyOf = (body: Exclude<HttpBody.HttpBody, HttpBody.Stream>): DispatchBody => {
-  switch (body._tag) {
-    case "Empty":
-      return null
-    case "Uint8Array":
-      return body.body
-    case "Raw":
-      return body.body as DispatchBody
-    case "FormData":
-      return body.formData as unknown as DispatchBody
-  }
-}
-
-/**
- * `own` is the signal this client made for the request (not the platform's,
- * under `tracing`): interruption aborts it, and it is what a response
- * dropped with its body still arriving is registered with. Under `tracing`,
- * `HttpClient.make` does both with its own signal. At the attempt's
- * `deadline` it is aborted too: a body being read then fails, and a request
- * still waiting for its answer fails at once. undici would reject it only
- * once it had a connection, and one queued for a connection of a busy pool
- * would wait for one to free.
- */
-const dispatch = (
-  dispatcher: Undici.Dispatcher,
-  maxResponseBytes: number,
-  request: HttpClientRequest.HttpClientRequest,
-  url: URL,
-  signal: AbortSignal | Abort,
-  own: Abort | undefined,
-  deadline: AttemptDeadline.AttemptDeadline | undefined,
-  body: DispatchBody | Readable
-): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
-  Effect.async((resume) => {
-    let answered = false
-    const answer = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>) => {
-      if (answered) return
-      answered = true
-      resume(effect)
+  const targets = new RequestTarget.Targets()
+  const send = (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+    let target: RequestTarget.Target
+    try {
+      target = targets.of(request)
+    } catch (cause) {
+      return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause }))
     }
-    if (own !== undefined && deadline !== undefined) {
-      deadline.onExpiry(() => {
-        own.abort()
-        answer(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: deadlinePassed })))
-      })
-    }
-    dispatcher.request({
-      origin: url.origin,
-      // The fragment never goes on the wire.
-      path: url.pathname + url.search,
-      method: request.method as Undici.Dispatcher.HttpMethod,
-      headers: request.headers,
-      body,
-      // `Abort` has every member of an `AbortSignal` that undici reads.
-      signal: signal as AbortSignal
-    }).then(
-      (source) => {
-        const response = new UndiciResponse(request, source, maxResponseBytes)
-        if (own !== undefined && !arrivedWhole(source.body)) unreadResponses?.register(response, own)
-        answer(Effect.succeed(response))
-      },
-      (cause) => answer(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
-    )
-    // Interrupted while waiting for the answer: undici then destroys the socket.
-    if (own !== undefined) return Effect.sync(() => own.abort())
-  })
-
-/**
- * The body as a `Stream`, pulled: one pull takes every chunk the body has
- * buffered, and waits only when there is none, so the cost is per pull, not
- * per chunk. Ended early (an interrupted or short-circuited consumer), it
- * destroys the body: undici then aborts the request and drops the
- * connection, since a half-read one cannot go back to the pool.
- */
-const streamOf = <E>(body: Readable, onError: (cause: unknown) => E): Stream.Stream<Uint8Array, E> =>
-  Stream.suspend(() => {
-    // Opened by every event that can change what a pull finds.
-    const changed = Effect.unsafeMakeLatch(false)
-    const wake = () => changed.unsafeOpen()
-    const events = ["readable", "end", "error", "close"] as const
-    for (const event of events) body.on(event, wake)
-    const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<E>> = Effect.suspend(() => {
-      // Closed before reading: an event after the read opens it again, so none is missed.
-      changed.unsafeClose()
-      let chunk = body.read() as Uint8Array | null
-      if (chunk !== null) {
-        const chunks = [chunk]
-        while ((chunk = body.read() as Uint8Array | null) !== null) chunks.push(chunk)
-        return Effect.succeed(Chunk.unsafeFromArray(chunks))
-      }
-      if (body.errored !== null) return Effect.fail(Option.some(onError(body.errored)))
-      if (body.readableEnded) return Effect.fail(Option.none())
-      // Destroyed without an error and before its end (someone else closed it): the body is cut short.
-      if (body.destroyed) return Effect.fail(Option.some(onError(new Error("response body closed before its end"))))
-      return Effect.zipRight(changed.await, pull)
-    })
-    return Stream.repeatEffectChunkOption(pull).pipe(
-      Stream.ensuring(Effect.sync(() => {
-        for (const event of events) body.off(event, wake)
-        if (!body.readableEnded) body.destroy()
-      }))
-    )
-  })
-
-const noop = () => {}
-
-// What a request ended by the attempt's deadline fails with; the service reports the timeout instead.
-const deadlinePassed = new Error("request aborted at the attempt's deadline")
-const decoder = new TextDecoder()
-
-class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  private bodyBytes: Promise<Uint8Array> | undefined
-  private cachedHeaders: Headers.Headers | undefined
-  private cachedCookies: Cookies.Cookies | undefined
-
-  constructor(
-    readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly source: Undici.Dispatcher.ResponseData,
-    private readonly maxBytes: number
-  ) {
-    super()
-    // A body nobody reads can still fail (a reset); unlistened, that error
-    // would crash the process. Readers see it through their own promise.
-    source.body.on("error", noop)
-  }
-
-  get status(): number {
-    return this.source.statusCode
-  }
-
-  get headers(): Headers.Headers {
-    return this.cachedHeaders ??= Headers.fromInput(this.source.headers)
-  }
-
-  get cookies(): Cookies.Cookies {
-    if (this.cachedCookies !== undefined) return this.cachedCookies
-    const header = this.source.headers["set-cookie"]
-    return this.cachedCookies = header === undefined
-      ? Cookies.empty
-      : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
-  }
-
-  get remoteAddress(): Option.Option<string> {
-    return Option.none()
-  }
-
-  /**
-   * The whole body, read once and shared by every accessor. A declared
-   * length over the limit is refused before reading; an undeclared one is
-   * cut off by the agent's `maxResponseSize`.
-   */
-  private bytes(): Promise<Uint8Array> {
-    if (this.bodyBytes !== undefined) return this.bodyBytes
-    const declared = this.source.headers["content-length"]
-    const length = typeof declared === "string" ? Number(declared) : Number.NaN
-    if (length > this.maxBytes) {
-      const error = new ResponseTooLargeError(length, this.maxBytes)
-      // Drops the connection: the rest of an oversized body is not worth reading.
-      this.source.body.destroy(error)
-      return this.bodyBytes = Promise.reject(error)
-    }
-    return this.bodyBytes = this.source.body.bytes()
-  }
-
-  private decodeError(cause: unknown): HttpClientError.ResponseError {
-    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
-  }
-
-  private read<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
-    // One async step per read: this sits on the path of every call.
-    return Effect.async((resume) => {
-      const cancel = Effect.sync(() => {
-        // An interrupted read leaves the body half-read: drop the connection.
-        if (!this.source.body.readableEnded) this.source.body.destroy()
-      })
-      this.bytes().then(
-        (bytes) => {
-          let result: A
-          try {
-            result = f(bytes)
-          } catch (cause) {
-            return resume(Effect.fail(this.decodeError(cause)))
-          }
-          resume(Effect.succeed(result))
-        },
-        (cause) => resume(Effect.fail(this.decodeError(cause)))
-      )
-      return cancel
+    return Effect.withFiberRuntime((fiber) => {
+      const deadline = AttemptDeadline.unsafeCurrent(fiber)
+      return Exchange.send(dispatcher, maxResponseBytes, request, target, undefined, deadline, true)
     })
   }
-
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.read((bytes) => decoder.decode(bytes))
-  }
-
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return this.read((bytes) => {
-      const text = decoder.decode(bytes)
-      return text === "" ? null : JSON.parse(text) as unknown
-    })
-  }
-
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return this.read((bytes) => UrlParams.fromInput(new URLSearchParams(decoder.decode(bytes))))
-  }
-
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read((bytes) =>
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-        ? bytes.buffer
-        : bytes.slice().buffer as ArrayBuffer
-    )
-  }
-
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return Effect.flatMap(
-      this.read((bytes) =>
-        new Response(bytes as Uint8Array<ArrayBuffer>, {
-          headers: { "content-type": this.headers["content-type"] ?? "" }
-        })
-      ),
-      (response) => Effect.tryPromise({ try: () => response.formData(), catch: (cause) => this.decodeError(cause) })
-    )
-  }
-
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    // Once the body has been read whole, it is replayed from memory.
-    if (this.bodyBytes !== undefined) return Stream.fromEffect(this.read((bytes) => bytes))
-    return streamOf(this.source.body, (cause) => this.decodeError(cause))
-  }
-
-  toJSON(): unknown {
-    // Neither the request's headers (the API key) nor the body (tokens).
-    return {
-      _id: "@effect/platform/HttpClientResponse",
-      request: { method: this.request.method, url: this.request.url },
-      status: this.status,
-      headers: Inspectable.redact(this.headers)
-    }
-  }
+  // Follows no redirect (undici's `dispatch` does not) and records nothing: a plain client.
+  return PlainClient.declare(AttemptDeadline.enforcedBy(HttpClient.makeWith(
+    (effect) =>
+      // The request as `execute` hands it (no `mapRequest` in front) is taken as it is, without a step of the fiber.
+      Exit.isExit(effect) && Exit.isSuccess(effect)
+        ? send(effect.value as HttpClientRequest.HttpClientRequest)
+        : Effect.flatMap(effect, send),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  )))
 }
