@@ -45,8 +45,21 @@ const digits = (text: string, from: number, to: number): number => {
   return n
 }
 
+// The last value read, and what it named: the tokens of one batch answer
+// were minted together, and their `expires` are, as a rule, the same text.
+let lastText = ""
+let lastMillis: number | undefined = undefined
+
 /** The instant an `expires` value names, in epoch milliseconds, or `undefined` when it is not ISO-8601 UTC. */
 export const parseExpires = (expires: string): number | undefined => {
+  if (expires === lastText) return lastMillis
+  const millis = read(expires)
+  lastText = expires
+  lastMillis = millis
+  return millis
+}
+
+const read = (expires: string): number | undefined => {
   const length = expires.length
   if (length < 20 || length > 40) return undefined
   if (
