@@ -30,11 +30,9 @@ const pointAt = (text: string, url: string) => {
 const apiKey = "seed-conformance-key-0123456789"
 const seedUserId = "156c5beb-7c9f-4f68-83c0-9479703ac490"
 
-// Each client runs when its runtime is here, and says so when it is not. The
-// probe may be slow on a loaded machine (pyenv shims are shell scripts): at
-// 10 s, a busy run once skipped the Python example with Python there.
+// Each client runs when its runtime is here, and says so when it is not.
 const succeeds = (command: string, args: ReadonlyArray<string>) =>
-  spawnSync(command, args, { stdio: "ignore", timeout: 60_000 }).status === 0
+  spawnSync(command, args, { stdio: "ignore", timeout: 10_000 }).status === 0
 const missing = (what: string, present: boolean) => {
   if (!present) console.warn(`SeedConformance: skipping the ${what}`)
   return !present
