@@ -866,21 +866,27 @@ describe("NodeSfox.httpClient over undici's dispatch", () => {
         Effect.gen(function*() {
           // The headers alone, then three pieces 20 ms apart: the response is handed out long before its body ends.
           const server = Http.createServer((_req, res) => {
-            res.writeHead(200, { "content-length": "300" })
+            res.writeHead(200, { "content-length": "6000" })
             res.flushHeaders()
             let sent = 0
             const next = () => {
-              res.write("abc"[sent]!.repeat(100))
+              res.write("abc"[sent]!.repeat(2000))
               if (++sent < 3) setTimeout(next, 20)
               else res.end()
             }
             setTimeout(next, 20)
           })
           const port = yield* rawServer(server)
-          const whole = "a".repeat(100) + "b".repeat(100) + "c".repeat(100)
+          // Over 4 KiB: joined, the body is a buffer of its own (not a view into a shared pool).
+          const whole = "a".repeat(2000) + "b".repeat(2000) + "c".repeat(2000)
           const first = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
           assert.strictEqual(yield* first.text, whole)
+          const buffer = yield* first.arrayBuffer
+          assert.strictEqual(new TextDecoder().decode(buffer), whole)
+          // Each caller's own copy: writing into one changes no other read.
+          new Uint8Array(buffer).fill(0)
           assert.strictEqual(new TextDecoder().decode(yield* first.arrayBuffer), whole)
+          assert.strictEqual(yield* first.text, whole)
           const second = yield* HttpClient.get(`http://127.0.0.1:${port}/`)
           const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(second.stream))
           assert.isAtLeast(chunks.length, 2, "the pieces came as they arrived")

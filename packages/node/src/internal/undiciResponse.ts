@@ -130,12 +130,10 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read((bytes) =>
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-        ? bytes.buffer
-        // A copy: undici's chunks are views into the socket's reads (and a `Buffer`'s `slice` copies nothing).
-        : new Uint8Array(bytes).buffer
-    )
+    // A copy for each caller: the body is shared by every accessor, and a
+    // caller writing into its buffer must not change what the others read
+    // (undici's chunks are views into the socket's reads, too).
+    return this.read((bytes) => new Uint8Array(bytes).buffer)
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
