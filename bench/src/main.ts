@@ -164,6 +164,7 @@ const scenario3Run = async (count: number) => {
     wallMs: number
     tokensPerSecond: number
     peakRssMb: number
+    cpuMs: number
   }
   if (!result.matched) throw new Error("scenario 3: a token went to the wrong user")
   log(`  ${fmt(result.tokensPerSecond)} tokens/s, peak RSS ${fmt(result.peakRssMb, 1)} MB`)
@@ -189,7 +190,12 @@ const scenario3 = async () => {
     wallMs: median.wallMs,
     tokensPerSecond: median.tokensPerSecond,
     peakRssMb: Math.max(...runs.map((run) => run.peakRssMb)),
-    runs: runs.map((run) => ({ tokensPerSecond: run.tokensPerSecond, wallMs: run.wallMs, peakRssMb: run.peakRssMb }))
+    runs: runs.map((run) => ({
+      tokensPerSecond: run.tokensPerSecond,
+      wallMs: run.wallMs,
+      cpuMs: run.cpuMs,
+      peakRssMb: run.peakRssMb
+    }))
   }
 }
 
