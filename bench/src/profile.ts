@@ -7,7 +7,8 @@
  *
  * Variants: `raw` (undici.request), `effect` (the same in `Effect.tryPromise`),
  * `handler` (an `Effect.async` over undici's dispatch handler), `client`
- * (NodeSfox's HttpClient alone), `create`, `bare` (`create` without retries).
+ * (NodeSfox's HttpClient alone), `create`, `limited` (`create` with the limiter
+ * on, never waiting), `bare` (`create` without retries).
  * Pinned as above, client and server each on a core of their own, the
  * figures vary far less than on a shared machine.
  */
@@ -27,6 +28,9 @@ const main = async () => {
   const client = NodeSfox.httpClientWith({ connections: 64 })
   const options = variant === "bare"
     ? { retry: Schedule.stop, rateLimit: false as const }
+    : variant === "limited"
+    // The limiter on, with a budget it never reaches (as scenario 1 runs it).
+    ? { rateLimit: { limit: 1_000_000, interval: "10 seconds" as const } }
     : { rateLimit: false as const }
   const runtime = ManagedRuntime.make(
     Layer.merge(
