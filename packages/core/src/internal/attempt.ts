@@ -2,6 +2,7 @@ import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import type { RequestFailure } from "../SfoxError.js"
 import * as SfoxMetrics from "../SfoxMetrics.js"
 import { deadlines } from "./attemptDeadline.js"
@@ -53,36 +54,32 @@ export const run = <R>(exchange: Effect.Effect<R, RequestFailure>, frame: Frame<
       const attempt = Effect.matchCauseEffect(
         restore(deadline === undefined ? timeoutFail(exchange, frame.millis, frame.onTimeout) : exchange),
         {
-          onFailure: (cause) => {
-            let exit: Exit.Exit<R, RequestFailure>
-            if (deadline !== undefined) {
-              deadline.settle()
-              deadlines.delete(fiber)
-              // A caller's interruption goes on as it is; anything else after the deadline is its Timeout.
-              exit = deadline.expired && !Cause.isInterruptedOnly(cause)
+          // A caller's interruption goes on as it is; anything else after the deadline is its Timeout.
+          onFailure: (cause) =>
+            ended(
+              frame,
+              start,
+              expired(deadline, fiber) && !Cause.isInterruptedOnly(cause)
                 ? Exit.fail(frame.onTimeout())
                 : Exit.failCause(cause)
-            } else {
-              exit = Exit.failCause(cause)
-            }
-            return ended(frame, start, exit)
-          },
-          onSuccess: (value) => {
-            let exit: Exit.Exit<R, RequestFailure> = Exit.succeed(value)
-            if (deadline !== undefined) {
-              deadline.settle()
-              deadlines.delete(fiber)
-              // An answer that came as the timer fired is late all the same (as under `timeoutFail`).
-              if (deadline.expired) exit = Exit.fail(frame.onTimeout())
-            }
-            return ended(frame, start, exit)
-          }
+            ),
+          // An answer that came as the timer fired is late all the same (as under `timeoutFail`).
+          onSuccess: (value) =>
+            ended(frame, start, expired(deadline, fiber) ? Exit.fail(frame.onTimeout()) : Exit.succeed(value))
         }
       )
       const waited = start - frame.requestedAt
       return waited < Logging.longTurnWaitMillis ? attempt : Effect.zipRight(Logging.waitedForTurn(waited), attempt)
     })
   )
+
+/** Ends the attempt's deadline, however the attempt ended: whether it ran past it. */
+const expired = (deadline: Deadline | undefined, fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean => {
+  if (deadline === undefined) return false
+  deadline.settle()
+  deadlines.delete(fiber)
+  return deadline.expired
+}
 
 /** Records the attempt's end; hands its exit on. */
 const ended = <R>(
