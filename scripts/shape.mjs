@@ -63,7 +63,7 @@ const functions = []
 const publicLines = new Map()
 for (const file of files) {
   const text = fs.readFileSync(file, "utf8")
-  functions.push(...functionsOf(file, ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)))
+  for (const fn of functionsOf(file, ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true))) functions.push(fn)
   const inInternal = file.includes("/internal/")
   const testing = /\/(testing|FakeSfox|SfoxSimulator|MockSfoxServer)\.ts$/.test(file) || file.includes("/simulator/")
   if (!testing) countIn(text)
