@@ -8,7 +8,10 @@ const connectCodes = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT"
+  "UND_ERR_CONNECT_TIMEOUT",
+  // @sfox-effect/node: the proxy closed the connection before the CONNECT
+  // tunnel was open, so nothing reached the origin.
+  "SFOX_PROXY_TUNNEL_CLOSED"
 ])
 // The client refused the server's certificate (OpenSSL's verify codes as Node
 // reports them, and Node's own host-name check). The same certificate would

@@ -123,7 +123,11 @@ class Exchange extends BufferedBody {
    * With no `reason`, undici fails the request with its own
    * `RequestAbortedError`. Before `onConnect` (queued for a connection) the
    * abort is kept for it, as undici's `request()` does: undici offers no
-   * other way to take a request out of a pool's queue.
+   * other way to take a request out of a pool's queue. A request waiting for
+   * a connection leaves the queue when the attempt to connect fails, which
+   * fails every request waiting for it, and is bounded by `connectTimeout`,
+   * through a proxy's tunnel too (`proxyPool` in undiciClient.ts): nothing
+   * dials on for an abandoned request.
    */
   abort(reason?: Error): void {
     if (this.settled) return

@@ -163,11 +163,84 @@ export interface Tls {
   readonly ca?: string | Buffer | undefined
 }
 
+/** The code of a tunnel the proxy closed before it was open (core's transport mapping reads it as `Connect`). */
+const tunnelClosedCode = "SFOX_PROXY_TUNNEL_CLOSED"
+
+/**
+ * The proxy closed the connection before answering `CONNECT`. Nothing was
+ * sent to the origin: nothing can have been acted on.
+ */
+class ProxyTunnelClosedError extends Error {
+  readonly code = tunnelClosedCode
+  constructor(cause: unknown) {
+    super("the proxy closed the connection before the tunnel was open", { cause })
+    this.name = "ProxyTunnelClosedError"
+  }
+}
+
+// A connection closed under a request: undici's own codes for it, and Node's.
+const closedCodes = new Set(["UND_ERR_SOCKET", "UND_ERR_INFO", "ECONNRESET", "EPIPE", "ECONNABORTED"])
+
+/** What a failed `CONNECT` exchange fails the requests waiting for its tunnel with. */
+const tunnelFailure = (error: unknown, connectTimeout: number): unknown => {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== "string") return error
+  if (closedCodes.has(code)) return new ProxyTunnelClosedError(error)
+  return code === "UND_ERR_HEADERS_TIMEOUT"
+    ? new Undici.errors.ConnectTimeoutError(`the proxy did not answer CONNECT within ${connectTimeout} ms`)
+    : error
+}
+
+type ConnectCallback = (err: Error | null, data: Undici.Dispatcher.ConnectData) => void
+
+/**
+ * The pool to a proxy, through which `ProxyAgent` opens its `CONNECT` tunnels
+ * (and nothing else: forwarded `http:` requests go through a pool of their own).
+ *
+ * `ProxyAgent` hands a tunnel that failed to the origin's pool as that
+ * pool's connection error, and the pool takes the one a proxy that drops the
+ * connection gives (`UND_ERR_SOCKET`, "other side closed") for a blip of a
+ * live connection: it keeps the requests waiting for a connection and dials
+ * again at once, without end, while any is waiting. An ended attempt's
+ * request waits on (undici cannot take a request out of a queue before it is
+ * written, see exchange.ts), so behind a proxy that accepts and drops every
+ * connection one failed call left the client dialling it over a thousand
+ * times a second for as long as it lived (undici's `ProxyAgent` alone does
+ * the same: it ignores `AbortSignal` there). So a tunnel closed before it
+ * opened fails here with a code of its own, which the origin's pool takes as
+ * final: the requests waiting for it fail at once, typed (`Connect`: none
+ * was sent), and whether to try again is the caller's retry policy's call,
+ * one tunnel per attempt. Other failures (refused, a certificate) keep their
+ * code: the pool takes them as final already.
+ *
+ * The `CONNECT` answer is awaited for `connectTimeout`, as a direct
+ * connection is, rather than `headersTimeout`: a proxy that accepts and
+ * never answers holds a waiting request no longer than a host that never
+ * answers does. It is the pool's own header timer, not an abort: undici
+ * reconnects once after an aborted request, which here would open another
+ * connection to the silent proxy after the call had failed.
+ */
+const proxyPool = (origin: URL, options: Undici.Pool.Options, connectTimeout: number): Undici.Pool => {
+  const pool = new Undici.Pool(origin, { ...options, headersTimeout: connectTimeout })
+  const connect = pool.connect.bind(pool) as (
+    options: Undici.Dispatcher.ConnectOptions,
+    callback?: ConnectCallback
+  ) => Promise<Undici.Dispatcher.ConnectData> | undefined
+  const tunnel = (options: Undici.Dispatcher.ConnectOptions, callback?: ConnectCallback) =>
+    callback === undefined
+      ? connect(options)!.catch((error: unknown) => {
+        throw tunnelFailure(error, connectTimeout)
+      })
+      : connect(options, (error, data) => callback(error && (tunnelFailure(error, connectTimeout) as Error), data))
+  pool.connect = tunnel as typeof pool.connect
+  return pool
+}
+
 /**
  * Without a proxy: the plain `Agent`, as before proxies were supported (the
  * benchmark's path). Through one, the same pool settings reach every pool
- * undici builds: the pools to sFOX inside a tunnel, and the pool to the proxy
- * itself (for `CONNECT` and for forwarded `http:` requests).
+ * undici builds: the pools to sFOX inside a tunnel, and the pools to the proxy
+ * itself (one for forwarded `http:` requests, one for `CONNECT`: `proxyPool`).
  */
 const dispatcherOf = (settings: Resolved, route: Route, tls: Tls): Undici.Dispatcher => {
   const pool = {
@@ -193,7 +266,8 @@ const dispatcherOf = (settings: Resolved, route: Route, tls: Tls): Undici.Dispat
     // expect; `https:` ones always through a CONNECT tunnel, whatever this says.
     proxyTunnel: false,
     factory: (origin: string | URL, options: object) => new Undici.Pool(origin, { ...pool, ...options }),
-    clientFactory: (origin: URL, options: object) => new Undici.Pool(origin, { ...pool, ...options })
+    // The pool that opens the tunnels: see `proxyPool`.
+    clientFactory: (origin: URL, options: object) => proxyPool(origin, { ...pool, ...options }, settings.connectTimeout)
   }
   return route._tag === "Fixed"
     ? new Undici.ProxyAgent({ ...proxied, uri: route.uri })
