@@ -251,7 +251,17 @@ const scenario5Table = (s5: Scenario5) =>
       s5.latencyMs + s5.jitterMs
     } ms latency)`,
     table(
-      ["app", "served/s", "p50 ms", "p99 ms", "non-2xx", "sFOX requests", "429s", "mints / requests", "ids per mint"],
+      [
+        "app",
+        "served/s",
+        "p50 ms",
+        "p99 ms",
+        "non-2xx",
+        "sFOX requests",
+        "429s",
+        "mints / requests",
+        "ids per mint (mean / median)"
+      ],
       s5.results.map((r) => [
         r.app,
         fmt(r.servedPerSecond, 1),
@@ -261,7 +271,7 @@ const scenario5Table = (s5: Scenario5) =>
         fmt(r.sfox.requests),
         fmt(r.tooMany),
         `${fmt(r.sfox.mintRequests)} / ${fmt(r.sfox.requests)} (${fmt(r.sfox.mintShare * 100, 1)} %)`,
-        fmt(r.sfox.meanBatchSize, 1)
+        `${fmt(r.sfox.meanBatchSize, 1)} / ${fmt(r.sfox.medianBatchSize)}`
       ])
     )
   ].join("\n")

@@ -18,6 +18,8 @@ export interface MintShare {
   readonly meanBatchSize: number
   readonly medianBatchSize: number
   readonly maxBatchSize: number
+  /** How many mint requests carried each number of ids. */
+  readonly batchSizes: Readonly<Record<number, number>>
   /** mintRequests / requests. */
   readonly mintShare: number
 }
@@ -36,6 +38,8 @@ export const mintShareOf = (requests: ReadonlyArray<SfoxSimulator.RecordedReques
   }
   sizes.sort((a, b) => a - b)
   const mintedIds = sizes.reduce((n, size) => n + size, 0)
+  const batchSizes: Record<number, number> = {}
+  for (const size of sizes) batchSizes[size] = (batchSizes[size] ?? 0) + 1
   return {
     requests: requests.length,
     byStatus,
@@ -44,6 +48,7 @@ export const mintShareOf = (requests: ReadonlyArray<SfoxSimulator.RecordedReques
     meanBatchSize: sizes.length === 0 ? 0 : mintedIds / sizes.length,
     medianBatchSize: sizes[Math.floor(sizes.length / 2)] ?? 0,
     maxBatchSize: sizes.at(-1) ?? 0,
+    batchSizes,
     mintShare: requests.length === 0 ? 0 : sizes.length / requests.length
   }
 }
