@@ -276,6 +276,12 @@ const scenario5Table = (s5: Scenario5) =>
     )
   ].join("\n")
 
+/** Writes `--json`'s file, its directory too (`.bench/` is not in the repository). */
+const writeJson = (file: string, value: unknown) => {
+  Fs.mkdirSync(Path.dirname(file), { recursive: true })
+  Fs.writeFileSync(file, JSON.stringify(value, null, 2))
+}
+
 const machineOf = () => ({
   cpus: Os.cpus().length,
   cpu: Os.cpus()[0]?.model ?? "unknown",
@@ -292,7 +298,7 @@ const runOnly = async (scenario: string, machine: ReturnType<typeof machineOf>) 
       ? await scenario4().then((s4) => ["scenario4", s4, scenario4Table(s4)] as const)
       : await scenario5().then((s5) => ["scenario5", s5, scenario5Table(s5)] as const)
     process.stdout.write(`${header}${printed}\n`)
-    if (jsonFile !== undefined) Fs.writeFileSync(jsonFile, JSON.stringify({ machine, [name]: result }, null, 2))
+    if (jsonFile !== undefined) writeJson(jsonFile, { machine, [name]: result })
     return
   }
   const result = scenario === "1" ? await scenario1() : scenario === "2" ? await scenario2() : await scenario3()
@@ -390,22 +396,15 @@ const main = async () => {
   ].join("\n")
   process.stdout.write(`${out}\n`)
   if (jsonFile !== undefined) {
-    Fs.writeFileSync(
-      jsonFile,
-      JSON.stringify(
-        {
-          machine,
-          scenario1: s1,
-          scenario2: { ...s2, seedProjectedMs },
-          scenario3: s3,
-          scenario4: s4,
-          scenario5: s5,
-          targets
-        },
-        null,
-        2
-      )
-    )
+    writeJson(jsonFile, {
+      machine,
+      scenario1: s1,
+      scenario2: { ...s2, seedProjectedMs },
+      scenario3: s3,
+      scenario4: s4,
+      scenario5: s5,
+      targets
+    })
     log(`wrote ${jsonFile}`)
   }
 }
