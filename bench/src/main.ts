@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--json FILE] [--rounds N] [--quick] [--scenario 1|2|3|4]`: every client against one
+ * `pnpm bench [--json FILE] [--rounds N] [--quick] [--scenario 1|2|3|4|5]`: every client against one
  * MockSfoxServer in a separate process, alternating, after a warm-up.
  *
  * 1. 20,000 single mints at 50 in flight: raw undici (the floor), the seed's
@@ -15,6 +15,12 @@
  *    latency), through one RedisRateLimiter (its own redis-server) and, as
  *    the control, with process-local limiters: requests/s against the budget
  *    and 429s.
+ * 5. A real service: an HTTP app (its own process) that mints a user's token
+ *    and calls sFOX once as that user per request, on the library and as the
+ *    seed's axios snippet, each driven by autocannon (50 connections over
+ *    10,000 users, 20 s) against sFOX's 250 requests / 10 s (60 s lockout):
+ *    served requests/s, latency, the app's non-2xx, sFOX's 429s, the share
+ *    of sFOX's requests that were mints and the ids per mint.
  *
  * `--scenario N` runs scenario N alone.
  */
@@ -26,6 +32,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
 import { type Client, rawUndici, seedAxios, serviceCreate, serviceRuntime, stockEffect } from "./clients.js"
+import { realService } from "./realService.js"
 import { startServer } from "./serverProcess.js"
 import { sharedBudget } from "./sharedBudget.js"
 
@@ -221,6 +228,60 @@ const scenario4Table = (s4: Scenario4) =>
     )
   ].join("\n")
 
+const scenario5 = () =>
+  realService({
+    seconds: quick ? 5 : 20,
+    connections: 50,
+    users: 10_000,
+    limit: 250,
+    intervalMs: 10_000,
+    lockoutMs: 60_000,
+    latencyMs: 20,
+    jitterMs: 40,
+    log
+  })
+
+type Scenario5 = Awaited<ReturnType<typeof scenario5>>
+
+const scenario5Table = (s5: Scenario5) =>
+  [
+    `Scenario 5: an HTTP app minting per request, ${s5.connections} connections over ${
+      fmt(s5.users)
+    } users, ${s5.seconds} s each; sFOX enforcing ${s5.limit} req / ${fmt(s5.intervalMs)} ms (${s5.latencyMs}-${
+      s5.latencyMs + s5.jitterMs
+    } ms latency)`,
+    table(
+      [
+        "app",
+        "served/s",
+        "p50 ms",
+        "p99 ms",
+        "non-2xx",
+        "sFOX requests",
+        "429s",
+        "mints / requests",
+        "ids per mint (mean / median)"
+      ],
+      s5.results.map((r) => [
+        r.app,
+        fmt(r.servedPerSecond, 1),
+        fmt(r.p50Ms),
+        fmt(r.p99Ms),
+        fmt(r.nonOk),
+        fmt(r.sfox.requests),
+        fmt(r.tooMany),
+        `${fmt(r.sfox.mintRequests)} / ${fmt(r.sfox.requests)} (${fmt(r.sfox.mintShare * 100, 1)} %)`,
+        `${fmt(r.sfox.meanBatchSize, 1)} / ${fmt(r.sfox.medianBatchSize)}`
+      ])
+    )
+  ].join("\n")
+
+/** Writes `--json`'s file, its directory too (`.bench/` is not in the repository). */
+const writeJson = (file: string, value: unknown) => {
+  Fs.mkdirSync(Path.dirname(file), { recursive: true })
+  Fs.writeFileSync(file, JSON.stringify(value, null, 2))
+}
+
 const machineOf = () => ({
   cpus: Os.cpus().length,
   cpu: Os.cpus()[0]?.model ?? "unknown",
@@ -229,23 +290,29 @@ const machineOf = () => ({
   platform: `${Os.platform()} ${Os.release()}`
 })
 
+/** `--scenario N` alone: scenarios 4 and 5 print their table (and write `--json`), the others their figures as JSON. */
+const runOnly = async (scenario: string, machine: ReturnType<typeof machineOf>) => {
+  const header = `machine: ${machine.cpus} × ${machine.cpu}, Node ${machine.node}\n\n`
+  if (scenario === "4" || scenario === "5") {
+    const [name, result, printed] = scenario === "4"
+      ? await scenario4().then((s4) => ["scenario4", s4, scenario4Table(s4)] as const)
+      : await scenario5().then((s5) => ["scenario5", s5, scenario5Table(s5)] as const)
+    process.stdout.write(`${header}${printed}\n`)
+    if (jsonFile !== undefined) writeJson(jsonFile, { machine, [name]: result })
+    return
+  }
+  const result = scenario === "1" ? await scenario1() : scenario === "2" ? await scenario2() : await scenario3()
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+}
+
 const main = async () => {
   const machine = machineOf()
-  if (only === "4") {
-    const s4 = await scenario4()
-    process.stdout.write(`machine: ${machine.cpus} × ${machine.cpu}, Node ${machine.node}\n\n${scenario4Table(s4)}\n`)
-    if (jsonFile !== undefined) Fs.writeFileSync(jsonFile, JSON.stringify({ machine, scenario4: s4 }, null, 2))
-    return
-  }
-  if (only !== undefined) {
-    const result = only === "1" ? await scenario1() : only === "2" ? await scenario2() : await scenario3()
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
-    return
-  }
+  if (only !== undefined) return runOnly(only, machine)
   const s1 = await scenario1()
   const s3 = await scenario3()
   const s2 = await scenario2()
   const s4 = await scenario4()
+  const s5 = await scenario5()
 
   const create = s1.results[4]!.mintsPerSecond
   const createLimited = s1.results[5]!.mintsPerSecond
@@ -315,6 +382,8 @@ const main = async () => {
     "",
     scenario4Table(s4),
     "",
+    scenario5Table(s5),
+    "",
     "Targets",
     table(
       ["target", "measured", "met"],
@@ -327,14 +396,15 @@ const main = async () => {
   ].join("\n")
   process.stdout.write(`${out}\n`)
   if (jsonFile !== undefined) {
-    Fs.writeFileSync(
-      jsonFile,
-      JSON.stringify(
-        { machine, scenario1: s1, scenario2: { ...s2, seedProjectedMs }, scenario3: s3, scenario4: s4, targets },
-        null,
-        2
-      )
-    )
+    writeJson(jsonFile, {
+      machine,
+      scenario1: s1,
+      scenario2: { ...s2, seedProjectedMs },
+      scenario3: s3,
+      scenario4: s4,
+      scenario5: s5,
+      targets
+    })
     log(`wrote ${jsonFile}`)
   }
 }

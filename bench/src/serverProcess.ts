@@ -1,6 +1,7 @@
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
+import type { MintShare } from "./mintShare.js"
 
 export interface Stats {
   readonly requests: number
@@ -11,6 +12,8 @@ export interface Stats {
 export interface ServerProcess {
   readonly url: string
   readonly stats: () => Promise<Stats>
+  /** What the recorded requests spent the budget on (the server started with `record: true`). */
+  readonly mintShare: () => Promise<MintShare>
   readonly reset: () => Promise<void>
   readonly stop: () => Promise<void>
 }
@@ -45,6 +48,7 @@ export const startServer = (options: Record<string, unknown>): Promise<ServerPro
       resolve({
         url,
         stats: () => ask<Stats>("stats"),
+        mintShare: () => ask<MintShare>("mintShare"),
         reset: () => ask<void>("reset"),
         stop: () =>
           new Promise((done) => {
