@@ -6,7 +6,8 @@
  * clock: an example that waits on the clock without moving it hangs there
  * and nowhere else. So each one is turned into a vitest file:
  *
- * - every ```ts block of the root README's "Testing" section, and
+ * - every ```ts block of the "Testing" section of the root README and of a
+ *   package README that has one, and
  * - every ```ts example in a JSDoc comment of packages/<pkg>/src that imports
  *   `@sfox-effect/core/testing` or `@sfox-effect/node/testing` and declares a
  *   top-level `const program`.
@@ -70,6 +71,8 @@ export const sectionBlocks = (page, heading) => {
   return blocks
 }
 
+const packageDirs = ["core", "node", "redis", "cli"]
+
 const sourceFiles = (dir) =>
   Fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = Path.join(dir, entry.name)
@@ -97,14 +100,21 @@ export const exampleTests = (root = defaultRoot) => {
   const tests = []
   const add = (source, code) =>
     tests.push({ source, file: `${source.replace(/[/.:]/g, "_")}.test.ts`, code: testFile(source, code) })
-  for (const block of sectionBlocks(Path.join(root, "README.md"), "Testing")) {
-    const source = `README.md:${block.line}`
+  // The root README has a Testing section; a package README may.
+  const readmes = ["README.md", ...packageDirs.map((dir) => `packages/${dir}/README.md`)].filter((page) =>
+    page === "README.md" || /^## Testing\s*$/m.test(Fs.readFileSync(Path.join(root, page), "utf8"))
+  )
+  const blocks = readmes.flatMap((page) =>
+    sectionBlocks(Path.join(root, page), "Testing").map((block) => ({ ...block, page }))
+  )
+  for (const block of blocks) {
+    const source = `${block.page}:${block.line}`
     if (!isTestFile(block.code) && !declaresProgram(block.code)) {
       throw new Error(`${source}: a block of the Testing section is not a test (no it.effect, no \`program\`)`)
     }
     add(source, block.code)
   }
-  for (const dir of ["core", "node", "redis", "cli"]) {
+  for (const dir of packageDirs) {
     const src = Path.join(root, "packages", dir, "src")
     for (const file of sourceFiles(src).sort()) {
       for (const example of jsdocExamples(file)) {
