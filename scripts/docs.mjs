@@ -34,6 +34,7 @@ import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { jsdocExamples } from "./example-tests.mjs"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(Path.join(root, "package.json"))
@@ -59,22 +60,11 @@ const sourceFiles = (dir) =>
 
 /** Every ```ts block inside a JSDoc comment, with the source line it starts on. */
 const examplesOf = (file) => {
-  const text = Fs.readFileSync(file, "utf8")
-  const examples = []
-  for (const comment of text.matchAll(/\/\*\*[\s\S]*?\*\//g)) {
-    const firstLine = text.slice(0, comment.index).split("\n").length
-    const lines = comment[0].split("\n").map((line) => line.replace(/^\s*\/?\*\*? ?/, ""))
-    let open
-    lines.forEach((line, i) => {
-      if (open === undefined && /^```(ts|typescript)\s*$/.test(line.trim())) open = i
-      else if (open !== undefined && line.trim() === "```") {
-        examples.push({ line: firstLine + open, code: lines.slice(open + 1, i).join("\n") })
-        open = undefined
-      }
-    })
-    if (open !== undefined) fail(`${Path.relative(root, file)}:${firstLine + open}: an example is never closed`)
+  try {
+    return jsdocExamples(file)
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error))
   }
-  return examples
 }
 
 const checkExamples = (pkg) => {
