@@ -34,7 +34,7 @@
  *    of its "Testing" section, as written: vitest and @effect/vitest from the
  *    registry), and vitest runs the example tests (scripts/example-tests.mjs:
  *    the Testing snippets of the READMEs and the JSDoc's test examples) against
- *    the installed tarballs, as a reader pastes them.
+ *    the installed tarballs, as a reader pastes them; tsc type-checks them.
  * 7. Every other `npm i` line of the README's Install section (the CLI's) in
  *    a fresh project of its own, then `sfox-tokens create --mock u1` from it.
  *
@@ -534,6 +534,27 @@ const exampleTestsIn = (project, tarballs) => {
   const summary = /Tests\s+(\d+) passed/.exec(result.stdout)
   if (summary === null) fail(`vitest printed no "Tests N passed" line:\n${result.stdout}`)
   console.log(`      ${summary[1]} tests passed, from ${tests.map((test) => test.source).join(", ")}`)
+  // vitest does not type-check: tsc does, as an editor would, against the installed declarations.
+  Fs.writeFileSync(
+    Path.join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        module: "preserve",
+        moduleResolution: "bundler",
+        target: "es2022",
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: []
+      },
+      include: ["*.ts"]
+    })
+  )
+  run("tsc: the example tests", process.execPath, [require.resolve("typescript/bin/tsc"), "-p", dir], {
+    cwd: project,
+    timeoutSeconds: 120
+  })
 }
 
 /**
