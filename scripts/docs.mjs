@@ -21,16 +21,20 @@
  *    properties) are shown by their class's example, and `export * from`
  *    entries by the module they point to; `exempt` below names what is let
  *    through for now. The counts per package are printed.
- * 5. The markdown is gathered in docs/api/<pkg>, with docs/api/README.md as
- *    the index: docs/api/ is generated and gitignored; the pages beside it
- *    (docs/reliability.md, docs/performance.md) are written by hand and
- *    committed, and this script never touches them.
+ * 5. The markdown is written into each package, where its tarball carries
+ *    it (package.json's `files`): packages/<pkg>/API.md, the index, and
+ *    packages/<pkg>/api/<Module>.md, one page per module, front matter and
+ *    site markup left out so that they read as plain markdown anywhere,
+ *    node_modules included. They are committed: CI (.ci/run) runs this
+ *    script and fails when they differ from what it writes, so a JSDoc
+ *    change ships with its pages, and packing needs no 4-minute docgen run.
  */
 import { spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { jsdocExamples } from "./example-tests.mjs"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(Path.join(root, "package.json"))
@@ -56,22 +60,11 @@ const sourceFiles = (dir) =>
 
 /** Every ```ts block inside a JSDoc comment, with the source line it starts on. */
 const examplesOf = (file) => {
-  const text = Fs.readFileSync(file, "utf8")
-  const examples = []
-  for (const comment of text.matchAll(/\/\*\*[\s\S]*?\*\//g)) {
-    const firstLine = text.slice(0, comment.index).split("\n").length
-    const lines = comment[0].split("\n").map((line) => line.replace(/^\s*\/?\*\*? ?/, ""))
-    let open
-    lines.forEach((line, i) => {
-      if (open === undefined && /^```(ts|typescript)\s*$/.test(line.trim())) open = i
-      else if (open !== undefined && line.trim() === "```") {
-        examples.push({ line: firstLine + open, code: lines.slice(open + 1, i).join("\n") })
-        open = undefined
-      }
-    })
-    if (open !== undefined) fail(`${Path.relative(root, file)}:${firstLine + open}: an example is never closed`)
+  try {
+    return jsdocExamples(file)
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error))
   }
-  return examples
 }
 
 const checkExamples = (pkg) => {
@@ -303,8 +296,56 @@ const itemsOf = (pkg, out) =>
     }))
   })
 
-const target = Path.join(root, "docs", "api")
-Fs.rmSync(target, { recursive: true, force: true })
+/** A docgen page as plain markdown: a title instead of the front matter, the site's HTML out. */
+const plainPage = (pkg, module, text) => {
+  const body = text.replace(/^---\n[\s\S]*?\n---\n+/, "")
+    .replace(/^<h2 class="text-delta">Table of contents<\/h2>$/m, "**Contents**")
+  const entry = module === "index" ? pkg.name : module === "testing" ? `${pkg.name}/testing` : undefined
+  const title = entry === undefined ? `# ${module} (${pkg.name})` : `# ${module}: \`${entry}\``
+  return `${title}\n\nPart of [the API reference of ${pkg.name}](../API.md). Generated from the JSDoc; do not edit.\n\n${body}`
+}
+
+/** The first paragraph of a page's overview, on one line. */
+const overviewOf = (text) => {
+  const lines = text.split("\n")
+  const at = lines.findIndex((line) => / overview$/.test(line))
+  if (at === -1) return ""
+  const paragraph = []
+  for (const line of lines.slice(at + 2)) {
+    if (line.trim() === "") break
+    paragraph.push(line.trim())
+  }
+  return paragraph.join(" ").replace(/\|/g, "\\|")
+}
+
+/** packages/<pkg>/API.md and packages/<pkg>/api/: what the package's tarball carries. */
+const writePackageApi = (pkg, modulesDir) => {
+  const dir = Path.join(pkg.path, "api")
+  Fs.rmSync(dir, { recursive: true, force: true })
+  Fs.mkdirSync(dir, { recursive: true })
+  const modules = Fs.readdirSync(modulesDir).filter((page) => page.endsWith(".ts.md"))
+    .map((page) => page.replace(/\.ts\.md$/, ""))
+    // The entry points first, then the modules they export.
+    .sort((a, b) =>
+      Number(b === "index") - Number(a === "index") || Number(b === "testing") - Number(a === "testing") ||
+      a.localeCompare(b)
+    )
+  const rows = modules.map((module) => {
+    const text = Fs.readFileSync(Path.join(modulesDir, `${module}.ts.md`), "utf8")
+    Fs.writeFileSync(Path.join(dir, `${module}.md`), plainPage(pkg, module, text))
+    const entry = module === "index" ? ` (\`${pkg.name}\`)` : module === "testing" ? ` (\`${pkg.name}/testing\`)` : ""
+    return `| [${module}](api/${module}.md)${entry} | ${overviewOf(text)} |`
+  })
+  Fs.writeFileSync(
+    Path.join(pkg.path, "API.md"),
+    `# ${pkg.name}: API reference\n\n` +
+      `Every export of the package, one page per module, generated from the JSDoc of its sources (do not edit): ` +
+      `signatures, options, errors and examples. Every example type-checks, and the examples that show a test run as ` +
+      `tests. The guide is [README.md](README.md).\n\n| module | what it holds |\n| --- | --- |\n${rows.join("\n")}\n`
+  )
+  return modules.length
+}
+
 const summary = []
 const holes = []
 for (const pkg of packages) {
@@ -326,21 +367,11 @@ for (const pkg of packages) {
   for (const item of missing) {
     if (!exempt.has(`${pkg.dir}/${item.page}`)) holes.push(`  ${pkg.dir}/modules/${item.page}: ${item.title}`)
   }
-  Fs.mkdirSync(target, { recursive: true })
-  Fs.renameSync(out, Path.join(target, pkg.dir))
+  summary.push(`docs: ${pkg.name}: ${writePackageApi(pkg, Path.join(out, "modules"))} page(s) in ${pkg.dir}/api/`)
 }
 
-const index = packages.map((pkg) => {
-  const modules = Fs.readdirSync(Path.join(target, pkg.dir, "modules"))
-    .filter((page) => page.endsWith(".ts.md"))
-    .sort()
-    .map((page) => `  - [${page.replace(/\.md$/, "")}](${pkg.dir}/modules/${page})`)
-  return `- \`${pkg.name}\`\n${modules.join("\n")}`
-})
-Fs.writeFileSync(
-  Path.join(target, "README.md"),
-  `# sfox-effect API docs\n\nGenerated by \`pnpm run docs\`; do not edit.\n\n${index.join("\n")}\n`
-)
 for (const line of summary) console.log(line)
 if (holes.length > 0) fail(`${holes.length} item(s) have no example:\n${holes.join("\n")}`)
-console.log(`docs: written to docs/api/ in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+console.log(
+  `docs: written to packages/<pkg>/API.md and packages/<pkg>/api/ in ${((Date.now() - started) / 1000).toFixed(1)} s`
+)

@@ -30,13 +30,21 @@
  *    against `MockSfoxServer` from there, and runs the README's quick-start
  *    program itself (its first ```ts block, transpiled) against a
  *    `MockSfoxServer`, through `SFOX_ENTERPRISE_API_KEY` and `SFOX_BASE_URL`.
+ *    Then, in that same project, the README's test line (the `npm i -D` line
+ *    of its "Testing" section, as written: vitest and @effect/vitest from the
+ *    registry), and vitest runs the example tests (scripts/example-tests.mjs:
+ *    the Testing snippets of the READMEs and the JSDoc's test examples) against
+ *    the installed tarballs, as a reader pastes them; tsc type-checks them.
  * 7. Every other `npm i` line of the README's Install section (the CLI's) in
  *    a fresh project of its own, then `sfox-tokens create --mock u1` from it.
  *
  * Before installing, every tarball must hold README.md (naming one of the
- * README's install lines) and LICENSE (the root's). While the manifests have
- * no `repository`, `homepage` and `bugs` (no public URL is known yet), it
- * warns: fill them in every packages/<pkg>/package.json once there is one.
+ * README's install lines and linking API.md), API.md with its pages under
+ * api/, and LICENSE (the root's); every relative link of every markdown
+ * file in a tarball must reach a file of that tarball (and a heading of it,
+ * for a `#fragment`). While the manifests have no `repository`, `homepage`
+ * and `bugs` (no public URL is known yet), it warns: fill them in every
+ * packages/<pkg>/package.json once there is one.
  *
  * Needs network access to the npm registry. Every step has a time limit; the
  * temporary project is removed at the end (`PACK_TEST_KEEP=1` keeps it).
@@ -47,6 +55,7 @@ import { createRequire } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { exampleTests } from "./example-tests.mjs"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(Path.join(root, "package.json"))
@@ -115,14 +124,17 @@ const blocksIn = (section, language) =>
     .filter((match) => match[1] === language)
     .map((match) => match[2])
 
-/** Every `npm i …` line of the README's Install section, as arguments (comments dropped). */
-const readmeInstallLines = () => {
-  const lines = blocksIn(readmeSection("Install"), "sh").flatMap((block) =>
+/** Every `npm i …` line of a README section's sh blocks (comments dropped). */
+const npmLinesOf = (heading) => {
+  const lines = blocksIn(readmeSection(heading), "sh").flatMap((block) =>
     block.split("\n").map((line) => line.replace(/\s#.*$/, "").trim()).filter((line) => /^npm (i|install) /.test(line))
   )
-  if (lines.length === 0) fail("README.md's Install section has no `npm i` line")
+  if (lines.length === 0) fail(`README.md's ${heading} section has no \`npm i\` line`)
   return lines
 }
+
+/** Every `npm i …` line of the README's Install section. */
+const readmeInstallLines = () => npmLinesOf("Install")
 
 /** The README's install line as npm arguments: our packages (and theirs) as tarballs, the rest as written. */
 const installArguments = (line, tarballs) => {
@@ -164,8 +176,9 @@ const checkTarballContents = (tarballs) => {
     if (!installLines.some((line) => readme.includes(line))) {
       fail(`${pkg.manifest.name}'s README.md holds none of the README's install lines:\n${installLines.join("\n")}`)
     }
+    checkApiReference(pkg, tarballs[i], entries, readme)
   })
-  console.log(`  ✓ ${"every tarball holds README.md and LICENSE".padEnd(44)}`)
+  console.log(`  ✓ ${"every tarball: README.md, API.md, LICENSE".padEnd(44)}`)
   const missing = ["repository", "homepage", "bugs"].filter((field) =>
     packages.some((pkg) => pkg.manifest[field] === undefined)
   )
@@ -175,6 +188,69 @@ const checkTarballContents = (tarballs) => {
         `packages/<pkg>/package.json once there is one (see ARCHITECTURE.md, "Publishing")`
     )
   }
+}
+
+/** GitHub's anchors for the headings of a markdown page (outside code blocks). */
+const anchorsOf = (text) => {
+  const anchors = new Set()
+  const seen = new Map()
+  let fence = false
+  for (const line of text.split("\n")) {
+    if (/^(```|~~~)/.test(line)) fence = !fence
+    const heading = fence ? null : /^#{1,6} (.*)$/.exec(line)
+    if (heading === null) continue
+    const slug = heading[1].trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-")
+    const count = seen.get(slug) ?? 0
+    seen.set(slug, count + 1)
+    anchors.add(count === 0 ? slug : `${slug}-${count}`)
+  }
+  return anchors
+}
+
+/** Every `[text](target)` of a page whose target is not a URL, with the line it is on (code blocks left out). */
+const relativeLinksOf = (text) => {
+  const links = []
+  let fence = false
+  text.split("\n").forEach((line, i) => {
+    if (/^(```|~~~)/.test(line)) fence = !fence
+    if (fence) return
+    for (const match of line.replace(/`[^`]*`/g, "").matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (!/^[a-z][a-z0-9+.-]*:/i.test(match[1])) links.push({ target: match[1], line: i + 1 })
+    }
+  })
+  return links
+}
+
+/**
+ * The API reference a user reads in node_modules: API.md, linked from the
+ * README, with its pages under api/; every relative link of every markdown
+ * file of the tarball reaches a file of the tarball, and a heading of it.
+ */
+const checkApiReference = (pkg, tarball, entries, readme) => {
+  const name = pkg.manifest.name
+  if (!entries.has("package/API.md")) fail(`the ${name} tarball has no API.md`)
+  if (![...entries].some((entry) => /^package\/api\/[^/]+\.md$/.test(entry))) {
+    fail(`the ${name} tarball has no API pages (api/*.md)`)
+  }
+  if (!relativeLinksOf(readme).some((link) => link.target.split("#")[0] === "API.md")) {
+    fail(`${name}'s README.md does not link API.md`)
+  }
+  const pages = new Map(
+    [...entries].filter((entry) => entry.endsWith(".md")).map((entry) => [entry, tarFile(tarball, entry)])
+  )
+  const broken = []
+  for (const [page, text] of pages) {
+    for (const link of relativeLinksOf(text)) {
+      const [path, fragment] = link.target.split("#")
+      const target = path === "" ? page : Path.posix.normalize(Path.posix.join(Path.posix.dirname(page), path))
+      const where = `${page.slice("package/".length)}:${link.line}: ${link.target}`
+      if (!entries.has(target)) broken.push(`${where} (no such file in the tarball)`)
+      else if (fragment !== undefined && pages.has(target) && !anchorsOf(pages.get(target)).has(fragment)) {
+        broken.push(`${where} (no such heading)`)
+      }
+    }
+  }
+  if (broken.length > 0) fail(`${name}: links that lead nowhere in the tarball:\n${broken.join("\n")}`)
 }
 
 const newestMtime = (dir) => {
@@ -418,6 +494,67 @@ const runtimeOnly = (work, tarballs) => {
   })
   console.log(`      ${result.stdout.trim().split("\n").at(-1)}`)
   quickStart(project)
+  exampleTestsIn(project, tarballs)
+}
+
+/**
+ * The README's test line in the project the app line made, then the example
+ * tests (the READMEs' Testing snippets, the JSDoc's test examples) run by the
+ * vitest it installed, against the installed tarballs.
+ */
+const exampleTestsIn = (project, tarballs) => {
+  for (const line of npmLinesOf("Testing")) {
+    console.log(`      README: ${line}`)
+    const words = line.split(/\s+/).slice(2)
+    const args = words.some((word) => word.startsWith("@sfox-effect/"))
+      ? installArguments(`npm i ${words.filter((word) => word !== "-D").join(" ")}`, tarballs)
+      : words.filter((word) => word !== "-D")
+    run(
+      "npm install -D (the README's test line)",
+      "npm",
+      ["install", "-D", "--no-audit", "--no-fund", "--ignore-scripts", ...args],
+      { cwd: project, timeoutSeconds: 300 }
+    )
+  }
+  const tests = exampleTests(root)
+  const dir = Path.join(project, "example-tests")
+  Fs.mkdirSync(dir)
+  for (const test of tests) Fs.writeFileSync(Path.join(dir, test.file), test.code)
+  const vitest = Path.join(project, "node_modules", ".bin", "vitest")
+  if (!Fs.existsSync(vitest)) fail("the README's test line installed no vitest")
+  const result = run(`vitest: ${tests.length} example tests`, vitest, [
+    "run",
+    "example-tests",
+    "--testTimeout",
+    "60000"
+  ], {
+    cwd: project,
+    timeoutSeconds: 300
+  })
+  const summary = /Tests\s+(\d+) passed/.exec(result.stdout)
+  if (summary === null) fail(`vitest printed no "Tests N passed" line:\n${result.stdout}`)
+  console.log(`      ${summary[1]} tests passed, from ${tests.map((test) => test.source).join(", ")}`)
+  // vitest does not type-check: tsc does, as an editor would, against the installed declarations.
+  Fs.writeFileSync(
+    Path.join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        module: "preserve",
+        moduleResolution: "bundler",
+        target: "es2022",
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: []
+      },
+      include: ["*.ts"]
+    })
+  )
+  run("tsc: the example tests", process.execPath, [require.resolve("typescript/bin/tsc"), "-p", dir], {
+    cwd: project,
+    timeoutSeconds: 120
+  })
 }
 
 /**

@@ -2,8 +2,8 @@
 /**
  * `pnpm test:snippets`: every TypeScript snippet a reader may copy compiles.
  *
- * 1. Every ```ts (or ```typescript) block of README.md and docs/*.md (the
- *    pages written by hand; docs/api/ is generated) is written to its own
+ * 1. Every ```ts (or ```typescript) block of README.md, packages/<pkg>/README.md
+ *    and docs/*.md (the pages written by hand) is written to its own
  *    module, `<page>_L<line>.ts`, with `export {}` appended so that no two
  *    snippets share a scope. A snippet must be complete: its imports, and
  *    every name it uses, defined in it.
@@ -21,8 +21,15 @@
  * `@effect/platform`, `@effect/vitest`, `@types/node`) from the workspace as
  * usual. `build/` is gitignored.
  *
- * Exits non-zero, naming the page and line, when a snippet does not compile
- * or a block is never closed.
+ * 3. Every command of a README (the root's and each package's: its code
+ *    blocks and `code` spans) and every line the demo prints run pnpm the
+ *    one way a fresh machine with only Node and npm can:
+ *    `npx -y pnpm@<version>` (the root package.json's `packageManager`).
+ *    A bare `pnpm <command>` fails there with "command not found", so one is
+ *    refused, as is a `pnpm@` of another version.
+ *
+ * Exits non-zero, naming the page and line, when a snippet does not compile,
+ * a block is never closed, or a line says bare `pnpm`.
  */
 import { spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
@@ -43,6 +50,9 @@ const fail = (message) => {
 const docsDir = Path.join(root, "docs")
 const pages = [
   "README.md",
+  // What a tarball carries: each package's README.
+  ...Fs.readdirSync(Path.join(root, "packages")).sort().map((dir) => `packages/${dir}/README.md`)
+    .filter((page) => Fs.existsSync(Path.join(root, page))),
   ...(Fs.existsSync(docsDir)
     ? Fs.readdirSync(docsDir).filter((name) => name.endsWith(".md")).sort().map((name) => `docs/${name}`)
     : [])
@@ -65,6 +75,44 @@ const blocksOf = (page) => {
   })
   if (open !== undefined) fail(`${page}:${open.start}: a code block is never closed`)
   return blocks
+}
+
+/**
+ * Lines that run pnpm in a way a fresh machine cannot: a bare `pnpm <command>`,
+ * or a `pnpm@<version>` other than the workspace's. Comments of the demo's
+ * source are not what it prints, and are left out.
+ */
+const pnpmVersion = JSON.parse(Fs.readFileSync(Path.join(root, "package.json"), "utf8")).packageManager
+  .replace(/^pnpm@/, "")
+const pnpmProblems = () => {
+  const readmes = [
+    "README.md",
+    ...Fs.readdirSync(Path.join(root, "packages")).map((dir) => `packages/${dir}/README.md`)
+  ].filter((page) => Fs.existsSync(Path.join(root, page)))
+  const demo = "packages/cli/src/demo.ts"
+  const problems = []
+  for (const page of [...readmes, demo]) {
+    let fence = false
+    Fs.readFileSync(Path.join(root, page), "utf8").split("\n").forEach((line, i) => {
+      if (page === demo && /^\s*(\/\/|\/\*|\*)/.test(line)) return
+      // What a reader copies from a README: code blocks, and `code` in the prose.
+      if (page !== demo && /^\s*(```|~~~)/.test(line)) fence = !fence
+      const copied = page === demo || fence ? [line] : Array.from(line.matchAll(/`([^`]+)`/g), (match) => match[1])
+      if (copied.some((code) => /(^|[^\w@/.-])pnpm (?=\S)/.test(code))) {
+        problems.push(`${page}:${i + 1}: bare \`pnpm\`: write \`npx -y pnpm@${pnpmVersion} …\`\n    ${line.trim()}`)
+      }
+      for (const match of line.matchAll(/\bpnpm@([\w.-]+)/g)) {
+        if (match[1] !== pnpmVersion) {
+          problems.push(`${page}:${i + 1}: pnpm@${match[1]}, but the workspace uses pnpm@${pnpmVersion}`)
+        }
+      }
+    })
+  }
+  return problems
+}
+const badPnpm = pnpmProblems()
+if (badPnpm.length > 0) {
+  fail(`a fresh machine has Node and npm, not pnpm: run it through npx\n${badPnpm.join("\n")}`)
 }
 
 Fs.rmSync(out, { recursive: true, force: true })

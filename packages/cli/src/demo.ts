@@ -90,7 +90,7 @@ const demo = Effect.gen(function*() {
   const total = [one, many, retried, refused].reduce((sum, step) => Duration.sum(sum, step.took), Duration.zero)
   yield* Console.log(
     `\n${count(yield* server.minted)} tokens minted in ${(Duration.toMillis(total) / 1000).toFixed(2)} s.`
-      + ` Next: pnpm --filter @sfox-effect/cli sfox-tokens create --mock <user_id...>`
+      + ` Next: npx -y pnpm@10.34.9 --filter @sfox-effect/cli sfox-tokens create --mock <user_id...>`
   )
 }).pipe(Effect.scoped)
 

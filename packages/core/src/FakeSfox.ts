@@ -2,7 +2,7 @@
  * An in-memory sFOX for tests: the `SfoxSimulator` served as an `HttpClient`
  * layer, plus the `FakeSfox` service that scripts and inspects it. Time in
  * the fake is Effect's clock, so `TestClock` controls latency, delays and
- * retry waits.
+ * retry waits: under `it.effect` they wait until the test moves it.
  *
  * @since 0.1.0
  */
@@ -24,16 +24,21 @@ import { UserTokenService } from "./UserTokenService.js"
  *
  * @example
  * ```ts
- * import { FakeSfox, Fault } from "@sfox-effect/core/testing"
+ * import { assert } from "@effect/vitest"
  * import { UserTokenService } from "@sfox-effect/core"
- * import { Effect } from "effect"
+ * import { FakeSfox, Fault } from "@sfox-effect/core/testing"
+ * import { Effect, Fiber, TestClock } from "effect"
  *
+ * // Run it in `it.effect`: the retries' delays wait on TestClock, so the test moves it.
  * const program = Effect.gen(function*() {
  *   const fake = yield* FakeSfox
  *   yield* fake.enqueue([Fault.status(503), Fault.status(503)])
  *   const tokens = yield* UserTokenService
- *   yield* tokens.create("user-1")
- *   return (yield* fake.requests).length // 3: two 503s, then the 201
+ *   const fiber = yield* Effect.fork(tokens.create("user-1"))
+ *   yield* TestClock.adjust("10 seconds") // past both retry delays
+ *   const token = yield* Fiber.join(fiber)
+ *   assert.strictEqual(token.userId, "user-1")
+ *   assert.strictEqual((yield* fake.requests).length, 3) // two 503s, then the 201
  * }).pipe(Effect.provide(FakeSfox.layerTest()))
  * ```
  *
@@ -48,6 +53,7 @@ export class FakeSfox extends Context.Tag("@sfox-effect/core/FakeSfox")<FakeSfox
    *
    * @example
    * ```ts
+   * import { assert } from "@effect/vitest"
    * import { UserTokenService } from "@sfox-effect/core"
    * import { FakeSfox } from "@sfox-effect/core/testing"
    * import { Effect, Layer, Redacted } from "effect"
@@ -55,10 +61,12 @@ export class FakeSfox extends Context.Tag("@sfox-effect/core/FakeSfox")<FakeSfox
    * const Fake = FakeSfox.layer({ apiKey: "test-key", users: ["user-1"] })
    * const Tokens = UserTokenService.layer({ apiKey: Redacted.make("test-key"), maxBatchSize: 10 })
    *
-   * const program = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-2")).pipe(
-   *   Effect.flip, // an HttpFailure: the fake knows only user-1
-   *   Effect.provide(Tokens.pipe(Layer.provideMerge(Fake)))
-   * )
+   * // In `it.effect`: a 404 is not retried, so nothing waits on TestClock.
+   * const program = Effect.gen(function*() {
+   *   const tokens = yield* UserTokenService
+   *   const error = yield* Effect.flip(tokens.create("user-2"))
+   *   assert.strictEqual(error._tag, "HttpFailure") // the fake knows only user-1
+   * }).pipe(Effect.provide(Tokens.pipe(Layer.provideMerge(Fake))))
    * ```
    *
    * @since 0.1.0
@@ -78,16 +86,19 @@ export class FakeSfox extends Context.Tag("@sfox-effect/core/FakeSfox")<FakeSfox
    *
    * @example
    * ```ts
+   * import { assert } from "@effect/vitest"
    * import { UserTokenService } from "@sfox-effect/core"
    * import { FakeSfox } from "@sfox-effect/core/testing"
    * import { Effect } from "effect"
    *
+   * // In `it.effect`, without moving TestClock: `get`'s window also closes on
+   * // real time, and the fake answers at once (a `latency` would wait on TestClock).
    * const program = Effect.gen(function*() {
    *   const tokens = yield* UserTokenService
    *   yield* Effect.forEach(["a", "b", "c"], tokens.get, { concurrency: "unbounded" })
    *   const fake = yield* FakeSfox
-   *   return (yield* fake.requests).length // 1: one batch request for the three
-   * }).pipe(Effect.provide(FakeSfox.layerTest({ latency: "10 millis" }, { batchWindow: "5 millis" })))
+   *   assert.strictEqual((yield* fake.requests).length, 1) // one batch request for the three
+   * }).pipe(Effect.provide(FakeSfox.layerTest({ users: ["a", "b", "c"] }, { batchWindow: "5 millis" })))
    * ```
    *
    * @since 0.1.0

@@ -228,11 +228,15 @@ export declare namespace UserTokenService {
    * @example
    * ```ts
    * import { UserTokenService } from "@sfox-effect/core"
+   * import { FakeSfox } from "@sfox-effect/core/testing"
    * import { Effect } from "effect"
    *
    * // `get` for request handlers: concurrent calls become a few batch POSTs.
    * const tokensFor = (userIds: ReadonlyArray<string>) =>
    *   Effect.flatMap(UserTokenService, (tokens) => Effect.forEach(userIds, tokens.get, { concurrency: "unbounded" }))
+   *
+   * // In a test (`it.effect`), over the fake: completes without moving TestClock.
+   * const program = tokensFor(["user-1", "user-2"]).pipe(Effect.provide(FakeSfox.layerTest()))
    * ```
    *
    * @since 0.1.0

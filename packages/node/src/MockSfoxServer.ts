@@ -64,17 +64,26 @@ export interface MockSfoxServerOptions extends SfoxSimulator.SimulatorOptions {
  *
  * @example
  * ```ts
+ * import { assert } from "@effect/vitest"
  * import { NodeSfox } from "@sfox-effect/node"
  * import { MockSfoxServer } from "@sfox-effect/node/testing"
  * import { UserTokenService } from "@sfox-effect/core"
  * import { Fault } from "@sfox-effect/core/testing"
- * import { Effect } from "effect"
+ * import { Effect, Schedule } from "effect"
  *
+ * // In `it.effect`, TestClock cannot be moved in step with a socket: a retry
+ * // with no delay keeps the clock out of it (or run the test with `it.live`).
  * const program = Effect.gen(function*() {
  *   const server = yield* MockSfoxServer // e.g. http://127.0.0.1:43117
  *   yield* server.enqueue(Fault.status(503)) // the first request fails, the retry succeeds
- *   const tokens = yield* UserTokenService.make({ apiKey: server.apiKey, baseUrl: server.url })
- *   return yield* tokens.create("user-1")
+ *   const tokens = yield* UserTokenService.make({
+ *     apiKey: server.apiKey,
+ *     baseUrl: server.url,
+ *     retry: Schedule.recurs(1)
+ *   })
+ *   const token = yield* tokens.create("user-1")
+ *   assert.deepStrictEqual((yield* server.requests).map((request) => request.status), [503, 201])
+ *   return token
  * }).pipe(
  *   Effect.scoped,
  *   Effect.provide(MockSfoxServer.layer({ apiKey: "test-key" })),
