@@ -13,6 +13,7 @@
  * re-send.
  */
 import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -130,7 +131,10 @@ const userServer: Effect.Effect<UserServer, never, Scope.Scope> = Effect.gen(fun
 /** A user server and a service over NodeSfox's client, both closed when `body` ends. */
 const withUserServer = <A, E>(
   service: Partial<UserTokenService.Options>,
-  body: (server: UserServer, tokens: UserTokenService.Service) => Effect.Effect<A, E, Scope.Scope>
+  body: (
+    server: UserServer,
+    tokens: UserTokenService.Service
+  ) => Effect.Effect<A, E, Scope.Scope | HttpClient.HttpClient>
 ) =>
   leakFree(
     Effect.gen(function*() {
@@ -308,5 +312,41 @@ describe("clientFor over a socket: reading an answer's body is bounded", () => {
         assert.strictEqual(cause._tag, "TransportError")
         assert.strictEqual(cause.reason, "Timeout")
         assert.strictEqual(error.request.headers["authorization"], undefined)
+      })))
+})
+
+describe("NodeSfox's client: a body read as it is sent is never sent a second time", () => {
+  const readOnce = kinds.filter((kind) => !kind.replayable && kind.name.startsWith("Raw"))
+  for (const kind of readOnce) {
+    it.live(`${kind.name}: the same request executed twice fails the second time with RequestError Encode`, () =>
+      withUserServer({}, (server) =>
+        Effect.gen(function*() {
+          const client = yield* HttpClient.HttpClient
+          const request = HttpClientRequest.put(`${server.url}/v1/user/things`).pipe(
+            HttpClientRequest.setBody(kind.body())
+          )
+          assert.strictEqual((yield* client.execute(request)).status, 200)
+          const error = yield* Effect.flip(client.execute(request))
+          assert.strictEqual(error._tag, "RequestError")
+          assert.strictEqual((error as HttpClientError.RequestError).reason, "Encode")
+          assert.deepStrictEqual(server.received.map(readBack), [kind.bytes])
+        })))
+  }
+
+  it.live("a Readable read elsewhere before it is sent fails with RequestError Encode, and nothing goes out", () =>
+    withUserServer({}, (server) =>
+      Effect.gen(function*() {
+        const client = yield* HttpClient.HttpClient
+        const readable = Readable.from([Buffer.from(payload)])
+        yield* Effect.promise(() => readable.toArray())
+        const error = yield* Effect.flip(
+          client.execute(
+            HttpClientRequest.put(`${server.url}/v1/user/things`).pipe(
+              HttpClientRequest.setBody(HttpBody.raw(readable))
+            )
+          )
+        )
+        assert.strictEqual(error._tag, "RequestError")
+        assert.deepStrictEqual(server.received, [])
       })))
 })
