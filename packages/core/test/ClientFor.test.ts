@@ -407,6 +407,23 @@ describe("clientFor: a body read as it is sent goes out once, on every path that
   }
 })
 
+describe("clientFor: the 401 to a body sent once", () => {
+  it.effect("drops the refused token all the same: the next request mints first, and is sent once", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      yield* fake.revoke("u1")
+      const streamed = HttpClientRequest.post("/v1/user/orders").pipe(
+        HttpClientRequest.bodyStream(Stream.make(new TextEncoder().encode(JSON.stringify(order))))
+      )
+      assert.strictEqual((yield* client.execute(streamed)).status, 401)
+      assert.strictEqual((yield* client.get("/v1/user/balance")).status, 200)
+      assert.deepStrictEqual(yield* userCalls, ["POST /v1/user/orders 401", "GET /v1/user/balance 200"])
+      assert.strictEqual(yield* mints, 2)
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+})
+
 /**
  * Answers the next `count` user calls with their status and a body that
  * sends a first chunk and then nothing, ever.

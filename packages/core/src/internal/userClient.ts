@@ -277,9 +277,12 @@ export const make = (options: UserClientOptions) => {
         get(userId),
         (token) =>
           Effect.flatMap(send(outgoing, token), (response) =>
-            // A body that cannot be replayed: its 401 is the answer.
-            response.status !== 401 || !isReplayable(outgoing.body)
+            response.status !== 401
               ? Effect.succeed(new PresentedResponse(response, outgoing, timeoutMillis))
+              // A body that cannot be sent again: the 401 is the answer, and the
+              // refused token goes (the next request mints a fresh one first).
+              : !isReplayable(outgoing.body)
+              ? Effect.as(invalidate(userId), new PresentedResponse(response, outgoing, timeoutMillis))
               // The token was refused (revoked, say): once, a fresh one.
               : discard(response, timeoutMillis).pipe(
                 Effect.zipRight(invalidate(userId)),
