@@ -287,8 +287,15 @@ export declare namespace UserTokenService {
      *   failures (`5xx`, `408`, timeouts, connections cut after sending)
      *   are retried only for idempotent methods (`GET`, `HEAD`, `OPTIONS`,
      *   `PUT`, `DELETE`): a `POST` that may have reached sFOX is never sent
-     *   twice; a request with a streamed body is sent once (it cannot be
-     *   replayed), its 401 returned as it is;
+     *   twice; a request whose body is read as it is sent (`HttpBody.stream`,
+     *   or `HttpBody.raw` of a `Readable`, an async iterable, a
+     *   `ReadableStream`) is sent once, whatever happens: its first answer
+     *   (a 503, a 401, whose token is then dropped) or failure is the
+     *   caller's. Bytes, strings, `Blob`s and forms of them are sent again
+     *   as they were;
+     * - each read of the answer's body (`text`, `json`, `arrayBuffer`,
+     *   `stream`, ...) takes at most `timeout`, and fails past it with a
+     *   `ResponseError` whose `cause` is a `TransportError` `Timeout`;
      * - the response comes back as the platform's does, whatever its status
      *   (compose `HttpClient.filterStatusOk`, `HttpClientResponse.schemaBodyJson`);
      *   failures to get a token, or to get any answer, are the service's
@@ -355,7 +362,9 @@ export declare namespace UserTokenService {
     readonly baseUrl?: string | URL | undefined
     /**
      * Time allowed for one attempt, answer body included. A late attempt
-     * fails with `TransportError` (`reason: "Timeout"`). At most 10 minutes.
+     * fails with `TransportError` (`reason: "Timeout"`). For `clientFor`,
+     * whose attempt ends with the answer's headers, each read of the body
+     * is allowed this time too. At most 10 minutes.
      * @default "10 seconds"
      */
     readonly timeout?: Duration.DurationInput | undefined

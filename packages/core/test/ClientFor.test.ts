@@ -4,12 +4,13 @@
  * has not revoked, and refuse the enterprise key, so an accepted request
  * proves it carried a live user token.
  */
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { UserTokenService } from "@sfox-effect/core"
+import { type TransportError, type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
 import { Effect, Fiber, Inspectable, Redacted, Schedule, Schema, Stream, TestClock } from "effect"
 
@@ -366,4 +367,164 @@ describe("clientFor: a body that cannot be replayed", () => {
       assert.isUndefined(response.request.headers["authorization"])
       assert.deepStrictEqual(yield* userCalls, ["GET /v1/user/balance 200"])
     }).pipe(Effect.provide(FakeSfox.layerTest())))
+})
+
+describe("clientFor: a body read as it is sent goes out once, on every path that may send again", () => {
+  async function* chunks() {
+    yield new TextEncoder().encode(JSON.stringify(order))
+  }
+  const kinds: ReadonlyArray<readonly [string, () => HttpBody.HttpBody]> = [
+    ["Stream", () => HttpBody.stream(Stream.make(new TextEncoder().encode(JSON.stringify(order))))],
+    ["Raw(async iterable)", () => HttpBody.raw(chunks())],
+    ["Raw(ReadableStream)", () => HttpBody.raw(new ReadableStream({ start: (c) => c.close() }))]
+  ]
+  const paths: ReadonlyArray<readonly [string, Fault, string, number | "TransportError"]> = [
+    ["a 503 to a PUT", Fault.status(503), "PUT", 503],
+    ["a 503 to a GET", Fault.status(503), "GET", 503],
+    ["a connection cut after a DELETE was sent", Fault.reset(), "DELETE", "TransportError"],
+    ["a 401 (the token refused)", Fault.status(401), "POST", 401]
+  ]
+  for (const [path, fault, method, first] of paths) {
+    for (const [kind, body] of kinds) {
+      it.effect(`${path}, ${kind}: one request, the first answer`, () =>
+        Effect.gen(function*() {
+          const fake = yield* FakeSfox
+          const client = (yield* UserTokenService).clientFor("u1")
+          yield* warm("u1")
+          yield* fake.enqueue(fault)
+          const request = HttpClientRequest.make(method as "GET")("/v1/user/orders").pipe(
+            HttpClientRequest.setBody(body())
+          )
+          const outcome = yield* Effect.match(client.execute(request), {
+            onFailure: (error) => error._tag,
+            onSuccess: (response) => response.status
+          })
+          assert.strictEqual(outcome, first)
+          assert.strictEqual((yield* userCalls).length, 1)
+          assert.strictEqual(yield* mints, 1)
+        }).pipe(Effect.provide(FakeSfox.layerTest({}, { ...cached, retry: Schedule.recurs(3) }))))
+    }
+  }
+})
+
+describe("clientFor: the 401 to a body sent once", () => {
+  it.effect("drops the refused token all the same: the next request mints first, and is sent once", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      yield* fake.revoke("u1")
+      const streamed = HttpClientRequest.post("/v1/user/orders").pipe(
+        HttpClientRequest.bodyStream(Stream.make(new TextEncoder().encode(JSON.stringify(order))))
+      )
+      assert.strictEqual((yield* client.execute(streamed)).status, 401)
+      assert.strictEqual((yield* client.get("/v1/user/balance")).status, 200)
+      assert.deepStrictEqual(yield* userCalls, ["POST /v1/user/orders 401", "GET /v1/user/balance 200"])
+      assert.strictEqual(yield* mints, 2)
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
+})
+
+/**
+ * Answers the next `count` user calls with their status and a body that
+ * sends a first chunk and then nothing, ever.
+ */
+const stalling = (count: { n: number }) => (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.transformResponse(client, (answer) =>
+    Effect.map(answer, (response) => {
+      if (count.n === 0 || !new URL(response.request.url).pathname.startsWith("/v1/user/")) return response
+      count.n--
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => controller.enqueue(new TextEncoder().encode("[{"))
+      })
+      return HttpClientResponse.fromWeb(response.request, new Response(body, { status: response.status }))
+    }))
+
+const isBodyTimeout = (error: HttpClientError.HttpClientError | UserTokenError) => {
+  assert.strictEqual(error._tag, "ResponseError")
+  const cause = (error as HttpClientError.ResponseError).cause as UserTokenError
+  assert.strictEqual(cause._tag, "TransportError")
+  assert.strictEqual((cause as TransportError).reason, "Timeout")
+  assert.isUndefined((error as HttpClientError.ResponseError).request.headers["authorization"])
+}
+
+describe("clientFor: reading an answer's body takes at most the attempt's time", () => {
+  const reads: ReadonlyArray<
+    readonly [string, (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<unknown, unknown>]
+  > = [
+    ["text", (response) => response.text],
+    ["json", (response) => response.json],
+    ["arrayBuffer", (response) => response.arrayBuffer],
+    ["stream", (response) => Stream.runDrain(response.stream)]
+  ]
+  for (const [name, read] of reads) {
+    it.effect(`a body that never ends: ${name} fails with a Timeout at the timeout, not before`, () => {
+      const count = { n: 1 }
+      return Effect.gen(function*() {
+        const client = (yield* UserTokenService).clientFor("u1")
+        const response = yield* client.get("/v1/user/balance")
+        assert.strictEqual(response.status, 200)
+        const reading = yield* Effect.fork(Effect.flip(read(response)))
+        yield* TestClock.adjust("999 millis")
+        assert.isNull(reading.unsafePoll())
+        yield* TestClock.adjust("1 millis")
+        isBodyTimeout((yield* Fiber.join(reading)) as HttpClientError.HttpClientError)
+      }).pipe(
+        Effect.provide(FakeSfox.layerTest({}, { ...cached, timeout: "1 second", transformClient: stalling(count) }))
+      )
+    })
+  }
+
+  for (const [status, method] of [[503, "GET"], [401, "POST"]] as const) {
+    it.effect(`the body of a ${status} thrown away before the next send is given up at the timeout`, () => {
+      const count = { n: 1 }
+      return Effect.gen(function*() {
+        const fake = yield* FakeSfox
+        const client = (yield* UserTokenService).clientFor("u1")
+        yield* warm("u1")
+        yield* fake.enqueue(Fault.status(status))
+        const request = HttpClientRequest.make(method)(method === "GET" ? "/v1/user/balance" : "/v1/user/orders").pipe(
+          HttpClientRequest.bodyUnsafeJson(order)
+        )
+        const sending = yield* Effect.fork(client.execute(request))
+        yield* TestClock.adjust("1 second")
+        const response = yield* Fiber.join(sending)
+        assert.strictEqual(response.status, method === "GET" ? 200 : 201)
+        assert.strictEqual((yield* userCalls).length, 2)
+      }).pipe(
+        Effect.provide(
+          FakeSfox.layerTest({}, {
+            ...cached,
+            timeout: "1 second",
+            retry: Schedule.recurs(1),
+            transformClient: stalling(count)
+          })
+        )
+      )
+    })
+  }
+})
+
+describe("clientFor: no timer outlives a read of the body (live clock)", () => {
+  const timers = () => process.getActiveResourcesInfo().filter((name) => name === "Timeout").length
+
+  it.live("a read that ends, and one that times out, leave the timers as they were", () => {
+    const count = { n: 0 }
+    return Effect.gen(function*() {
+      const client = (yield* UserTokenService).clientFor("u1")
+      yield* warm("u1")
+      const before = timers()
+      for (const read of ["text", "json", "arrayBuffer", "stream"] as const) {
+        const response = yield* client.get("/v1/user/balance")
+        const body = read === "stream" ? Stream.runDrain(response.stream) : response[read]
+        yield* body
+        assert.isAtMost(timers(), before, `after ${read}`)
+      }
+      count.n = 1
+      const stalled = yield* client.get("/v1/user/balance")
+      isBodyTimeout(yield* Effect.flip(stalled.text))
+      assert.isAtMost(timers(), before, "after a read that timed out")
+    }).pipe(
+      Effect.provide(FakeSfox.layerTest({}, { ...cached, timeout: "50 millis", transformClient: stalling(count) }))
+    )
+  })
 })

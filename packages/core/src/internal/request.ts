@@ -16,6 +16,7 @@ import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 import * as Attempt from "./attempt.js"
 import * as Logging from "./logging.js"
 import { refusedRedirectResponse } from "./originGuard.js"
+import { isReplayable } from "./replayable.js"
 import * as Telemetry from "./telemetry.js"
 import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
 
@@ -71,7 +72,8 @@ export interface Call<R, A> {
   /**
    * Whether this request may be sent again after `failure`, whatever the
    * retry policy says: a request that may have reached sFOX and is not
-   * idempotent may not. Every failure may, when absent.
+   * idempotent may not. Every failure may, when absent. A request whose body
+   * cannot be replayed (`isReplayable`) is never sent again, whatever this says.
    */
   readonly mayResend?: ((failure: RequestFailure) => boolean) | undefined
   /** When the call, retries included, must be over (epoch millis); `deadline` from its start when absent. */
@@ -100,7 +102,8 @@ export interface PipelineOptions {
 /**
  * The request pipeline: a rate-limit turn, the attempt under its timeout,
  * classification of what went wrong, retries by the policy, telemetry, all
- * bounded by the call's deadline.
+ * bounded by the call's deadline. A request is sent again only if its body
+ * can be: one read once (a stream) ends the call with its first answer.
  *
  * The deadline is not a race around the call (a race forks two fibers on the
  * path of every mint) but a bound on each wait: the rate-limit turn, the
@@ -169,7 +172,9 @@ export const make = (options: PipelineOptions): Pipeline => {
             Logging.rateLimitedNotRetried(failure, attemptNumber),
             unwelcome === undefined ? Effect.fail(failure) : Effect.succeed(unwelcome.value)
           )
-          if (call.mayResend !== undefined && !call.mayResend(failure)) return end
+          if (
+            (call.mayResend !== undefined && !call.mayResend(failure)) || !isReplayable(call.request.body)
+          ) return end
           const failedAt = clock.unsafeCurrentTimeMillis()
           return Effect.flatMap(retry.step(failedAt, failure, state), ([next, , decision]) => {
             if (ScheduleDecision.isDone(decision)) {

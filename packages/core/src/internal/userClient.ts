@@ -5,6 +5,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
@@ -14,9 +15,12 @@ import type { InvalidUserId, RequestFailure, UserTokenError } from "../SfoxError
 import type { UserAuthToken } from "../UserAuthToken.js"
 import { maxErrorBodyBytes, readBody } from "./answerBody.js"
 import { failureOf } from "./classify.js"
+import { isReplayable } from "./replayable.js"
 import type * as Pipeline from "./request.js"
 import { Unwelcome } from "./request.js"
 import * as Telemetry from "./telemetry.js"
+import { timeoutFail } from "./timeout.js"
+import { timeout as timeoutError } from "./transport.js"
 import { userAgent } from "./version.js"
 
 export interface UserClientOptions {
@@ -26,6 +30,8 @@ export interface UserClientOptions {
   readonly get: (userId: string) => Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure>
   readonly invalidate: (userId: string) => Effect.Effect<void>
   readonly secrets: ReadonlyArray<string>
+  /** One attempt's time: what each read of an answer's body is allowed too. */
+  readonly timeoutMillis: number
 }
 
 /** Methods whose request may be sent twice with the effect of once (RFC 9110, 9.2.2). */
@@ -38,8 +44,6 @@ const idempotent = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"])
  */
 const surelyNotActedOn = (failure: RequestFailure): boolean =>
   failure._tag === "RateLimited" || (failure._tag === "TransportError" && failure.reason === "Connect")
-
-const never = (): boolean => false
 
 /** Statuses retried when the request may be sent again: the same ones `isTransient` heals. */
 const isUnwelcome = (status: number): boolean => status === 429 || status === 408 || status >= 500
@@ -88,6 +92,13 @@ const withoutCredentials = (request: HttpClientRequest.HttpClientRequest): HttpC
  * the one without the token. The platform's response would hand out the
  * header it was sent with, in `request`, in its renderings and in the
  * `ResponseError` of a body that fails to read or decode.
+ *
+ * The attempt ended with the headers; each read of the body is allowed the
+ * attempt's time (`timeout`, "one attempt, body included") from its start,
+ * and fails past it with a `ResponseError` whose cause is a `TransportError`
+ * `Timeout`: a body that trickles in is bounded by the service, not by the
+ * client's own timers (undici's 30 s gap between two chunks, or none). The
+ * interrupted read drops the connection (NodeSfox's client does).
  */
 class PresentedResponse implements HttpClientResponse.HttpClientResponse {
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
@@ -95,7 +106,8 @@ class PresentedResponse implements HttpClientResponse.HttpClientResponse {
 
   constructor(
     private readonly original: HttpClientResponse.HttpClientResponse,
-    readonly request: HttpClientRequest.HttpClientRequest
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly readMillis: number
   ) {}
 
   get status() {
@@ -125,12 +137,31 @@ class PresentedResponse implements HttpClientResponse.HttpClientResponse {
   get arrayBuffer() {
     return this.own(this.original.arrayBuffer)
   }
+  /** Bounded as a whole, from its first pull: a reader slower than `timeout` buffers or reads `arrayBuffer`. */
   get stream() {
-    return Stream.mapError(this.original.stream, (error) => this.ownError(error))
+    return Stream.mapError(this.original.stream, (error) => this.ownError(error)).pipe(
+      Stream.interruptWhen(
+        Effect.zipRight(Effect.sleep(Duration.millis(this.readMillis)), Effect.failSync(() => this.readTimedOut()))
+      )
+    )
   }
 
-  private own<A, E>(read: Effect.Effect<A, E>): Effect.Effect<A, E> {
-    return Effect.mapError(read, (error) => this.ownError(error))
+  private own<A, E>(read: Effect.Effect<A, E>): Effect.Effect<A, E | HttpClientError.ResponseError> {
+    return timeoutFail(
+      Effect.mapError(read, (error) => this.ownError(error)),
+      this.readMillis,
+      () => this.readTimedOut()
+    )
+  }
+
+  private readTimedOut(): HttpClientError.ResponseError {
+    return new HttpClientError.ResponseError({
+      request: this.request,
+      response: this,
+      reason: "Decode",
+      cause: timeoutError("reading the answer's body", this.readMillis),
+      description: `the body did not come within ${this.readMillis} ms (the service's timeout)`
+    })
   }
 
   private ownError<E>(error: E): E {
@@ -156,9 +187,13 @@ class PresentedResponse implements HttpClientResponse.HttpClientResponse {
   }
 }
 
-/** Reads a little of a body nobody will use, so its connection can serve the next request. */
-const discard = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
-  Effect.ignore(readBody(response, maxErrorBodyBytes))
+/**
+ * Reads a little of a body nobody will use, so its connection can serve the
+ * next request; within the attempt's time, as any read of a body (the retry
+ * or the new token waits for it). Given up, the read drops the connection.
+ */
+const discard = (response: HttpClientResponse.HttpClientResponse, millis: number): Effect.Effect<void> =>
+  Effect.ignore(timeoutFail(readBody(response, maxErrorBodyBytes), millis, () => undefined))
 
 /**
  * `clientFor(userId)`: an `HttpClient` that acts as one end user. Every
@@ -167,7 +202,7 @@ const discard = (response: HttpClientResponse.HttpClientResponse): Effect.Effect
  * the token from `get`.
  */
 export const make = (options: UserClientOptions) => {
-  const { baseUrl, get, invalidate, pipeline, secrets } = options
+  const { baseUrl, get, invalidate, pipeline, secrets, timeoutMillis } = options
   const origin = new URL(baseUrl).origin
   const server = Telemetry.serverOf(baseUrl)
   // A caller's path may hold ids: these requests have no URL template.
@@ -198,7 +233,7 @@ export const make = (options: UserClientOptions) => {
             receivedAt,
             secrets
           ),
-          discard(response)
+          discard(response, timeoutMillis)
         )
       ))
   }
@@ -213,12 +248,8 @@ export const make = (options: UserClientOptions) => {
         receive: Effect.succeed,
         statusOf: (response) => response.status,
         judge,
-        // A streamed body is read once: there is nothing to send again.
-        mayResend: request.body._tag === "Stream"
-          ? never
-          : idempotent.has(request.method)
-          ? undefined
-          : surelyNotActedOn,
+        // A body that cannot be replayed is never sent again: the pipeline's own rule.
+        mayResend: idempotent.has(request.method) ? undefined : surelyNotActedOn,
         endpoint: endpointOf(request.method)
       })
 
@@ -246,14 +277,18 @@ export const make = (options: UserClientOptions) => {
         get(userId),
         (token) =>
           Effect.flatMap(send(outgoing, token), (response) =>
-            response.status !== 401 || outgoing.body._tag === "Stream"
-              ? Effect.succeed(new PresentedResponse(response, outgoing))
+            response.status !== 401
+              ? Effect.succeed(new PresentedResponse(response, outgoing, timeoutMillis))
+              // A body that cannot be sent again: the 401 is the answer, and the
+              // refused token goes (the next request mints a fresh one first).
+              : !isReplayable(outgoing.body)
+              ? Effect.as(invalidate(userId), new PresentedResponse(response, outgoing, timeoutMillis))
               // The token was refused (revoked, say): once, a fresh one.
-              : discard(response).pipe(
+              : discard(response, timeoutMillis).pipe(
                 Effect.zipRight(invalidate(userId)),
                 Effect.zipRight(get(userId)),
                 Effect.flatMap((fresh) => send(outgoing, fresh)),
-                Effect.map((again) => new PresentedResponse(again, outgoing))
+                Effect.map((again) => new PresentedResponse(again, outgoing, timeoutMillis))
               ))
       ).pipe(Telemetry.userRequestSpan(request.method))
     }

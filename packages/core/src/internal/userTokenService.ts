@@ -207,7 +207,14 @@ export const make = (
     const invalidate = (userId: string): Effect.Effect<void> =>
       cache === undefined ? Effect.void : Effect.sync(() => cache.invalidate(userId))
 
-    const clientFor = UserClient.make({ pipeline, baseUrl: settings.baseUrl, get, invalidate, secrets })
+    const clientFor = UserClient.make({
+      pipeline,
+      baseUrl: settings.baseUrl,
+      get,
+      invalidate,
+      secrets,
+      timeoutMillis: Duration.toMillis(settings.timeout)
+    })
 
     return { create, createMany, get, invalidate, clientFor }
   })

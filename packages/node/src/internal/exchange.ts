@@ -227,21 +227,63 @@ const unreadResponses = typeof FinalizationRegistry === "function"
 const readableOf = (stream: Stream.Stream<Uint8Array, unknown>): Readable =>
   Readable.from(Stream.toAsyncIterable(stream), { objectMode: false })
 
-const bodyOf = (body: HttpBody.HttpBody): DispatchBody | Readable => {
+/**
+ * A form as undici encodes it. undici recognises only its own `FormData`
+ * class (not the global one, which is the copy of undici bundled in Node):
+ * any other went out as a failed request. Entries are strings and `File`s,
+ * which its encoder reads from their start at each send.
+ */
+const formOf = (form: FormData): Undici.FormData => {
+  const own = new Undici.FormData()
+  form.forEach((value, name) => own.append(name, value))
+  return own
+}
+
+/**
+ * Raw bodies sent so far that are read as they are sent (a `Readable`, an
+ * async iterable, a `ReadableStream`): sent a second time, any of them would
+ * go out empty or cut, silently. Weak: a body is never held by it.
+ */
+const sentOnce = new WeakSet<object>()
+
+const isReadOnce = (value: unknown): value is object =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) &&
+  !(value instanceof ArrayBuffer) && !(value instanceof Blob) && !(value instanceof FormData)
+
+class BodyReadAlready extends Error {
+  constructor() {
+    super("request body already read: a stream or an iterable can be sent only once")
+    this.name = "BodyReadAlreadyError"
+  }
+}
+
+/** What undici sends for `body`, or the error of a body that was read already. */
+const bodyOf = (body: HttpBody.HttpBody): DispatchBody | Readable | BodyReadAlready => {
   switch (body._tag) {
     case "Empty":
       return null
     case "Uint8Array":
       return body.body
-    case "Raw":
-      return body.body as DispatchBody
+    case "Raw": {
+      const raw = body.body
+      if (raw instanceof FormData) return formOf(raw) as unknown as DispatchBody
+      if (isReadOnce(raw)) {
+        // Node's check reads a web `ReadableStream` too; read elsewhere first, it is as spent.
+        if (sentOnce.has(raw) || (isStream(raw) && Readable.isDisturbed(raw as Readable))) return new BodyReadAlready()
+        sentOnce.add(raw)
+      }
+      return raw as DispatchBody
+    }
     case "FormData":
-      return body.formData as unknown as DispatchBody
+      return formOf(body.formData) as unknown as DispatchBody
     case "Stream":
       // Made when the effect runs: each run of it sends the stream anew.
       return readableOf(body.stream)
   }
 }
+
+const isStream = (value: object): boolean =>
+  value instanceof ReadableStream || typeof (value as { pipe?: unknown }).pipe === "function"
 
 /**
  * Sends `request` and answers with its response once the headers are in.
@@ -267,7 +309,11 @@ export const send = (
   // What `Effect.async` with a canceller does (`onInterrupt`), in fewer steps:
   // this wait is on the path of every request.
   Effect.uninterruptibleMask((restore) => {
-    const exchange = new Exchange(request, maxBytes, bodyOf(request.body), registers)
+    const body = bodyOf(request.body)
+    if (body instanceof BodyReadAlready) {
+      return Effect.fail(new HttpClientError.RequestError({ request, reason: "Encode", cause: body }))
+    }
+    const exchange = new Exchange(request, maxBytes, body, registers)
     return Effect.matchCauseEffect(
       // One parameter only: `Effect.async` makes an `AbortController` for a register function that takes two.
       restore(Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) =>
