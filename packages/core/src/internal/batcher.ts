@@ -311,15 +311,17 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
       caller: Fiber.RuntimeFiber<A, E>
     ): Mint<A, E> | undefined => {
       if (closed) return undefined
-      let mint = pending.get(key)
-      if (mint === undefined) {
-        const batch = batchFor(open, options.maxBatchSize) ?? openWindow(caller)
-        mint = { key, callers: new Set(), state: "queued", batch }
-        pending.set(key, mint)
-        batch.mints.set(key, mint)
-        if (batch.phase === "gathering" && batch.mints.size >= options.maxBatchSize) queue(batch)
+      const known = pending.get(key)
+      if (known !== undefined) {
+        known.callers.add(resume)
+        return known
       }
-      mint.callers.add(resume)
+      const batch = batchFor(open, options.maxBatchSize) ?? openWindow(caller)
+      const mint: Mint<A, E> = { key, callers: new Set([resume]), state: "queued", batch }
+      pending.set(key, mint)
+      batch.mints.set(key, mint)
+      // The caller is in before a full batch leaves: whatever ends it reaches the caller.
+      if (batch.phase === "gathering" && batch.mints.size >= options.maxBatchSize) queue(batch)
       return mint
     }
 
