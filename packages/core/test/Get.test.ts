@@ -391,6 +391,31 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       })
     )))
 
+  it.effect("50 callers arriving 20 ms apart under a limit of 2 per second: 3 batch POSTs, not 50", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      const callers: Array<Fiber.RuntimeFiber<UserAuthToken, UserTokenError>> = []
+      for (const id of ids(50)) {
+        const fiber = yield* Effect.fork(tokens.get(id))
+        yield* waiting(fiber)
+        callers.push(fiber)
+        yield* TestClock.adjust("20 millis")
+      }
+      // Both turns of the first second went to u0 and u1's batch; the third comes 1,010 ms after the first.
+      // (A batch per window would need 25 s of turns: the clock moves that far too.)
+      yield* TestClock.adjust("30 seconds")
+      const got = yield* orHang(Fiber.joinAll(callers))
+      assert.deepStrictEqual(got.map((t) => t.userId), ids(50))
+      const sizes = (yield* fake.requests).map((r) => r.userIds.length)
+      assert.deepStrictEqual(sizes, [1, 1, 48])
+    }).pipe(Effect.provide(
+      FakeSfox.layerTest({}, {
+        batchWindow: Duration.millis(windowMillis),
+        rateLimit: { limit: 2, interval: "1 second" }
+      })
+    )))
+
   it.effect("while a batch waits for its rate-limit turn, later callers join it, up to maxBatchSize", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
