@@ -391,6 +391,35 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       })
     )))
 
+  it.effect("a batch waiting out a retry delay holds no slot: a new user's get is not held back by it", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      const sent = (n: number) => eventually(Effect.map(fake.requests, (r) => r.length === n), `request ${n} sent`)
+      yield* fake.enqueue(Fault.status(503))
+      const failing = yield* Effect.fork(tokens.get("a"))
+      yield* sent(1)
+      // The 503 comes; a's batch waits at least 500 ms before its retry.
+      yield* TestClock.adjust(Duration.millis(latencyMillis))
+      const start = yield* TestClock.currentTimeMillis
+      const fresh = yield* Effect.fork(tokens.get("new"))
+      yield* waiting(fresh)
+      yield* TestClock.adjust(Duration.millis(windowMillis))
+      yield* sent(2)
+      yield* TestClock.adjust(Duration.millis(latencyMillis))
+      assert.strictEqual((yield* orHang(Fiber.join(fresh))).userId, "new")
+      assert.isAtMost((yield* TestClock.currentTimeMillis) - start, windowMillis + latencyMillis)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(failing)))
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual((yield* orHang(Fiber.join(failing))).userId, "a")
+      assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a"], ["new"], ["a"]])
+    }).pipe(Effect.provide(
+      FakeSfox.layerTest({ latency: Duration.millis(latencyMillis) }, {
+        batchConcurrency: 1,
+        batchWindow: Duration.millis(windowMillis)
+      })
+    )))
+
   it.effect("50 callers arriving 20 ms apart under a limit of 2 per second: 3 batch POSTs, not 50", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
