@@ -139,10 +139,10 @@ export const make = (
      * its body is built then, from its users at that moment (`seal`); its
      * retries send the same users. `userIds` gives them once sealed.
      */
-    const mintAtTurn = (batcher: Batcher.Sealable, deadlineAt: number) => {
+    const mintAtTurn = (sealable: Batcher.Sealable, deadlineAt: number) => {
       let userIds: ReadonlyArray<string> = []
       const request = () => {
-        const sealed = batcher.seal()
+        const sealed = sealable.seal()
         if (sealed === undefined) return undefined
         if (sealed !== userIds) Telemetry.batched(sealed.length)
         userIds = sealed
