@@ -259,7 +259,10 @@ export declare namespace UserTokenService {
     /**
      * A token for one user, auto-batched: calls from any number of fibers
      * within `batchWindow` (or until `maxBatchSize` ids wait) become one batch
-     * request; concurrent calls for the same user share one mint. A failed
+     * request, and a batch waiting for its rate-limit turn (or for one of
+     * `batchConcurrency`'s slots) takes later callers until it is full: its
+     * request is built when its turn comes. Concurrent calls for the same
+     * user share one mint. A failed
      * batch fails each of its callers with the same error; interrupting one
      * caller cancels nothing for the others. With `cache` on, a token with
      * more than `refreshBefore` of life left is served without a request.
@@ -393,6 +396,10 @@ export declare namespace UserTokenService {
     readonly maxBatchSize?: number | undefined
     /**
      * Most batch requests of one `createMany` in flight at once (at most 1024).
+     * For `get`, most batches starting at once: a batch counts from when it
+     * asks for its rate-limit turn until its answer comes or one
+     * `batchWindow` after its request left, whichever is first, so that
+     * requests sFOX never answers do not hold back new users.
      * @default 4
      */
     readonly batchConcurrency?: number | undefined

@@ -1,10 +1,12 @@
 /**
  * The batcher behind `get`, driven by random command sequences against a
  * simple model (fast-check `fc.commands`), under `TestClock`: callers join,
- * are interrupted or time out at any point; windows close; batches answer
- * (all good, one user refused, refused whole) or stay in flight; the scope
- * closes. After every command the batcher's state and every caller's outcome
- * must be the model's.
+ * are interrupted or time out at any point; windows close; batches get their
+ * rate-limit turn (their request is built then) or fail before it; a sent
+ * batch's hold ends (it stops counting against the slots: hung or slow);
+ * batches answer (all good, one user refused, refused whole) or stay in
+ * flight; the scope closes. After every command the batcher's state, what
+ * each request carried and every caller's outcome must be the model's.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, FastCheck as fc, Fiber, FiberId, Scope, TestClock } from "effect"
@@ -13,7 +15,7 @@ import { type Controlled, controlling } from "./utils/controlled.js"
 
 const maxBatchSize = 3
 const concurrency = 2
-const keys = ["a", "b", "c"] as const
+const keys = ["a", "b", "c", "d", "e"] as const
 
 // ---- the model -------------------------------------------------------------
 
@@ -28,13 +30,20 @@ interface MMint {
   readonly key: string
   callers: number
   state: "queued" | "sent" | "done"
-  batch: MBatch | undefined
+  readonly batch: MBatch
 }
 
 interface MBatch {
-  readonly mints: Array<MMint>
+  mints: Array<MMint>
+  phase: "gathering" | "queued" | "turn" | "sent" | "abandoned"
+  slot: boolean
+  /** Its users as sealed. */
+  keys: Array<string> | undefined
   wanted: number
+  /** In the order batches started: its resolution. */
   index: number | undefined
+  /** In the order batches were sealed: its hold timer. */
+  hold: number | undefined
 }
 
 interface MCaller {
@@ -47,11 +56,16 @@ interface MCaller {
 
 interface Model {
   now: number
-  window: Array<MMint> | undefined
-  readonly pending: Map<string, MMint>
-  waiting: Array<MBatch>
+  gathering: MBatch | undefined
+  /** Batches not yet sealed, oldest first. */
+  open: Array<MBatch>
+  queued: Array<MBatch>
+  /** Started batches not yet settled, in the order they started. */
   running: Array<MBatch>
   readonly started: Array<MBatch>
+  sealed: number
+  slots: number
+  readonly pending: Map<string, MMint>
   readonly cancelled: Set<number>
   readonly callers: Array<MCaller>
   closed: boolean
@@ -66,7 +80,7 @@ const answerFor = (answer: Answer, batch: MBatch) => (key: string): Outcome => {
     case "ok":
       return { _tag: "ok", value: valueOf(key, batch.index!) }
     case "oneBad":
-      return batch.mints[answer.at % batch.mints.length]!.key === key
+      return batch.keys![answer.at % batch.keys!.length] === key
         ? { _tag: "err", error: `bad:${key}` }
         : { _tag: "ok", value: valueOf(key, batch.index!) }
     case "whole":
@@ -74,25 +88,25 @@ const answerFor = (answer: Answer, batch: MBatch) => (key: string): Outcome => {
   }
 }
 
+const without = <A>(list: Array<A>, item: A) => list.filter((other) => other !== item)
+
 const model = {
-  startWaiting(m: Model) {
-    while (!m.closed && m.running.length < concurrency && m.waiting.length > 0) {
-      const batch = m.waiting.shift()!
+  startQueued(m: Model) {
+    while (!m.closed && m.slots < concurrency && m.queued.length > 0) {
+      const batch = m.queued.shift()!
+      batch.phase = "turn"
+      batch.slot = true
+      m.slots++
       batch.index = m.started.length
       m.started.push(batch)
       m.running.push(batch)
     }
   },
-  send(m: Model) {
-    const mints = m.window!
-    m.window = undefined
-    const batch: MBatch = { mints, wanted: mints.length, index: undefined }
-    for (const mint of mints) {
-      mint.state = "sent"
-      mint.batch = batch
-    }
-    m.waiting.push(batch)
-    model.startWaiting(m)
+  queue(m: Model, batch: MBatch) {
+    m.gathering = undefined
+    batch.phase = "queued"
+    m.queued.push(batch)
+    model.startQueued(m)
   },
   join(m: Model, caller: MCaller) {
     if (m.closed) {
@@ -101,60 +115,105 @@ const model = {
     }
     let mint = m.pending.get(caller.key)
     if (mint === undefined) {
-      mint = { key: caller.key, callers: 0, state: "queued", batch: undefined }
+      let batch = m.open.find((b) => b.mints.length < maxBatchSize)
+      if (batch === undefined) {
+        batch = {
+          mints: [],
+          phase: "gathering",
+          slot: false,
+          keys: undefined,
+          wanted: 0,
+          index: undefined,
+          hold: undefined
+        }
+        m.gathering = batch
+        m.open.push(batch)
+      }
+      mint = { key: caller.key, callers: 0, state: "queued", batch }
       m.pending.set(caller.key, mint)
-      m.window ??= []
-      m.window.push(mint)
-      if (m.window.length >= maxBatchSize) model.send(m)
+      batch.mints.push(mint)
+      if (batch.phase === "gathering" && batch.mints.length >= maxBatchSize) model.queue(m, batch)
     }
     mint.callers++
     caller.mint = mint
   },
+  seal(m: Model, batch: MBatch) {
+    batch.phase = "sent"
+    m.open = without(m.open, batch)
+    batch.keys = batch.mints.map((mint) => mint.key)
+    batch.wanted = batch.keys.length
+    for (const mint of batch.mints) mint.state = "sent"
+    batch.hold = m.sealed++
+  },
+  holdEnded(m: Model, batch: MBatch) {
+    batch.slot = false
+    m.slots--
+    model.startQueued(m)
+  },
   settle(m: Model, batch: MBatch, outcome: (key: string) => Outcome) {
-    m.running = m.running.filter((b) => b !== batch)
+    m.running = without(m.running, batch)
+    if (batch.slot) {
+      batch.slot = false
+      m.slots--
+    }
+    if (batch.phase === "turn") m.open = without(m.open, batch)
+    const settled: Array<MMint> = []
     for (const mint of batch.mints) {
       if (mint.state === "done") continue
       mint.state = "done"
       if (m.pending.get(mint.key) === mint) m.pending.delete(mint.key)
-      for (const caller of m.callers) {
-        if (caller.mint === mint && caller.outcome._tag === "pending") caller.outcome = outcome(mint.key)
+      settled.push(mint)
+    }
+    model.startQueued(m)
+    for (const caller of m.callers) {
+      if (caller.mint !== undefined && settled.includes(caller.mint) && caller.outcome._tag === "pending") {
+        caller.outcome = outcome(caller.mint.key)
       }
     }
-    model.startWaiting(m)
   },
   leave(m: Model, caller: MCaller, outcome: Outcome) {
     caller.outcome = outcome
     const mint = caller.mint!
     mint.callers--
     if (mint.callers > 0 || mint.state === "done") return
-    const wasQueued = mint.state === "queued"
+    const sealed = mint.state === "sent"
     mint.state = "done"
     if (m.pending.get(mint.key) === mint) m.pending.delete(mint.key)
-    if (wasQueued) {
-      m.window = m.window!.filter((other) => other !== mint)
-      if (m.window.length === 0) m.window = undefined
+    const batch = mint.batch
+    if (sealed) {
+      batch.wanted--
+      if (batch.wanted > 0) return
+      m.cancelled.add(batch.index!)
+      model.settle(m, batch, () => ({ _tag: "interrupted" }))
       return
     }
-    const batch = mint.batch!
-    batch.wanted--
-    if (batch.wanted > 0) return
-    if (batch.index === undefined) {
-      m.waiting = m.waiting.filter((b) => b !== batch)
-      return
+    batch.mints = without(batch.mints, mint)
+    if (batch.mints.length > 0) return
+    m.open = without(m.open, batch)
+    const phase = batch.phase
+    batch.phase = "abandoned"
+    if (phase === "gathering") m.gathering = undefined
+    if (phase === "queued") m.queued = without(m.queued, batch)
+    if (phase === "turn") {
+      m.cancelled.add(batch.index!)
+      model.settle(m, batch, () => ({ _tag: "interrupted" }))
     }
-    m.cancelled.add(batch.index)
-    model.settle(m, batch, () => ({ _tag: "interrupted" }))
   },
   close(m: Model) {
     m.closed = true
-    m.window = undefined
-    m.waiting = []
+    m.gathering = undefined
+    m.open = []
+    m.queued = []
     for (const mint of m.pending.values()) mint.state = "done"
     m.pending.clear()
     for (const caller of m.callers) {
       if (caller.outcome._tag === "pending") caller.outcome = { _tag: "interrupted" }
     }
-    for (const batch of m.running) m.cancelled.add(batch.index!)
+    for (const batch of m.running) {
+      m.cancelled.add(batch.index!)
+      batch.slot = false
+    }
+    m.slots = 0
     m.running = []
   }
 }
@@ -162,9 +221,16 @@ const model = {
 // ---- the real batcher --------------------------------------------------------
 
 interface Resolution {
-  readonly keys: ReadonlyArray<string>
+  readonly turn: Deferred.Deferred<void, string>
+  /** The users its request carried, once its turn came (`null`: nothing left to send). */
+  sealed: ReadonlyArray<string> | null | undefined
   readonly answer: Deferred.Deferred<ReadonlyMap<string, Exit.Exit<string, string>>, string>
   interrupted: boolean
+}
+
+interface Timer {
+  readonly close: () => void
+  active: boolean
 }
 
 interface Real {
@@ -174,14 +240,48 @@ interface Real {
   readonly settle: () => void
   readonly batcher: Batcher.Batcher<string, string>
   readonly scope: Scope.CloseableScope
-  readonly windows: Array<{ readonly close: () => void; active: boolean }>
+  readonly windows: Array<Timer>
+  readonly holds: Array<Timer>
   readonly resolutions: Array<Resolution>
   readonly callers: Array<Fiber.RuntimeFiber<string, unknown>>
 }
 
+const timers = (into: Array<Timer>): Batcher.Window => (close) => {
+  const timer = { close, active: true }
+  into.push(timer)
+  return () => {
+    timer.active = false
+  }
+}
+
+/** A batch's request as the service makes it: it waits for its turn, is built from the batch then, and awaits its answer. */
+const resolver = (resolutions: Array<Resolution>): Batcher.Resolve<string, string> => (batch) =>
+  Effect.suspend(() => {
+    const resolution: Resolution = {
+      turn: Deferred.unsafeMake(FiberId.none),
+      sealed: undefined,
+      answer: Deferred.unsafeMake(FiberId.none),
+      interrupted: false
+    }
+    resolutions.push(resolution)
+    return Deferred.await(resolution.turn).pipe(
+      Effect.flatMap(() => {
+        const sealed = batch.seal()
+        resolution.sealed = sealed ?? null
+        return sealed === undefined ? Effect.interrupt : Deferred.await(resolution.answer)
+      }),
+      Effect.onInterrupt(() =>
+        Effect.sync(() => {
+          resolution.interrupted = true
+        })
+      )
+    )
+  })
+
 const setup = (make: () => Controlled) => async (): Promise<{ model: Model; real: Real }> => {
   const { fork, run, settle } = make()
-  const windows: Real["windows"] = []
+  const windows: Array<Timer> = []
+  const holds: Array<Timer> = []
   const resolutions: Array<Resolution> = []
   const scope = await run(Scope.make())
   const batcher = await run(
@@ -189,26 +289,9 @@ const setup = (make: () => Controlled) => async (): Promise<{ model: Model; real
       Batcher.make<string, string>({
         maxBatchSize,
         concurrency,
-        window: (close) => {
-          const window = { close, active: true }
-          windows.push(window)
-          return () => {
-            window.active = false
-          }
-        },
-        resolve: (batchKeys) =>
-          Effect.suspend(() => {
-            const resolution: Resolution = {
-              keys: batchKeys,
-              answer: Deferred.unsafeMake(FiberId.none),
-              interrupted: false
-            }
-            resolutions.push(resolution)
-            return Effect.onInterrupt(Deferred.await(resolution.answer), () =>
-              Effect.sync(() => {
-                resolution.interrupted = true
-              }))
-          })
+        window: timers(windows),
+        hold: timers(holds),
+        resolve: resolver(resolutions)
       }),
       scope
     )
@@ -217,16 +300,19 @@ const setup = (make: () => Controlled) => async (): Promise<{ model: Model; real
   return {
     model: {
       now,
-      window: undefined,
-      pending: new Map(),
-      waiting: [],
+      gathering: undefined,
+      open: [],
+      queued: [],
       running: [],
       started: [],
+      sealed: 0,
+      slots: 0,
+      pending: new Map(),
       cancelled: new Set(),
       callers: [],
       closed: false
     },
-    real: { run, fork, settle, batcher, scope, windows, resolutions, callers: [] }
+    real: { run, fork, settle, batcher, scope, windows, holds, resolutions, callers: [] }
   }
 }
 
@@ -241,6 +327,8 @@ const describeExit = (exit: Exit.Exit<string, unknown>): Outcome => {
   return { _tag: "err", error: `unexpected: ${String(exit.cause)}` }
 }
 
+const keysOf = (batch: MBatch) => batch.mints.map((mint) => mint.key)
+
 /**
  * Lets every fiber run until none can move without the test, then compares:
  * whatever the real batcher would still do, it has done.
@@ -249,14 +337,29 @@ const settleAndCompare = (m: Model, r: Real) => {
   r.settle()
 
   const snapshot = r.batcher.snapshot()
-  assert.deepStrictEqual(snapshot.window, m.window?.map((mint) => mint.key), "window")
-  assert.deepStrictEqual(snapshot.waiting, m.waiting.map((b) => b.mints.map((mint) => mint.key)), "waiting batches")
-  assert.deepStrictEqual(snapshot.running, m.running.map((b) => b.mints.map((mint) => mint.key)), "running batches")
-  assert.strictEqual(r.windows.filter((w) => w.active).length, m.window === undefined ? 0 : 1, "armed windows")
+  assert.isAtMost(snapshot.slots, concurrency, "slots held")
+  assert.strictEqual(snapshot.slots, m.slots, "slots")
+  assert.deepStrictEqual(snapshot.window, m.gathering && keysOf(m.gathering), "window")
+  assert.deepStrictEqual(snapshot.waiting, m.queued.map(keysOf), "batches waiting for a slot")
+  const running = (phase: MBatch["phase"]) => m.running.filter((b) => b.phase === phase)
+  assert.deepStrictEqual(snapshot.turn, running("turn").map(keysOf), "batches waiting for their turn")
+  assert.deepStrictEqual(
+    snapshot.sent,
+    running("sent").map((b) => ({ keys: b.keys!, slot: b.slot })),
+    "batches sent"
+  )
+  assert.strictEqual(r.windows.filter((w) => w.active).length, m.gathering === undefined ? 0 : 1, "armed windows")
+  assert.deepStrictEqual(
+    r.holds.flatMap((hold, i) => hold.active ? [i] : []),
+    running("sent").filter((b) => b.slot).map((b) => b.hold!).sort((x, y) => x - y),
+    "armed holds"
+  )
   assert.strictEqual(r.resolutions.length, m.started.length, "batches started")
   for (const [i, batch] of m.started.entries()) {
-    assert.deepStrictEqual(r.resolutions[i]!.keys, batch.mints.map((mint) => mint.key), `batch ${i} keys`)
-    assert.strictEqual(r.resolutions[i]!.interrupted, m.cancelled.has(i), `batch ${i} interrupted`)
+    const resolution = r.resolutions[i]!
+    // What its request carried: the users in it when its turn came, never a later joiner.
+    assert.deepStrictEqual(resolution.sealed ?? undefined, batch.keys, `batch ${i} request`)
+    assert.strictEqual(resolution.interrupted, m.cancelled.has(i), `batch ${i} interrupted`)
   }
   for (const caller of m.callers) {
     const exit = r.callers[caller.id]!.unsafePoll()
@@ -303,20 +406,68 @@ class Interrupt implements Cmd {
 }
 
 class CloseWindow implements Cmd {
-  check = (m: Readonly<Model>) => m.window !== undefined
+  check = (m: Readonly<Model>) => m.gathering !== undefined
   async run(m: Model, r: Real) {
-    model.send(m)
+    model.queue(m, m.gathering!)
     r.windows.filter((w) => w.active).at(-1)!.close()
     settleAndCompare(m, r)
   }
   toString = () => "closeWindow"
 }
 
+const inPhase = (m: Readonly<Model>, phase: MBatch["phase"]) => m.running.filter((b) => b.phase === phase)
+
+/** A batch's rate-limit turn comes: its request is built from its users now. */
+class GrantTurn implements Cmd {
+  constructor(readonly pick: number) {}
+  check = (m: Readonly<Model>) => inPhase(m, "turn").length > 0
+  async run(m: Model, r: Real) {
+    const batches = inPhase(m, "turn")
+    const batch = batches[this.pick % batches.length]!
+    model.seal(m, batch)
+    Deferred.unsafeDone(r.resolutions[batch.index!]!.turn, Exit.void)
+    settleAndCompare(m, r)
+  }
+  toString = () => `grantTurn(${this.pick})`
+}
+
+/** A batch fails before its turn came (the limiter's wait ran past the deadline, say): every user in it then fails. */
+class FailBeforeTurn implements Cmd {
+  constructor(readonly pick: number) {}
+  check = (m: Readonly<Model>) => inPhase(m, "turn").length > 0
+  async run(m: Model, r: Real) {
+    const batches = inPhase(m, "turn")
+    const batch = batches[this.pick % batches.length]!
+    const error = `late#${batch.index}`
+    model.settle(m, batch, () => ({ _tag: "err", error }))
+    Deferred.unsafeDone(r.resolutions[batch.index!]!.turn, Exit.fail(error))
+    settleAndCompare(m, r)
+  }
+  toString = () => `failBeforeTurn(${this.pick})`
+}
+
+/** A sent batch has been out for one hold without an answer (hung, or slow): its slot comes free. */
+class HoldEnds implements Cmd {
+  constructor(readonly pick: number) {}
+  check = (m: Readonly<Model>) => inPhase(m, "sent").some((b) => b.slot)
+  async run(m: Model, r: Real) {
+    const batches = inPhase(m, "sent").filter((b) => b.slot)
+    const batch = batches[this.pick % batches.length]!
+    model.holdEnded(m, batch)
+    const hold = r.holds[batch.hold!]!
+    hold.active = false
+    hold.close()
+    settleAndCompare(m, r)
+  }
+  toString = () => `holdEnds(${this.pick})`
+}
+
 class AnswerBatch implements Cmd {
   constructor(readonly pick: number, readonly answer: Answer) {}
-  check = (m: Readonly<Model>) => m.running.length > 0
+  check = (m: Readonly<Model>) => inPhase(m, "sent").length > 0
   async run(m: Model, r: Real) {
-    const batch = m.running[this.pick % m.running.length]!
+    const batches = inPhase(m, "sent")
+    const batch = batches[this.pick % batches.length]!
     const index = batch.index!
     const outcome = answerFor(this.answer, batch)
     model.settle(m, batch, outcome)
@@ -324,7 +475,7 @@ class AnswerBatch implements Cmd {
     const exit: Exit.Exit<ReadonlyMap<string, Exit.Exit<string, string>>, string> = this.answer._tag === "whole"
       ? Exit.fail(`whole#${index}`)
       : Exit.succeed(
-        new Map(resolution.keys.map((key) => {
+        new Map((resolution.sealed ?? []).map((key) => {
           const o = outcome(key)
           return [key, o._tag === "ok" ? Exit.succeed(o.value) : Exit.fail(o._tag === "err" ? o.error : "?")]
         }))
@@ -360,6 +511,7 @@ class CloseScope implements Cmd {
     settleAndCompare(m, r)
     assert.isTrue(r.batcher.snapshot().closed)
     assert.strictEqual(r.batcher.snapshot().pending, 0)
+    assert.isFalse([...r.windows, ...r.holds].some((timer) => timer.active), "a timer outlived the scope")
   }
   toString = () => "closeScope"
 }
@@ -368,6 +520,7 @@ const get = fc.tuple(fc.constantFrom(...keys), fc.option(fc.integer({ min: 1, ma
   ([key, timeout]) => new Get(key, timeout)
 )
 const interrupt = fc.nat(20).map((pick) => new Interrupt(pick))
+const grant = fc.nat(4).map((pick) => new GrantTurn(pick))
 const answer = fc.tuple(
   fc.nat(4),
   fc.oneof(
@@ -377,22 +530,28 @@ const answer = fc.tuple(
   )
 ).map(([pick, answer]) => new AnswerBatch(pick, answer))
 
-// Callers, interruptions and answers are drawn more often than the rest, so
-// that interleavings of several callers and batches come up in most runs.
+// Callers, interruptions, turns and answers are drawn more often than the
+// rest, so that interleavings of several callers and batches come up in most
+// runs.
 const commands = fc.commands(
   [
+    get,
     get,
     get,
     get,
     interrupt,
     interrupt,
     fc.constant(new CloseWindow()),
+    grant,
+    grant,
     answer,
     answer,
+    fc.nat(4).map((pick) => new FailBeforeTurn(pick)),
+    fc.nat(4).map((pick) => new HoldEnds(pick)),
     fc.integer({ min: 1, max: 15 }).map((millis) => new Adjust(millis)),
     fc.constant(new CloseScope())
   ],
-  { maxCommands: 40, size: "max" }
+  { maxCommands: 50, size: "max" }
 )
 
 /** Runs one fixed command sequence against the model, as the property does. */
@@ -403,13 +562,15 @@ const scenario = (cmds: ReadonlyArray<Cmd>) =>
   })
 
 describe("Batcher (model-based)", () => {
-  // Counterexamples and the defects of issue 9, kept as named regressions.
+  // Counterexamples and the defects of issue 9, kept as named regressions
+  // (since issue 20 a batch's request leaves when its turn is granted).
   it.effect("a caller that leaves the window empties it and disarms it; the next call re-arms", () =>
     scenario([
       new Get("a", 1),
       new Adjust(1),
       new Get("b", undefined),
       new CloseWindow(),
+      new GrantTurn(0),
       new AnswerBatch(0, { _tag: "ok" })
     ]))
 
@@ -418,11 +579,13 @@ describe("Batcher (model-based)", () => {
       new Get("a", undefined),
       new Get("b", undefined),
       new CloseWindow(),
+      new GrantTurn(0),
       new Interrupt(0),
       new Get("a", undefined),
       new Get("c", undefined),
       new AnswerBatch(0, { _tag: "ok" }),
       new CloseWindow(),
+      new GrantTurn(0),
       new AnswerBatch(0, { _tag: "ok" })
     ]))
 
@@ -432,6 +595,7 @@ describe("Batcher (model-based)", () => {
       new Get("b", undefined),
       new Get("b", undefined),
       new CloseWindow(),
+      new GrantTurn(0),
       new AnswerBatch(0, { _tag: "oneBad", at: 1 })
     ]))
 
@@ -439,8 +603,10 @@ describe("Batcher (model-based)", () => {
     scenario([
       new Get("a", undefined),
       new CloseWindow(),
+      new GrantTurn(0),
       new Get("b", undefined),
       new CloseWindow(),
+      new GrantTurn(0),
       new Get("c", 5),
       new CloseWindow(),
       new Adjust(5),
@@ -450,8 +616,58 @@ describe("Batcher (model-based)", () => {
       new CloseScope()
     ]))
 
+  // Issue 20.
+  it.effect("a batch waiting for its turn takes joiners up to maxBatchSize; its request carries who is in it then", () =>
+    scenario([
+      new Get("a", undefined),
+      new CloseWindow(),
+      new Get("b", undefined),
+      new Get("c", 3),
+      new Adjust(3),
+      new Get("d", undefined),
+      new Get("e", undefined),
+      new GrantTurn(0),
+      new Get("a", undefined),
+      new CloseWindow(),
+      new AnswerBatch(0, { _tag: "ok" }),
+      new GrantTurn(0),
+      new AnswerBatch(0, { _tag: "ok" })
+    ]))
+
+  it.effect("batches hung in every slot stop counting when their holds end; the next batch starts", () =>
+    scenario([
+      new Get("a", undefined),
+      new CloseWindow(),
+      new GrantTurn(0),
+      new Get("b", undefined),
+      new CloseWindow(),
+      new GrantTurn(0),
+      new Get("c", undefined),
+      new CloseWindow(),
+      new HoldEnds(0),
+      new GrantTurn(0),
+      new HoldEnds(1),
+      new AnswerBatch(2, { _tag: "ok" }),
+      new AnswerBatch(0, { _tag: "ok" }),
+      new CloseScope()
+    ]))
+
+  it.effect("the last caller of a batch waiting for its turn interrupts it; a batch failing before its turn fails its joiners", () =>
+    scenario([
+      new Get("a", undefined),
+      new CloseWindow(),
+      new Interrupt(0),
+      new Get("b", undefined),
+      new CloseWindow(),
+      new Get("c", undefined),
+      new FailBeforeTurn(0),
+      new Get("b", undefined),
+      new CloseWindow(),
+      new CloseScope()
+    ]))
+
   it.effect(
-    "every interleaving of callers, interruptions, timeouts, windows, answers and scope close matches the model",
+    "every interleaving of callers, interruptions, timeouts, windows, turns, holds, answers and scope close matches the model",
     () =>
       Effect.gen(function*() {
         const runtime = yield* Effect.runtime<never>()

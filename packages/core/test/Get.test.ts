@@ -355,3 +355,133 @@ describe("cache (opt-in)", () => {
       assert.isTrue(Exit.isFailure(exit))
     }))
 })
+
+describe("get: slots and the rate-limit turn (issue 20)", () => {
+  const windowMillis = 5
+  const latencyMillis = 100
+
+  it.effect("as many hung requests as slots: a new user's get completes within its window plus one request's latency", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      const sent = (n: number) => eventually(Effect.map(fake.requests, (r) => r.length === n), `request ${n} sent`)
+      // Two batches (two slots) whose requests sFOX never answers; each attempt waits out its 10 s timeout.
+      yield* fake.enqueue([Fault.noAnswer(), Fault.noAnswer()])
+      const hung1 = yield* Effect.fork(tokens.get("hung-1"))
+      yield* sent(1)
+      const hung2 = yield* Effect.fork(tokens.get("hung-2"))
+      yield* sent(2)
+      const start = yield* TestClock.currentTimeMillis
+      const fresh = yield* Effect.fork(tokens.get("new"))
+      yield* waiting(fresh)
+      // Its window closes; the limiter has turns to spare, so its turn is now.
+      yield* TestClock.adjust(Duration.millis(windowMillis))
+      yield* sent(3)
+      yield* TestClock.adjust(Duration.millis(latencyMillis))
+      const token = yield* orHang(Fiber.join(fresh))
+      assert.strictEqual(token.userId, "new")
+      assert.isAtMost((yield* TestClock.currentTimeMillis) - start, windowMillis + latencyMillis)
+      assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["hung-1"], ["hung-2"], ["new"]])
+      // The hung ones are still waiting for their answers.
+      assert.isTrue(Option.isNone(yield* Fiber.poll(hung1)) && Option.isNone(yield* Fiber.poll(hung2)))
+    }).pipe(Effect.provide(
+      FakeSfox.layerTest({ latency: Duration.millis(latencyMillis) }, {
+        batchConcurrency: 2,
+        batchWindow: Duration.millis(windowMillis)
+      })
+    )))
+
+  it.effect("a batch waiting out a retry delay holds no slot: a new user's get is not held back by it", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      const sent = (n: number) => eventually(Effect.map(fake.requests, (r) => r.length === n), `request ${n} sent`)
+      yield* fake.enqueue(Fault.status(503))
+      const failing = yield* Effect.fork(tokens.get("a"))
+      yield* sent(1)
+      // The 503 comes; a's batch waits at least 500 ms before its retry.
+      yield* TestClock.adjust(Duration.millis(latencyMillis))
+      const start = yield* TestClock.currentTimeMillis
+      const fresh = yield* Effect.fork(tokens.get("new"))
+      yield* waiting(fresh)
+      yield* TestClock.adjust(Duration.millis(windowMillis))
+      yield* sent(2)
+      yield* TestClock.adjust(Duration.millis(latencyMillis))
+      assert.strictEqual((yield* orHang(Fiber.join(fresh))).userId, "new")
+      assert.isAtMost((yield* TestClock.currentTimeMillis) - start, windowMillis + latencyMillis)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(failing)))
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual((yield* orHang(Fiber.join(failing))).userId, "a")
+      assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a"], ["new"], ["a"]])
+    }).pipe(Effect.provide(
+      FakeSfox.layerTest({ latency: Duration.millis(latencyMillis) }, {
+        batchConcurrency: 1,
+        batchWindow: Duration.millis(windowMillis)
+      })
+    )))
+
+  it.effect("50 callers arriving 20 ms apart under a limit of 2 per second: 3 batch POSTs, not 50", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      const callers: Array<Fiber.RuntimeFiber<UserAuthToken, UserTokenError>> = []
+      for (const id of ids(50)) {
+        const fiber = yield* Effect.fork(tokens.get(id))
+        yield* waiting(fiber)
+        callers.push(fiber)
+        yield* TestClock.adjust("20 millis")
+      }
+      // Both turns of the first second went to u0 and u1's batch; the third comes 1,010 ms after the first.
+      // (A batch per window would need 25 s of turns: the clock moves that far too.)
+      yield* TestClock.adjust("30 seconds")
+      const got = yield* orHang(Fiber.joinAll(callers))
+      assert.deepStrictEqual(got.map((t) => t.userId), ids(50))
+      const sizes = (yield* fake.requests).map((r) => r.userIds.length)
+      assert.deepStrictEqual(sizes, [1, 1, 48])
+    }).pipe(Effect.provide(
+      FakeSfox.layerTest({}, {
+        batchWindow: Duration.millis(windowMillis),
+        rateLimit: { limit: 2, interval: "1 second" }
+      })
+    )))
+
+  it.effect("while a batch waits for its rate-limit turn, later callers join it, up to maxBatchSize", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const tokens = yield* UserTokenService
+      // "a" takes the only turn of the second; the next comes 1,010 ms later (the window kept 1 % longer).
+      const a = yield* Effect.fork(tokens.get("a"))
+      yield* eventually(Effect.map(fake.requests, (r) => r.length === 1), "a's batch sent")
+      const b = yield* Effect.fork(tokens.get("b"))
+      yield* waiting(b)
+      // b's window closes: its batch waits for its turn.
+      yield* TestClock.adjust(Duration.millis(windowMillis))
+      const joiners: Array<Fiber.RuntimeFiber<UserAuthToken, UserTokenError>> = []
+      for (const id of ["c", "d", "e"]) {
+        yield* TestClock.adjust("100 millis")
+        const fiber = yield* Effect.fork(tokens.get(id))
+        yield* waiting(fiber)
+        joiners.push(fiber)
+      }
+      // e gives up before the turn: its place goes to f; g finds the batch full and opens a window of its own.
+      yield* Fiber.interrupt(joiners[2]!)
+      const f = yield* Effect.fork(tokens.get("f"))
+      yield* waiting(f)
+      const g = yield* Effect.fork(tokens.get("g"))
+      yield* waiting(g)
+      yield* TestClock.adjust("705 millis")
+      yield* eventually(Effect.map(fake.requests, (r) => r.length === 2), "b's batch sent")
+      assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a"], ["b", "c", "d", "f"]])
+      yield* TestClock.adjust("1010 millis")
+      const got = yield* orHang(Fiber.joinAll([a, b, joiners[0]!, joiners[1]!, f, g]))
+      assert.deepStrictEqual(got.map((t) => t.userId), ["a", "b", "c", "d", "f", "g"])
+      // Three POSTs for six users; a batch per window was at least five ([a], [b], [c], [d], then f and g).
+      assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a"], ["b", "c", "d", "f"], ["g"]])
+    }).pipe(Effect.provide(
+      FakeSfox.layerTest({}, {
+        maxBatchSize: 4,
+        batchWindow: Duration.millis(windowMillis),
+        rateLimit: { limit: 1, interval: "1 second" }
+      })
+    )))
+})

@@ -11,36 +11,75 @@ import type * as Scope from "effect/Scope"
  * The batcher behind `get`, as an explicit state machine.
  *
  * Every transition is one synchronous function below (`join`, `leave`,
- * `windowClosed`, `send`, `start`, `settle`, `close`), so none can be cut in
- * half by an interruption: JavaScript runs each to its end. Only the batch
- * requests themselves are fibers, and the batcher learns of their end through
- * one observer (`settle`), whatever ended them.
+ * `windowClosed`, `startQueued`, `start`, `seal`, `holdEnded`, `settle`,
+ * `close`), so none can be cut in half by an interruption: JavaScript runs
+ * each to its end. Only the batch requests themselves are fibers, and the
+ * batcher learns of their end through one observer (`settle`), whatever
+ * ended them.
  *
- * States of one user's mint:
- * - `queued`: in the gathering window;
- * - `sent`: in a batch, waiting for a slot or in flight;
- * - `done`: settled (or given up by its last caller).
+ * A batch goes through these phases:
+ * - `gathering`: its window is open;
+ * - `queued`: its window has closed, it waits for a slot;
+ * - `turn`: it holds a slot, its request waits for its rate-limit turn;
+ * - `sent`: the turn came and its request was built (`seal`): from here on
+ *   its users are fixed;
+ * - `abandoned`: every caller left before it was sealed; its fiber is being
+ *   interrupted.
+ * Until it is sealed a batch takes joiners, up to `maxBatchSize`: a new user
+ * goes into the oldest batch not yet sealed that has room, and a window opens
+ * only when none has. While the rate limit binds, the batch waiting for its
+ * turn fills up instead of a queue of small ones forming behind it.
+ *
+ * What a slot is. `concurrency` bounds the batches that are starting: a
+ * batch holds a slot from the moment it asks for its turn until its answer
+ * comes, or until its request has been out for one `hold` (the service's
+ * batch window), whichever is first. A burst of full batches thus leaves
+ * `concurrency` at a time, the later ones gathering joiners meanwhile. It
+ * does not bound the requests sFOX sits on: a request in flight that hangs
+ * cannot be told from a slow one before its timeout, and counting it until
+ * it ends let as many hung requests as slots stall every new user for their
+ * timeouts and retries (33 s, issue 20). A request sent before a user
+ * arrived stops counting by the time that user's own window closes, so it
+ * never holds the user back. Requests in flight are bounded by the rate
+ * limiter, which counts each from its start until a window after its end.
+ * A batch retrying (its delay, its later attempts) holds no slot either:
+ * the hold ended one window after its first request left.
  *
  * Rules the property test checks:
  * - a settled batch resolves exactly the mints it carried, never a later mint
  *   for the same user;
+ * - a sealed batch takes no joiner, and its request carries exactly the
+ *   users that were in it when it was sealed;
  * - a caller that leaves changes no other caller's outcome;
  * - a window is armed exactly while ids wait in it;
- * - at most `concurrency` batches run; the others wait in order;
+ * - at most `concurrency` batches hold a slot; the others wait in order, and
+ *   a slot comes free when its batch ends or its hold does;
  * - after `close`, nobody waits: every caller is interrupted, every batch too.
  */
 
-/** When the gathering window closes: arranges `close` to run later and returns a way to cancel it. */
+/** Arranges `close` to run later (when a window or a hold ends) and returns a way to cancel it. */
 export type Window = (close: () => void) => () => void
 
+/**
+ * What a batch's resolver is handed. `seal` is called the moment its request
+ * is built (its rate-limit turn granted): it closes the batch to joiners and
+ * gives its users, the same ones on every later call (a retry's request);
+ * `undefined` when every caller has left (send nothing).
+ */
+export interface Sealable {
+  readonly seal: () => ReadonlyArray<string> | undefined
+}
+
 /** The outcome of one batch: one exit per user, or a failure for all of them. */
-export type Resolve<A, E> = (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, Exit.Exit<A, E>>, E>
+export type Resolve<A, E> = (batch: Sealable) => Effect.Effect<ReadonlyMap<string, Exit.Exit<A, E>>, E>
 
 export interface Options<A, E> {
   readonly maxBatchSize: number
-  /** Batches in flight at once; the others wait, first sent first run. */
+  /** Batches holding a slot at once (see the module's comment); the others wait, first queued first started. */
   readonly concurrency: number
   readonly window: Window
+  /** How long a sent batch keeps its slot at most. */
+  readonly hold: Window
   readonly resolve: Resolve<A, E>
 }
 
@@ -48,33 +87,43 @@ interface Mint<A, E> {
   readonly key: string
   /** The callers still waiting for it: each one's way to resume. */
   readonly callers: Set<(outcome: Exit.Exit<A, E>) => void>
+  /** `queued` in a batch not yet sealed, `sent` in a sealed one. */
   state: "queued" | "sent" | "done"
-  batch: Batch<A, E> | undefined
+  readonly batch: Batch<A, E>
 }
+
+type Phase = "gathering" | "queued" | "turn" | "sent" | "abandoned"
 
 interface Batch<A, E> {
-  readonly mints: ReadonlyArray<Mint<A, E>>
-  readonly runtime: Runtime.Runtime<never>
-  /** Mints of the batch that someone still waits for. */
-  wanted: number
-  fiber: Fiber.RuntimeFiber<ReadonlyMap<string, Exit.Exit<A, E>>, E> | undefined
-}
-
-interface Gathering<A, E> {
+  /** In the order the users joined; only its `sent` state is the request's. */
   readonly mints: Map<string, Mint<A, E>>
-  readonly cancel: () => void
   /**
    * The context of the caller that opened the window: the batch runs with
    * its services, tracer and span, as if that caller had forked it.
    */
   readonly runtime: Runtime.Runtime<never>
+  phase: Phase
+  /** Whether it counts against `concurrency`. */
+  slot: boolean
+  /** Its users as sealed: what its request carries. */
+  keys: ReadonlyArray<string> | undefined
+  /** Mints of the sealed batch that someone still waits for. */
+  wanted: number
+  /** Cancels its timer: the window while gathering, the hold once sent. */
+  cancel: () => void
+  fiber: Fiber.RuntimeFiber<ReadonlyMap<string, Exit.Exit<A, E>>, E> | undefined
 }
 
 /** A view of the state, for tests. */
 export interface Snapshot {
   readonly window: ReadonlyArray<string> | undefined
+  /** Batches waiting for a slot, in order. */
   readonly waiting: ReadonlyArray<ReadonlyArray<string>>
-  readonly running: ReadonlyArray<ReadonlyArray<string>>
+  /** Batches holding a slot, waiting for their turn. */
+  readonly turn: ReadonlyArray<ReadonlyArray<string>>
+  /** Sealed batches not yet settled, in the order they started, and whether each still holds a slot. */
+  readonly sent: ReadonlyArray<{ readonly keys: ReadonlyArray<string>; readonly slot: boolean }>
+  readonly slots: number
   readonly pending: number
   readonly closed: boolean
 }
@@ -83,6 +132,27 @@ export interface Batcher<A, E> {
   readonly get: (key: string) => Effect.Effect<A, E>
   readonly snapshot: () => Snapshot
 }
+
+/**
+ * Where a new user's mint goes: the oldest batch not yet sealed that has
+ * room, or none (a new window opens). The oldest first, because it is the
+ * next to leave.
+ */
+export const batchFor = <B extends { readonly mints: { readonly size: number } }>(
+  open: ReadonlyArray<B>,
+  maxBatchSize: number
+): B | undefined => {
+  for (const batch of open) {
+    if (batch.mints.size < maxBatchSize) return batch
+  }
+  return undefined
+}
+
+/** Whether the next queued batch may take a slot. */
+export const mayStart = (
+  state: { readonly closed: boolean; readonly slots: number; readonly queued: number },
+  concurrency: number
+): boolean => !state.closed && state.queued > 0 && state.slots < concurrency
 
 // The clock every program has unless a test provides another (TestClock).
 const liveClock = Effect.runSync(Effect.clock)
@@ -121,15 +191,35 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
   Effect.gen(function*() {
     // The current mint of every user that has one not yet settled.
     const pending = new Map<string, Mint<A, E>>()
-    let gathering: Gathering<A, E> | undefined
-    const waiting: Array<Batch<A, E>> = []
+    // Batches not yet sealed, oldest first: the gathering one (if any) is last.
+    const open: Array<Batch<A, E>> = []
+    let gathering: Batch<A, E> | undefined
+    // Batches waiting for a slot, first queued first started.
+    const queued: Array<Batch<A, E>> = []
+    // Batches whose fiber runs, in the order they started.
     const running = new Set<Batch<A, E>>()
+    let slots = 0
     let closed = false
+
+    const drop = <B>(list: Array<B>, item: B): void => {
+      const at = list.indexOf(item)
+      if (at >= 0) list.splice(at, 1)
+    }
+
+    const freeSlot = (batch: Batch<A, E>): void => {
+      if (!batch.slot) return
+      batch.slot = false
+      slots--
+    }
 
     const settle = (batch: Batch<A, E>, exit: Exit.Exit<ReadonlyMap<string, Exit.Exit<A, E>>, E>): void => {
       running.delete(batch)
+      batch.cancel()
+      freeSlot(batch)
+      // A batch that failed before its turn came was still open.
+      if (batch.phase === "turn") drop(open, batch)
       const settled: Array<Mint<A, E>> = []
-      for (const mint of batch.mints) {
+      for (const mint of batch.mints.values()) {
         if (mint.state === "done") continue
         mint.state = "done"
         if (pending.get(mint.key) === mint) pending.delete(mint.key)
@@ -137,115 +227,154 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
       }
       // The next batch leaves before this one's callers are resumed: its
       // request is on the wire while they run.
-      startWaiting()
+      startQueued()
       for (const mint of settled) resumeAll(mint, outcomeOf(exit, mint.key))
     }
 
+    /** The batch's turn came: its users are fixed, its request is built from them. */
+    const seal = (batch: Batch<A, E>) => (): ReadonlyArray<string> | undefined => {
+      if (batch.phase === "sent") return batch.keys
+      if (batch.phase !== "turn") return undefined
+      batch.phase = "sent"
+      drop(open, batch)
+      batch.keys = Array.from(batch.mints.keys())
+      batch.wanted = batch.keys.length
+      for (const mint of batch.mints.values()) mint.state = "sent"
+      batch.cancel = options.hold(holdEnded(batch))
+      return batch.keys
+    }
+
+    /** A sent batch has been out for one hold: it stops counting against `concurrency`. */
+    const holdEnded = (batch: Batch<A, E>) => (): void => {
+      if (!batch.slot || closed) return
+      freeSlot(batch)
+      startQueued()
+    }
+
     const start = (batch: Batch<A, E>): void => {
+      batch.phase = "turn"
+      batch.slot = true
+      slots++
       running.add(batch)
       // A root fiber: no caller's interruption reaches it but through `leave`.
       // It starts at once rather than behind every fiber already scheduled
       // (10,000 callers, say): its request leaves before they have all run.
-      const fiber = Runtime.runFork(batch.runtime)(options.resolve(batch.mints.map((mint) => mint.key)), {
-        immediate: true
-      })
+      const fiber = Runtime.runFork(batch.runtime)(options.resolve({ seal: seal(batch) }), { immediate: true })
       batch.fiber = fiber
       fiber.addObserver((exit) => settle(batch, exit))
     }
 
-    const startWaiting = (): void => {
-      while (!closed && running.size < options.concurrency && waiting.length > 0) start(waiting.shift()!)
+    const startQueued = (): void => {
+      while (mayStart({ closed, slots, queued: queued.length }, options.concurrency)) start(queued.shift()!)
     }
 
-    /** The window's ids leave as one batch. */
-    const send = (): void => {
-      const current = gathering!
+    /** The window's ids stop gathering: the batch waits for a slot, still taking joiners. */
+    const queue = (batch: Batch<A, E>): void => {
       gathering = undefined
-      current.cancel()
-      const mints = Array.from(current.mints.values())
-      const batch: Batch<A, E> = { mints, runtime: current.runtime, wanted: mints.length, fiber: undefined }
-      for (const mint of mints) {
-        mint.state = "sent"
-        mint.batch = batch
+      batch.cancel()
+      batch.cancel = noop
+      batch.phase = "queued"
+      queued.push(batch)
+      startQueued()
+    }
+
+    const windowClosed = (batch: Batch<A, E>) => (): void => {
+      // A window cancelled or already closed finds nothing of its own.
+      if (batch.phase === "gathering" && gathering === batch) queue(batch)
+    }
+
+    const openWindow = (caller: Fiber.RuntimeFiber<A, E>): Batch<A, E> => {
+      const batch: Batch<A, E> = {
+        mints: new Map(),
+        runtime: Runtime.make({
+          context: caller.currentContext,
+          fiberRefs: caller.getFiberRefs(),
+          runtimeFlags: Runtime.defaultRuntimeFlags
+        }),
+        phase: "gathering",
+        slot: false,
+        keys: undefined,
+        wanted: 0,
+        cancel: noop,
+        fiber: undefined
       }
-      waiting.push(batch)
-      startWaiting()
+      gathering = batch
+      open.push(batch)
+      batch.cancel = options.window(windowClosed(batch))
+      return batch
     }
 
-    const windowClosed = (closing: Gathering<A, E>) => (): void => {
-      // A window cancelled or already sent finds nothing of its own.
-      if (gathering === closing && closing.mints.size > 0) send()
-    }
-
-    /** A caller asks for `key`: joins its mint, or queues a new one. */
+    /** A caller asks for `key`: joins its mint, or puts a new one into a batch not yet sealed. */
     const join = (
       key: string,
       resume: (outcome: Exit.Exit<A, E>) => void,
       caller: Fiber.RuntimeFiber<A, E>
     ): Mint<A, E> | undefined => {
       if (closed) return undefined
-      let mint = pending.get(key)
-      if (mint === undefined) {
-        mint = { key, callers: new Set(), state: "queued", batch: undefined }
-        pending.set(key, mint)
-        if (gathering === undefined) {
-          const mints = new Map<string, Mint<A, E>>()
-          let cancel: () => void = noop
-          const opened: Gathering<A, E> = {
-            mints,
-            cancel: () => cancel(),
-            runtime: Runtime.make({
-              context: caller.currentContext,
-              fiberRefs: caller.getFiberRefs(),
-              runtimeFlags: Runtime.defaultRuntimeFlags
-            })
-          }
-          gathering = opened
-          cancel = options.window(windowClosed(opened))
-        }
-        gathering.mints.set(key, mint)
-        if (gathering.mints.size >= options.maxBatchSize) send()
+      const known = pending.get(key)
+      if (known !== undefined) {
+        known.callers.add(resume)
+        return known
       }
-      mint.callers.add(resume)
+      const batch = batchFor(open, options.maxBatchSize) ?? openWindow(caller)
+      const mint: Mint<A, E> = { key, callers: new Set([resume]), state: "queued", batch }
+      pending.set(key, mint)
+      batch.mints.set(key, mint)
+      // The caller is in before a full batch leaves: whatever ends it reaches the caller.
+      if (batch.phase === "gathering" && batch.mints.size >= options.maxBatchSize) queue(batch)
       return mint
+    }
+
+    /** Nobody waits for a batch not yet sealed any more: it goes, sending nothing. */
+    const abandon = (batch: Batch<A, E>): Effect.Effect<void> => {
+      drop(open, batch)
+      switch (batch.phase) {
+        case "gathering":
+          gathering = undefined
+          batch.cancel()
+          batch.phase = "abandoned"
+          return Effect.void
+        case "queued":
+          drop(queued, batch)
+          batch.phase = "abandoned"
+          return Effect.void
+        default:
+          // Waiting for its turn: interrupting it takes no turn, and the
+          // slot comes free when it has ended (`settle`).
+          batch.phase = "abandoned"
+          return Fiber.interrupt(batch.fiber!)
+      }
     }
 
     /**
      * A caller gave up. Its mint goes only when nobody else waits for it: out
-     * of the window, or out of its batch; a batch in flight that nobody
-     * wants any more is interrupted, and the caller returns once it is gone.
+     * of its batch if that is not yet sealed; a batch that nobody wants any
+     * more is dropped, or interrupted, and the caller returns once it is gone.
      */
     const leave = (mint: Mint<A, E>, resume: (outcome: Exit.Exit<A, E>) => void): Effect.Effect<void> => {
       mint.callers.delete(resume)
       if (mint.callers.size > 0 || mint.state === "done") return Effect.void
+      const sealed = mint.state === "sent"
       mint.state = "done"
       // A later caller for the user starts a fresh mint rather than joining
       // one that may be about to be cancelled.
       if (pending.get(mint.key) === mint) pending.delete(mint.key)
       const batch = mint.batch
-      if (batch === undefined) {
-        const current = gathering!
-        current.mints.delete(mint.key)
-        if (current.mints.size === 0) {
-          gathering = undefined
-          current.cancel()
-        }
-        return Effect.void
+      if (sealed) {
+        batch.wanted--
+        return batch.wanted > 0 ? Effect.void : Fiber.interrupt(batch.fiber!)
       }
-      batch.wanted--
-      if (batch.wanted > 0) return Effect.void
-      if (batch.fiber === undefined) {
-        waiting.splice(waiting.indexOf(batch), 1)
-        return Effect.void
-      }
-      return Fiber.interrupt(batch.fiber)
+      batch.mints.delete(mint.key)
+      return batch.mints.size > 0 ? Effect.void : abandon(batch)
     }
 
     const close = (): ReadonlyArray<Fiber.RuntimeFiber<unknown, unknown>> => {
       closed = true
-      gathering?.cancel()
+      for (const batch of open) batch.cancel()
+      for (const batch of running) batch.cancel()
       gathering = undefined
-      waiting.length = 0
+      open.length = 0
+      queued.length = 0
       const interrupted = Exit.interrupt(FiberId.none)
       for (const mint of pending.values()) {
         mint.state = "done"
@@ -274,10 +403,16 @@ export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>,
         })
       )
 
+    const keysOf = (batch: Batch<A, E>) => Array.from(batch.mints.keys())
     const snapshot = (): Snapshot => ({
-      window: gathering === undefined ? undefined : Array.from(gathering.mints.keys()),
-      waiting: waiting.map((batch) => batch.mints.map((mint) => mint.key)),
-      running: Array.from(running, (batch) => batch.mints.map((mint) => mint.key)),
+      window: gathering === undefined ? undefined : keysOf(gathering),
+      waiting: queued.map(keysOf),
+      turn: Array.from(running).filter((batch) => batch.phase === "turn").map(keysOf),
+      sent: Array.from(running).filter((batch) => batch.phase === "sent").map((batch) => ({
+        keys: batch.keys!,
+        slot: batch.slot
+      })),
+      slots,
       pending: pending.size,
       closed
     })

@@ -45,6 +45,10 @@ export class Unwelcome<A> {
   }
 }
 
+/** The batch size a span starts with: not yet known for a request built at the turn. */
+const sizeOf = (call: Pick<Call<unknown, unknown>, "batchSize">): number | undefined =>
+  typeof call.batchSize === "function" ? undefined : call.batchSize
+
 const failureOf = <A>(error: RequestFailure | Unwelcome<A>): RequestFailure =>
   error instanceof Unwelcome ? error.failure : error
 
@@ -54,7 +58,13 @@ const failureOf = <A>(error: RequestFailure | Unwelcome<A>): RequestFailure =>
  * these.
  */
 export interface Call<R, A> {
-  readonly request: HttpClientRequest.HttpClientRequest
+  /**
+   * The request; or a function that builds it the moment the rate-limit turn
+   * is granted, on each attempt (a batch of `get` takes joiners until then),
+   * and `undefined` when there is nothing left to send (the call is then
+   * interrupted).
+   */
+  readonly request: HttpClientRequest.HttpClientRequest | (() => HttpClientRequest.HttpClientRequest | undefined)
   /**
    * Reads an answer into what the call needs of it (its body, say), within
    * the attempt's time and rate-limit turn. A redirect the origin guard
@@ -80,8 +90,8 @@ export interface Call<R, A> {
   readonly deadlineAt?: number | undefined
   /** What kind of request this is, for its attempts' spans and metrics. */
   readonly endpoint: Telemetry.Endpoint
-  /** The ids in a token request, for its attempts' spans. */
-  readonly batchSize?: number | undefined
+  /** The ids in a token request, for its attempts' spans; a function when the request is built at the turn. */
+  readonly batchSize?: number | (() => number) | undefined
 }
 
 /** The one way a request reaches sFOX. */
@@ -118,9 +128,23 @@ export const make = (options: PipelineOptions): Pipeline => {
   // Asked once: the client does not change.
   const enforces = AttemptDeadline.isEnforcedBy(client)
 
-  const exchange = <R>(call: Call<R, unknown>, clock: Clock.Clock): Effect.Effect<R, RequestFailure> =>
+  /** A request built at the turn: its batch size goes on the attempt's span once it is known. */
+  const built = (call: Pick<Call<unknown, unknown>, "request" | "batchSize">, traced: boolean) =>
+    Effect.suspend(() => {
+      const request = (call.request as () => HttpClientRequest.HttpClientRequest | undefined)()
+      if (request === undefined) return Effect.interrupt
+      const size = call.batchSize
+      return traced && typeof size === "function"
+        ? Effect.zipRight(Effect.annotateCurrentSpan("sfox.batch_size", size()), client.execute(request))
+        : client.execute(request)
+    })
+
+  const exchange = <R>(call: Call<R, unknown>, clock: Clock.Clock, traced: boolean): Effect.Effect<R, RequestFailure> =>
     Effect.catchAll(
-      Effect.flatMap(client.execute(call.request), (response) => call.receive(response, clock)),
+      Effect.flatMap(
+        typeof call.request === "function" ? built(call, traced) : client.execute(call.request),
+        (response) => call.receive(response, clock)
+      ),
       (error) => {
         const redirect = refusedRedirectResponse(error)
         return redirect === undefined
@@ -140,7 +164,7 @@ export const make = (options: PipelineOptions): Pipeline => {
       const attempt = (now: number, attempt: number, delayMillis: number) => {
         const left = deadlineAt - now
         const lastChance = left <= timeoutMillis
-        const received = Attempt.run(exchange(call, clock), {
+        const received = Attempt.run(exchange(call, clock, traced), {
           clock,
           enforces,
           traced,
@@ -156,7 +180,7 @@ export const make = (options: PipelineOptions): Pipeline => {
           maxDurationMillis: lastChance ? left : timeoutMillis
         }).pipe(
           Effect.flatMap(call.judge),
-          Telemetry.attemptSpan(traced, call.endpoint, call.batchSize, attempt, delayMillis, failureOf)
+          Telemetry.attemptSpan(traced, call.endpoint, sizeOf(call), attempt, delayMillis, failureOf)
         )
       }
       const loop = (

@@ -75,20 +75,23 @@ export const afterRefusal = <A>(
 }
 
 /**
- * Mints a batch with one outcome per user: a refusal that may be about one
- * user is split (`afterRefusal`); any other failure is the whole batch's.
+ * Mints a batch (`whole`) with one outcome per user: a refusal that may be
+ * about one user is split (`afterRefusal`, by `mint`); any other failure is
+ * the whole batch's. `userIds` gives the batch's users once its request was
+ * built (at its rate-limit turn).
  */
 export const resolveEach = <A>(
   mint: Mint<A>,
-  userIds: ReadonlyArray<string>,
+  whole: Effect.Effect<ReadonlyMap<string, A>, RequestFailure>,
+  userIds: () => ReadonlyArray<string>,
   onSplit: (size: number) => void
 ): Effect.Effect<Outcomes<A>, RequestFailure> =>
-  Effect.matchEffect(mint(userIds), {
-    onSuccess: (tokens) => Effect.succeed(minted(userIds, tokens)),
-    onFailure: (error) =>
-      userIds.length > 1 && mayBeAboutOneUser(error)
-        ? afterRefusal(mint, userIds, error, onSplit)
-        : Effect.fail(error)
+  Effect.matchEffect(whole, {
+    onSuccess: (tokens) => Effect.succeed(minted(userIds(), tokens)),
+    onFailure: (error) => {
+      const ids = userIds()
+      return ids.length > 1 && mayBeAboutOneUser(error) ? afterRefusal(mint, ids, error, onSplit) : Effect.fail(error)
+    }
   })
 
 /** Every user of a batch that was answered: each with its own token. */

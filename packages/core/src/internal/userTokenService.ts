@@ -74,16 +74,20 @@ export const make = (
     const oneUser = Telemetry.endpoint("POST", server, `${tokensPath}/{user_id}`)
     const batch = Telemetry.endpoint("POST", server, tokensPath)
 
-    /** A token call: its answer's body is read in full (within a bound), then judged and decoded. */
+    /**
+     * A token call: its answer's body is read in full (within a bound), then
+     * judged and decoded. `users` is a function for a request built at the
+     * turn (how many it carries is known then).
+     */
     const tokenCall = <A>(
-      request: HttpClientRequest.HttpClientRequest,
+      request: Pipeline.Call<Answer, A>["request"],
       endpoint: Telemetry.Endpoint,
-      users: number,
+      users: number | (() => number),
       decode: (answer: Answer) => Either.Either<A, RequestFailure>,
       deadlineAt?: number
     ): Pipeline.Call<Answer, A> => ({
       request,
-      receive: (response, clock) => readAnswer(response, users, clock),
+      receive: (response, clock) => readAnswer(response, typeof users === "number" ? users : users(), clock),
       statusOf,
       judge: (answer) => {
         // A Retry-After date counts from the moment the answer came.
@@ -91,7 +95,7 @@ export const make = (
           return Either.left(failureOf(answer, answer.receivedAt, secrets))
         }
         const decoded = decode(answer)
-        if (Either.isRight(decoded)) Telemetry.minted(users)
+        if (Either.isRight(decoded)) Telemetry.minted(typeof users === "number" ? users : users())
         return decoded
       },
       deadlineAt,
@@ -109,6 +113,12 @@ export const make = (
       )
     }
 
+    const batchRequest = (userIds: ReadonlyArray<string>) =>
+      HttpClientRequest.post(`${settings.baseUrl}${tokensPath}`, {
+        headers,
+        body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
+      })
+
     /** One batch POST; `deadlineAt` bounds it when it is part of a larger call. */
     const mintBatch = (
       userIds: ReadonlyArray<string>,
@@ -116,15 +126,36 @@ export const make = (
     ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> => {
       Telemetry.batched(userIds.length)
       return pipeline.send(tokenCall(
-        HttpClientRequest.post(`${settings.baseUrl}${tokensPath}`, {
-          headers,
-          body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
-        }),
+        batchRequest(userIds),
         batch,
         userIds.length,
         (answer) => decodeBatchAnswer(answer, userIds, secrets),
         deadlineAt
       ))
+    }
+
+    /**
+     * A batch of `get`: it takes joiners until its rate-limit turn comes, and
+     * its body is built then, from its users at that moment (`seal`); its
+     * retries send the same users. `userIds` gives them once sealed.
+     */
+    const mintAtTurn = (sealable: Batcher.Sealable, deadlineAt: number) => {
+      let userIds: ReadonlyArray<string> = []
+      const request = () => {
+        const sealed = sealable.seal()
+        if (sealed === undefined) return undefined
+        if (sealed !== userIds) Telemetry.batched(sealed.length)
+        userIds = sealed
+        return batchRequest(sealed)
+      }
+      const mint = pipeline.send(tokenCall(
+        request,
+        batch,
+        () => userIds.length,
+        (answer) => decodeBatchAnswer(answer, userIds, secrets),
+        deadlineAt
+      ))
+      return { mint, userIds: () => userIds }
     }
 
     /** A batch and, when sFOX refuses it for some of its users, the split that finds them; all within one deadline. */
@@ -183,11 +214,19 @@ export const make = (
     const cache = settings.cache === undefined
       ? undefined
       : TokenCache.make(settings.cache.capacity, Duration.toMillis(settings.cache.refreshBefore))
+    const window = yield* Batcher.clockWindow(Duration.toMillis(settings.batchWindow))
     const batcher = yield* Batcher.make<UserAuthToken, RequestFailure>({
-      window: yield* Batcher.clockWindow(Duration.toMillis(settings.batchWindow)),
+      window,
+      // A sent batch holds its slot for at most one window (see batcher.ts).
+      hold: window,
       maxBatchSize: settings.maxBatchSize,
       concurrency: settings.batchConcurrency,
-      resolve: (userIds) => withinDeadline((mint) => resolveEach(mint, userIds, Telemetry.split))
+      resolve: (sealable) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const deadlineAt = now + deadlineMillis
+          const whole = mintAtTurn(sealable, deadlineAt)
+          return resolveEach((userIds) => mintBatch(userIds, deadlineAt), whole.mint, whole.userIds, Telemetry.split)
+        })
     })
 
     const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
