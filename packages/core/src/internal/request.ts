@@ -94,6 +94,14 @@ export interface Call<R, A> {
   readonly batchSize?: number | (() => number) | undefined
 }
 
+/**
+ * Whether an attempt's request can be sent again byte for byte: one built at
+ * the turn is built afresh for each attempt; a given one only if its body
+ * can be replayed.
+ */
+const mayBeBuiltAgain = (request: Call<unknown, unknown>["request"]): boolean =>
+  typeof request === "function" || isReplayable(request.body)
+
 /** The one way a request reaches sFOX. */
 export interface Pipeline {
   readonly send: <R, A>(call: Call<R, A>) => Effect.Effect<A, RequestFailure>
@@ -197,7 +205,7 @@ export const make = (options: PipelineOptions): Pipeline => {
             unwelcome === undefined ? Effect.fail(failure) : Effect.succeed(unwelcome.value)
           )
           if (
-            (call.mayResend !== undefined && !call.mayResend(failure)) || !isReplayable(call.request.body)
+            (call.mayResend !== undefined && !call.mayResend(failure)) || !mayBeBuiltAgain(call.request)
           ) return end
           const failedAt = clock.unsafeCurrentTimeMillis()
           return Effect.flatMap(retry.step(failedAt, failure, state), ([next, , decision]) => {
