@@ -81,5 +81,18 @@ export default tseslint.config(
       "no-console": "error",
       "@effect/no-import-from-barrel-package": ["error", { packageNames: ["effect", "@effect/platform"] }]
     }
+  },
+  {
+    // The domain is Effect-free and runtime-free: every edition's shell runs it.
+    files: ["packages/domain/src/**/*"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["effect", "effect/*", "@effect/*"], message: "@sfox-effect/domain imports nothing from Effect" },
+          { group: ["node:*"], message: "@sfox-effect/domain uses no Node API" },
+          { group: ["@sfox-effect/*"], message: "@sfox-effect/domain depends on no other package of ours" }
+        ]
+      }]
+    }
   }
 )

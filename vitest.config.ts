@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources, never a stale build.
     alias: [
+      { find: /^@sfox-effect\/domain$/, replacement: src("domain", "index.ts") },
       { find: /^@sfox-effect\/core$/, replacement: src("core", "index.ts") },
       { find: /^@sfox-effect\/core\/testing$/, replacement: src("core", "testing.ts") },
       { find: /^@sfox-effect\/node$/, replacement: src("node", "index.ts") },

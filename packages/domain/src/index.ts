@@ -1,0 +1,11 @@
+/**
+ * The Effect-free domain of sfox-effect: plain data in, plain data out. Every
+ * edition of the library (the Effect 3 packages, and any other) runs these
+ * functions in its own shell, so nothing here is ever written twice.
+ *
+ * Nothing in this package imports `effect`, `@effect/*` or a Node API (a lint
+ * rule in eslint.config.mjs enforces it).
+ *
+ * @since 0.1.0
+ */
+export * as Version from "./Version.js"
