@@ -217,3 +217,41 @@ describe("sfox-tokens in-process (Cli.run)", () => {
       assert.deepStrictEqual([error.tag, error.exitCode], ["HttpFailure", Cli.ExitCode.HttpFailure])
     }))
 })
+
+describe("sfox-tokens output is terminal-safe (issue 20)", () => {
+  // Everything that prints nothing or acts on the terminal that prints it (the output's own newlines aside).
+  const unsafe = /[^\P{C}\n]|[\p{Zl}\p{Zp}]/u
+  const hostile = "down\u001b[2J\u0007 \u202efdp.exe \u2066x\u2069 \u009b31m\u0000"
+
+  it.scopedLive("sFOX's error text is printed escaped, on stderr and in --json", () =>
+    Effect.gen(function*() {
+      const key = uniqueKey("key")
+      const server = yield* MockSfoxServer.make({ apiKey: key })
+      yield* server.enqueue([
+        Fault.status(400, { body: { error: hostile } }),
+        Fault.status(400, { body: { error: hostile } })
+      ])
+      const env = { SFOX_ENTERPRISE_API_KEY: key }
+      const text = yield* runInProcess(["create", "--base-url", server.url, "user-1"], env)
+      const json = yield* runInProcess(["create", "--json", "--base-url", server.url, "user-1"], env)
+      for (const result of [text, json]) {
+        assertFailure(result, Cli.ExitCode.HttpFailure, "HttpFailure")
+        assert.notMatch(result.stderr + result.stdout, unsafe, show(result))
+        assert.include(result.stderr, "down\\u001b[2J\\u0007 \\u202efdp.exe")
+      }
+      assert.strictEqual(JSON.parse(json.stdout).error.message.includes("\\u202efdp.exe"), true)
+    }))
+
+  it.live("an id with a bidi override among visible characters is shown escaped; --json reads back the same id", () =>
+    Effect.gen(function*() {
+      const id = "user\u202eexe.txt"
+      const text = yield* runInProcess(["create", "--mock", id])
+      assert.strictEqual(text.code, Cli.ExitCode.Ok, show(text))
+      assert.notMatch(text.stdout, unsafe, show(text))
+      assert.include(text.stdout, "user\\u202eexe.txt")
+      const json = yield* runInProcess(["create", "--mock", "--json", id])
+      assert.strictEqual(json.code, Cli.ExitCode.Ok, show(json))
+      assert.notMatch(json.stdout, unsafe, show(json))
+      assert.strictEqual(JSON.parse(json.stdout).data[0].partner_user_id, id)
+    }))
+})

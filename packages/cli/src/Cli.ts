@@ -15,7 +15,14 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
 import * as Options from "@effect/cli/Options"
-import { isUserTokenError, type UserAuthToken, type UserTokenError, UserTokenService, version } from "@sfox-effect/core"
+import {
+  isUserTokenError,
+  printable,
+  type UserAuthToken,
+  type UserTokenError,
+  UserTokenService,
+  version
+} from "@sfox-effect/core"
 import { NodeSfox } from "@sfox-effect/node"
 import { MockSfoxServer } from "@sfox-effect/node/testing"
 import * as Cause from "effect/Cause"
@@ -85,7 +92,15 @@ class UsageError extends Data.TaggedError("UsageError")<{ readonly description: 
 
 type Failure = UserTokenError | ConfigError.ConfigError | UsageError
 
-const oneLine = (text: string) => text.replace(/\s+/g, " ").trim()
+// One line, nothing in it that acts on the terminal: messages quote sFOX's
+// text, the environment and the command line.
+const oneLine = (text: string) => printable(text.replace(/\s+/g, " ").trim())
+
+// JSON.stringify escapes controls but writes bidi and other format
+// characters as they are; escaped, they read back the same. Its only raw
+// newlines are its own indentation.
+const safeJson = (value: unknown, space?: number) =>
+  JSON.stringify(value, null, space).split("\n").map(printable).join("\n")
 
 const configMessage = (error: ConfigError.ConfigError): string => {
   if (ConfigError.isMissingDataOnly(error)) {
@@ -215,12 +230,14 @@ const printTokens = (input: CreateInput, tokens: ReadonlyArray<UserAuthToken>) =
     // A cut token under sFOX's own field name would pass for a token in a
     // program that reads it; without --reveal the field is left out instead.
     const data = input.reveal ? rows : rows.map(({ token: _, ...rest }) => rest)
-    return Effect.zipRight(Console.log(JSON.stringify({ data }, null, 2)), hint)
+    return Effect.zipRight(Console.log(safeJson({ data }, 2)), hint)
   }
-  const width = rows.reduce((max, row) => Math.max(max, row.partner_user_id.length), 0)
+  // An id may hold a bidi override among visible characters: it is shown escaped.
+  const shown = rows.map((row) => ({ ...row, partner_user_id: printable(row.partner_user_id) }))
+  const width = shown.reduce((max, row) => Math.max(max, row.partner_user_id.length), 0)
   return Effect.zipRight(
     Effect.forEach(
-      rows,
+      shown,
       (row) => Console.log(`${row.partner_user_id.padEnd(width)}  ${row.token}  expires ${row.expires}`),
       { discard: true }
     ),
@@ -231,7 +248,7 @@ const printTokens = (input: CreateInput, tokens: ReadonlyArray<UserAuthToken>) =
 const report = (json: boolean, error: Failure): Effect.Effect<never, CliExit> => {
   const { code, message, tag } = describe(error)
   return Console.error(`${name}: ${tag}: ${message}`).pipe(
-    Effect.zipRight(json ? Console.log(JSON.stringify({ error: { tag, message, exitCode: code } })) : Effect.void),
+    Effect.zipRight(json ? Console.log(safeJson({ error: { tag, message, exitCode: code } })) : Effect.void),
     Effect.zipRight(Effect.fail(new CliExit({ code })))
   )
 }

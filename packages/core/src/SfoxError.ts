@@ -11,6 +11,7 @@ import * as Duration from "effect/Duration"
 import { absurd } from "effect/Function"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as Printable from "./internal/printable.js"
 
 /**
  * The brand every `UserTokenError` carries, whatever its class: a guard that
@@ -578,3 +579,24 @@ export const retryAfterOf = (u: unknown): Duration.Duration | undefined => {
   if (u._tag === "RateLimited" || u._tag === "HttpFailure") return u.retryAfter
   return undefined
 }
+
+/**
+ * `text` with every character that prints nothing or acts on what prints it
+ * (controls such as ESC and BEL, bidi overrides and isolates, zero-width and
+ * other format characters, lone surrogates, unassigned code points) written
+ * as `\uXXXX` escapes; printable text, non-ASCII letters included, is left
+ * as it is. Every excerpt of sFOX's text in an error has gone through it:
+ * use it on anything else from outside (a user id) before a terminal or a
+ * log shows it.
+ *
+ * @example
+ * ```ts
+ * import { printable } from "@sfox-effect/core"
+ *
+ * printable("user \u202egnp.exe") // "user \\u202egnp.exe"
+ * ```
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const printable: (text: string) => string = Printable.printable
