@@ -200,7 +200,8 @@ export const make = (
       return getSpan(Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const cached = cache.get(userId, now)
         return cached === undefined
-          ? Effect.tap(batcher.get(userId), (token) => cache.set(token))
+          // `now` is before the request left: no later than sFOX minted the token.
+          ? Effect.tap(batcher.get(userId), (token) => cache.set(token, now))
           : Effect.succeed(cached)
       }))
     }
