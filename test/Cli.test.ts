@@ -17,7 +17,7 @@ import * as Schema from "effect/Schema"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as path from "node:path"
-import { type ChildResult, runCli } from "./utils/childProcess.js"
+import { childEnv, type ChildResult, runCli, runCliEntry } from "./utils/childProcess.js"
 
 const seedUserId = "156c5beb-7c9f-4f68-83c0-9479703ac490"
 // @effect/cli styles its help with ANSI escapes even when stdout is not a terminal.
@@ -253,5 +253,34 @@ describe("sfox-tokens output is terminal-safe (issue 20)", () => {
       assert.strictEqual(json.code, Cli.ExitCode.Ok, show(json))
       assert.notMatch(json.stdout, unsafe, show(json))
       assert.strictEqual(JSON.parse(json.stdout).data[0].partner_user_id, id)
+    }))
+})
+
+describe("sfox-tokens stdin (issue 20)", () => {
+  it.live("invalid UTF-8 on stdin is refused, naming its line: exit 2, nothing minted", () =>
+    Effect.gen(function*() {
+      const stdin = Buffer.concat([Buffer.from("u1\nu2\nu"), Buffer.from([0xff, 0xfe]), Buffer.from("3\nu4\n")])
+      const result = yield* runCliEntry("bin.ts", ["create", "--mock", "-"], { env: childEnv(), stdin })
+      assertFailure(result, Cli.ExitCode.Usage, "UsageError")
+      assert.include(result.stderr, "stdin line 3 is not valid UTF-8")
+      assert.strictEqual(result.stdout, "")
+      assert.notInclude(result.stderr, "\ufffd")
+    }))
+
+  it.live("stdin that cannot be read (a directory) says the read error: exit 2", () =>
+    Effect.gen(function*() {
+      const result = yield* runCliEntry("bin.ts", ["create", "--mock", "-"], { env: childEnv(), stdinPath: "/" })
+      assertFailure(result, Cli.ExitCode.Usage, "UsageError")
+      assert.include(result.stderr, "cannot read the ids from stdin")
+      assert.include(result.stderr, "EISDIR")
+      assert.notInclude(result.stderr, "no user ids given")
+    }))
+
+  it.live("control: valid UTF-8 ids, a BOM-free non-ASCII one included, are minted", () =>
+    Effect.gen(function*() {
+      const stdin = Buffer.from("u1\nZoë\n", "utf8")
+      const result = yield* runCliEntry("bin.ts", ["create", "--mock", "-"], { env: childEnv(), stdin })
+      assert.strictEqual(result.code, 0, show(result))
+      assert.strictEqual(lines(result.stdout).length, 2, show(result))
     }))
 })
