@@ -62,8 +62,9 @@ export const runChild = (
     })
     const stdout: Array<Buffer> = []
     const stderr: Array<Buffer> = []
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk))
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
+    // Pipes, always (the types cannot tell, stdin's being a descriptor or a pipe).
+    child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk))
+    child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk))
     child.on("error", (error) => resume(Effect.die(error)))
     // The child has its own copy of the descriptor.
     if (stdinFd !== undefined) Fs.closeSync(stdinFd)
