@@ -54,6 +54,16 @@ describe("server text in errors is terminal-safe", () => {
       assert.include(error.message, "\\u009b31m\\u0000 \\ud800 end")
     }))
 
+  it.effect("the excerpt's bound counts the escapes, and its cut never splits one", () =>
+    Effect.gen(function*() {
+      const error = yield* failWith([Fault.status(500, { body: { error: `x${"\u001b".repeat(500)}` } })])
+      assert.strictEqual(error._tag, "HttpFailure")
+      if (error._tag !== "HttpFailure") return
+      assertSafe(error)
+      // "x", then as many whole 6-character escapes as fit in 200, then "…".
+      assert.strictEqual(error.description, `x${"\\u001b".repeat(33)}…`)
+    }))
+
   it.effect("Unauthorized and RateLimited quote it escaped too", () =>
     Effect.gen(function*() {
       const unauthorized = yield* failWith([Fault.status(403, { body: { error: hostile } })])

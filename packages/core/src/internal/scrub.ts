@@ -1,6 +1,6 @@
 import { printable } from "./printable.js"
 
-/** Longest excerpt of a foreign body that an error message may carry (before escaping). */
+/** Longest excerpt of a foreign body that an error message may carry (escapes included). */
 export const maxExcerpt = 200
 
 // Values of keys that name secrets, in JSON or form-like text.
@@ -72,11 +72,17 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string
     .replace(/\s+/g, " ")
     .trim()
   // Cutting the scrubbed text is safe: every secret in it was whole when
-  // scrubbed. The cut does not split a surrogate pair.
-  if (out.length > maxExcerpt) {
-    const last = out.charCodeAt(maxExcerpt - 1)
-    const end = last >= 0xd800 && last <= 0xdbff ? maxExcerpt - 1 : maxExcerpt
-    out = `${out.slice(0, end)}…`
+  // scrubbed. The cut counts what is shown, escapes included, and falls
+  // between two characters: never inside an escape or a surrogate pair.
+  const shown = printable(out)
+  if (shown.length <= maxExcerpt) return shown
+  let end = 0
+  let length = 0
+  for (const c of out) {
+    const width = printable(c).length
+    if (length + width > maxExcerpt) break
+    length += width
+    end += c.length
   }
-  return printable(out)
+  return `${printable(out.slice(0, end))}…`
 }
