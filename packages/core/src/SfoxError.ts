@@ -368,10 +368,10 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
  * The shared rate limiter (`SfoxRateLimiter`, for example the Redis one of
  * `@sfox-effect/redis`) could not give a turn: its store could not be
  * reached, or answered slower than its bound, or the limiter's scope was
- * closed while the caller waited (or before it asked). No request was sent, so sFOX
- * saw nothing. Not transient for the retry policy: waiting briefly does not
- * heal a store that is down, and retrying here would only hide that the
- * budget is no longer shared.
+ * closed while the caller waited (or before it asked). No request was sent,
+ * so sFOX saw nothing. Not transient for the retry policy: waiting briefly
+ * does not heal a store that is down, and retrying here would only hide that
+ * the budget is no longer shared.
  *
  * `description` says why (a connection refused, a slow answer), with any
  * password of the store's URL scrubbed.
