@@ -598,6 +598,6 @@ export const retryAfterOf = (u: unknown): Duration.Duration | undefined => {
  * ```
  *
  * @since 0.2.0
- * @category utils
+ * @category formatting
  */
 export const printable: (text: string) => string = Printable.printable
