@@ -17,7 +17,7 @@ import * as Schema from "effect/Schema"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as path from "node:path"
-import { type ChildResult, runCli } from "./utils/childProcess.js"
+import { childEnv, type ChildResult, runCli, runCliEntry } from "./utils/childProcess.js"
 
 const seedUserId = "156c5beb-7c9f-4f68-83c0-9479703ac490"
 // @effect/cli styles its help with ANSI escapes even when stdout is not a terminal.
@@ -215,5 +215,72 @@ describe("sfox-tokens in-process (Cli.run)", () => {
       assertFailure(json, Cli.ExitCode.HttpFailure, "HttpFailure")
       const { error } = JSON.parse(json.stdout)
       assert.deepStrictEqual([error.tag, error.exitCode], ["HttpFailure", Cli.ExitCode.HttpFailure])
+    }))
+})
+
+describe("sfox-tokens output is terminal-safe (issue 20)", () => {
+  // Everything that prints nothing or acts on the terminal that prints it (the output's own newlines aside).
+  const unsafe = /[^\P{C}\n]|[\p{Zl}\p{Zp}]/u
+  const hostile = "down\u001b[2J\u0007 \u202efdp.exe \u2066x\u2069 \u009b31m\u0000"
+
+  it.scopedLive("sFOX's error text is printed escaped, on stderr and in --json", () =>
+    Effect.gen(function*() {
+      const key = uniqueKey("key")
+      const server = yield* MockSfoxServer.make({ apiKey: key })
+      yield* server.enqueue([
+        Fault.status(400, { body: { error: hostile } }),
+        Fault.status(400, { body: { error: hostile } })
+      ])
+      const env = { SFOX_ENTERPRISE_API_KEY: key }
+      const text = yield* runInProcess(["create", "--base-url", server.url, "user-1"], env)
+      const json = yield* runInProcess(["create", "--json", "--base-url", server.url, "user-1"], env)
+      for (const result of [text, json]) {
+        assertFailure(result, Cli.ExitCode.HttpFailure, "HttpFailure")
+        assert.notMatch(result.stderr + result.stdout, unsafe, show(result))
+        assert.include(result.stderr, "down\\u001b[2J\\u0007 \\u202efdp.exe")
+      }
+      assert.strictEqual(JSON.parse(json.stdout).error.message.includes("\\u202efdp.exe"), true)
+    }))
+
+  it.live("an id with a bidi override among visible characters is shown escaped; --json reads back the same id", () =>
+    Effect.gen(function*() {
+      const id = "user\u202eexe.txt"
+      const text = yield* runInProcess(["create", "--mock", id])
+      assert.strictEqual(text.code, Cli.ExitCode.Ok, show(text))
+      assert.notMatch(text.stdout, unsafe, show(text))
+      assert.include(text.stdout, "user\\u202eexe.txt")
+      const json = yield* runInProcess(["create", "--mock", "--json", id])
+      assert.strictEqual(json.code, Cli.ExitCode.Ok, show(json))
+      assert.notMatch(json.stdout, unsafe, show(json))
+      assert.strictEqual(JSON.parse(json.stdout).data[0].partner_user_id, id)
+    }))
+})
+
+describe("sfox-tokens stdin (issue 20)", () => {
+  it.live("invalid UTF-8 on stdin is refused, naming its line: exit 2, nothing minted", () =>
+    Effect.gen(function*() {
+      const stdin = Buffer.concat([Buffer.from("u1\nu2\nu"), Buffer.from([0xff, 0xfe]), Buffer.from("3\nu4\n")])
+      const result = yield* runCliEntry("bin.ts", ["create", "--mock", "-"], { env: childEnv(), stdin })
+      assertFailure(result, Cli.ExitCode.Usage, "UsageError")
+      assert.include(result.stderr, "stdin line 3 is not valid UTF-8")
+      assert.strictEqual(result.stdout, "")
+      assert.notInclude(result.stderr, "\ufffd")
+    }))
+
+  it.live("stdin that cannot be read (a directory) says the read error: exit 2", () =>
+    Effect.gen(function*() {
+      const result = yield* runCliEntry("bin.ts", ["create", "--mock", "-"], { env: childEnv(), stdinPath: "/" })
+      assertFailure(result, Cli.ExitCode.Usage, "UsageError")
+      assert.include(result.stderr, "cannot read the ids from stdin")
+      assert.include(result.stderr, "EISDIR")
+      assert.notInclude(result.stderr, "no user ids given")
+    }))
+
+  it.live("control: valid UTF-8 ids, a BOM-free non-ASCII one included, are minted", () =>
+    Effect.gen(function*() {
+      const stdin = Buffer.from("u1\nZoë\n", "utf8")
+      const result = yield* runCliEntry("bin.ts", ["create", "--mock", "-"], { env: childEnv(), stdin })
+      assert.strictEqual(result.code, 0, show(result))
+      assert.strictEqual(lines(result.stdout).length, 2, show(result))
     }))
 })

@@ -1,5 +1,6 @@
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -15,7 +16,9 @@ export interface ChildResult {
 export interface ChildOptions {
   readonly env?: NodeJS.ProcessEnv | undefined
   readonly cwd?: string | undefined
-  readonly stdin?: string | undefined
+  readonly stdin?: string | Uint8Array | undefined
+  /** A file (or directory) opened as the child's stdin instead of a pipe. */
+  readonly stdinPath?: string | undefined
   readonly timeoutMillis?: number | undefined
 }
 
@@ -49,26 +52,31 @@ export const runChild = (
   options: ChildOptions = {}
 ): Effect.Effect<ChildResult> =>
   Effect.async<ChildResult>((resume) => {
+    const stdinFd = options.stdinPath === undefined ? undefined : Fs.openSync(options.stdinPath, "r")
     const child = spawn(command, args, {
       cwd: options.cwd ?? repoRoot,
       env: options.env ?? childEnv(),
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [stdinFd ?? "pipe", "pipe", "pipe"],
       timeout: options.timeoutMillis ?? 30_000,
       killSignal: "SIGKILL"
     })
     const stdout: Array<Buffer> = []
     const stderr: Array<Buffer> = []
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk))
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
+    // Pipes, always (the types cannot tell, stdin's being a descriptor or a pipe).
+    child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk))
+    child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk))
     child.on("error", (error) => resume(Effect.die(error)))
-    child.on("close", (code, signal) =>
+    // The child has its own copy of the descriptor.
+    if (stdinFd !== undefined) Fs.closeSync(stdinFd)
+    child.on("close", (code, signal) => {
       resume(Effect.succeed({
         code,
         signal,
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: Buffer.concat(stderr).toString("utf8")
-      })))
-    child.stdin.end(options.stdin ?? "")
+      }))
+    })
+    child.stdin?.end(options.stdin ?? "")
     return Effect.sync(() => {
       child.kill("SIGKILL")
     })

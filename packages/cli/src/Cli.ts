@@ -15,7 +15,14 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
 import * as Options from "@effect/cli/Options"
-import { isUserTokenError, type UserAuthToken, type UserTokenError, UserTokenService, version } from "@sfox-effect/core"
+import {
+  isUserTokenError,
+  printable,
+  type UserAuthToken,
+  type UserTokenError,
+  UserTokenService,
+  version
+} from "@sfox-effect/core"
 import { NodeSfox } from "@sfox-effect/node"
 import { MockSfoxServer } from "@sfox-effect/node/testing"
 import * as Cause from "effect/Cause"
@@ -30,6 +37,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
 
 /**
  * The exit status of `sfox-tokens` for each outcome: one per typed error, so
@@ -85,7 +93,15 @@ class UsageError extends Data.TaggedError("UsageError")<{ readonly description: 
 
 type Failure = UserTokenError | ConfigError.ConfigError | UsageError
 
-const oneLine = (text: string) => text.replace(/\s+/g, " ").trim()
+// One line, nothing in it that acts on the terminal: messages quote sFOX's
+// text, the environment and the command line.
+const oneLine = (text: string) => printable(text.replace(/\s+/g, " ").trim())
+
+// JSON.stringify escapes controls but writes bidi and other format
+// characters as they are; escaped, they read back the same. Its only raw
+// newlines are its own indentation.
+const safeJson = (value: unknown, space?: number) =>
+  JSON.stringify(value, null, space).split("\n").map(printable).join("\n")
 
 const configMessage = (error: ConfigError.ConfigError): string => {
   if (ConfigError.isMissingDataOnly(error)) {
@@ -153,17 +169,66 @@ const serviceLayer = (input: CreateInput): Layer.Layer<UserTokenService, ConfigE
 /** The ids `run` found after `--`: @effect/cli appends them to the parsed ones, where no flag check may touch them. */
 const forcedIds = FiberRef.unsafeMake<ReadonlyArray<string>>([])
 
-/** All of stdin, read to its end (the ids of `-`). */
-const readStdin: Effect.Effect<string> = Effect.async<string>((resume) => {
-  const chunks: Array<Buffer> = []
-  const onData = (chunk: Buffer) => chunks.push(chunk)
-  const onEnd = () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
-  process.stdin.on("data", onData).once("end", onEnd)
-  return Effect.sync(() => {
-    process.stdin.off("data", onData).off("end", onEnd)
-    process.stdin.pause()
+const stdinError = (reason: string) =>
+  new UsageError({ description: `cannot read the ids from stdin ('-'): ${reason}` })
+
+// Node reads a directory given as stdin (`< /`) as an empty stream: asked
+// first, so that the read error is said, not "no user ids given".
+const stdinUnreadable = (): string | undefined => {
+  try {
+    return Fs.fstatSync(0).isDirectory() ? "EISDIR: stdin is a directory" : undefined
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  }
+}
+
+/** All of stdin, read to its end (the ids of `-`); a read error is the command's. */
+const readStdin: Effect.Effect<Buffer, UsageError> = Effect.suspend(() => {
+  const unreadable = stdinUnreadable()
+  if (unreadable !== undefined) return Effect.fail(stdinError(unreadable))
+  return Effect.async<Buffer, UsageError>((resume) => {
+    const chunks: Array<Buffer> = []
+    const onData = (chunk: Buffer) => chunks.push(chunk)
+    const onEnd = () => resume(Effect.succeed(Buffer.concat(chunks)))
+    const onError = (error: Error) => resume(Effect.fail(stdinError(error.message)))
+    process.stdin.on("data", onData).once("end", onEnd).once("error", onError)
+    return Effect.sync(() => {
+      process.stdin.off("data", onData).off("end", onEnd).off("error", onError)
+      process.stdin.pause()
+    })
   })
 })
+
+// `ignoreBOM`: a byte order mark is kept, as Buffer's own decoding keeps it.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+/**
+ * Stdin as text. Bytes that are not UTF-8 are refused, naming the first line
+ * that holds them: decoded leniently they would become U+FFFD, and a token
+ * be minted for an id nobody gave.
+ */
+const stdinText = (bytes: Buffer): Effect.Effect<string, UsageError> => {
+  try {
+    return Effect.succeed(strictUtf8.decode(bytes))
+  } catch {
+    let line = 1
+    for (let start = 0; start <= bytes.length; line++) {
+      const end = bytes.indexOf(0x0a, start)
+      const stop = end === -1 ? bytes.length : end
+      try {
+        strictUtf8.decode(bytes.subarray(start, stop))
+      } catch {
+        break
+      }
+      start = stop + 1
+    }
+    return Effect.fail(
+      new UsageError({
+        description: `stdin line ${line} is not valid UTF-8: no id is minted from it (nothing was sent)`
+      })
+    )
+  }
+}
 
 // One id a line. Only the line ending is cut: ids are opaque, and one with
 // surrounding spaces must reach the library to be refused as InvalidUserId,
@@ -188,7 +253,7 @@ const userIdsOf = (input: CreateInput): Effect.Effect<ReadonlyArray<string>, Usa
     }
     const dashes = parsed.filter((id) => id === "-").length
     if (dashes > 1) return yield* new UsageError({ description: "'-' (ids from stdin) may be given once" })
-    const fromStdin = dashes === 1 ? stdinIds(yield* readStdin) : []
+    const fromStdin = dashes === 1 ? stdinIds(yield* Effect.flatMap(readStdin, stdinText)) : []
     const ids = [...parsed.flatMap((id) => id === "-" ? fromStdin : [id]), ...(split ? forced : [])]
     if (ids.length === 0) return yield* new UsageError({ description: "no user ids given: pass at least one user_id" })
     return ids
@@ -215,12 +280,14 @@ const printTokens = (input: CreateInput, tokens: ReadonlyArray<UserAuthToken>) =
     // A cut token under sFOX's own field name would pass for a token in a
     // program that reads it; without --reveal the field is left out instead.
     const data = input.reveal ? rows : rows.map(({ token: _, ...rest }) => rest)
-    return Effect.zipRight(Console.log(JSON.stringify({ data }, null, 2)), hint)
+    return Effect.zipRight(Console.log(safeJson({ data }, 2)), hint)
   }
-  const width = rows.reduce((max, row) => Math.max(max, row.partner_user_id.length), 0)
+  // An id may hold a bidi override among visible characters: it is shown escaped.
+  const shown = rows.map((row) => ({ ...row, partner_user_id: printable(row.partner_user_id) }))
+  const width = shown.reduce((max, row) => Math.max(max, row.partner_user_id.length), 0)
   return Effect.zipRight(
     Effect.forEach(
-      rows,
+      shown,
       (row) => Console.log(`${row.partner_user_id.padEnd(width)}  ${row.token}  expires ${row.expires}`),
       { discard: true }
     ),
@@ -231,7 +298,7 @@ const printTokens = (input: CreateInput, tokens: ReadonlyArray<UserAuthToken>) =
 const report = (json: boolean, error: Failure): Effect.Effect<never, CliExit> => {
   const { code, message, tag } = describe(error)
   return Console.error(`${name}: ${tag}: ${message}`).pipe(
-    Effect.zipRight(json ? Console.log(JSON.stringify({ error: { tag, message, exitCode: code } })) : Effect.void),
+    Effect.zipRight(json ? Console.log(safeJson({ error: { tag, message, exitCode: code } })) : Effect.void),
     Effect.zipRight(Effect.fail(new CliExit({ code })))
   )
 }
@@ -288,7 +355,7 @@ const create = Command.make(
     userIds: Args.text({ name: "user_id" }).pipe(
       Args.withDescription(
         "The sFOX user id(s) to mint tokens for. One id: a single POST; several: batch POSTs. "
-          + "'-' reads ids from stdin, one a line (blank lines skipped, nothing else trimmed); "
+          + "'-' reads ids from stdin, UTF-8, one a line (blank lines skipped, nothing else trimmed); "
           + "every argument after '--' is an id, even one that starts with '-'."
       ),
       Args.atLeast(1)

@@ -11,6 +11,7 @@ import * as Duration from "effect/Duration"
 import { absurd } from "effect/Function"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as Printable from "./internal/printable.js"
 
 /**
  * The brand every `UserTokenError` carries, whatever its class: a guard that
@@ -366,10 +367,11 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
 /**
  * The shared rate limiter (`SfoxRateLimiter`, for example the Redis one of
  * `@sfox-effect/redis`) could not give a turn: its store could not be
- * reached, or answered slower than its bound. No request was sent, so sFOX
- * saw nothing. Not transient for the retry policy: waiting briefly does not
- * heal a store that is down, and retrying here would only hide that the
- * budget is no longer shared.
+ * reached, or answered slower than its bound, or the limiter's scope was
+ * closed while the caller waited (or before it asked). No request was sent,
+ * so sFOX saw nothing. Not transient for the retry policy: waiting briefly
+ * does not heal a store that is down, and retrying here would only hide that
+ * the budget is no longer shared.
  *
  * `description` says why (a connection refused, a slow answer), with any
  * password of the store's URL scrubbed.
@@ -578,3 +580,24 @@ export const retryAfterOf = (u: unknown): Duration.Duration | undefined => {
   if (u._tag === "RateLimited" || u._tag === "HttpFailure") return u.retryAfter
   return undefined
 }
+
+/**
+ * `text` with every character that prints nothing or acts on what prints it
+ * (controls such as ESC and BEL, bidi overrides and isolates, zero-width and
+ * other format characters, lone surrogates, unassigned code points) written
+ * as `\uXXXX` escapes; printable text, non-ASCII letters included, is left
+ * as it is. Every excerpt of sFOX's text in an error has gone through it:
+ * use it on anything else from outside (a user id) before a terminal or a
+ * log shows it.
+ *
+ * @example
+ * ```ts
+ * import { printable } from "@sfox-effect/core"
+ *
+ * printable("user \u202egnp.exe") // "user \\u202egnp.exe"
+ * ```
+ *
+ * @since 0.2.0
+ * @category formatting
+ */
+export const printable: (text: string) => string = Printable.printable

@@ -135,9 +135,10 @@ export declare namespace SfoxRateLimiter {
      * Runs `request` as one request to sFOX: waits for a turn (at most
      * `options.maxWaitMillis`, after which it fails with `options.onLate()`
      * and takes none), runs the request, and counts it until the window's
-     * length after the request ended. A limiter whose store is out of reach
-     * fails with `RateLimiterUnavailable`, and never runs the request
-     * without a turn. Interrupting a waiting caller takes no turn.
+     * length after the request ended. A limiter whose store is out of reach,
+     * or whose scope is closed, fails with `RateLimiterUnavailable` (every
+     * caller still waiting, whatever its longest wait), and never runs the
+     * request without a turn. Interrupting a waiting caller takes no turn.
      */
     readonly withTurn: <A, E, R, E2>(
       request: Effect.Effect<A, E, R>,

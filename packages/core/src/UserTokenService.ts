@@ -430,9 +430,12 @@ export declare namespace UserTokenService {
      * An in-memory token cache for `get`, off by default: sFOX advises
      * minting tokens when needed. `true` for the defaults. Bounded to
      * `capacity` users (least recently used go first); a token is served only
-     * while more than `refreshBefore` of its life remains. Nothing is ever
-     * written to disk. `capacity` is at most 10,000,000; `refreshBefore` is
-     * shorter than a token's 24 h life.
+     * while more than `refreshBefore` of its life remains, its life ending at
+     * its `expires` or 24 h (sFOX's documented lifetime) after it was asked
+     * for, whichever comes first: an `expires` far in the future is kept on
+     * the token as sFOX said it, but never makes the cache serve it longer.
+     * Nothing is ever written to disk. `capacity` is at most 10,000,000;
+     * `refreshBefore` is shorter than a token's 24 h life.
      * @default false ({ capacity: 10000, refreshBefore: "5 minutes" } when on)
      */
     readonly cache?:

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/core"
 import type { UserAuthToken, UserTokenError } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
-import { Cause, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
+import { Cause, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
 import { eventually, orHang, realSleep, waiting } from "./utils/realTime.js"
 
 const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
@@ -310,6 +310,28 @@ describe("cache (opt-in)", () => {
       assert.notStrictEqual(Redacted.value(a.token), Redacted.value(d.token))
       assert.strictEqual((yield* fake.requests).length, 2)
     }).pipe(Effect.provide(layer)))
+
+  it.effect("an expires in year 9999 is kept on the token, but served at most 24 h after it was asked for", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      const farToken = "9f".repeat(32)
+      yield* fake.enqueue(Fault.malformed(JSON.stringify({
+        data: [{ token: farToken, partner_user_id: "u1", expires: "9999-12-31T23:59:59Z" }]
+      })))
+      const a = yield* getNow("u1")
+      assert.strictEqual(Redacted.value(a.token), farToken)
+      // The token says what sFOX said.
+      assert.strictEqual(DateTime.formatIso(a.expires), "9999-12-31T23:59:59.000Z")
+      // Served until 24 h minus refreshBefore (5 minutes) after it was asked for...
+      yield* TestClock.adjust(Duration.millis(Duration.toMillis("24 hours") - Duration.toMillis("5 minutes") - 1))
+      assert.strictEqual(Redacted.value((yield* getNow("u1")).token), farToken)
+      assert.strictEqual((yield* fake.requests).length, 1)
+      // ...and not a millisecond longer.
+      yield* TestClock.adjust("1 millis")
+      const b = yield* getNow("u1")
+      assert.notStrictEqual(Redacted.value(b.token), farToken)
+      assert.strictEqual((yield* fake.requests).length, 2)
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { cache: { refreshBefore: "5 minutes" } }))))
 
   it.effect("invalidate drops a token; capacity evicts the least recently used", () =>
     Effect.gen(function*() {

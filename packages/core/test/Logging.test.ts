@@ -50,6 +50,18 @@ describe("logging", () => {
     }).pipe(Effect.provide(FakeSfox.layerTest({ apiKey: KEY }, retryNow)), Effect.provide(layer))
   })
 
+  it.effect("a retried 503 whose text names the user: the line has the tag and status, not sFOX's sentence", () => {
+    const { layer, lines } = capture(LogLevel.All)
+    return Effect.gen(function*() {
+      const fake = yield* FakeSfox
+      yield* fake.enqueue(Fault.status(503, { body: { error: "user user-secret-id is being migrated" } }))
+      yield* (yield* UserTokenService).create("user-secret-id")
+      assert.strictEqual(lines.length, 1, JSON.stringify(lines))
+      assert.match(lines[0]!.message, /^sFOX request failed \(HttpFailure 503\); attempt 2 in 0 ms$/)
+      assert.notInclude(JSON.stringify(lines), "user-secret-id")
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, retryNow)), Effect.provide(layer))
+  })
+
   it.effect("quiet at the default Info level while a retry heals the call", () => {
     const { layer, lines } = capture(LogLevel.Info)
     return Effect.gen(function*() {

@@ -6,7 +6,8 @@
  * interrupted while they wait, while they run, or on the TestClock at the very
  * millisecond they are granted a turn, run out of time or end; the clock moves
  * by steps that land waits' ends on the instants turns come back; the scope
- * closes. After every command the limiter's free turns, its queue, every
+ * closes (every caller still waiting, and every later one, then fails with
+ * `RateLimiterUnavailable`, whatever its longest wait). After every command the limiter's free turns, its queue, every
  * caller's state and the instants requests started must be the model's, and
  * no window of the limiter's (1 % longer than `interval`) held more than
  * `limit` requests. After the run, every turn has come back: `limit` callers
@@ -15,6 +16,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, FastCheck as fc, Fiber, FiberId, Scope, TestClock } from "effect"
 import * as LocalRateLimiter from "../src/internal/rateLimiter.js"
+import { RateLimiterUnavailable } from "../src/SfoxError.js"
 import { type Controlled, controlling } from "./utils/controlled.js"
 
 const interval = 99
@@ -22,7 +24,8 @@ const window = LocalRateLimiter.windowMillisOf(Duration.millis(interval)) // 100
 
 // ---- the model -------------------------------------------------------------
 
-type State = "waiting" | "running" | "done" | "late" | "interrupted"
+/** `closed`: failed with `RateLimiterUnavailable`, the limiter's scope closed before it had a turn. */
+type State = "waiting" | "running" | "done" | "late" | "interrupted" | "closed"
 
 interface MCaller {
   readonly id: number
@@ -245,7 +248,9 @@ const realState = (r: Real, id: number): State | "unexpected" => {
   if (exit === null) return caller.startedAt !== null && caller.endedAt === null ? "running" : "waiting"
   if (Exit.isSuccess(exit)) return "done"
   if (Exit.isInterrupted(exit)) return "interrupted"
-  return exit.cause._tag === "Fail" && exit.cause.error === "late" ? "late" : "unexpected"
+  if (exit.cause._tag !== "Fail") return "unexpected"
+  if (exit.cause.error === "late") return "late"
+  return exit.cause.error instanceof RateLimiterUnavailable ? "closed" : "unexpected"
 }
 
 /** What the real limiter and its callers show, in the model's terms. */
@@ -330,7 +335,9 @@ class Call implements Cmd {
         endsAt: null
       }
       m.callers.push(c)
-      if (m.free > 0) {
+      if (m.closed) {
+        c.state = "closed"
+      } else if (m.free > 0) {
         m.free--
         model.grant(m, c)
       } else {
@@ -461,6 +468,9 @@ class CloseScope implements Cmd {
   async run(m: Model, r: Run) {
     const candidates = model.outcomes(m, (m) => {
       m.closed = true
+      // No turn will come back: every caller still waiting ends.
+      for (const id of m.waiting) m.callers[id]!.state = "closed"
+      m.waiting = []
     })
     await r.real.run(Scope.close(r.real.scope, Exit.void))
     settleAndCompare(r, candidates)

@@ -1,7 +1,22 @@
 import { assert, describe, it } from "@effect/vitest"
 import { RateLimiterUnavailable, SfoxRateLimiter, UserTokenService } from "@sfox-effect/core"
 import { FakeSfox } from "@sfox-effect/core/testing"
-import { Clock, Duration, Effect, Exit, FastCheck as fc, Fiber, Layer, Redacted, TestClock, TestContext } from "effect"
+import {
+  Cause,
+  Clock,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  FastCheck as fc,
+  Fiber,
+  Layer,
+  Option,
+  Redacted,
+  Scope,
+  TestClock,
+  TestContext
+} from "effect"
 import * as RateLimiter from "../src/internal/rateLimiter.js"
 import { assertConfigError } from "./utils/configError.js"
 
@@ -249,4 +264,37 @@ describe("SfoxRateLimiter.layer: the sliding window against a model (fast-check,
       yield* Fiber.join(third)
       assert.deepStrictEqual(order, ["first", "third"])
     }).pipe(Effect.scoped))
+
+  it.effect("closing the limiter's scope ends every waiter, with or without a longest wait, and refuses later callers", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const limiter = yield* Scope.extend(RateLimiter.make(1, "1 second"), scope)
+      const hold = yield* Deferred.make<void>()
+      const take = (maxWaitMillis: number) =>
+        limiter.withTurn(Effect.void, { maxWaitMillis, onLate: () => "late" as const })
+      // The one turn is held until the end.
+      const holder = yield* Effect.fork(
+        limiter.withTurn(Deferred.await(hold), { maxWaitMillis: 0, onLate: () => "late" })
+      )
+      const forever = yield* Effect.fork(take(Infinity))
+      const bounded = yield* Effect.fork(take(60_000))
+      yield* Effect.yieldNow()
+      assert.strictEqual(limiter.snapshot().waiting, 2)
+      yield* Scope.close(scope, Exit.void)
+      for (let i = 0; i < 5; i++) yield* Effect.yieldNow()
+      for (const waiter of [forever, bounded]) {
+        const exit = Option.getOrThrow(yield* Fiber.poll(waiter))
+        assert.isTrue(
+          Exit.isFailure(exit) &&
+            Cause.failureOption(exit.cause).pipe(Option.exists((e) => e instanceof RateLimiterUnavailable)),
+          String(exit)
+        )
+      }
+      assert.strictEqual(limiter.snapshot().waiting, 0)
+      const later = yield* Effect.flip(take(Infinity))
+      assert.instanceOf(later, RateLimiterUnavailable)
+      // The caller that held a turn finishes as it would have.
+      yield* Deferred.succeed(hold, undefined)
+      assert.isTrue(Exit.isSuccess(yield* Fiber.await(holder)))
+    }))
 })

@@ -5,7 +5,7 @@ import * as Schema from "effect/Schema"
 import { HttpFailure, MalformedResponse, RateLimited, type RequestFailure, Unauthorized } from "../SfoxError.js"
 import { BatchTokenResponse, SingleTokenResponse, unsafeFromWire, type UserAuthToken } from "../UserAuthToken.js"
 import { parseRetryAfter } from "./retryAfter.js"
-import { scrub } from "./scrub.js"
+import { maxScanned, scrub } from "./scrub.js"
 import { clockSkewMillis, isToken, parseExpires } from "./wire.js"
 
 /** sFOX locks a client out for 60 s when it crosses the rate limit; it sends no `Retry-After`. */
@@ -61,7 +61,32 @@ export const requestIdOf = (
   return undefined
 }
 
-const errorText = (body: string, secrets: ReadonlyArray<string>): string => {
+// A body that is not text (a compressed body nobody asked for, an image)
+// decodes to NULs, controls and replacement characters: it is described,
+// not quoted. One stray character in a page of text is still text.
+const isNotText = (body: string): boolean => {
+  const end = Math.min(body.length, maxScanned)
+  let odd = 0
+  for (let i = 0; i < end; i++) {
+    const c = body.charCodeAt(i)
+    if (c === 0) return true
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0xfffd) odd++
+  }
+  return odd * 16 > end
+}
+
+const plainEncoding = /^[A-Za-z0-9._, -]{1,40}$/
+
+/** An excerpt of a body that is not the JSON expected: scrubbed text, or what it is when it is not text. */
+const excerpt = (answer: Answer, secrets: ReadonlyArray<string>): string => {
+  if (!isNotText(answer.body)) return scrub(answer.body, secrets)
+  const encoding = answer.headers["content-encoding"]
+  const encoded = encoding !== undefined && plainEncoding.test(encoding) ? `, content-encoding ${encoding}` : ""
+  return `a body that is not text (${answer.body.length} characters${encoded})`
+}
+
+const errorText = (answer: Answer, secrets: ReadonlyArray<string>): string => {
+  const { body } = answer
   if (body.length === 0) return "empty body"
   try {
     const parsed: unknown = JSON.parse(body)
@@ -74,7 +99,7 @@ const errorText = (body: string, secrets: ReadonlyArray<string>): string => {
   } catch {
     // not JSON: an excerpt of whatever it is (an HTML error page, say)
   }
-  return scrub(body, secrets)
+  return excerpt(answer, secrets)
 }
 
 /** Status to typed error, for every non-2xx answer. */
@@ -90,7 +115,7 @@ export const failureOf = (answer: Answer, nowMillis: number, secrets: ReadonlyAr
       ...requestId
     })
   }
-  const description = errorText(answer.body, secrets)
+  const description = errorText(answer, secrets)
   if (status === 401 || status === 403) return new Unauthorized({ status, description, ...requestId })
   const hint = parseRetryAfter(answer.headers["retry-after"], nowMillis)
   if (status === 429) return new RateLimited({ retryAfter: hint ?? documentedLockout, description, ...requestId })
@@ -159,7 +184,7 @@ const parseJson = (answer: Answer, secrets: ReadonlyArray<string>): Either.Eithe
     return Either.left(
       new MalformedResponse({
         status: answer.status,
-        description: answer.body.length === 0 ? "empty body" : `not JSON: ${scrub(answer.body, secrets)}`
+        description: answer.body.length === 0 ? "empty body" : `not JSON: ${excerpt(answer, secrets)}`
       })
     )
   }

@@ -2,14 +2,16 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { RequestFailure } from "../SfoxError.js"
 import { documentedLockout, errorType, statusOfFailure } from "./classify.js"
+import { summaryOf } from "./telemetry.js"
 
 /**
  * What the library tells the program's `Logger`, and at which level. Quiet
  * at the default `Info` level while things go well: a retry and a long wait
  * for a rate-limit turn are `Debug`; a batch split (sFOX refused some users)
  * is `Info`; a 429 is `Warning`, since the client-side limit exists so that
- * none comes. Messages hold counts, statuses and sFOX's scrubbed text:
- * never a user id, a token or the key.
+ * none comes. Messages hold counts, statuses and the failures' tags, never
+ * sFOX's text: it names users ("user not found: <id>"), and no line may hold
+ * a user id, a token or the key.
  */
 
 const annotations = (failure: RequestFailure, attempt: number): Record<string, unknown> => {
@@ -31,7 +33,7 @@ export const retrying = (failure: RequestFailure, attempt: number, delayMillis: 
     ? Effect.logWarning(`sFOX answered 429: waiting ${delayMillis} ms before attempt ${attempt + 1}`).pipe(
       Effect.annotateLogs(fields)
     )
-    : Effect.logDebug(`sFOX request failed (${failure.message}); attempt ${attempt + 1} in ${delayMillis} ms`).pipe(
+    : Effect.logDebug(`sFOX request failed (${summaryOf(failure)}); attempt ${attempt + 1} in ${delayMillis} ms`).pipe(
       Effect.annotateLogs(fields)
     )
 }

@@ -6,6 +6,7 @@ import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
+import { RateLimiterUnavailable } from "../SfoxError.js"
 import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 
 /** What the request pipeline takes a turn from: `SfoxRateLimiter.Service`. */
@@ -53,7 +54,9 @@ export interface Snapshot {
  *
  * One fiber, tied to the scope, hands turns back as their windows close. A
  * turn is taken without any fiber or timer when one is free: this is on the
- * path of every request.
+ * path of every request. Once the scope is closed no turn comes back: every
+ * caller still waiting, and every later one, fails with
+ * `RateLimiterUnavailable`, whatever its longest wait.
  */
 export const make = (
   limit: number,
@@ -105,6 +108,12 @@ export const make = (
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         closed = true
+        // No turn will come back: a caller left waiting would wait for ever.
+        for (const waiter of waiters) {
+          waiters.delete(waiter)
+          waiter.state = "gone"
+          waiter.close()
+        }
       })
     )
     // The earliest turn is the first to come free, and a turn given back
@@ -144,15 +153,16 @@ export const make = (
       runtime: Runtime.Runtime<never>,
       now: number,
       options: SfoxRateLimiter.TurnOptions<E2>
-    ): Effect.Effect<void, E2> => {
-      const waiter: Waiter = { state: "waiting", wake: () => {} }
+    ): Effect.Effect<void, E2 | RateLimiterUnavailable> => {
+      const waiter: Waiter = { state: "waiting", wake: () => {}, close: () => {} }
       let timer: Fiber.RuntimeFiber<void> | undefined
       const stopTimer = Effect.sync(() => {
         timer?.unsafeInterruptAsFork(FiberId.none)
         timer = undefined
       })
-      const registered = Effect.async<void, E2>((resume) => {
+      const registered = Effect.async<void, E2 | RateLimiterUnavailable>((resume) => {
         waiter.wake = () => resume(Effect.void)
+        waiter.close = () => resume(Effect.fail(closedError()))
         waiters.add(waiter)
         if (Number.isFinite(options.maxWaitMillis)) {
           // `runtime` was taken inside `uninterruptibleMask`: the timer
@@ -187,15 +197,17 @@ export const make = (
             })
           )
         ),
-        Effect.zipLeft(stopTimer)
+        // Granted, late or closed: the timer, if any, is not needed any more.
+        Effect.ensuring(stopTimer)
       )
     }
 
     const withTurn = <A, E, R, E2>(
       effect: Effect.Effect<A, E, R>,
       options: SfoxRateLimiter.TurnOptions<E2>
-    ): Effect.Effect<A, E | E2, R> =>
+    ): Effect.Effect<A, E | E2 | RateLimiterUnavailable, R> =>
       Effect.uninterruptibleMask((restore) => {
+        if (closed) return Effect.fail(closedError())
         // Already uninterruptible: the turn goes back however `effect` ends, its interruption included.
         const run = Effect.matchCauseEffect(restore(effect), {
           onFailure: (cause) => {
@@ -228,4 +240,9 @@ export const make = (
 interface Waiter {
   state: "waiting" | "granted" | "gone"
   wake: () => void
+  /** Ends the wait with `RateLimiterUnavailable`: the limiter's scope was closed. */
+  close: () => void
 }
+
+const closedError = () =>
+  new RateLimiterUnavailable({ description: "the rate limiter's scope was closed: no turn will come back" })

@@ -1,4 +1,6 @@
-/** Longest excerpt of a foreign body that an error message may carry. */
+import { printable } from "./printable.js"
+
+/** Longest excerpt of a foreign body that an error message may carry (escapes included). */
 export const maxExcerpt = 200
 
 // Values of keys that name secrets, in JSON or form-like text.
@@ -47,7 +49,9 @@ const cutAt = (text: string, end: number, secrets: ReadonlyArray<string>): strin
 
 /**
  * Turns text from an untrusted answer into something safe to put in an error:
- * secrets blanked, whitespace collapsed, length capped.
+ * secrets blanked, whitespace collapsed, length capped, and every control,
+ * bidi or other unprintable character escaped (see `printable`), so that
+ * printing the error on a terminal or in a log cannot act on either.
  *
  * The text is cut to `maxScanned` (plus the longest secret) before it is
  * scrubbed, so that the cost is bounded whatever its size; the cut never
@@ -67,6 +71,18 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string
     .replace(secretLike, "<redacted>")
     .replace(/\s+/g, " ")
     .trim()
-  // Cutting the scrubbed text is safe: every secret in it was whole when scrubbed.
-  return out.length > maxExcerpt ? `${out.slice(0, maxExcerpt)}…` : out
+  // Cutting the scrubbed text is safe: every secret in it was whole when
+  // scrubbed. The cut counts what is shown, escapes included, and falls
+  // between two characters: never inside an escape or a surrogate pair.
+  const shown = printable(out)
+  if (shown.length <= maxExcerpt) return shown
+  let end = 0
+  let length = 0
+  for (const c of out) {
+    const width = printable(c).length
+    if (length + width > maxExcerpt) break
+    length += width
+    end += c.length
+  }
+  return `${printable(out.slice(0, end))}…`
 }

@@ -96,6 +96,50 @@ export const annotateAnswer = (status: number): Effect.Effect<void> =>
 /** Whether `tracer` is one someone installed, rather than Effect's built-in one, which keeps spans nowhere. */
 export const isRecording = (tracer: Tracer.Tracer): boolean => tracer !== builtInTracer
 
+/**
+ * What a span records of a failure: its tag and its status (or a transport
+ * failure's reason), never its text. The text quotes sFOX, whose sentences
+ * name users ("user not found: <id>"), and a refused batch's error names
+ * them itself; a tracer exports whatever a span's exception event holds.
+ */
+class SpanFailure<E> extends Error {
+  declare readonly failure: E
+  constructor(failure: E) {
+    super(summaryOf(failure))
+    this.name = tagOf(failure)
+    // Not enumerable: Effect copies an error's own keys onto what it records.
+    Object.defineProperty(this, "failure", { value: failure, enumerable: false })
+    this.stack = `${this.name}: ${this.message}`
+  }
+}
+
+const tagOf = (failure: unknown): string => {
+  const tag = typeof failure === "object" && failure !== null ? (failure as { _tag?: unknown })._tag : undefined
+  return typeof tag === "string" ? tag : "Error"
+}
+
+/** A failure as logs and spans show it: `HttpFailure 503`, `TransportError Reset`, `InvalidUserId`. */
+export const summaryOf = (failure: unknown): string => {
+  const tag = tagOf(failure)
+  if (tag === "RateLimited") return `${tag} 429`
+  const { reason, status } = typeof failure === "object" && failure !== null
+    ? failure as { status?: unknown; reason?: unknown }
+    : {}
+  if (typeof status === "number") return `${tag} ${status}`
+  return tag === "TransportError" && typeof reason === "string" ? `${tag} ${reason}` : tag
+}
+
+/** `Effect.withSpan`, the span recording a failure as `SpanFailure`: the effect still fails with the failure itself. */
+const withSpan = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  name: string,
+  options: Tracer.SpanOptions
+): Effect.Effect<A, E, R> =>
+  Effect.mapError(
+    Effect.withSpan(Effect.mapError(self, (failure) => new SpanFailure(failure)), name, options),
+    (recorded) => recorded.failure
+  )
+
 const traced = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   withSpan: (self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
@@ -109,7 +153,8 @@ const failureAttributes = (failure: RequestFailure): Record<string, string> =>
 /**
  * The span of one HTTP attempt, OpenTelemetry's HTTP client span: each resend
  * is a span of its own. Attributes are counts and names: never an id, a
- * token or the key (so no `url.full`, which would hold a user id).
+ * token or the key (so no `url.full`, which would hold a user id); a
+ * failure is recorded by its tag and status only (see `SpanFailure`).
  */
 export const attemptSpan = <E>(
   traced: boolean,
@@ -125,7 +170,7 @@ export const attemptSpan = <E>(
   if (batchSize !== undefined) attributes["sfox.batch_size"] = batchSize
   if (attempt > 1) attributes["http.request.resend_count"] = attempt - 1
   if (delayMillis > 0) attributes["sfox.retry_delay"] = delayMillis / 1000
-  return Effect.withSpan(
+  return withSpan(
     Effect.tapError(self, (error) => Effect.annotateCurrentSpan(failureAttributes(failureOf(error)))),
     endpoint.spanName,
     { kind: "client", captureStackTrace: false, attributes }
@@ -136,7 +181,7 @@ export const attemptSpan = <E>(
 export const callSpan =
   (name: string, users: number, batches?: number) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     traced(self, (self) =>
-      Effect.withSpan(self, name, {
+      withSpan(self, name, {
         captureStackTrace: false,
         attributes: batches === undefined
           ? { "sfox.user_count": users }
@@ -149,7 +194,7 @@ export const callSpan =
  */
 export const userRequestSpan = (method: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   traced(self, (self) =>
-    Effect.withSpan(self, "sfox.user_api.request", {
+    withSpan(self, "sfox.user_api.request", {
       captureStackTrace: false,
       attributes: { "http.request.method": method }
     }))

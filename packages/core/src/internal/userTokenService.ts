@@ -26,6 +26,7 @@ import { readIds } from "./ids.js"
 import { settings as checkSettings } from "./options.js"
 import { guard } from "./originGuard.js"
 import { tokensPath } from "./paths.js"
+import { printable } from "./printable.js"
 import * as LocalRateLimiter from "./rateLimiter.js"
 import * as Pipeline from "./request.js"
 import { afterRefusal, mayBeAboutOneUser, resolveEach } from "./split.js"
@@ -238,7 +239,8 @@ export const make = (
       return getSpan(Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const cached = cache.get(userId, now)
         return cached === undefined
-          ? Effect.tap(batcher.get(userId), (token) => cache.set(token))
+          // `now` is before the request left: no later than sFOX minted the token.
+          ? Effect.tap(batcher.get(userId), (token) => cache.set(token, now))
           : Effect.succeed(cached)
       }))
     }
@@ -298,7 +300,7 @@ const refusedIn = (
   }
   const about = first ?? refusal
   if (about._tag !== "HttpFailure") return about
-  const shown = refused.slice(0, 5).map((id) => JSON.stringify(id)).join(", ")
+  const shown = refused.slice(0, 5).map((id) => printable(JSON.stringify(id))).join(", ")
   const more = refused.length > 5 ? ` and ${refused.length - 5} more` : ""
   return new HttpFailure({
     status: about.status,
