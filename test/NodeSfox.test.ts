@@ -37,6 +37,7 @@ import * as Vm from "node:vm"
 import { deadlines } from "../packages/core/src/internal/attemptDeadline.js"
 import { codeOf } from "../packages/core/src/internal/transport.js"
 import { assertConfigError, configErrorOf } from "../packages/core/test/utils/configError.js"
+import { warnings, withCapturedLogs } from "../packages/core/test/utils/logs.js"
 import { orHang } from "../packages/core/test/utils/realTime.js"
 import { Targets } from "../packages/node/src/internal/requestTarget.js"
 import { closedPort, expectTag, fastRetry, leakFree, settle, tcpSockets } from "./utils/harness.js"
@@ -208,9 +209,14 @@ describe("NodeSfox.httpClient against MockSfoxServer: every typed outcome", () =
     run({}, ({ server, tokens }) =>
       Effect.gen(function*() {
         yield* server.enqueue(Fault.status(429))
-        const error = expectTag(yield* Effect.flip(tokens.create("u1")), "RateLimited")
+        // The lockout's warning is kept, not printed.
+        const [failure, logs] = yield* withCapturedLogs(Effect.flip(tokens.create("u1")))
+        const error = expectTag(failure, "RateLimited")
         assert.isTrue(Duration.equals(error.retryAfter, Duration.seconds(60)))
         assert.strictEqual((yield* server.requests).length, 1)
+        assert.deepStrictEqual(warnings(logs), [
+          "sFOX locked this client out (429 with no Retry-After: its documented 1m lockout); not retried"
+        ])
       })))
 
   it.live("429: the server's own rate limit and lockout", () =>
@@ -220,8 +226,10 @@ describe("NodeSfox.httpClient against MockSfoxServer: every typed outcome", () =
         Effect.gen(function*() {
           yield* tokens.create("a")
           yield* tokens.create("b")
-          expectTag(yield* Effect.flip(tokens.create("c")), "RateLimited")
+          const [error, logs] = yield* withCapturedLogs(Effect.flip(tokens.create("c")))
+          expectTag(error, "RateLimited")
           assert.deepStrictEqual((yield* server.requests).map((r) => r.status), [201, 201, 429])
+          assert.strictEqual(warnings(logs).length, 1)
         })
     ))
 
