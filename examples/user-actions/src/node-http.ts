@@ -30,8 +30,10 @@ const replyTo = (error: UserTokenError | HttpClientError.HttpClientError): Reply
       const retryAfter = String(Math.ceil(Duration.toSeconds(error.retryAfter)))
       return { status: 503, body: { error: "sFOX is busy" }, headers: { "retry-after": retryAfter } }
     }
-    case "ResponseError":
-      return { status: error.response.status >= 500 ? 503 : 502, body: { error: "sFOX refused the call" } }
+    case "ResponseError": {
+      const busy = error.response.status >= 500 || error.response.status === 429
+      return { status: busy ? 503 : 502, body: { error: "sFOX refused the call" } }
+    }
     case "RequestError":
     case "EmptyBatch":
       return { status: 500, body: { error: "internal error" } }
