@@ -31,6 +31,8 @@ interface Running {
   readonly child: ChildProcess
   /** Everything it printed so far, stdout and stderr. */
   readonly output: () => string
+  /** What it printed on stderr so far. */
+  readonly errors: () => string
   /** The first match of `pattern` in its output from `from` on, once it appears. */
   readonly waitFor: (pattern: RegExp, from?: number) => Effect.Effect<RegExpExecArray>
   /** Its exit code, once it exits. */
@@ -48,13 +50,17 @@ const run = (env: Record<string, string>) =>
         stdio: ["ignore", "pipe", "pipe"]
       })
       let output = ""
+      let errors = ""
       const watchers = new Set<() => void>()
       const onData = (chunk: Buffer) => {
         output += chunk.toString("utf8")
         for (const watcher of watchers) watcher()
       }
       child.stdout!.on("data", onData)
-      child.stderr!.on("data", onData)
+      child.stderr!.on("data", (chunk: Buffer) => {
+        errors += chunk.toString("utf8")
+        onData(chunk)
+      })
       child.once("exit", (code) => Deferred.unsafeDone(exit, Effect.succeed(code)))
       const waitFor = (pattern: RegExp, from = 0) =>
         Effect.async<RegExpExecArray>((resume) => {
@@ -75,7 +81,13 @@ const run = (env: Record<string, string>) =>
             )
           )
         )
-      return { child, output: () => output, waitFor, exited: Deferred.await(exit) } satisfies Running
+      return {
+        child,
+        output: () => output,
+        errors: () => errors,
+        waitFor,
+        exited: Deferred.await(exit)
+      } satisfies Running
     }),
     ({ child, exited }) =>
       Effect.gen(function*() {
@@ -112,6 +124,7 @@ describe("the README's node:http server (src/node-http.ts)", () => {
       assert.strictEqual(yield* startOrExit(server), 1)
       const output = server.output()
       assert.strictEqual(output, `cannot start: (Missing data at SFOX_ENTERPRISE_API_KEY: "${noKey}")\n`)
+      assert.strictEqual(server.errors(), output, "on stderr")
       assert.notInclude(output, "listening")
     }))
 
