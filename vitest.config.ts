@@ -1,5 +1,6 @@
 import * as path from "node:path"
 import { defineConfig } from "vitest/config"
+import ProgressReporter from "./scripts/vitest-progress.js"
 
 const src = (pkg: string, file: string) => path.join(__dirname, "packages", pkg, "src", file)
 
@@ -24,6 +25,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     sequence: { concurrent: false },
     // The JSON report lets .ci/run close with a plain "N passed, N failed" line.
-    reporters: ["default", ["json", { outputFile: ".vitest/results.json" }]]
+    // Without a terminal, the progress reporter says how many files are done
+    // and, every 30 s, which are still running (the default reporter prints a
+    // file only when it ends).
+    reporters: ["default", new ProgressReporter(), ["json", { outputFile: ".vitest/results.json" }]]
   }
 })

@@ -80,6 +80,11 @@ describe("sfox-tokens", () => {
       })
       assertFailure(result, Cli.ExitCode.Unauthorized, "Unauthorized")
       assert.include(result.stderr, "401")
+      // What to check, and for which host.
+      assert.include(
+        result.stderr,
+        `check SFOX_ENTERPRISE_API_KEY: an sFOX Enterprise API key, issued for ${server.url}`
+      )
       assert.strictEqual(result.stdout, "")
       assertNoSecret(result, wrongKey, serverKey)
       const requests = yield* server.requests

@@ -6,6 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { UserAuthToken, UserTokenService } from "@sfox-effect/core"
 import { Effect, Either, Redacted } from "effect"
+import { warnings, withCapturedLogs } from "../packages/core/test/utils/logs.js"
 import { resources, settleResources, type Setup, timed, withServer } from "./utils/harness.js"
 
 const KEY = "sk-load-2b7e9d41c6"
@@ -113,9 +114,13 @@ describe("load: the client-side limiter keeps the server from ever answering 429
         },
         ({ server, tokens }) =>
           Effect.gen(function*() {
-            const results = yield* Effect.forEach(ids(300, "burst"), (id) => Effect.either(tokens.create(id)), {
-              concurrency: "unbounded"
-            })
+            // 200 lockout warnings, on purpose: kept, not printed.
+            const [results, logs] = yield* withCapturedLogs(
+              Effect.forEach(ids(300, "burst"), (id) => Effect.either(tokens.create(id)), { concurrency: "unbounded" })
+            )
+            const warned = warnings(logs)
+            assert.strictEqual(warned.length, 200)
+            assert.isTrue(warned.every((message) => message.startsWith("sFOX locked this client out")), warned[0])
             const limited = results.filter((r) => Either.isLeft(r) && r.left._tag === "RateLimited").length
             const minted = results.filter(Either.isRight).length
             const stats = yield* server.stats

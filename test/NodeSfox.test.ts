@@ -36,7 +36,8 @@ import * as V8 from "node:v8"
 import * as Vm from "node:vm"
 import { deadlines } from "../packages/core/src/internal/attemptDeadline.js"
 import { codeOf } from "../packages/core/src/internal/transport.js"
-import { assertConfigError } from "../packages/core/test/utils/configError.js"
+import { assertConfigError, configErrorOf } from "../packages/core/test/utils/configError.js"
+import { warnings, withCapturedLogs } from "../packages/core/test/utils/logs.js"
 import { orHang } from "../packages/core/test/utils/realTime.js"
 import { Targets } from "../packages/node/src/internal/requestTarget.js"
 import { closedPort, expectTag, fastRetry, leakFree, settle, tcpSockets } from "./utils/harness.js"
@@ -208,9 +209,14 @@ describe("NodeSfox.httpClient against MockSfoxServer: every typed outcome", () =
     run({}, ({ server, tokens }) =>
       Effect.gen(function*() {
         yield* server.enqueue(Fault.status(429))
-        const error = expectTag(yield* Effect.flip(tokens.create("u1")), "RateLimited")
+        // The lockout's warning is kept, not printed.
+        const [failure, logs] = yield* withCapturedLogs(Effect.flip(tokens.create("u1")))
+        const error = expectTag(failure, "RateLimited")
         assert.isTrue(Duration.equals(error.retryAfter, Duration.seconds(60)))
         assert.strictEqual((yield* server.requests).length, 1)
+        assert.deepStrictEqual(warnings(logs), [
+          "sFOX locked this client out (429 with no Retry-After: its documented 1m lockout); not retried"
+        ])
       })))
 
   it.live("429: the server's own rate limit and lockout", () =>
@@ -220,8 +226,10 @@ describe("NodeSfox.httpClient against MockSfoxServer: every typed outcome", () =
         Effect.gen(function*() {
           yield* tokens.create("a")
           yield* tokens.create("b")
-          expectTag(yield* Effect.flip(tokens.create("c")), "RateLimited")
+          const [error, logs] = yield* withCapturedLogs(Effect.flip(tokens.create("c")))
+          expectTag(error, "RateLimited")
           assert.deepStrictEqual((yield* server.requests).map((r) => r.status), [201, 201, 429])
+          assert.strictEqual(warnings(logs).length, 1)
         })
     ))
 
@@ -1166,14 +1174,31 @@ describe("NodeSfox.layer", () => {
       }).pipe(Effect.provide(MockSfoxServer.layer({ apiKey: KEY })))
     ))
 
-  it.live("fails with a ConfigError when no key is configured", () =>
+  it.live("fails with a ConfigError that says what to set when no key is configured", () =>
     leakFree(Effect.gen(function*() {
       const exit = yield* Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(
         Effect.provide(NodeSfox.layer),
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map())),
         Effect.exit
       )
-      assertConfigError(exit, ["MissingData SFOX_ENTERPRISE_API_KEY", "MissingData ENTERPRISE_API_KEY"])
+      assertConfigError(exit, ["MissingData SFOX_ENTERPRISE_API_KEY"])
+      assert.strictEqual(
+        configErrorOf(exit).message,
+        "no API key: set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key"
+      )
+    })))
+
+  it.live("a bad SFOX_BASE_URL fails the layer naming SFOX_BASE_URL", () =>
+    leakFree(Effect.gen(function*() {
+      const exit = yield* Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(
+        Effect.provide(NodeSfox.layer),
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(new Map([["SFOX_ENTERPRISE_API_KEY", KEY], ["SFOX_BASE_URL", "api.sfox.com"]]))
+        ),
+        Effect.exit
+      )
+      assertConfigError(exit, ["InvalidData SFOX_BASE_URL"])
+      assert.strictEqual(String(configErrorOf(exit)), `(Invalid data at SFOX_BASE_URL: "is not an absolute URL")`)
     })))
 
   it.live("layerWith passes service options and client tuning through", () =>

@@ -671,13 +671,13 @@ describe("a refused id is shown only when it cannot hold a secret", () => {
           for (const effect of effects) {
             const error = expectTag(yield* Effect.flip(effect), "InvalidUserId")
             assertClean(error, parts(KEY), `cut at ${cut}`)
-            assert.match(error.userId, /^\(\d+ characters, fingerprint [0-9a-f]{8}\)$/)
+            assert.match(error.preview, /^\(\d+ characters, fingerprint [0-9a-f]{8}\)$/)
           }
         }
       }
       // A short id is shown, every character outside printable ASCII escaped.
       const short = expectTag(yield* Effect.flip(tokens.create("a\u0000\u202e")), "InvalidUserId")
-      assert.strictEqual(short.userId, "\"a\\u0000\\u202e\"")
+      assert.strictEqual(short.preview, "\"a\\u0000\\u202e\"")
     }).pipe(Effect.provide(fakeLayer())))
 })
 

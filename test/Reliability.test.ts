@@ -26,6 +26,7 @@ import {
   Supervisor,
   TestClock
 } from "effect"
+import { warnings, withCapturedLogs } from "../packages/core/test/utils/logs.js"
 import { orHang, waiting } from "../packages/core/test/utils/realTime.js"
 import { expectTag, fastRetry, leakFree, settle, tcpSockets, timers, withServer } from "./utils/harness.js"
 
@@ -72,6 +73,8 @@ interface FaultCase {
   readonly http?: NodeSfox.HttpClientOptions
   readonly expected: Expected
   readonly attempts: number
+  /** The one warning the call logs, if it warns. */
+  readonly warns?: RegExp
 }
 
 const html502 =
@@ -156,13 +159,15 @@ const faultCases: ReadonlyArray<FaultCase> = [
     name: "429 without Retry-After (sFOX's 60 s lockout > maxRetryAfter)",
     faults: [Fault.status(429)],
     expected: { _tag: "RateLimited" },
-    attempts: 1
+    attempts: 1,
+    warns: /^sFOX locked this client out \(429 with no Retry-After: its documented 1m lockout\); not retried$/
   },
   {
     name: "429 with Retry-After: 120 (> maxRetryAfter)",
     faults: [Fault.status(429, { headers: { "retry-after": "120" } })],
     expected: { _tag: "RateLimited" },
-    attempts: 1
+    attempts: 1,
+    warns: /^sFOX answered 429 asking for 2m, beyond what the call may wait; not retried$/
   },
   ...(["createMany", "get"] as const).flatMap((call) =>
     ([
@@ -224,8 +229,12 @@ describe("faults over a real socket: typed outcome, attempts, the wait between t
           ({ server, tokens }) =>
             Effect.gen(function*() {
               yield* server.enqueue(c.faults)
-              const result = yield* Effect.flip(callWith(tokens, c.call ?? "create"))
+              // A 429 warns (kept, not printed): exactly once, and nothing else does.
+              const [result, logs] = yield* withCapturedLogs(Effect.flip(callWith(tokens, c.call ?? "create")))
               check(result, c.expected)
+              const warned = warnings(logs)
+              assert.strictEqual(warned.length, c.warns === undefined ? 0 : 1, warned.join("\n"))
+              if (c.warns !== undefined) assert.match(warned[0]!, c.warns)
               const requests = yield* server.requests
               assert.strictEqual(requests.length, c.attempts, "attempts the server saw")
               assertSpacedByRetryDelay(requests)
@@ -245,7 +254,10 @@ describe("faults over a real socket: typed outcome, attempts, the wait between t
         yield* server.enqueue(Fault.status(429))
         const lockout = expectTag(yield* Effect.flip(tokens.create("u1")), "RateLimited")
         assert.isTrue(Duration.equals(lockout.retryAfter, Duration.seconds(60)))
-      })))
+      }).pipe(
+        withCapturedLogs,
+        Effect.map(([, logs]) => assert.strictEqual(warnings(logs).length, 2, "one warning per 429"))
+      )))
 
   it.live("reset before headers, reset mid-body, short body, then 201 → the token after 4 attempts", () =>
     withServer(
@@ -273,8 +285,10 @@ describe("faults over a real socket: typed outcome, attempts, the wait between t
       withServer({ key: KEY, service: { deadline: "5 seconds" } }, ({ server, tokens }) =>
         Effect.gen(function*() {
           yield* server.enqueue(Fault.status(status, { headers: { "retry-after": "1" } }))
-          const token = yield* tokens.create("u1")
+          // A 429 waited out warns (kept, not printed); a 503 does not.
+          const [token, logs] = yield* withCapturedLogs(tokens.create("u1"))
           assert.strictEqual(token.userId, "u1")
+          assert.strictEqual(warnings(logs).length, status === 429 ? 1 : 0)
           const requests = yield* server.requests
           assert.deepStrictEqual(requests.map((r) => r.status), [status, 201])
           // The policy's own delay is 20 ms: the server's hint set the wait.

@@ -119,7 +119,8 @@ const userTokenMessage = (error: UserTokenError): string => {
     case "EmptyBatch":
       return "no user ids given: pass at least one user_id"
     case "Unauthorized":
-      return `sFOX refused the API key (${error.status}: ${error.description}); check SFOX_ENTERPRISE_API_KEY`
+      return `sFOX refused the API key (${error.status}: ${error.description}); check SFOX_ENTERPRISE_API_KEY: ` +
+        `an sFOX Enterprise API key, issued for ${error.origin ?? "this host"}`
     case "TransportError":
       return `no answer from sFOX: ${error.message}`
     default:

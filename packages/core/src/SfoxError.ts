@@ -53,9 +53,12 @@ const requestIdText = (requestId: string | undefined): string =>
  * whitespace, holding control characters, a dot segment, or absurdly long.
  * No request is sent.
  *
- * `userId` is a short printable preview of the input (never the raw value:
- * it may hold anything), `description` says what is wrong with it, and
- * `index` is its position when it came from `createMany`.
+ * `preview` is a short printable rendering of the input, never the raw value
+ * (it may hold anything): a string is shown quoted and escaped (`create("")`
+ * gives the two characters `""`), a long one by its length and a
+ * fingerprint, anything else by its type. `description` says what is wrong
+ * with it, and `index` is its position when it came from `createMany`: use
+ * it to find the input itself.
  *
  * @example
  * ```ts
@@ -65,7 +68,7 @@ const requestIdText = (requestId: string | undefined): string =>
  * const mint = (userIds: ReadonlyArray<string>) =>
  *   Effect.flatMap(UserTokenService, (tokens) => tokens.createMany(userIds)).pipe(
  *     Effect.catchTag("InvalidUserId", (error) =>
- *       Effect.fail(`bad id ${error.userId} at ${error.index ?? "?"}: ${error.description}`))
+ *       Effect.fail(`bad id ${error.preview} at ${error.index ?? "?"}: ${error.description}`))
  *   )
  * ```
  *
@@ -75,8 +78,13 @@ const requestIdText = (requestId: string | undefined): string =>
 export class InvalidUserId extends Schema.TaggedError<InvalidUserId>("@sfox-effect/core/InvalidUserId")(
   "InvalidUserId",
   {
-    /** A short, printable preview of the offending input. */
-    userId: Schema.String,
+    /**
+     * A short, printable preview of the offending input (quoted, escaped),
+     * never the input itself. Named `userId` in 0.1.0.
+     *
+     * @since 0.2.0
+     */
+    preview: Schema.String,
     description: Schema.String,
     /** Position of the id in the `createMany` input, when it came from one. */
     index: Schema.optional(Schema.Number)
@@ -89,7 +97,7 @@ export class InvalidUserId extends Schema.TaggedError<InvalidUserId>("@sfox-effe
 
   override get message(): string {
     const at = this.index === undefined ? "" : ` at index ${this.index}`
-    return `Invalid user id ${this.userId}${at}: ${this.description}`
+    return `Invalid user id ${this.preview}${at}: ${this.description}`
   }
 }
 
@@ -156,7 +164,14 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@sfox-effect
      * The id the answer gave itself (`x-request-id` or a similar header),
      * when it had one: what sFOX support asks for first.
      */
-    requestId: Schema.optional(Schema.String)
+    requestId: Schema.optional(Schema.String),
+    /**
+     * The origin the key was sent to (`baseUrl`'s, e.g. `https://api.sfox.com`):
+     * a key is issued for one sFOX environment.
+     *
+     * @since 0.2.0
+     */
+    origin: Schema.optional(Schema.String)
   }
 ) {
   /**
@@ -165,7 +180,9 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@sfox-effect
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `sFOX answered ${this.status}: ${this.description}${requestIdText(this.requestId)}`
+    const host = this.origin ?? "this host"
+    return `sFOX answered ${this.status}: ${this.description}; check the API key: that it is an sFOX Enterprise ` +
+      `API key, and one issued for ${host}${requestIdText(this.requestId)}`
   }
 }
 

@@ -139,17 +139,24 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
 }
 
 // A variable set but empty (`SFOX_ENTERPRISE_API_KEY= cmd`) counts as unset,
-// so the fallback still applies. The refusal names the variable itself:
-// `Config.validate` would leave its path empty.
-function nonEmptyRedacted(name: string): Config.Config<Redacted.Redacted<string>> {
-  return Config.redacted(name).pipe(
-    Config.mapOrFail((key) =>
-      Redacted.value(key).length > 0
-        ? Either.right(key)
-        : Either.left(ConfigError.InvalidData([name], "must not be empty"))
-    )
+// so the fallback still applies; the refusal says so.
+const keyVariable = (name: string): Config.Config<Redacted.Redacted<string> | "unset" | "empty"> =>
+  Config.redacted(name).pipe(
+    Config.option,
+    Config.map((key) => key._tag === "None" ? "unset" : Redacted.value(key.value).length === 0 ? "empty" : key.value)
   )
-}
+
+const keyVariables = ["SFOX_ENTERPRISE_API_KEY", "ENTERPRISE_API_KEY"] as const
+
+// Decided outside `Config.redacted`, whose errors read "<redacted>" (as if a
+// secret were hidden there), and saying what to set.
+const noKey = (empty: ReadonlyArray<string>): ConfigError.ConfigError =>
+  ConfigError.MissingData(
+    [keyVariables[0]],
+    `no API key: ${
+      empty.length === 0 ? "" : `${empty.join(" and ")} ${empty.length === 1 ? "is" : "are"} set but empty; `
+    }set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key`
+  )
 
 /**
  * The API key from `SFOX_ENTERPRISE_API_KEY`, falling back to the
@@ -168,8 +175,12 @@ function nonEmptyRedacted(name: string): Config.Config<Redacted.Redacted<string>
  * @since 0.1.0
  * @category config
  */
-export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = nonEmptyRedacted("SFOX_ENTERPRISE_API_KEY").pipe(
-  Config.orElse(() => nonEmptyRedacted("ENTERPRISE_API_KEY"))
+export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.all(keyVariables.map(keyVariable)).pipe(
+  Config.mapOrFail((values) => {
+    const key = values.find((value): value is Redacted.Redacted<string> => typeof value !== "string")
+    if (key !== undefined) return Either.right(key)
+    return Either.left(noKey(keyVariables.filter((_, i) => values[i] === "empty")))
+  })
 )
 
 /**
@@ -187,6 +198,14 @@ export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = nonEmptyRe
  * @category config
  */
 export const baseUrlConfig: Config.Config<string | undefined> = Config.string("SFOX_BASE_URL").pipe(
+  // Checked here so that a bad value is reported as the variable the user set
+  // (the path gets SFOX_BASE_URL), not as the `baseUrl` option.
+  Config.mapOrFail((url) =>
+    Either.mapBoth(Options.checkBaseUrl(url), {
+      onLeft: (error) => ConfigError.InvalidData([], error.message),
+      onRight: () => url
+    })
+  ),
   Config.option,
   Config.map((option) => option._tag === "Some" ? option.value : undefined)
 )

@@ -50,11 +50,17 @@ describe("typed errors", () => {
       for (const id of bad) {
         const error = yield* Effect.flip(tokens.create(id as string))
         assertTag(error, "InvalidUserId")
-        assert.isAtMost(error.userId.length, 50)
+        assert.isAtMost(error.preview.length, 50)
         const many = yield* Effect.flip(tokens.createMany(["ok", id as string]))
         assertTag(many, "InvalidUserId")
         assert.strictEqual(many.index, 1)
       }
+      // `preview` is a rendering of the input, not the input: "" is shown as the two characters `""`.
+      const empty = yield* Effect.flip(tokens.create(""))
+      assertTag(empty, "InvalidUserId")
+      assert.strictEqual(empty.preview, "\"\"")
+      assert.strictEqual(empty.message, "Invalid user id \"\": must not be empty")
+      assert.notProperty(empty, "userId")
       const notIterable = yield* Effect.flip(tokens.createMany("abc" as unknown as Iterable<string>))
       assertTag(notIterable, "InvalidUserId")
       assert.strictEqual((yield* fake.requests).length, 0)
@@ -77,6 +83,14 @@ describe("typed errors", () => {
       assertTag(error, "Unauthorized")
       assert.strictEqual(error.status, 401)
       assert.strictEqual(error.description, "invalid api key")
+      // What to check, and for which host: never the key.
+      assert.strictEqual(error.origin, "https://api.sfox.com")
+      assert.strictEqual(
+        error.message,
+        "sFOX answered 401: invalid api key; check the API key: that it is an sFOX Enterprise API key, " +
+          "and one issued for https://api.sfox.com"
+      )
+      assert.notInclude(error.message, "wrong-key")
       const requests = yield* fake.requests
       assert.strictEqual(requests.length, 1)
       assert.strictEqual(requests[0]!.authorization, "invalid")
@@ -246,7 +260,7 @@ describe("typed errors", () => {
 
 describe("the error family", () => {
   const every: ReadonlyArray<UserTokenError> = [
-    new Errors.InvalidUserId({ userId: "\"x\"", description: "bad" }),
+    new Errors.InvalidUserId({ preview: "\"x\"", description: "bad" }),
     new Errors.EmptyBatch(),
     new Errors.Unauthorized({ status: 401, description: "no" }),
     new Errors.RateLimited({ retryAfter: Duration.seconds(1), description: "slow down" }),

@@ -2,11 +2,11 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService, version } from "@sfox-effect/core"
 import { FakeSfox } from "@sfox-effect/core/testing"
-import { ConfigProvider, Effect, Exit, Layer, Redacted } from "effect"
+import { Cause, ConfigProvider, Effect, Exit, Layer, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { userAgent } from "../src/internal/version.js"
-import { assertConfigError } from "./utils/configError.js"
+import { assertConfigError, configErrorOf } from "./utils/configError.js"
 
 const key = Redacted.make("sfox-test-key")
 
@@ -90,19 +90,59 @@ describe("options", () => {
       assert.isTrue(Exit.isSuccess(fallback.exit))
       const emptyPrimary = yield* run({ SFOX_ENTERPRISE_API_KEY: "", ENTERPRISE_API_KEY: "sfox-test-key" })
       assert.isTrue(Exit.isSuccess(emptyPrimary.exit))
-      // Both names, so that whoever reads the error knows either would do.
-      assertConfigError(yield* Effect.exit(run({})), [
-        "MissingData SFOX_ENTERPRISE_API_KEY",
-        "MissingData ENTERPRISE_API_KEY"
-      ])
-      assertConfigError(yield* Effect.exit(run({ SFOX_ENTERPRISE_API_KEY: "" })), [
-        "InvalidData SFOX_ENTERPRISE_API_KEY",
-        "MissingData ENTERPRISE_API_KEY"
-      ])
-      assertConfigError(
-        yield* Effect.exit(run({ SFOX_ENTERPRISE_API_KEY: "k", SFOX_BASE_URL: "http://api.sfox.com" })),
-        ["InvalidData baseUrl"]
+    }))
+
+  // One error that says what to set (both names: either would do), not
+  // "(Missing data at SFOX_ENTERPRISE_API_KEY: "<redacted>") or (…)".
+  it.effect("layerConfig without a key: one MissingData saying what to set", () =>
+    Effect.gen(function*() {
+      const build = (env: Record<string, string>) =>
+        Effect.exit(
+          Layer.build(UserTokenService.layerConfig()).pipe(
+            Effect.scoped,
+            Effect.provide(FakeSfox.layer()),
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+          )
+        )
+      const set = "set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key"
+      const cases: ReadonlyArray<readonly [Record<string, string>, string]> = [
+        [{}, `no API key: ${set}`],
+        [{ SFOX_ENTERPRISE_API_KEY: "" }, `no API key: SFOX_ENTERPRISE_API_KEY is set but empty; ${set}`],
+        [
+          { SFOX_ENTERPRISE_API_KEY: "", ENTERPRISE_API_KEY: "" },
+          `no API key: SFOX_ENTERPRISE_API_KEY and ENTERPRISE_API_KEY are set but empty; ${set}`
+        ]
+      ]
+      for (const [env, message] of cases) {
+        const exit = yield* build(env)
+        assertConfigError(exit, ["MissingData SFOX_ENTERPRISE_API_KEY"], JSON.stringify(env))
+        const error = configErrorOf(exit)
+        assert.strictEqual(error.message, message)
+        assert.strictEqual(String(error), `(Missing data at SFOX_ENTERPRISE_API_KEY: "${message}")`)
+        assert.notInclude(Cause.pretty(Exit.isFailure(exit) ? exit.cause : Cause.empty), "<redacted>")
+      }
+    }))
+
+  it.effect("a bad SFOX_BASE_URL is reported as SFOX_BASE_URL, not as the baseUrl option", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(
+        Layer.build(UserTokenService.layerConfig()).pipe(
+          Effect.scoped,
+          Effect.provide(FakeSfox.layer()),
+          Effect.withConfigProvider(
+            ConfigProvider.fromMap(
+              new Map([["SFOX_ENTERPRISE_API_KEY", "k"], ["SFOX_BASE_URL", "http://api.sfox.com"]])
+            )
+          )
+        )
       )
+      assertConfigError(exit, ["InvalidData SFOX_BASE_URL"])
+      assert.strictEqual(
+        String(configErrorOf(exit)),
+        `(Invalid data at SFOX_BASE_URL: "must use https: (http: is allowed only for loopback hosts)")`
+      )
+      // A base URL given in code is still the option's.
+      assertConfigError(yield* build({ baseUrl: "http://api.sfox.com" }), ["InvalidData baseUrl"])
     }))
 
   it("the User-Agent names the package version", () => {

@@ -17,7 +17,15 @@ import {
 import { Redis } from "ioredis"
 import { freePort, skipRedis, startRedis } from "../../../test/utils/redisServer.js"
 import { assertConfigError } from "../../core/test/utils/configError.js"
+import { type LogLine, warnings, withCapturedLogs } from "../../core/test/utils/logs.js"
 import { eventually, orHang } from "../../core/test/utils/realTime.js"
+
+/** A limiter built while Redis is down warned once (kept, not printed): it says so, never with a password. */
+const assertWarnedDown = (logs: ReadonlyArray<LogLine>) => {
+  const warned = warnings(logs)
+  assert.strictEqual(warned.length, 1, warned.join("\n"))
+  assert.match(warned[0]!, /^sfox-effect: Redis at 127\.0\.0\.1:\d+ did not answer within 200 ms; calls fail/)
+}
 
 const late = () => ({ _tag: "Late", message: "no turn in time" }) as const
 const turn = { maxWaitMillis: 10_000, onLate: late, maxDurationMillis: 5_000 }
@@ -154,7 +162,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
         }
         assert.include(error.message, `127.0.0.1:${port}`)
       }
-    }))
+    }).pipe(withCapturedLogs, Effect.map(([, logs]) => assertWarnedDown(logs))))
 
   it.scopedLive("built while Redis is down, the limiter connects once Redis comes up", () =>
     Effect.gen(function*() {
@@ -177,7 +185,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
         answer = yield* Effect.either(limiter.withTurn(Effect.succeed("minted"), turn))
       }
       assert.strictEqual(answer.right, "minted")
-    }))
+    }).pipe(withCapturedLogs, Effect.map(([, logs]) => assertWarnedDown(logs))))
 
   it.scopedLive("Redis stopped answering (paused): the call is ended by the command timeout", () =>
     Effect.gen(function*() {

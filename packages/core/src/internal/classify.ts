@@ -102,8 +102,13 @@ const errorText = (answer: Answer, secrets: ReadonlyArray<string>): string => {
   return excerpt(answer, secrets)
 }
 
-/** Status to typed error, for every non-2xx answer. */
-export const failureOf = (answer: Answer, nowMillis: number, secrets: ReadonlyArray<string>): RequestFailure => {
+/** Status to typed error, for every non-2xx answer; `origin` is where the key went (an `Unauthorized` names it). */
+export const failureOf = (
+  answer: Answer,
+  nowMillis: number,
+  secrets: ReadonlyArray<string>,
+  origin?: string
+): RequestFailure => {
   const { status } = answer
   // A redirect is never followed with the key (see originGuard.ts); its body is not read.
   const id = requestIdOf(answer.headers, secrets)
@@ -116,7 +121,9 @@ export const failureOf = (answer: Answer, nowMillis: number, secrets: ReadonlyAr
     })
   }
   const description = errorText(answer, secrets)
-  if (status === 401 || status === 403) return new Unauthorized({ status, description, ...requestId })
+  if (status === 401 || status === 403) {
+    return new Unauthorized({ status, description, ...requestId, ...(origin === undefined ? {} : { origin }) })
+  }
   const hint = parseRetryAfter(answer.headers["retry-after"], nowMillis)
   if (status === 429) return new RateLimited({ retryAfter: hint ?? documentedLockout, description, ...requestId })
   return new HttpFailure(

@@ -33,7 +33,7 @@ const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
 
 const notIterable = (userIds: unknown, secrets: ReadonlyArray<string>) =>
   new InvalidUserId({
-    userId: typeof userIds === "object" && userIds !== null && !Array.isArray(userIds)
+    preview: typeof userIds === "object" && userIds !== null && !Array.isArray(userIds)
       ? "an object"
       : preview(userIds, secrets),
     description: "createMany needs an iterable of user ids (an array, a Set…), not a single value"
@@ -67,7 +67,7 @@ export const readIds = (
       iterator = (input as Iterable<unknown>)[Symbol.iterator]()
     } catch {
       return Effect.fail(
-        new InvalidUserId({ userId: "an iterable", description: "reading the ids failed: the iterable threw" })
+        new InvalidUserId({ preview: "an iterable", description: "reading the ids failed: the iterable threw" })
       )
     }
     const seen = new Set<string>()
@@ -81,7 +81,7 @@ export const readIds = (
           next = iterator.next()
         } catch {
           return new InvalidUserId({
-            userId: "an iterable",
+            preview: "an iterable",
             description: `reading the ids failed: the iterable threw after ${index} ids`,
             index
           })
@@ -89,7 +89,7 @@ export const readIds = (
         if (next.done === true) return "done"
         if (index >= maxIds) {
           return new InvalidUserId({
-            userId: preview(next.value, secrets),
+            preview: preview(next.value, secrets),
             description: `createMany takes at most ${maxIds} ids per call (maxIdsPerCall): split the input`,
             index
           })

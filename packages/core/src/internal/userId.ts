@@ -55,8 +55,8 @@ export const preview = (input: unknown, _secrets: ReadonlyArray<string>): string
 const invalid = (input: unknown, description: string, index: number | undefined, secrets: ReadonlyArray<string>) =>
   new InvalidUserId(
     index === undefined
-      ? { userId: preview(input, secrets), description }
-      : { userId: preview(input, secrets), description, index }
+      ? { preview: preview(input, secrets), description }
+      : { preview: preview(input, secrets), description, index }
   )
 
 // Ids of unreserved ASCII only (UUIDs and most ids): within the length,

@@ -42,7 +42,8 @@ export const make = (
   Effect.gen(function*() {
     const settings = yield* checkSettings(options)
     // The guard sits under any transform: whatever follows redirects above it, the key stays on baseUrl's origin.
-    const base = guard(yield* HttpClient.HttpClient, new URL(settings.baseUrl).origin)
+    const origin = new URL(settings.baseUrl).origin
+    const base = guard(yield* HttpClient.HttpClient, origin)
     const client = options.transformClient ? options.transformClient(base) : base
     // A limiter the program provides is the one budget of every service in
     // it, whatever this service's own `rateLimit` says.
@@ -93,7 +94,7 @@ export const make = (
       judge: (answer) => {
         // A Retry-After date counts from the moment the answer came.
         if (answer.status < 200 || answer.status >= 300) {
-          return Either.left(failureOf(answer, answer.receivedAt, secrets))
+          return Either.left(failureOf(answer, answer.receivedAt, secrets, origin))
         }
         const decoded = decode(answer)
         if (Either.isRight(decoded)) Telemetry.minted(typeof users === "number" ? users : users())

@@ -33,3 +33,12 @@ export const assertConfigError = (
   }
   assert.deepStrictEqual(configLeaves(failure.value), expected, message)
 }
+
+/** The `ConfigError` `exit` failed with (fails the test when it is anything else). */
+export const configErrorOf = (exit: Exit.Exit<unknown, unknown>): ConfigError.ConfigError => {
+  const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+  if (Option.isNone(failure) || !ConfigError.isConfigError(failure.value)) {
+    return assert.fail(`not a ConfigError: ${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "a success"}`)
+  }
+  return failure.value
+}
