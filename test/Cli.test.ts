@@ -17,6 +17,7 @@ import * as Schema from "effect/Schema"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as path from "node:path"
+import { warnings, withCapturedLogs } from "../packages/core/test/utils/logs.js"
 import { childEnv, type ChildResult, runCli, runCliEntry } from "./utils/childProcess.js"
 
 const seedUserId = "156c5beb-7c9f-4f68-83c0-9479703ac490"
@@ -201,9 +202,11 @@ describe("sfox-tokens in-process (Cli.run)", () => {
         ["MalformedResponse", Cli.ExitCode.MalformedResponse, ["create", "--base-url", malformed.url, "u"], withKey],
         ["TransportError", Cli.ExitCode.TransportError, ["create", "--base-url", resetting.url, "user-1"], withKey]
       ]
-      const results = yield* Effect.forEach(cases, ([, , args, env]) => runInProcess(args, env), {
-        concurrency: "unbounded"
-      })
+      // The 429 case logs sFOX's lockout, as it should: kept and checked, not printed.
+      const [results, logs] = yield* withCapturedLogs(
+        Effect.forEach(cases, ([, , args, env]) => runInProcess(args, env), { concurrency: "unbounded" })
+      )
+      assert.isTrue(warnings(logs).some((line) => line.includes("locked this client out")), "the lockout is logged")
       cases.forEach(([tag, code], i) => {
         assertFailure(results[i]!, code, tag)
         assertNoSecret(results[i]!, key)
