@@ -35,6 +35,8 @@ import {
   ManagedRuntime,
   Redacted,
   Schedule,
+  ScheduleDecision,
+  ScheduleIntervals,
   Stream,
   TestClock,
   TestContext
@@ -65,10 +67,10 @@ export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<Readon
 // Part `retry`: CPU per call
 
 const key = "bench-key"
-const okBody = JSON.stringify({
-  data: { token: "a".repeat(64), partner_user_id: "user", expires: new Date(Date.now() + 86_400_000).toISOString() }
-})
-const busyBody = JSON.stringify({ error: "service unavailable" })
+const bodyFor = (userId: string) =>
+  JSON.stringify({
+    data: { token: "a".repeat(64), partner_user_id: userId, expires: new Date(Date.now() + 86_400_000).toISOString() }
+  })
 // Only what the service reads of a response, as in micro.ts: a web Response per call would cost more than
 // the service itself.
 const answer = (status: number, body: string) =>
@@ -77,22 +79,29 @@ const answer = (status: number, body: string) =>
     headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
     text: Effect.succeed(body)
   }) as unknown as HttpClientResponse.HttpClientResponse
-const ok = answer(201, okBody)
-const busy = answer(503, busyBody)
+const busy = answer(503, JSON.stringify({ error: "service unavailable" }))
 
 /**
- * An HttpClient answering from memory: 201 to every request, or (`failFirst`) 503 to the first request for a
- * URL (one user: the create of one user id) and 201 to the next.
+ * An HttpClient answering from memory: 201 to every request (for the user id "user"), or (`failFirst`) 503 to
+ * the first request for a URL (the create of one user id) and 201 to the next. The 201 of a user id is built at
+ * its first request, so that each variant pays the same for it.
  */
 const instantClient = (failFirst: boolean): HttpClient.HttpClient => {
-  const seen = new Set<string>()
   const preprocess = Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
-  if (!failFirst) return HttpClient.makeWith((request) => Effect.as(request, ok), preprocess)
+  if (!failFirst) {
+    const ok = answer(201, bodyFor("user"))
+    return HttpClient.makeWith((request) => Effect.as(request, ok), preprocess)
+  }
+  const pending = new Map<string, HttpClientResponse.HttpClientResponse>()
   return HttpClient.makeWith(
     (request) =>
       Effect.map(request, (r) => {
-        if (seen.delete(r.url)) return ok
-        seen.add(r.url)
+        const ok = pending.get(r.url)
+        if (ok !== undefined) {
+          pending.delete(r.url)
+          return ok
+        }
+        pending.set(r.url, answer(201, bodyFor(r.url.slice(r.url.lastIndexOf("/") + 1))))
         return busy
       }),
     preprocess
@@ -175,21 +184,27 @@ interface RetryRow {
   readonly perSecond: Array<number>
 }
 
-const idsFor = (count: number, tag: string) => Array.from({ length: count }, (_, i) => `u-${tag}-${i}`)
+// Success: one user id, as micro.ts. One retry: an id per call, which is what fails once.
+const idsFor = (path: RetryPath, count: number, tag: string) =>
+  Array.from({ length: count }, (_, i) => path === "success" ? "user" : `u-${tag}-${i}`)
 
 /** Every variant on one path, alternating, each round starting with the next one. */
 const retryPath = async (path: RetryPath, options: WhyNotOptions): Promise<Array<RetryRow>> => {
   const { client, declared: fast } = declared(instantClient(path === "one retry"))
   const runtimes = retryVariants.map((v) => runtimeFor(client, v.serviceRetry))
   const rows = retryVariants.map((v): RetryRow => ({ path, variant: v.name, cpuMicros: [], perSecond: [] }))
-  options.log(`why-not retry, ${path}: ${fmt(options.count)} creates × ${options.rounds} rounds${
-    fast ? "" : " (client not declared: core no longer exports AttemptDeadline/PlainClient)"
-  }`)
-  for (const [i, v] of retryVariants.entries()) await timed(runtimes[i]!, idsFor(options.count / 4, `w${i}`), v.wrap)
+  options.log(
+    `why-not retry, ${path}: ${fmt(options.count)} creates × ${options.rounds} rounds${
+      fast ? "" : " (client not declared: core no longer exports AttemptDeadline/PlainClient)"
+    }`
+  )
+  for (const [i, v] of retryVariants.entries()) {
+    await timed(runtimes[i]!, idsFor(path, options.count / 4, `w${i}`), v.wrap)
+  }
   for (let round = 0; round < options.rounds; round++) {
     for (let k = 0; k < retryVariants.length; k++) {
       const i = (k + round) % retryVariants.length
-      const result = await timed(runtimes[i]!, idsFor(options.count, `r${round}v${i}`), retryVariants[i]!.wrap)
+      const result = await timed(runtimes[i]!, idsFor(path, options.count, `r${round}v${i}`), retryVariants[i]!.wrap)
       rows[i]!.cpuMicros.push(result.cpuMicros)
       rows[i]!.perSecond.push(result.perSecond)
       options.log(`  ${retryVariants[i]!.name}: ${fmt(result.cpuMicros, 2)} µs CPU/call, ${fmt(result.perSecond)} /s`)
@@ -210,6 +225,100 @@ const retryCpu = async (options: WhyNotOptions) => {
       spread(r.cpuMicros, 2),
       fmt(median(r.cpuMicros) / oursOf(r.path), 2),
       fmt(median(r.perSecond))
+    ])
+  )
+  return { rows, printed }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Part `retry-loop`: the two loops alone, around an attempt that costs nothing
+
+/** A failure made once: the loops are measured, not the making of errors. */
+const failure = new Core.TransportError({ reason: "Connect", description: "connection refused" })
+
+/**
+ * The retry loop of packages/core/src/internal/request.ts (at 30bf273) without its attempt, telemetry and
+ * logging: `step` the schedule with the failure, stop when it is done or when the retry could not start
+ * before the deadline, sleep only for a delay above zero.
+ */
+const handLoop = <A, E>(
+  attempt: Effect.Effect<A, E>,
+  schedule: Schedule.Schedule<unknown, E>,
+  deadlineMillis: number
+): Effect.Effect<A, E> =>
+  Effect.withFiberRuntime((fiber) => {
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    const deadlineAt = clock.unsafeCurrentTimeMillis() + deadlineMillis
+    const loop = (state: unknown): Effect.Effect<A, E> =>
+      Effect.catchAll(attempt, (error) => {
+        const failedAt = clock.unsafeCurrentTimeMillis()
+        return Effect.flatMap(schedule.step(failedAt, error, state), ([next, , decision]) => {
+          if (ScheduleDecision.isDone(decision)) return Effect.fail(error)
+          const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
+          if (resumeAt >= deadlineAt) return Effect.fail(error)
+          const delay = resumeAt - failedAt
+          return delay === 0 ? loop(next) : Effect.zipRight(Effect.sleep(delay), loop(next))
+        })
+      })
+    return loop(schedule.initial)
+  })
+
+/** A call's attempt that fails its first `failures` times (the counter is the call's, not the attempt's). */
+const attemptFailing = (failures: number): Effect.Effect<number, Core.TransportError> => {
+  let left = failures
+  return Effect.suspend(() => left-- > 0 ? Effect.fail(failure) : Effect.succeed(1))
+}
+
+interface LoopVariant {
+  readonly name: string
+  readonly run: (attempt: Effect.Effect<number, Core.TransportError>) => Effect.Effect<unknown, unknown>
+}
+
+const loopVariants: ReadonlyArray<LoopVariant> = [
+  { name: "hand loop (request.ts's, transcribed)", run: (attempt) => handLoop(attempt, enforced, 60_000) },
+  {
+    name: "Effect.retry + Effect.timeout",
+    run: (attempt) => Effect.timeout(Effect.retry(attempt, enforced), deadline)
+  },
+  { name: "Effect.retry, schedule upTo deadline", run: (attempt) => Effect.retry(attempt, enforcedUpTo) }
+]
+
+/** `count` calls in one fiber, one after another: ns of CPU per call. */
+const loopTimed = (variant: LoopVariant, failures: number, count: number) => {
+  const program = Effect.repeatN(Effect.suspend(() => variant.run(attemptFailing(failures))), count - 1)
+  const cpu0 = process.cpuUsage()
+  return Effect.runPromise(program).then(() => {
+    const cpu = process.cpuUsage(cpu0)
+    return (cpu.user + cpu.system) * 1000 / count
+  })
+}
+
+const retryLoop = async (options: WhyNotOptions) => {
+  const count = options.count * 5
+  const rows: Array<{ path: string; variant: string; cpuNanos: Array<number> }> = []
+  for (const [path, failures] of [["success", 0], ["one retry", 1]] as const) {
+    options.log(`why-not retry-loop, ${path}: ${fmt(count)} calls × ${options.rounds} rounds`)
+    const mine = loopVariants.map((v) => ({ path, variant: v.name, cpuNanos: [] as Array<number> }))
+    for (const v of loopVariants) await loopTimed(v, failures, count / 4)
+    for (let round = 0; round < options.rounds; round++) {
+      for (let k = 0; k < loopVariants.length; k++) {
+        const i = (k + round) % loopVariants.length
+        const nanos = await loopTimed(loopVariants[i]!, failures, count)
+        mine[i]!.cpuNanos.push(nanos)
+        options.log(`  ${loopVariants[i]!.name}: ${fmt(nanos)} ns CPU/call`)
+      }
+    }
+    for (const row of mine) rows.push(row)
+  }
+  const oursOf = (path: string) => median(rows.find((r) => r.path === path)!.cpuNanos)
+  const printed = table(
+    ["path", "loop", "ns CPU / call, median (min–max)", "× hand loop", "+ ns / call"],
+    rows.map((r) => [
+      r.path,
+      r.variant,
+      spread(r.cpuNanos, 0),
+      fmt(median(r.cpuNanos) / oursOf(r.path), 2),
+      fmt(median(r.cpuNanos) - oursOf(r.path))
     ])
   )
   return { rows, printed }
@@ -431,6 +540,7 @@ const external = async (file: string, options: WhyNotOptions) => {
 
 const parts = {
   retry: retryCpu,
+  "retry-loop": retryLoop,
   "retry-behaviour": retryBehaviour,
   limiter: (options: WhyNotOptions) => external("whyNotRateLimiter", options),
   batcher: (options: WhyNotOptions) => external("whyNotBatcher", options)
