@@ -23,6 +23,10 @@
  *    of sFOX's requests that were mints and the ids per mint.
  *
  * `--scenario N` runs scenario N alone.
+ *
+ * `--scenario why-not [--part retry,retry-loop,retry-behaviour,limiter,batcher]` (not part of the default
+ * run): the library's own parts beside Effect's (`Effect.retry`, `RateLimiter`, `RequestResolver`,
+ * `Cache`), in one process, the variants alternating; see whyNot.ts.
  */
 import { UserTokenService } from "@sfox-effect/core"
 import { Effect } from "effect"
@@ -290,9 +294,24 @@ const machineOf = () => ({
   platform: `${Os.platform()} ${Os.release()}`
 })
 
+/** `--scenario why-not`: loaded only when asked for, so that the default run neither pays for it nor needs it. */
+const whyNot = async (header: string, machine: ReturnType<typeof machineOf>) => {
+  const { runWhyNot } = await import("./whyNot.js")
+  const parts = flag("--part")?.split(",").filter((part) => part !== "") ?? []
+  const { figures, printed } = await runWhyNot(parts, {
+    quick,
+    rounds: Number(flag("--rounds") ?? (quick ? 3 : 5)),
+    count: Number(flag("--count") ?? (quick ? 10_000 : 40_000)),
+    log
+  })
+  process.stdout.write(`${header}${printed}\n`)
+  if (jsonFile !== undefined) writeJson(jsonFile, { machine, whyNot: figures })
+}
+
 /** `--scenario N` alone: scenarios 4 and 5 print their table (and write `--json`), the others their figures as JSON. */
 const runOnly = async (scenario: string, machine: ReturnType<typeof machineOf>) => {
   const header = `machine: ${machine.cpus} × ${machine.cpu}, Node ${machine.node}\n\n`
+  if (scenario === "why-not") return whyNot(header, machine)
   if (scenario === "4" || scenario === "5") {
     const [name, result, printed] = scenario === "4"
       ? await scenario4().then((s4) => ["scenario4", s4, scenario4Table(s4)] as const)
