@@ -26,8 +26,9 @@ import {
   Supervisor,
   TestClock
 } from "effect"
+import { waiting } from "../packages/core/test/utils/latches.js"
 import { warnings, withCapturedLogs } from "../packages/core/test/utils/logs.js"
-import { orHang, waiting } from "../packages/core/test/utils/realTime.js"
+import { orHang } from "../packages/core/test/utils/realTime.js"
 import { expectTag, fastRetry, leakFree, settle, tcpSockets, timers, withServer } from "./utils/harness.js"
 
 const KEY = "sk-reliability-5d0c2e7b94"
