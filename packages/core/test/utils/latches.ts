@@ -8,21 +8,12 @@ import { FakeSfox, httpClient, SfoxSimulator } from "@sfox-effect/core/testing"
 import type { ConfigError } from "effect"
 import { Context, Deferred, Effect, Exit, Fiber, FiberId, FiberRef, Layer } from "effect"
 
-/** The requests the fake has taken in, as latches. */
-export class Arrivals extends Context.Tag("test/Arrivals")<Arrivals, {
-  /** Completes once the fake has taken in (and recorded) its `n`-th request: at once if it has already. */
-  readonly nth: (n: number) => Effect.Effect<void>
-}>() {}
-
 /**
- * The simulator with a counter in its request handler: the `n`-th request
- * completes the `n`-th latch. The simulator records a request in the same
- * uninterrupted step in which its handler starts (before any latency), so
- * the latch is completed, and its waiter resumed, only after the record; the
- * step runs with no yield in between.
+ * A count kept as latches: `arrive()` counts one more, and `nth(n)` completes
+ * once the count has reached `n` (at once if it has already).
  */
-const counted = (simulator: SfoxSimulator.SfoxSimulator) => {
-  let taken = 0
+export const countedLatches = () => {
+  let count = 0
   const latches = new Map<number, Deferred.Deferred<void>>()
   const latch = (n: number) => {
     let deferred = latches.get(n)
@@ -32,12 +23,33 @@ const counted = (simulator: SfoxSimulator.SfoxSimulator) => {
     }
     return deferred
   }
+  return {
+    arrive: (): void => void Deferred.unsafeDone(latch(++count), Exit.void),
+    nth: (n: number): Effect.Effect<void> => Deferred.await(latch(n))
+  }
+}
+
+/** The requests the fake has taken in, as latches. */
+export class Arrivals extends Context.Tag("test/Arrivals")<Arrivals, {
+  /** Completes once the fake has taken in (and recorded) its `n`-th request: at once if it has already. */
+  readonly nth: (n: number) => Effect.Effect<void>
+}>() {}
+
+/**
+ * The simulator with a counter in its request handler: the `n`-th request
+ * completes the `n`-th latch. A waiter is resumed on a later turn of the
+ * scheduler, and the simulator records the request synchronously as its
+ * handler starts (before any latency); with the fiber's yields turned off
+ * for the handler, the record is made before any waiter runs.
+ */
+const counted = (simulator: SfoxSimulator.SfoxSimulator) => {
+  const taken = countedLatches()
   const handle: SfoxSimulator.SfoxSimulator["handle"] = (request) =>
     Effect.zipRight(
-      Effect.sync(() => Deferred.unsafeDone(latch(++taken), Exit.void)),
+      Effect.sync(taken.arrive),
       simulator.handle(request)
     ).pipe(Effect.locally(FiberRef.currentMaxOpsBeforeYield, Number.MAX_SAFE_INTEGER))
-  const arrivals = Arrivals.of({ nth: (n) => Deferred.await(latch(n)) })
+  const arrivals = Arrivals.of({ nth: taken.nth })
   return { simulator: { ...simulator, handle }, arrivals }
 }
 
