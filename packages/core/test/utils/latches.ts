@@ -25,7 +25,7 @@ export const countedLatches = () => {
   }
   return {
     arrive: (): void => void Deferred.unsafeDone(latch(++count), Exit.void),
-    nth: (n: number): Effect.Effect<void> => Deferred.await(latch(n))
+    nth: (n: number): Effect.Effect<void> => n <= 0 ? Effect.void : Deferred.await(latch(n))
   }
 }
 
