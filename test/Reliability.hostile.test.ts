@@ -17,12 +17,14 @@ import type { Layer } from "effect"
 import {
   Cause,
   Clock,
+  Deferred,
   Duration,
   Effect,
   Either,
   Exit,
   FastCheck as fc,
   Fiber,
+  FiberId,
   Redacted,
   Runtime,
   Schedule,
@@ -455,7 +457,7 @@ describe("a transformClient that points the request elsewhere cannot take the ke
 
 /** Answers `status` with a chunked body that never ends; `closed` counts the answers the client walked away from. */
 const endless = (status: number) => {
-  const state = { closed: 0 }
+  const closed = Deferred.unsafeMake<void>(FiberId.none)
   return Effect.map(
     listen((_req, res) => {
       res.writeHead(status, { "content-type": "application/json" })
@@ -466,10 +468,10 @@ const endless = (status: number) => {
         }
       }
       res.on("drain", pump)
-      res.on("close", () => state.closed++)
+      res.on("close", () => Deferred.unsafeDone(closed, Exit.void))
       pump()
     }),
-    (listening) => ({ ...listening, state })
+    (listening) => ({ ...listening, closed: Deferred.await(closed) })
   )
 }
 
@@ -495,7 +497,7 @@ describe("an endless body is not read to its end (there is none)", () => {
           else assert.strictEqual(expectTag(error, "HttpFailure").status, 502)
           assert.strictEqual(server.seen.length, 1)
           // The client walked away: the server saw the connection close.
-          while (server.state.closed === 0) yield* Effect.sleep("10 millis")
+          yield* server.closed
         }).pipe(Effect.scoped, Effect.provide(client)))
     }
   }

@@ -26,9 +26,19 @@ import {
   Supervisor,
   TestClock
 } from "effect"
+import { waiting } from "../packages/core/test/utils/latches.js"
 import { warnings, withCapturedLogs } from "../packages/core/test/utils/logs.js"
-import { orHang, waiting } from "../packages/core/test/utils/realTime.js"
-import { expectTag, fastRetry, leakFree, settle, tcpSockets, timers, withServer } from "./utils/harness.js"
+import { orHang } from "../packages/core/test/utils/realTime.js"
+import {
+  expectTag,
+  fastRetry,
+  leakFree,
+  requestsTaken,
+  settle,
+  tcpSockets,
+  timers,
+  withServer
+} from "./utils/harness.js"
 
 const KEY = "sk-reliability-5d0c2e7b94"
 
@@ -468,8 +478,9 @@ const interruptAfter = (
     const sockets = tcpSockets()
     const timersBefore = timers()
     const supervisor = yield* Supervisor.track
+    const taken = yield* requestsTaken(ctx.server.port)
     const fiber = yield* Effect.fork(Effect.supervised(call, supervisor))
-    while ((yield* ctx.server.requests).length < requests) yield* Effect.sleep("5 millis")
+    yield* taken.nth(requests)
     assert.strictEqual(tcpSockets() - sockets, 2 * requests, "one connection per request, both ends")
     yield* orHang(Fiber.interrupt(fiber))
     assert.isAtMost(yield* settle(tcpSockets, sockets), sockets, "the server saw every connection close")
@@ -510,9 +521,10 @@ describe("interruption aborts the socket; no timer, socket or fiber outlives the
     withServer({ key: KEY }, ({ server, tokens }) =>
       Effect.gen(function*() {
         yield* server.enqueue(Fault.delay("200 millis"))
+        const taken = yield* requestsTaken(server.port)
         const leaving = yield* Effect.fork(tokens.get("u1"))
         const staying = yield* Effect.fork(tokens.get("u1"))
-        while ((yield* server.requests).length < 1) yield* Effect.sleep("5 millis")
+        yield* taken.nth(1)
         yield* Fiber.interrupt(leaving)
         assert.strictEqual((yield* Fiber.join(staying)).userId, "u1")
         assert.strictEqual((yield* server.requests).length, 1)

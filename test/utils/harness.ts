@@ -8,7 +8,10 @@ import { isTransient, type UserTokenError, UserTokenService } from "@sfox-effect
 import { NodeSfox } from "@sfox-effect/node"
 import { MockSfoxServer, type MockSfoxServerOptions, type MockSfoxServerService } from "@sfox-effect/node/testing"
 import { Effect, Layer, Redacted, Schedule, type Scope } from "effect"
+import * as DiagnosticsChannel from "node:diagnostics_channel"
+import type * as Http from "node:http"
 import * as Net from "node:net"
+import { countedLatches } from "../../packages/core/test/utils/latches.js"
 
 /**
  * Open TCP sockets of this process that hold the event loop. undici unrefs a
@@ -22,6 +25,31 @@ export const timers = () => process.getActiveResourcesInfo().filter((name) => na
 
 export const tcpHandles = () =>
   process.getActiveResourcesInfo().filter((name) => name === "TCPSocketWrap" || name === "TCPServerWrap").length
+
+/**
+ * Latches on the requests an HTTP server of this process takes in: `nth(n)`
+ * completes once the server listening on `port` has taken in its `n`-th
+ * request (at once if it has already). The server's own event: node:http
+ * publishes each request on the `http.server.request.start` channel as soon
+ * as its headers are in, before any handler runs, so a MockSfoxServer (which
+ * has no hook of its own) completes the latch itself. Subscribe before the
+ * requests are sent; the subscription ends with the scope.
+ */
+export const requestsTaken = (port: number) =>
+  Effect.gen(function*() {
+    const taken = countedLatches()
+    const onStart = (message: unknown) => {
+      const address = (message as { readonly server: Http.Server }).server.address()
+      if (address !== null && typeof address === "object" && address.port === port) {
+        taken.arrive()
+      }
+    }
+    yield* Effect.acquireRelease(
+      Effect.sync(() => DiagnosticsChannel.subscribe("http.server.request.start", onStart)),
+      () => Effect.sync(() => DiagnosticsChannel.unsubscribe("http.server.request.start", onStart))
+    )
+    return { nth: taken.nth }
+  })
 
 /** Closing a socket or clearing a timer completes on a later tick: wait (briefly) for a count to drop. */
 export const settle = (count: () => number, target: number, withinMillis = 2_000) =>

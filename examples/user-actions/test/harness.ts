@@ -14,12 +14,14 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import { UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, SfoxSimulator } from "@sfox-effect/core/testing"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
-import * as TestServices from "effect/TestServices"
 import { demoSessions, Sessions } from "../src/Sessions.js"
 import * as UserActions from "../src/UserActions.js"
 
@@ -80,6 +82,11 @@ const recordMints = (minted: Set<string>) => (client: HttpClient.HttpClient): Ht
  */
 export class ClientCalls extends Context.Tag("test/ClientCalls")<ClientCalls, Effect.Effect<number>>() {}
 
+/** Completes once the handlers have handed `n` requests to `clientFor` (at once if they have). */
+export class ClientCallsReached
+  extends Context.Tag("test/ClientCallsReached")<ClientCallsReached, (n: number) => Effect.Effect<void>>()
+{}
+
 // ---------------------------------------------------------------------------
 // the app in memory
 
@@ -92,12 +99,19 @@ export interface TestOptions {
 
 /** The example app with `FakeSfox` (the library's fake, through `FakeSfox.layerTest`) as sFOX. */
 export const layer = (options: TestOptions = {}): Layer.Layer<
-  App | ClientCalls | FakeSfox | Minted | UserTokenService,
+  App | ClientCalls | ClientCallsReached | FakeSfox | Minted | UserTokenService,
   unknown
 > =>
   Layer.unwrapEffect(Effect.sync(() => {
     const minted = new Set<string>()
     let calls = 0
+    // One latch per count, completed by the handler's own call: the test waits for the event, not for time.
+    const reached = new Map<number, Deferred.Deferred<void>>()
+    const latch = (n: number) => {
+      let deferred = reached.get(n)
+      if (deferred === undefined) reached.set(n, deferred = Deferred.unsafeMake<void>(FiberId.none))
+      return deferred
+    }
 
     const Tokens = FakeSfox.layerTest(options.sfox, { ...options.service, transformClient: recordMints(minted) })
     // The handlers' UserTokenService: the fake's, with the requests its clients take counted.
@@ -106,12 +120,19 @@ export const layer = (options: TestOptions = {}): Layer.Layer<
       Effect.map(UserTokenService, (tokens) => ({
         ...tokens,
         clientFor: (userId: string) =>
-          HttpClient.tapRequest(tokens.clientFor(userId), () => Effect.sync(() => void calls++))
+          HttpClient.tapRequest(tokens.clientFor(userId), () =>
+            Effect.sync(() => Deferred.unsafeDone(latch(++calls), Exit.void)))
       }))
     ).pipe(Layer.provide(Tokens))
     const Controls = Layer.mergeAll(
-      Layer.succeed(Minted, Effect.sync(() => new Set(minted))),
-      Layer.succeed(ClientCalls, Effect.sync(() => calls))
+      Layer.succeed(
+        Minted,
+        Effect.sync(() =>
+          new Set(minted)
+        )
+      ),
+      Layer.succeed(ClientCalls, Effect.sync(() => calls)),
+      Layer.succeed(ClientCallsReached, (n: number) => n <= 0 ? Effect.void : Deferred.await(latch(n)))
     )
     const Api = Layer.mergeAll(
       UserActions.layer,
@@ -162,19 +183,11 @@ export const deposit = (session: string | undefined, amount: number) =>
 // driving the clock
 
 /**
- * Waits (on the real clock, briefly) until the handlers have handed `n`
- * requests to `clientFor`: a request gets there only after its body has been
- * read, which is real I/O, not Effect time.
+ * Waits until the handlers have handed `n` requests to `clientFor`: a
+ * request gets there only after its body has been read, which is real I/O,
+ * not Effect time, so the handler's call completes a latch.
  */
-export const untilClientCalls = (n: number) =>
-  Effect.gen(function*() {
-    const calls = yield* ClientCalls
-    for (let i = 0; i < 2_000; i++) {
-      if ((yield* calls) >= n) return
-      yield* TestServices.provideLive(Effect.sleep("1 millis"))
-    }
-    return yield* Effect.dieMessage(`only ${yield* calls} of ${n} requests reached clientFor`)
-  })
+export const untilClientCalls = (n: number) => Effect.flatMap(ClientCallsReached, (reached) => reached(n))
 
 /**
  * Sends the requests concurrently, lets them all join `get`'s batch window,

@@ -3,7 +3,8 @@ import { UserTokenService } from "@sfox-effect/core"
 import type { UserAuthToken, UserTokenError } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
 import { Cause, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
-import { eventually, orHang, realSleep, waiting } from "./utils/realTime.js"
+import { Arrivals, layerTestWithArrivals, waiting } from "./utils/latches.js"
+import { orHang, realSleep } from "./utils/realTime.js"
 
 const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
@@ -80,9 +81,10 @@ describe("get", () => {
   it.effect("interrupting one waiter cancels nothing for the others", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
+      const arrivals = yield* Arrivals
       const tokens = yield* UserTokenService
       const [a, b, c] = yield* forkAll([tokens.get("a"), tokens.get("b"), tokens.get("b")])
-      yield* eventually(Effect.map(fake.requests, (r) => r.length === 1), "the batch in flight")
+      yield* arrivals.nth(1)
       // The batch is in flight (the fake's latency holds it); one caller of "b" and the caller of "a" give up.
       yield* Fiber.interrupt(a!)
       yield* Fiber.interrupt(b!)
@@ -90,7 +92,7 @@ describe("get", () => {
       const token = yield* Fiber.join(c!)
       assert.strictEqual(token.userId, "b")
       assert.strictEqual((yield* fake.requests).length, 1)
-    }).pipe(Effect.provide(FakeSfox.layerTest({ latency: "1 second" }))))
+    }).pipe(Effect.provide(layerTestWithArrivals({ latency: "1 second" }))))
 
   it.effect("a caller that gives up before its batch leaves takes its id out of it; the others go on", () =>
     Effect.gen(function*() {
@@ -111,9 +113,10 @@ describe("get", () => {
   it.effect("when every caller of a batch in flight gives up, the batch is cancelled; a new call mints afresh", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
+      const arrivals = yield* Arrivals
       const tokens = yield* UserTokenService
       const [a, b] = yield* forkAll([tokens.get("a"), tokens.get("b")])
-      yield* eventually(Effect.map(fake.requests, (r) => r.length === 1), "the batch in flight")
+      yield* arrivals.nth(1)
       yield* Fiber.interrupt(a!)
       yield* Fiber.interrupt(b!)
       // The batch (held by the fake's latency) is gone: nothing answers it, nothing hangs.
@@ -121,7 +124,7 @@ describe("get", () => {
       yield* TestClock.adjust("2 seconds")
       assert.strictEqual((yield* Fiber.join(again)).userId, "a")
       assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a", "b"], ["a"]])
-    }).pipe(Effect.provide(FakeSfox.layerTest({ latency: "1 second" }))))
+    }).pipe(Effect.provide(layerTestWithArrivals({ latency: "1 second" }))))
 
   it.effect("bad ids fail at once with InvalidUserId and join no batch", () =>
     Effect.gen(function*() {
@@ -136,12 +139,12 @@ describe("get", () => {
     Effect.gen(function*() {
       const exit = yield* Effect.gen(function*() {
         const tokens = yield* UserTokenService
-        const fake = yield* FakeSfox
+        const arrivals = yield* Arrivals
         const fiber = yield* Effect.fork(tokens.get("u1"))
-        yield* eventually(Effect.map(fake.requests, (r) => r.length === 1), "the batch in flight")
+        yield* arrivals.nth(1)
         return fiber
       }).pipe(
-        Effect.provide(FakeSfox.layerTest({ latency: "1 hour" })),
+        Effect.provide(layerTestWithArrivals({ latency: "1 hour" })),
         Effect.flatMap((fiber) => Fiber.await(fiber))
       )
       assert.isTrue(Exit.isInterrupted(exit))
@@ -170,13 +173,14 @@ describe("get: regressions", () => {
   it.effect("a settled batch resolves only the mints it carried, not a later mint for the same user", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
+      const arrivals = yield* Arrivals
       const tokens = yield* UserTokenService
       const [x, y] = yield* forkAll([tokens.get("x"), tokens.get("y")])
-      yield* eventually(Effect.map(fake.requests, (r) => r.length === 1), "the first batch in flight")
+      yield* arrivals.nth(1)
       // x's only caller leaves the batch in flight; x is asked for again, with z, in a new window.
       yield* Fiber.interrupt(x!)
       const [x2, z] = yield* forkAll([tokens.get("x"), tokens.get("z")])
-      yield* eventually(Effect.map(fake.requests, (r) => r.length === 2), "the second batch in flight")
+      yield* arrivals.nth(2)
       yield* TestClock.adjust("1 second")
       const joined = yield* orHang(Fiber.joinAll([y!, x2!, z!]))
       assert.deepStrictEqual(joined.map((t) => t.userId), ["y", "x", "z"])
@@ -186,10 +190,10 @@ describe("get: regressions", () => {
       assert.strictEqual(requests.length, 2)
       // Both users can be minted again afterwards.
       const again = yield* Effect.fork(Effect.all([tokens.get("x"), tokens.get("z")], { concurrency: 2 }))
-      yield* eventually(Effect.map(fake.requests, (r) => r.length === 3), "the third batch in flight")
+      yield* arrivals.nth(3)
       yield* TestClock.adjust("1 second")
       assert.deepStrictEqual((yield* orHang(Fiber.join(again))).map((t) => t.userId), ["x", "z"])
-    }).pipe(Effect.provide(FakeSfox.layerTest({ latency: "1 second" }))))
+    }).pipe(Effect.provide(layerTestWithArrivals({ latency: "1 second" }))))
 
   it.effect("one unknown user fails only its own callers; the others get their tokens", () =>
     Effect.gen(function*() {
@@ -385,8 +389,9 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
   it.effect("as many hung requests as slots: a new user's get completes within its window plus one request's latency", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
+      const arrivals = yield* Arrivals
       const tokens = yield* UserTokenService
-      const sent = (n: number) => eventually(Effect.map(fake.requests, (r) => r.length === n), `request ${n} sent`)
+      const sent = arrivals.nth
       // Two batches (two slots) whose requests sFOX never answers; each attempt waits out its 10 s timeout.
       yield* fake.enqueue([Fault.noAnswer(), Fault.noAnswer()])
       const hung1 = yield* Effect.fork(tokens.get("hung-1"))
@@ -407,7 +412,7 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       // The hung ones are still waiting for their answers.
       assert.isTrue(Option.isNone(yield* Fiber.poll(hung1)) && Option.isNone(yield* Fiber.poll(hung2)))
     }).pipe(Effect.provide(
-      FakeSfox.layerTest({ latency: Duration.millis(latencyMillis) }, {
+      layerTestWithArrivals({ latency: Duration.millis(latencyMillis) }, {
         batchConcurrency: 2,
         batchWindow: Duration.millis(windowMillis)
       })
@@ -416,8 +421,9 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
   it.effect("a batch waiting out a retry delay holds no slot: a new user's get is not held back by it", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
+      const arrivals = yield* Arrivals
       const tokens = yield* UserTokenService
-      const sent = (n: number) => eventually(Effect.map(fake.requests, (r) => r.length === n), `request ${n} sent`)
+      const sent = arrivals.nth
       yield* fake.enqueue(Fault.status(503))
       const failing = yield* Effect.fork(tokens.get("a"))
       yield* sent(1)
@@ -436,7 +442,7 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       assert.strictEqual((yield* orHang(Fiber.join(failing))).userId, "a")
       assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a"], ["new"], ["a"]])
     }).pipe(Effect.provide(
-      FakeSfox.layerTest({ latency: Duration.millis(latencyMillis) }, {
+      layerTestWithArrivals({ latency: Duration.millis(latencyMillis) }, {
         batchConcurrency: 1,
         batchWindow: Duration.millis(windowMillis)
       })
@@ -470,10 +476,11 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
   it.effect("while a batch waits for its rate-limit turn, later callers join it, up to maxBatchSize", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
+      const arrivals = yield* Arrivals
       const tokens = yield* UserTokenService
       // "a" takes the only turn of the second; the next comes 1,010 ms later (the window kept 1 % longer).
       const a = yield* Effect.fork(tokens.get("a"))
-      yield* eventually(Effect.map(fake.requests, (r) => r.length === 1), "a's batch sent")
+      yield* arrivals.nth(1)
       const b = yield* Effect.fork(tokens.get("b"))
       yield* waiting(b)
       // b's window closes: its batch waits for its turn.
@@ -492,7 +499,7 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       const g = yield* Effect.fork(tokens.get("g"))
       yield* waiting(g)
       yield* TestClock.adjust("705 millis")
-      yield* eventually(Effect.map(fake.requests, (r) => r.length === 2), "b's batch sent")
+      yield* arrivals.nth(2)
       assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a"], ["b", "c", "d", "f"]])
       yield* TestClock.adjust("1010 millis")
       const got = yield* orHang(Fiber.joinAll([a, b, joiners[0]!, joiners[1]!, f, g]))
@@ -500,7 +507,7 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       // Three POSTs for six users; a batch per window was at least five ([a], [b], [c], [d], then f and g).
       assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a"], ["b", "c", "d", "f"], ["g"]])
     }).pipe(Effect.provide(
-      FakeSfox.layerTest({}, {
+      layerTestWithArrivals({}, {
         maxBatchSize: 4,
         batchWindow: Duration.millis(windowMillis),
         rateLimit: { limit: 1, interval: "1 second" }

@@ -19,6 +19,7 @@ import {
 } from "effect"
 import * as RateLimiter from "../src/internal/rateLimiter.js"
 import { assertConfigError } from "./utils/configError.js"
+import { orHang } from "./utils/realTime.js"
 
 const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
@@ -281,7 +282,8 @@ describe("SfoxRateLimiter.layer: the sliding window against a model (fast-check,
       yield* Effect.yieldNow()
       assert.strictEqual(limiter.snapshot().waiting, 2)
       yield* Scope.close(scope, Exit.void)
-      for (let i = 0; i < 5; i++) yield* Effect.yieldNow()
+      // Each waiter's own end, not a count of yields: closing the scope ends them.
+      yield* orHang(Effect.forEach([forever, bounded], Fiber.await, { discard: true }))
       for (const waiter of [forever, bounded]) {
         const exit = Option.getOrThrow(yield* Fiber.poll(waiter))
         assert.isTrue(

@@ -10,6 +10,7 @@ import {
   Effect,
   Exit,
   Fiber,
+  FiberId,
   Layer,
   Logger,
   Redacted
@@ -17,8 +18,9 @@ import {
 import { Redis } from "ioredis"
 import { freePort, skipRedis, startRedis } from "../../../test/utils/redisServer.js"
 import { assertConfigError } from "../../core/test/utils/configError.js"
+import { countedLatches } from "../../core/test/utils/latches.js"
 import { type LogLine, warnings, withCapturedLogs } from "../../core/test/utils/logs.js"
-import { eventually, orHang } from "../../core/test/utils/realTime.js"
+import { orHang } from "../../core/test/utils/realTime.js"
 
 /** A limiter built while Redis is down warned once (kept, not printed): it says so, never with a password. */
 const assertWarnedDown = (logs: ReadonlyArray<LogLine>) => {
@@ -69,12 +71,13 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       // within a window), while on "other:" three callers are served, each
       // willing to wait less than the held turns' reservations last.
       const hold = yield* Deferred.make<void>()
-      let running = 0
-      const holding = Effect.zipRight(Effect.sync(() => running++), Deferred.await(hold))
+      const running = countedLatches()
+      const holding = Effect.zipRight(Effect.sync(running.arrive), Deferred.await(hold))
       const held = yield* Effect.forkScoped(
         Effect.all(Array.from({ length: 3 }, () => a.withTurn(holding, turn)), { concurrency: "unbounded" })
       )
-      yield* eventually(Effect.sync(() => running === 3), "\"shared:\" held full")
+      // "shared:" held full: the third held request has started.
+      yield* running.nth(3)
       const refused = yield* Effect.flip(b.withTurn(Effect.void, { ...turn, maxWaitMillis: 300 }))
       assert.strictEqual(refused._tag, "Late")
       const shortWait = { ...turn, maxWaitMillis: turn.maxDurationMillis - 1_000 }
@@ -113,18 +116,28 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       const limiter = yield* RedisRateLimiter.make({ url: server.url, limit: 1, interval: "1 minute", prefix: "int:" })
       // Every command Redis runs, in the order it runs them: what the
       // limiter has asked is seen, not guessed at from elapsed time.
-      const seen: Array<ReadonlyArray<string>> = []
+      const asked = new Map<string, Deferred.Deferred<void>>()
+      const askedFor = (member: string) => {
+        let latch = asked.get(member)
+        if (latch === undefined) asked.set(member, latch = Deferred.unsafeMake<void>(FiberId.none))
+        return latch
+      }
       const monitor = yield* Effect.acquireRelease(
         // The base client never connects: `monitor()` opens a connection of its own.
         Effect.promise(() => new Redis(server.url, { lazyConnect: true }).monitor()),
         (monitor) => Effect.sync(() => monitor.disconnect())
       )
-      monitor.on("monitor", (_time: string, args: Array<string>) => seen.push(args))
-      const ran = (member: string) =>
-        Effect.sync(() => seen.some((args) => args.some((arg) => arg.endsWith(`:${member}`))))
+      // Redis's own report of each command completes the latch of the turn it names.
+      monitor.on("monitor", (_time: string, args: Array<string>) => {
+        for (const arg of args) {
+          const member = arg.slice(arg.lastIndexOf(":") + 1)
+          if (arg.includes(":") && /^\d+$/.test(member)) Deferred.unsafeDone(askedFor(member), Exit.void)
+        }
+      })
+      const ran = (member: string) => Deferred.await(askedFor(member))
       yield* limiter.withTurn(Effect.void, turn) // turn 0: done, its window runs
       const waiting = yield* Effect.fork(limiter.withTurn(Effect.void, { ...turn, maxWaitMillis: Infinity })) // 1
-      yield* eventually(ran("1"), "the waiter's ask")
+      yield* ran("1") // the waiter's ask
       yield* Fiber.interrupt(waiting)
       // Whatever the interruption sent Redis went on the limiter's one
       // connection before the next caller's ask (2, refused): once Redis ran
@@ -133,7 +146,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
         (yield* Effect.flip(limiter.withTurn(Effect.void, { ...turn, maxWaitMillis: 1_000 })))._tag,
         "Late"
       )
-      yield* eventually(ran("2"), "the next caller's ask")
+      yield* ran("2") // the next caller's ask
       const redis = new Redis(server.url)
       const members = yield* Effect.promise(() => redis.zrange("int:turns", 0, -1))
       yield* Effect.promise(() => redis.quit())
@@ -179,6 +192,8 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       yield* server.restart
       const started = Date.now()
       let answer = yield* Effect.either(limiter.withTurn(Effect.succeed("minted"), turn))
+      // A poll kept, bounded: ioredis reconnects on its own backoff and tells the limiter's callers nothing;
+      // asking again is the only way to see it back.
       while (answer._tag === "Left") {
         assert.isBelow(Date.now() - started, 10_000, "never reconnected")
         yield* Effect.sleep("100 millis")
@@ -249,6 +264,8 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
         const redis = new Redis(server.url)
         yield* Effect.addFinalizer(() => Effect.promise(() => redis.quit()))
         const started = Date.now()
+        // A poll kept, bounded: the limiter returns to Redis on ioredis's reconnect and the fallback's last turn
+        // running out, neither of which it announces; each look is a turn taken, as a caller would.
         while ((yield* Effect.promise(() => redis.exists("back:turns"))) === 0) {
           assert.isBelow(Date.now() - started, 10_000, "never back on Redis")
           yield* limiter.withTurn(Effect.void, turn)

@@ -1,4 +1,4 @@
-import { Effect, Fiber } from "effect"
+import { Effect } from "effect"
 
 /**
  * Waits on the real clock, whatever clock the test runs on: `get`'s batch
@@ -35,10 +35,3 @@ export const eventually = <E, R>(
  */
 export const orHang = <A, E, R>(self: Effect.Effect<A, E, R>, millis = 10_000): Effect.Effect<A, E | Error, R> =>
   Effect.raceFirst(self, Effect.zipRight(realSleep(millis), Effect.fail(new Error("hung"))))
-
-/** Waits until a forked caller is suspended (waiting for its token) or done. */
-export const waiting = <A, E>(fiber: Fiber.RuntimeFiber<A, E>): Effect.Effect<void, Error> =>
-  eventually(
-    Effect.map(Fiber.status(fiber), (status) => status._tag !== "Running"),
-    "the caller waiting"
-  )
