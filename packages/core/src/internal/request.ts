@@ -71,73 +71,16 @@ interface Sending<I, A> {
  * the call ends with the failure (or the unwelcome answer) it has.
  */
 export const make = (options: PipelineOptions): Pipeline => {
-  const { baseUrl, client, deadlineMillis, limiter, retry, scrubber } = options
-  const origin = new URL(baseUrl).origin
-  const timeout = Deadline.attemptTimeout(options.timeoutMillis)
-  // Asked once: the client does not change.
-  const enforces = enforcesDeadline(client)
-  const telemetryOf = telemetryCache(Telemetry.serverOf(baseUrl))
-  const exchange = exchangeWith(client)
-
-  /** One attempt: its turn, the request under its limit, the answer read, judged. */
-  const attempt = <I, A>(call: Sending<I, A>, now: number, number: number, delayMillis: number) => {
-    const limit = Deadline.limitAt(call.deadline, now, timeout)
-    const attempted = Attempt.run(exchange(call), {
-      clock: call.clock,
-      enforces,
-      traced: call.traced,
-      limit,
-      endpoint: call.telemetry,
-      requestedAt: now
-    })
-    return limiter.withTurn(attempted, {
-      maxWaitMillis: Deadline.left(call.deadline, now),
-      onLate: () => Deadline.passed(call.deadline),
-      maxDurationMillis: limit.millis
-    }).pipe(
-      Effect.flatMap((answer: Received) => judge(call.endpoint, call.input, answer, scrubber, origin)),
-      Telemetry.attemptSpan(call.traced, call.telemetry, sizeOf(call), number, delayMillis, failureIn)
-    )
+  const { baseUrl, client } = options
+  const shell: Shell = {
+    ...options,
+    origin: new URL(baseUrl).origin,
+    timeout: Deadline.attemptTimeout(options.timeoutMillis),
+    // Asked once: the client does not change.
+    enforces: enforcesDeadline(client),
+    telemetryOf: telemetryCache(Telemetry.serverOf(baseUrl)),
+    exchange: exchangeWith(client)
   }
-
-  /** After a failed attempt: the next one by the policy, within the deadline, or the call's end. */
-  const after = <I, A>(
-    call: Sending<I, A>,
-    error: RequestFailure | Unwelcome<A>,
-    state: unknown,
-    number: number
-  ): Effect.Effect<A, RequestFailure> => {
-    const failure = failureIn(error)
-    const end = Effect.zipRight(
-      Logging.rateLimitedNotRetried(failure, number),
-      error instanceof Unwelcome ? Effect.succeed(error.value) : Effect.fail(failure)
-    )
-    const { endpoint, request } = call
-    if ((endpoint.mayResend !== undefined && !endpoint.mayResend(failure)) || !mayBeBuiltAgain(request)) return end
-    const failedAt = call.clock.unsafeCurrentTimeMillis()
-    return Effect.flatMap(retry.step(failedAt, failure, state), ([next, , decision]) => {
-      if (ScheduleDecision.isDone(decision)) return end
-      const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
-      if (resumeAt >= call.deadline.at) return end
-      Telemetry.retried()
-      const delay = resumeAt - failedAt
-      const again = delay === 0
-        ? loop(call, next, failedAt, number + 1, 0)
-        : Effect.zipRight(Effect.sleep(Duration.millis(delay)), loop(call, next, resumeAt, number + 1, delay))
-      const released = error instanceof Unwelcome ? Effect.zipRight(error.release, again) : again
-      return Effect.zipRight(Logging.retrying(failure, number, delay), released)
-    })
-  }
-
-  const loop = <I, A>(
-    call: Sending<I, A>,
-    state: unknown,
-    now: number,
-    number: number,
-    delayMillis: number
-  ): Effect.Effect<A, RequestFailure> =>
-    Effect.catchAll(attempt(call, now, number, delayMillis), (error) => after(call, error, state, number))
-
   // The clock and the tracer are read once per call, from the caller's fiber:
   // each read as an effect of its own was a step of every attempt.
   const send = <I, A>(endpoint: Endpoint<I, A>, input: I, options?: SendOptions): Effect.Effect<A, RequestFailure> =>
@@ -148,15 +91,87 @@ export const make = (options: PipelineOptions): Pipeline => {
         endpoint,
         input,
         request: placed(endpoint.request(input), baseUrl, options?.authorization),
-        telemetry: telemetryOf(endpoint),
-        deadline: options?.deadline ?? Deadline.start(now, deadlineMillis),
+        telemetry: shell.telemetryOf(endpoint),
+        deadline: options?.deadline ?? Deadline.start(now, shell.deadlineMillis),
         clock,
         traced: Telemetry.isRecording(fiber.currentTracer)
       }
-      return loop(call, retry.initial, now, 1, 0)
+      return loop(shell, call, shell.retry.initial, now, 1, 0)
     })
-
   return { send }
+}
+
+/** What the pipeline's steps share: its options and what is derived from them once. */
+interface Shell extends PipelineOptions {
+  readonly origin: string
+  /** An attempt's own limit (the `timeout` option). */
+  readonly timeout: Deadline.Limit
+  /** Whether the client ends its requests at the attempt's deadline itself. */
+  readonly enforces: boolean
+  readonly telemetryOf: <I, A>(endpoint: Endpoint<I, A>) => Telemetry.Endpoint
+  readonly exchange: <I, A>(call: Sending<I, A>) => Effect.Effect<Received, RequestFailure>
+}
+
+/** Attempts until one succeeds, or the policy, the endpoint or the deadline says no more. */
+const loop = <I, A>(
+  shell: Shell,
+  call: Sending<I, A>,
+  state: unknown,
+  now: number,
+  number: number,
+  delayMillis: number
+): Effect.Effect<A, RequestFailure> =>
+  Effect.catchAll(attempt(shell, call, now, number, delayMillis), (error) => after(shell, call, error, state, number))
+
+/** One attempt: its turn, the request under its limit, the answer read, judged (the one status classification). */
+const attempt = <I, A>(shell: Shell, call: Sending<I, A>, now: number, number: number, delayMillis: number) => {
+  const limit = Deadline.limitAt(call.deadline, now, shell.timeout)
+  const attempted = Attempt.run(shell.exchange(call), {
+    clock: call.clock,
+    enforces: shell.enforces,
+    traced: call.traced,
+    limit,
+    endpoint: call.telemetry,
+    requestedAt: now
+  })
+  return shell.limiter.withTurn(attempted, {
+    maxWaitMillis: Deadline.left(call.deadline, now),
+    onLate: () => Deadline.passed(call.deadline),
+    maxDurationMillis: limit.millis
+  }).pipe(
+    Effect.flatMap((answer: Received) => judge(call.endpoint, call.input, answer, shell.scrubber, shell.origin)),
+    Telemetry.attemptSpan(call.traced, call.telemetry, sizeOf(call), number, delayMillis, failureIn)
+  )
+}
+
+/** After a failed attempt: the next one by the policy, within the deadline, or the call's end. */
+const after = <I, A>(
+  shell: Shell,
+  call: Sending<I, A>,
+  error: RequestFailure | Unwelcome<A>,
+  state: unknown,
+  number: number
+): Effect.Effect<A, RequestFailure> => {
+  const failure = failureIn(error)
+  const end = Effect.zipRight(
+    Logging.rateLimitedNotRetried(failure, number),
+    error instanceof Unwelcome ? Effect.succeed(error.value) : Effect.fail(failure)
+  )
+  const { endpoint, request } = call
+  if ((endpoint.mayResend !== undefined && !endpoint.mayResend(failure)) || !mayBeBuiltAgain(request)) return end
+  const failedAt = call.clock.unsafeCurrentTimeMillis()
+  return Effect.flatMap(shell.retry.step(failedAt, failure, state), ([next, , decision]) => {
+    if (ScheduleDecision.isDone(decision)) return end
+    const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
+    if (resumeAt >= call.deadline.at) return end
+    Telemetry.retried()
+    const delay = resumeAt - failedAt
+    const again = delay === 0
+      ? loop(shell, call, next, failedAt, number + 1, 0)
+      : Effect.zipRight(Effect.sleep(Duration.millis(delay)), loop(shell, call, next, resumeAt, number + 1, delay))
+    const released = error instanceof Unwelcome ? Effect.zipRight(error.release, again) : again
+    return Effect.zipRight(Logging.retrying(failure, number, delay), released)
+  })
 }
 
 /** Each endpoint's span name and metric tags, built on its first request. */

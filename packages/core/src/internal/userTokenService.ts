@@ -19,7 +19,7 @@ import * as AsUser from "./asUser.js"
 import * as Batcher from "./batcher.js"
 import * as Deadline from "./deadline.js"
 import { readIds } from "./ids.js"
-import { settings as checkSettings } from "./options.js"
+import { type Settings, settings as checkSettings } from "./options.js"
 import { guard } from "./originGuard.js"
 import { printable } from "./printable.js"
 import * as LocalRateLimiter from "./rateLimiter.js"
@@ -48,60 +48,8 @@ export const build = (
 ): Effect.Effect<Built, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const settings = yield* checkSettings(options)
-    // The guard sits under any transform: whatever follows redirects above it, the key stays on baseUrl's origin.
-    const origin = new URL(settings.baseUrl).origin
-    const base = guard(yield* HttpClient.HttpClient, origin)
-    const client = options.transformClient ? options.transformClient(base) : base
-    // A limiter the program provides is the one budget of every service in
-    // it, whatever this service's own `rateLimit` says.
-    const shared = yield* Effect.serviceOption(SfoxRateLimiter)
-    const limiter = Option.isSome(shared)
-      ? shared.value
-      : settings.rateLimit === undefined
-      ? LocalRateLimiter.unlimited
-      : yield* LocalRateLimiter.make(settings.rateLimit.limit, settings.rateLimit.interval)
-    // Texts from the server are scrubbed of the key before they reach an error.
-    const scrubber = Scrub.make([Redacted.value(settings.apiKey)])
-    const headers = Headers.fromInput({
-      authorization: `Bearer ${Redacted.value(settings.apiKey)}`,
-      accept: "application/json",
-      "user-agent": userAgent
-    })
-    const deadlineMillis = Duration.toMillis(settings.deadline)
-
-    const pipeline = Pipeline.make({
-      client,
-      limiter,
-      baseUrl: settings.baseUrl,
-      timeoutMillis: Duration.toMillis(settings.timeout),
-      deadlineMillis,
-      retry: enforce(settings.retry, settings.maxRetryAfter),
-      scrubber
-    })
-    const endpoints = TokenEndpoints.make(settings.baseUrl, headers, scrubber)
-
-    const createSpan = Telemetry.callSpan("sfox.user_tokens.create", 1)
-    const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
-      const encoded = encodeUserId(userId, undefined, scrubber.secrets)
-      if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-      return createSpan(pipeline.send(endpoints.oneUser, { userId, encoded: encoded.right }))
-    }
-
-    /** One batch POST; `deadline` bounds it when it is part of a larger call. */
-    const mintBatch = (
-      userIds: ReadonlyArray<string>,
-      deadline?: Deadline.Deadline
-    ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> => {
-      Telemetry.batched(userIds.length)
-      return pipeline.send(endpoints.batch, userIds, deadline === undefined ? undefined : { deadline })
-    }
-
-    /** A batch of `get`, its body built at its turn (`TokenEndpoints.AtTurn`). */
-    const mintAtTurn = (sealable: Batcher.Sealable, deadline: Deadline.Deadline) => {
-      const turn: TokenEndpoints.AtTurn = { sealable, userIds: [] }
-      const mint = pipeline.send(endpoints.atTurn, turn, { deadline })
-      return { mint, userIds: () => turn.userIds }
-    }
+    const { deadlineMillis, endpoints, pipeline, scrubber } = yield* sender(options, settings)
+    const { create, mintAtTurn, mintBatch } = minting(pipeline, endpoints, scrubber)
 
     /** A batch and, when sFOX refuses it for some of its users, the split that finds them; all within one deadline. */
     const withinDeadline = <A>(
@@ -130,31 +78,7 @@ export const build = (
             : Effect.fail(error))
       )
 
-    const createMany = (
-      userIds: Iterable<string>
-    ): Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure> =>
-      Effect.flatMap(readIds(userIds, settings.maxIdsPerCall, scrubber.secrets), (ids) => mintAll(ids))
-
-    const mintAll = (
-      ids: ReadonlyArray<string>
-    ): Effect.Effect<ReadonlyArray<UserAuthToken>, EmptyBatch | RequestFailure> => {
-      if (ids.length === 0) return Effect.fail(new EmptyBatch())
-      const chunks: Array<ReadonlyArray<string>> = []
-      for (let i = 0; i < ids.length; i += settings.maxBatchSize) chunks.push(ids.slice(i, i + settings.maxBatchSize))
-      return Effect.map(
-        Effect.forEach(chunks, mintChunk, { concurrency: settings.batchConcurrency }).pipe(
-          Telemetry.callSpan("sfox.user_tokens.create_many", ids.length, chunks.length)
-        ),
-        (maps) => {
-          // The answer's order is not trusted: each id takes its own token.
-          const out: Array<UserAuthToken> = new Array(ids.length)
-          for (let i = 0; i < ids.length; i++) {
-            out[i] = maps[Math.floor(i / settings.maxBatchSize)]!.get(ids[i]!)!
-          }
-          return out
-        }
-      )
-    }
+    const createMany = createManyOf(settings, scrubber, mintChunk)
 
     const cache = settings.cache === undefined
       ? undefined
@@ -200,6 +124,99 @@ export const build = (
     })
 
     return { service: { create, createMany, get, invalidate, clientFor }, asUser }
+  })
+
+/**
+ * The pipeline a service sends through: its client (under the origin guard
+ * and any transform), its limiter (the program's, or its own), its
+ * scrubber, and its three token endpoints.
+ */
+const sender = (options: UserTokenService.Options, settings: Settings) =>
+  Effect.gen(function*() {
+    // The guard sits under any transform: whatever follows redirects above it, the key stays on baseUrl's origin.
+    const base = guard(yield* HttpClient.HttpClient, new URL(settings.baseUrl).origin)
+    const client = options.transformClient ? options.transformClient(base) : base
+    // A limiter the program provides is the one budget of every service in
+    // it, whatever this service's own `rateLimit` says.
+    const shared = yield* Effect.serviceOption(SfoxRateLimiter)
+    const limiter = Option.isSome(shared)
+      ? shared.value
+      : settings.rateLimit === undefined
+      ? LocalRateLimiter.unlimited
+      : yield* LocalRateLimiter.make(settings.rateLimit.limit, settings.rateLimit.interval)
+    // Texts from the server are scrubbed of the key before they reach an error.
+    const scrubber = Scrub.make([Redacted.value(settings.apiKey)])
+    const headers = Headers.fromInput({
+      authorization: `Bearer ${Redacted.value(settings.apiKey)}`,
+      accept: "application/json",
+      "user-agent": userAgent
+    })
+    const deadlineMillis = Duration.toMillis(settings.deadline)
+    const pipeline = Pipeline.make({
+      client,
+      limiter,
+      baseUrl: settings.baseUrl,
+      timeoutMillis: Duration.toMillis(settings.timeout),
+      deadlineMillis,
+      retry: enforce(settings.retry, settings.maxRetryAfter),
+      scrubber
+    })
+    return { deadlineMillis, endpoints: TokenEndpoints.make(settings.baseUrl, headers, scrubber), pipeline, scrubber }
+  })
+
+/** The mints, each one `send` of a token endpoint: `create`, a batch, a batch of `get` built at its turn. */
+const minting = (pipeline: Pipeline.Pipeline, endpoints: TokenEndpoints.TokenEndpoints, scrubber: Scrub.Scrubber) => {
+  const createSpan = Telemetry.callSpan("sfox.user_tokens.create", 1)
+  const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
+    const encoded = encodeUserId(userId, undefined, scrubber.secrets)
+    if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+    return createSpan(pipeline.send(endpoints.oneUser, { userId, encoded: encoded.right }))
+  }
+
+  /** One batch POST; `deadline` bounds it when it is part of a larger call. */
+  const mintBatch = (
+    userIds: ReadonlyArray<string>,
+    deadline?: Deadline.Deadline
+  ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> => {
+    Telemetry.batched(userIds.length)
+    return pipeline.send(endpoints.batch, userIds, deadline === undefined ? undefined : { deadline })
+  }
+
+  /** A batch of `get`, its body built at its turn (`TokenEndpoints.AtTurn`). */
+  const mintAtTurn = (sealable: Batcher.Sealable, deadline: Deadline.Deadline) => {
+    const turn: TokenEndpoints.AtTurn = { sealable, userIds: [] }
+    const mint = pipeline.send(endpoints.atTurn, turn, { deadline })
+    return { mint, userIds: () => turn.userIds }
+  }
+  return { create, mintAtTurn, mintBatch }
+}
+
+/** `createMany`: the ids read and checked, cut into chunks of `maxBatchSize`, each minted all or nothing. */
+const createManyOf = (
+  settings: Settings,
+  scrubber: Scrub.Scrubber,
+  mintChunk: (userIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure>
+) =>
+(userIds: Iterable<string>): Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure> =>
+  Effect.flatMap(readIds(userIds, settings.maxIdsPerCall, scrubber.secrets), (
+    ids
+  ): Effect.Effect<ReadonlyArray<UserAuthToken>, EmptyBatch | RequestFailure> => {
+    if (ids.length === 0) return Effect.fail(new EmptyBatch())
+    const chunks: Array<ReadonlyArray<string>> = []
+    for (let i = 0; i < ids.length; i += settings.maxBatchSize) chunks.push(ids.slice(i, i + settings.maxBatchSize))
+    return Effect.map(
+      Effect.forEach(chunks, mintChunk, { concurrency: settings.batchConcurrency }).pipe(
+        Telemetry.callSpan("sfox.user_tokens.create_many", ids.length, chunks.length)
+      ),
+      (maps) => {
+        // The answer's order is not trusted: each id takes its own token.
+        const out: Array<UserAuthToken> = new Array(ids.length)
+        for (let i = 0; i < ids.length; i++) {
+          out[i] = maps[Math.floor(i / settings.maxBatchSize)]!.get(ids[i]!)!
+        }
+        return out
+      }
+    )
   })
 
 /** The service (`UserTokenService.make`). */
