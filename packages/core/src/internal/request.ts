@@ -19,8 +19,6 @@ import type { Scrubber } from "./scrub.js"
 import * as Telemetry from "./telemetry.js"
 import { fromHttpClientError } from "./transport.js"
 
-export { Unwelcome }
-
 /** How one call is sent, beyond its endpoint and input. */
 export interface SendOptions {
   /** The call's deadline when it is part of a larger call; from its start when absent. */
