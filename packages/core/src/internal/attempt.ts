@@ -5,23 +5,24 @@ import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import type { RequestFailure } from "../SfoxError.js"
 import * as SfoxMetrics from "../SfoxMetrics.js"
-import { deadlines } from "./attemptDeadline.js"
 import { errorType } from "./classify.js"
+import { deadlines } from "./clientAbilities.js"
+import type { Limit } from "./deadline.js"
+import type { Received } from "./endpoint.js"
 import * as Logging from "./logging.js"
 import * as Telemetry from "./telemetry.js"
-import { Deadline, liveClock, timeoutFail } from "./timeout.js"
+import { AttemptTimer, liveClock, timeoutFail } from "./timeout.js"
 
 /** What one attempt is measured and bounded by. */
-export interface Frame<R> {
+export interface Frame {
   /** The clock the call reads (the live one, or a `TestClock`). */
   readonly clock: Clock.Clock
-  /** Whether the client ends its requests at `AttemptDeadline` itself. */
+  /** Whether the client ends its requests at the attempt's deadline itself (`clientAbilities.ts`). */
   readonly enforces: boolean
   /** Whether a tracer someone installed records spans (then the attempt's span gets its status). */
   readonly traced: boolean
-  readonly millis: number
-  readonly onTimeout: () => RequestFailure
-  readonly statusOf: (received: R) => number
+  /** The attempt's time: its `timeout`, or what is left of the call's deadline. */
+  readonly limit: Limit
   readonly endpoint: Telemetry.Endpoint
   /** When the attempt asked for its rate-limit turn (epoch millis): a long wait is logged. */
   readonly requestedAt: number
@@ -32,9 +33,9 @@ export interface Frame<R> {
  * `http.client.request.duration` by its status or its error (`Interrupted`
  * when its caller gave it up), its status set on its span.
  *
- * Under a client that enforces `AttemptDeadline`, on the live clock, the
+ * Under a client that enforces the attempt's deadline, on the live clock, the
  * attempt runs on the caller's fiber: a plain timer aborts the client's
- * request at the limit, and the attempt then fails with `onTimeout()`,
+ * request at the limit, and the attempt then fails with the limit's `onTimeout()`,
  * however it ended. Any other client, or any other clock, races the attempt
  * against the timeout (`timeoutFail`).
  *
@@ -43,16 +44,20 @@ export interface Frame<R> {
  * `acquireUseRelease` of its own, and together they were a third of the
  * service's own cost per mint (bench/src/micro.ts).
  */
-export const run = <R>(exchange: Effect.Effect<R, RequestFailure>, frame: Frame<R>): Effect.Effect<R, RequestFailure> =>
+export const run = (
+  exchange: Effect.Effect<Received, RequestFailure>,
+  frame: Frame
+): Effect.Effect<Received, RequestFailure> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.withFiberRuntime<R, RequestFailure>((fiber) => {
+    Effect.withFiberRuntime<Received, RequestFailure>((fiber) => {
       const start = frame.clock.unsafeCurrentTimeMillis()
-      const deadline = frame.enforces && frame.clock === liveClock && Number.isFinite(frame.millis)
-        ? new Deadline(frame.millis)
+      const { millis, onTimeout } = frame.limit
+      const deadline = frame.enforces && frame.clock === liveClock && Number.isFinite(millis)
+        ? new AttemptTimer(millis)
         : undefined
       if (deadline !== undefined) deadlines.set(fiber, deadline)
       const attempt = Effect.matchCauseEffect(
-        restore(deadline === undefined ? timeoutFail(exchange, frame.millis, frame.onTimeout) : exchange),
+        restore(deadline === undefined ? timeoutFail(exchange, millis, onTimeout) : exchange),
         {
           // A caller's interruption goes on as it is; anything else after the deadline is its Timeout.
           onFailure: (cause) =>
@@ -60,12 +65,12 @@ export const run = <R>(exchange: Effect.Effect<R, RequestFailure>, frame: Frame<
               frame,
               start,
               expired(deadline, fiber) && !Cause.isInterruptedOnly(cause)
-                ? Exit.fail(frame.onTimeout())
+                ? Exit.fail(onTimeout())
                 : Exit.failCause(cause)
             ),
           // An answer that came as the timer fired is late all the same (as under `timeoutFail`).
           onSuccess: (value) =>
-            ended(frame, start, expired(deadline, fiber) ? Exit.fail(frame.onTimeout()) : Exit.succeed(value))
+            ended(frame, start, expired(deadline, fiber) ? Exit.fail(onTimeout()) : Exit.succeed(value))
         }
       )
       const waited = start - frame.requestedAt
@@ -74,7 +79,7 @@ export const run = <R>(exchange: Effect.Effect<R, RequestFailure>, frame: Frame<
   )
 
 /** Ends the attempt's deadline, however the attempt ended: whether it ran past it. */
-const expired = (deadline: Deadline | undefined, fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean => {
+const expired = (deadline: AttemptTimer | undefined, fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean => {
   if (deadline === undefined) return false
   deadline.settle()
   deadlines.delete(fiber)
@@ -82,14 +87,14 @@ const expired = (deadline: Deadline | undefined, fiber: Fiber.RuntimeFiber<unkno
 }
 
 /** Records the attempt's end; hands its exit on. */
-const ended = <R>(
-  frame: Frame<R>,
+const ended = (
+  frame: Frame,
   start: number,
-  exit: Exit.Exit<R, RequestFailure>
-): Effect.Effect<R, RequestFailure> => {
+  exit: Exit.Exit<Received, RequestFailure>
+): Effect.Effect<Received, RequestFailure> => {
   const seconds = (frame.clock.unsafeCurrentTimeMillis() - start) / 1000
   if (exit._tag === "Success") {
-    const status = frame.statusOf(exit.value)
+    const status = exit.value.status
     SfoxMetrics.requestDuration.unsafeUpdate(seconds, frame.endpoint.answered(status))
     return frame.traced ? Effect.zipRight(Telemetry.annotateAnswer(status), exit) : exit
   }

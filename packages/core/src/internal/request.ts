@@ -1,238 +1,239 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Inspectable from "effect/Inspectable"
 import type * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
-import * as AttemptDeadline from "../AttemptDeadline.js"
 import type { RequestFailure } from "../SfoxError.js"
 import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 import * as Attempt from "./attempt.js"
+import { enforcesDeadline } from "./clientAbilities.js"
+import * as Deadline from "./deadline.js"
+import { type Endpoint, failureIn, judge, mayBeBuiltAgain, read, type Received, Unwelcome } from "./endpoint.js"
 import * as Logging from "./logging.js"
 import { refusedRedirectResponse } from "./originGuard.js"
-import { isReplayable } from "./replayable.js"
+import type { Scrubber } from "./scrub.js"
 import * as Telemetry from "./telemetry.js"
-import { fromHttpClientError, timeout as timeoutError } from "./transport.js"
+import { fromHttpClientError } from "./transport.js"
 
-/**
- * An answer that the call would rather not have (a 503 to a `GET`, say): it
- * is retried like a failure, and handed to the caller as it is when no retry
- * follows. `release` gives its connection back before a retry.
- */
-export class Unwelcome<A> {
-  constructor(
-    readonly value: A,
-    readonly failure: RequestFailure,
-    readonly release: Effect.Effect<void>
-  ) {}
-
-  // An attempt's span renders its failure: it is the failure's, never the
-  // answer's (whose headers are whatever the server chose to echo).
-  toJSON(): unknown {
-    return this.failure.toJSON()
-  }
-  toString(): string {
-    return String(this.failure)
-  }
-  [Inspectable.NodeInspectSymbol](): unknown {
-    return this.failure.toJSON()
-  }
+/** How one call is sent, beyond its endpoint and input. */
+export interface SendOptions {
+  /** The call's deadline when it is part of a larger call; from its start when absent. */
+  readonly deadline?: Deadline.Deadline | undefined
+  /** Sent as a user: the `Authorization` header's value (`Bearer <token>`). */
+  readonly authorization?: string | undefined
 }
-
-/** The batch size a span starts with: not yet known for a request built at the turn. */
-const sizeOf = (call: Pick<Call<unknown, unknown>, "batchSize">): number | undefined =>
-  typeof call.batchSize === "function" ? undefined : call.batchSize
-
-const failureOf = <A>(error: RequestFailure | Unwelcome<A>): RequestFailure =>
-  error instanceof Unwelcome ? error.failure : error
-
-/**
- * One kind of request to sFOX: the pipeline runs it, the call says what its
- * answer means. `create`, `createMany`, `get` and `clientFor` are each one of
- * these.
- */
-export interface Call<R, A> {
-  /**
-   * The request; or a function that builds it the moment the rate-limit turn
-   * is granted, on each attempt (a batch of `get` takes joiners until then),
-   * and `undefined` when there is nothing left to send (the call is then
-   * interrupted).
-   */
-  readonly request: HttpClientRequest.HttpClientRequest | (() => HttpClientRequest.HttpClientRequest | undefined)
-  /**
-   * Reads an answer into what the call needs of it (its body, say), within
-   * the attempt's time and rate-limit turn. A redirect the origin guard
-   * refused comes here too, as the response it was. `clock` is the call's
-   * (to note when the answer came without an effect to read it).
-   */
-  readonly receive: (
-    response: HttpClientResponse.HttpClientResponse,
-    clock: Clock.Clock
-  ) => Effect.Effect<R, HttpClientError.HttpClientError>
-  /** The status of what `receive` read, for the metrics and the attempt's span. */
-  readonly statusOf: (received: R) => number
-  /** What the call returns for what was read, or why the attempt failed. */
-  readonly judge: (received: R) => Effect.Effect<A, RequestFailure | Unwelcome<A>>
-  /**
-   * Whether this request may be sent again after `failure`, whatever the
-   * retry policy says: a request that may have reached sFOX and is not
-   * idempotent may not. Every failure may, when absent. A request whose body
-   * cannot be replayed (`isReplayable`) is never sent again, whatever this says.
-   */
-  readonly mayResend?: ((failure: RequestFailure) => boolean) | undefined
-  /** When the call, retries included, must be over (epoch millis); `deadline` from its start when absent. */
-  readonly deadlineAt?: number | undefined
-  /** What kind of request this is, for its attempts' spans and metrics. */
-  readonly endpoint: Telemetry.Endpoint
-  /** The ids in a token request, for its attempts' spans; a function when the request is built at the turn. */
-  readonly batchSize?: number | (() => number) | undefined
-}
-
-/**
- * Whether an attempt's request can be sent again byte for byte: one built at
- * the turn is built afresh for each attempt; a given one only if its body
- * can be replayed.
- */
-const mayBeBuiltAgain = (request: Call<unknown, unknown>["request"]): boolean =>
-  typeof request === "function" || isReplayable(request.body)
 
 /** The one way a request reaches sFOX. */
 export interface Pipeline {
-  readonly send: <R, A>(call: Call<R, A>) => Effect.Effect<A, RequestFailure>
+  readonly send: <I, A>(endpoint: Endpoint<I, A>, input: I, options?: SendOptions) => Effect.Effect<A, RequestFailure>
 }
 
 export interface PipelineOptions {
   /** Under the origin guard and any `transformClient`. */
   readonly client: HttpClient.HttpClient
   readonly limiter: SfoxRateLimiter.Service
+  /** Origin plus optional path prefix, no trailing slash: where an endpoint's paths go. */
+  readonly baseUrl: string
   readonly timeoutMillis: number
   readonly deadlineMillis: number
   /** The retry policy with the service's own rules already enforced (`RetryPolicy.enforce`). */
   readonly retry: Schedule.Schedule<unknown, RequestFailure>
+  readonly scrubber: Scrubber
+}
+
+/** What one call carries from attempt to attempt: read once, at its start. */
+interface Sending<I, A> {
+  readonly endpoint: Endpoint<I, A>
+  readonly input: I
+  readonly request: ReturnType<Endpoint<I, A>["request"]>
+  readonly telemetry: Telemetry.Endpoint
+  readonly deadline: Deadline.Deadline
+  readonly clock: Clock.Clock
+  /** Whether a tracer someone installed records spans. */
+  readonly traced: boolean
 }
 
 /**
- * The request pipeline: a rate-limit turn, the attempt under its timeout,
- * classification of what went wrong, retries by the policy, telemetry, all
- * bounded by the call's deadline. A request is sent again only if its body
- * can be: one read once (a stream) ends the call with its first answer.
+ * The request pipeline: `send(endpoint, input)` takes a rate-limit turn,
+ * makes the attempt under its time limit, reads the answer, classifies its
+ * status (the one place: `judge`), decodes it, and retries by the policy,
+ * all within one deadline. A request is sent again only if its body can be:
+ * one read once (a stream) ends the call with its first answer.
  *
- * The deadline is not a race around the call (a race forks two fibers on the
- * path of every mint) but a bound on each wait: the rate-limit turn, the
- * attempt's timeout, and the retry delay. A retry that could not start before
- * the deadline is not made: the call ends with the failure (or the unwelcome
- * answer) it has.
+ * The deadline is a bound on each wait (the turn, the attempt, the retry
+ * delay), not a race. A retry that could not start before it is not made:
+ * the call ends with the failure (or the unwelcome answer) it has.
  */
 export const make = (options: PipelineOptions): Pipeline => {
-  const { client, deadlineMillis, limiter, retry, timeoutMillis } = options
-  const pastDeadline = () => timeoutError("the call, retries included,", deadlineMillis)
-  const attemptTimedOut = () => timeoutError("an attempt", timeoutMillis)
-  // Asked once: the client does not change.
-  const enforces = AttemptDeadline.isEnforcedBy(client)
-
-  /** A request built at the turn: its batch size goes on the attempt's span once it is known. */
-  const built = (call: Pick<Call<unknown, unknown>, "request" | "batchSize">, traced: boolean) =>
-    Effect.suspend(() => {
-      const request = (call.request as () => HttpClientRequest.HttpClientRequest | undefined)()
-      if (request === undefined) return Effect.interrupt
-      const size = call.batchSize
-      return traced && typeof size === "function"
-        ? Effect.zipRight(Effect.annotateCurrentSpan("sfox.batch_size", size()), client.execute(request))
-        : client.execute(request)
+  const { baseUrl, client } = options
+  const shell: Shell = {
+    ...options,
+    origin: new URL(baseUrl).origin,
+    timeout: Deadline.attemptTimeout(options.timeoutMillis),
+    // Asked once: the client does not change.
+    enforces: enforcesDeadline(client),
+    telemetryOf: telemetryCache(Telemetry.serverOf(baseUrl)),
+    exchange: exchangeWith(client)
+  }
+  // The clock and the tracer are read once per call, from the caller's fiber:
+  // each read as an effect of its own was a step of every attempt.
+  const send = <I, A>(endpoint: Endpoint<I, A>, input: I, options?: SendOptions): Effect.Effect<A, RequestFailure> =>
+    Effect.withFiberRuntime((fiber) => {
+      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+      const now = clock.unsafeCurrentTimeMillis()
+      const call: Sending<I, A> = {
+        endpoint,
+        input,
+        request: placed(endpoint.request(input), baseUrl, options?.authorization),
+        telemetry: shell.telemetryOf(endpoint),
+        deadline: options?.deadline ?? Deadline.start(now, shell.deadlineMillis),
+        clock,
+        traced: Telemetry.isRecording(fiber.currentTracer)
+      }
+      return loop(shell, call, shell.retry.initial, now, 1, 0)
     })
+  return { send }
+}
 
-  const exchange = <R>(call: Call<R, unknown>, clock: Clock.Clock, traced: boolean): Effect.Effect<R, RequestFailure> =>
-    Effect.catchAll(
+/** What the pipeline's steps share: its options and what is derived from them once. */
+interface Shell extends PipelineOptions {
+  readonly origin: string
+  /** An attempt's own limit (the `timeout` option). */
+  readonly timeout: Deadline.Limit
+  /** Whether the client ends its requests at the attempt's deadline itself. */
+  readonly enforces: boolean
+  readonly telemetryOf: <I, A>(endpoint: Endpoint<I, A>) => Telemetry.Endpoint
+  readonly exchange: <I, A>(call: Sending<I, A>) => Effect.Effect<Received, RequestFailure>
+}
+
+/** Attempts until one succeeds, or the policy, the endpoint or the deadline says no more. */
+const loop = <I, A>(
+  shell: Shell,
+  call: Sending<I, A>,
+  state: unknown,
+  now: number,
+  number: number,
+  delayMillis: number
+): Effect.Effect<A, RequestFailure> =>
+  Effect.catchAll(attempt(shell, call, now, number, delayMillis), (error) => after(shell, call, error, state, number))
+
+/** One attempt: its turn, the request under its limit, the answer read, judged (the one status classification). */
+const attempt = <I, A>(shell: Shell, call: Sending<I, A>, now: number, number: number, delayMillis: number) => {
+  const limit = Deadline.limitAt(call.deadline, now, shell.timeout)
+  const attempted = Attempt.run(shell.exchange(call), {
+    clock: call.clock,
+    enforces: shell.enforces,
+    traced: call.traced,
+    limit,
+    endpoint: call.telemetry,
+    requestedAt: now
+  })
+  return shell.limiter.withTurn(attempted, {
+    maxWaitMillis: Deadline.left(call.deadline, now),
+    onLate: () => Deadline.passed(call.deadline),
+    maxDurationMillis: limit.millis
+  }).pipe(
+    Effect.flatMap((answer: Received) => judge(call.endpoint, call.input, answer, shell.scrubber, shell.origin)),
+    Telemetry.attemptSpan(call.traced, call.telemetry, sizeOf(call), number, delayMillis, failureIn)
+  )
+}
+
+/** After a failed attempt: the next one by the policy, within the deadline, or the call's end. */
+const after = <I, A>(
+  shell: Shell,
+  call: Sending<I, A>,
+  error: RequestFailure | Unwelcome<A>,
+  state: unknown,
+  number: number
+): Effect.Effect<A, RequestFailure> => {
+  const failure = failureIn(error)
+  const end = Effect.zipRight(
+    Logging.rateLimitedNotRetried(failure, number),
+    error instanceof Unwelcome ? Effect.succeed(error.value) : Effect.fail(failure)
+  )
+  const { endpoint, request } = call
+  if ((endpoint.mayResend !== undefined && !endpoint.mayResend(failure)) || !mayBeBuiltAgain(request)) return end
+  const failedAt = call.clock.unsafeCurrentTimeMillis()
+  return Effect.flatMap(shell.retry.step(failedAt, failure, state), ([next, , decision]) => {
+    if (ScheduleDecision.isDone(decision)) return end
+    const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
+    if (resumeAt >= call.deadline.at) return end
+    Telemetry.retried()
+    const delay = resumeAt - failedAt
+    const again = delay === 0
+      ? loop(shell, call, next, failedAt, number + 1, 0)
+      : Effect.zipRight(Effect.sleep(Duration.millis(delay)), loop(shell, call, next, resumeAt, number + 1, delay))
+    const released = error instanceof Unwelcome ? Effect.zipRight(error.release, again) : again
+    return Effect.zipRight(Logging.retrying(failure, number, delay), released)
+  })
+}
+
+/** Each endpoint's span name and metric tags, built on its first request. */
+const telemetryCache = (server: Telemetry.Server) => {
+  const cache = new WeakMap<Endpoint<never, unknown>, Telemetry.Endpoint>()
+  return <I, A>(endpoint: Endpoint<I, A>): Telemetry.Endpoint => {
+    let found = cache.get(endpoint)
+    if (found === undefined) {
+      found = Telemetry.endpoint(endpoint.method, server, endpoint.template)
+      cache.set(endpoint, found)
+    }
+    return found
+  }
+}
+
+/** The batch size a span starts with: not yet known for a request built at the turn. */
+const sizeOf = <I>(call: Sending<I, unknown>): number | undefined => {
+  const size = call.endpoint.batchSize?.(call.input)
+  return typeof size === "function" ? undefined : size
+}
+
+type Built = ReturnType<Endpoint<unknown, unknown>["request"]>
+
+/**
+ * The request on `baseUrl` when its URL is a path, with a user's
+ * `Authorization` when it has one. A request built at the turn (a batch of
+ * `get`) is the service's own: absolute, with the key.
+ */
+const placed = (request: Built, baseUrl: string, authorization: string | undefined): Built => {
+  if (typeof request === "function") return request
+  const located = request.url.startsWith("/") ? HttpClientRequest.setUrl(request, `${baseUrl}${request.url}`) : request
+  return authorization === undefined ? located : HttpClientRequest.setHeader(located, "authorization", authorization)
+}
+
+/** The request of one attempt, sent, and its answer read (a redirect the origin guard refused included). */
+const exchangeWith =
+  (client: HttpClient.HttpClient) => <I, A>(call: Sending<I, A>): Effect.Effect<Received, RequestFailure> => {
+    const { clock, endpoint, input, request, traced } = call
+    return Effect.catchAll(
       Effect.flatMap(
-        typeof call.request === "function" ? built(call, traced) : client.execute(call.request),
-        (response) => call.receive(response, clock)
+        typeof request === "function" ? builtAtTurn(client, call, request, traced) : client.execute(request),
+        (response) => read(endpoint, input, response, clock)
       ),
       (error) => {
         const redirect = refusedRedirectResponse(error)
         return redirect === undefined
           ? Effect.fail(fromHttpClientError(error))
-          : Effect.mapError(call.receive(redirect, clock), fromHttpClientError)
+          : Effect.mapError(read(endpoint, input, redirect, clock), fromHttpClientError)
       }
     )
+  }
 
-  // The clock and the tracer are read once per call, from the caller's fiber:
-  // each read as an effect of its own was a step of every attempt.
-  const send = <R, A>(call: Call<R, A>): Effect.Effect<A, RequestFailure> =>
-    Effect.withFiberRuntime((fiber) => {
-      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-      const traced = Telemetry.isRecording(fiber.currentTracer)
-      const startedAt = clock.unsafeCurrentTimeMillis()
-      const deadlineAt = call.deadlineAt ?? startedAt + deadlineMillis
-      const attempt = (now: number, attempt: number, delayMillis: number) => {
-        const left = deadlineAt - now
-        const lastChance = left <= timeoutMillis
-        const received = Attempt.run(exchange(call, clock, traced), {
-          clock,
-          enforces,
-          traced,
-          millis: lastChance ? left : timeoutMillis,
-          onTimeout: lastChance ? pastDeadline : attemptTimedOut,
-          statusOf: call.statusOf,
-          endpoint: call.endpoint,
-          requestedAt: now
-        })
-        return limiter.withTurn(received, {
-          maxWaitMillis: left,
-          onLate: pastDeadline,
-          maxDurationMillis: lastChance ? left : timeoutMillis
-        }).pipe(
-          Effect.flatMap(call.judge),
-          Telemetry.attemptSpan(traced, call.endpoint, sizeOf(call), attempt, delayMillis, failureOf)
-        )
-      }
-      const loop = (
-        state: unknown,
-        now: number,
-        attemptNumber: number,
-        delayMillis: number
-      ): Effect.Effect<A, RequestFailure> =>
-        Effect.catchAll(attempt(now, attemptNumber, delayMillis), (error) => {
-          const unwelcome = error instanceof Unwelcome ? error : undefined
-          const failure = failureOf(error)
-          const end = Effect.zipRight(
-            Logging.rateLimitedNotRetried(failure, attemptNumber),
-            unwelcome === undefined ? Effect.fail(failure) : Effect.succeed(unwelcome.value)
-          )
-          if (
-            (call.mayResend !== undefined && !call.mayResend(failure)) || !mayBeBuiltAgain(call.request)
-          ) return end
-          const failedAt = clock.unsafeCurrentTimeMillis()
-          return Effect.flatMap(retry.step(failedAt, failure, state), ([next, , decision]) => {
-            if (ScheduleDecision.isDone(decision)) {
-              return end
-            }
-            const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
-            if (resumeAt >= deadlineAt) {
-              return end
-            }
-            Telemetry.retried()
-            const delay = resumeAt - failedAt
-            const logged = Logging.retrying(failure, attemptNumber, delay)
-            const again = delay === 0
-              ? loop(next, failedAt, attemptNumber + 1, 0)
-              : Effect.zipRight(
-                Effect.sleep(Duration.millis(delay)),
-                loop(next, resumeAt, attemptNumber + 1, delay)
-              )
-            return Effect.zipRight(
-              logged,
-              unwelcome === undefined ? again : Effect.zipRight(unwelcome.release, again)
-            )
-          })
-        })
-      return loop(retry.initial, startedAt, 1, 0)
-    })
-
-  return { send }
-}
+/** A request built at the turn: its batch size goes on the attempt's span once it is known. */
+const builtAtTurn = <I>(
+  client: HttpClient.HttpClient,
+  call: Sending<I, unknown>,
+  build: () => HttpClientRequest.HttpClientRequest | undefined,
+  traced: boolean
+) =>
+  Effect.suspend(() => {
+    const request = build()
+    if (request === undefined) return Effect.interrupt
+    const size = traced ? call.endpoint.batchSize?.(call.input) : undefined
+    return typeof size === "function"
+      ? Effect.zipRight(Effect.annotateCurrentSpan("sfox.batch_size", size()), client.execute(request))
+      : client.execute(request)
+  })

@@ -86,3 +86,18 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string
   }
   return `${printable(out.slice(0, end))}…`
 }
+
+/**
+ * One service's scrubbing: the secrets it knows (its key), and `scrub` with
+ * them. Handed around as one value instead of the list of secrets.
+ */
+export interface Scrubber {
+  readonly secrets: ReadonlyArray<string>
+  readonly scrub: (text: string) => string
+}
+
+/** The scrubber of a service whose secrets are `secrets`. */
+export const make = (secrets: ReadonlyArray<string>): Scrubber => ({
+  secrets,
+  scrub: (text) => scrub(text, secrets)
+})

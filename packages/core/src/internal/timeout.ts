@@ -2,7 +2,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Runtime from "effect/Runtime"
-import type * as AttemptDeadline from "../AttemptDeadline.js"
+import type { AttemptDeadline } from "./clientAbilities.js"
 
 /** The clock of a program that provides none: what `TestClock` replaces. */
 export const liveClock = Effect.runSync(Clock.clockWith(Effect.succeed))
@@ -61,11 +61,11 @@ const run = (abort: () => void): void => {
 }
 
 /**
- * An attempt's deadline as `AttemptDeadline.unsafeCurrent` shows it to the
- * client: one timer, the aborts of the requests made under it, and whether
- * it fired.
+ * The timer of an attempt's deadline, as `AttemptDeadline.unsafeCurrent`
+ * shows it to the client: one timer, the aborts of the requests made under
+ * it, and whether it fired.
  */
-export class Deadline implements AttemptDeadline.AttemptDeadline {
+export class AttemptTimer implements AttemptDeadline {
   expired = false
   private settled = false
   // One request per attempt is the rule: a slot, and an array past it.

@@ -4,32 +4,25 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import type { InvalidUserId, RequestFailure, UserTokenError } from "../SfoxError.js"
-import type { UserAuthToken } from "../UserAuthToken.js"
+import type { RequestFailure, UserTokenError } from "../SfoxError.js"
 import { maxErrorBodyBytes, readBody } from "./answerBody.js"
-import { failureOf } from "./classify.js"
-import { isReplayable } from "./replayable.js"
-import type * as Pipeline from "./request.js"
-import { Unwelcome } from "./request.js"
-import * as Telemetry from "./telemetry.js"
+import type * as AsUser from "./asUser.js"
+import type { Endpoint } from "./endpoint.js"
 import { timeoutFail } from "./timeout.js"
 import { timeout as timeoutError } from "./transport.js"
 import { userAgent } from "./version.js"
 
 export interface UserClientOptions {
-  readonly pipeline: Pipeline.Pipeline
+  /** Sends an endpoint as a user (`asUser.ts`). */
+  readonly asUser: ReturnType<typeof AsUser.make>
   /** Origin plus optional path prefix, no trailing slash. */
   readonly baseUrl: string
-  readonly get: (userId: string) => Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure>
-  readonly invalidate: (userId: string) => Effect.Effect<void>
-  readonly secrets: ReadonlyArray<string>
   /** One attempt's time: what each read of an answer's body is allowed too. */
   readonly timeoutMillis: number
 }
@@ -47,9 +40,6 @@ const surelyNotActedOn = (failure: RequestFailure): boolean =>
 
 /** Statuses retried when the request may be sent again: the same ones `isTransient` heals. */
 const isUnwelcome = (status: number): boolean => status === 429 || status === 408 || status >= 500
-
-// Marks an answer whose body the client does not read: it is the caller's.
-const bodyLeftToCaller = "(answer body left to the caller)"
 
 /** The request the URL resolves to, or undefined when it leaves `baseUrl`'s origin. */
 const resolve = (url: string, baseUrl: string, origin: string): string | undefined => {
@@ -195,104 +185,80 @@ class PresentedResponse implements HttpClientResponse.HttpClientResponse {
 const discard = (response: HttpClientResponse.HttpClientResponse, millis: number): Effect.Effect<void> =>
   Effect.ignore(timeoutFail(readBody(response, maxErrorBodyBytes), millis, () => undefined))
 
+/** The endpoint of a caller's request with `method`: any path, its refusals the caller's answers. */
+const userEndpoint = (
+  method: string,
+  readMillis: number
+): Endpoint<HttpClientRequest.HttpClientRequest, HttpClientResponse.HttpClientResponse> => ({
+  // A caller's path may hold ids: these requests have no URL template.
+  method,
+  request: (request) => request,
+  decode: (answer) => Either.right(answer.response),
+  refusal: {
+    answer: (answer) => answer.response,
+    retried: isUnwelcome,
+    release: (answer) => discard(answer.response, readMillis)
+  },
+  // A body that cannot be replayed is never sent again: the pipeline's own rule.
+  mayResend: idempotent.has(method) ? undefined : surelyNotActedOn
+})
+
+/** The caller's request as sent: on `baseUrl`, with `accept` and `user-agent` when it has none; `undefined` off the origin. */
+const outgoingOf = (
+  request: HttpClientRequest.HttpClientRequest,
+  baseUrl: string,
+  origin: string
+): HttpClientRequest.HttpClientRequest | undefined => {
+  const url = resolve(request.url, baseUrl, origin)
+  if (url === undefined) return undefined
+  let visible = withoutCredentials(HttpClientRequest.setUrl(request, url))
+  if (visible.headers["accept"] === undefined) visible = HttpClientRequest.acceptJson(visible)
+  if (visible.headers["user-agent"] === undefined) {
+    visible = HttpClientRequest.setHeader(visible, "user-agent", userAgent)
+  }
+  return visible
+}
+
+const foreignOrigin = (request: HttpClientRequest.HttpClientRequest) =>
+  new HttpClientError.RequestError({
+    // Method and URL only: whatever headers it had stay with the caller.
+    request: HttpClientRequest.make(request.method)(request.url),
+    reason: "InvalidUrl",
+    cause: new ForeignOrigin()
+  })
+
 /**
- * `clientFor(userId)`: an `HttpClient` that acts as one end user. Every
- * request goes through the service's pipeline (its rate limiter, timeouts,
- * deadline, retries and telemetry) with `Authorization: Bearer <token>`,
- * the token from `get`.
+ * `clientFor(userId)`: an `HttpClient` that acts as one end user, the
+ * endpoint of any request sent as a user (`asUser.ts`: the token from `get`,
+ * the one fresh token on a 401) through the service's pipeline.
  */
 export const make = (options: UserClientOptions) => {
-  const { baseUrl, get, invalidate, pipeline, secrets, timeoutMillis } = options
+  const { asUser, baseUrl, timeoutMillis } = options
   const origin = new URL(baseUrl).origin
-  const server = Telemetry.serverOf(baseUrl)
-  // A caller's path may hold ids: these requests have no URL template.
-  const endpoints = new Map<string, Telemetry.Endpoint>()
-  const endpointOf = (method: string): Telemetry.Endpoint => {
-    let found = endpoints.get(method)
+  const refusedToken = (response: HttpClientResponse.HttpClientResponse) =>
+    response.status === 401 ? discard(response, timeoutMillis) : undefined
+  const senders = new Map<string, ReturnType<typeof asUserWith>>()
+  const asUserWith = (method: string) => asUser(userEndpoint(method, timeoutMillis), refusedToken)
+  const senderOf = (method: string) => {
+    let found = senders.get(method)
     if (found === undefined) {
-      found = Telemetry.endpoint(method, server)
-      endpoints.set(method, found)
+      found = asUserWith(method)
+      senders.set(method, found)
     }
     return found
   }
 
-  const judge = (response: HttpClientResponse.HttpClientResponse) => {
-    const status = response.status
-    if (!isUnwelcome(status)) return Effect.succeed(response)
-    return Effect.flatMap(Clock.currentTimeMillis, (receivedAt) =>
-      Effect.fail(
-        new Unwelcome(
-          response,
-          failureOf(
-            {
-              status,
-              headers: response.headers,
-              body: bodyLeftToCaller,
-              receivedAt
-            },
-            receivedAt,
-            secrets
-          ),
-          discard(response, timeoutMillis)
-        )
-      ))
-  }
-
   return (userId: string): HttpClient.HttpClient.With<HttpClientError.HttpClientError | UserTokenError> => {
-    const send = (
-      request: HttpClientRequest.HttpClientRequest,
-      token: UserAuthToken
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestFailure> =>
-      pipeline.send({
-        request: HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token.token)}`),
-        receive: Effect.succeed,
-        statusOf: (response) => response.status,
-        judge,
-        // A body that cannot be replayed is never sent again: the pipeline's own rule.
-        mayResend: idempotent.has(request.method) ? undefined : surelyNotActedOn,
-        endpoint: endpointOf(request.method)
-      })
-
     const execute = (
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | UserTokenError> => {
-      const url = resolve(request.url, baseUrl, origin)
-      if (url === undefined) {
-        return Effect.fail(
-          new HttpClientError.RequestError({
-            // Method and URL only: whatever headers it had stay with the caller.
-            request: HttpClientRequest.make(request.method)(request.url),
-            reason: "InvalidUrl",
-            cause: new ForeignOrigin()
-          })
-        )
-      }
-      let visible = withoutCredentials(HttpClientRequest.setUrl(request, url))
-      if (visible.headers["accept"] === undefined) visible = HttpClientRequest.acceptJson(visible)
-      if (visible.headers["user-agent"] === undefined) {
-        visible = HttpClientRequest.setHeader(visible, "user-agent", userAgent)
-      }
-      const outgoing = visible
-      return Effect.flatMap(
-        get(userId),
-        (token) =>
-          Effect.flatMap(send(outgoing, token), (response) =>
-            response.status !== 401
-              ? Effect.succeed(new PresentedResponse(response, outgoing, timeoutMillis))
-              // A body that cannot be sent again: the 401 is the answer, and the
-              // refused token goes (the next request mints a fresh one first).
-              : !isReplayable(outgoing.body)
-              ? Effect.as(invalidate(userId), new PresentedResponse(response, outgoing, timeoutMillis))
-              // The token was refused (revoked, say): once, a fresh one.
-              : discard(response, timeoutMillis).pipe(
-                Effect.zipRight(invalidate(userId)),
-                Effect.zipRight(get(userId)),
-                Effect.flatMap((fresh) => send(outgoing, fresh)),
-                Effect.map((again) => new PresentedResponse(again, outgoing, timeoutMillis))
-              ))
-      ).pipe(Telemetry.userRequestSpan(request.method))
+      const outgoing = outgoingOf(request, baseUrl, origin)
+      if (outgoing === undefined) return Effect.fail(foreignOrigin(request))
+      return Effect.map(
+        senderOf(outgoing.method)(userId, outgoing),
+        (response) => new PresentedResponse(response, outgoing, timeoutMillis)
+      )
     }
-
     return HttpClient.makeWith(
       (request) => Effect.flatMap(request, execute),
       Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
