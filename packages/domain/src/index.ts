@@ -8,4 +8,5 @@
  *
  * @since 0.1.0
  */
+export * as BatcherMachine from "./BatcherMachine.js"
 export * as Version from "./Version.js"
