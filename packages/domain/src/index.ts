@@ -9,4 +9,5 @@
  * @since 0.1.0
  */
 export * as BatcherMachine from "./BatcherMachine.js"
+export * as SplitPlan from "./SplitPlan.js"
 export * as Version from "./Version.js"

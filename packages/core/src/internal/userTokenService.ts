@@ -4,18 +4,16 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { enforce } from "../RetryPolicy.js"
-import { EmptyBatch, HttpFailure, type InvalidUserId, type RequestFailure } from "../SfoxError.js"
+import { EmptyBatch, type InvalidUserId, type RequestFailure } from "../SfoxError.js"
 import { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
@@ -26,10 +24,9 @@ import { readIds } from "./ids.js"
 import { settings as checkSettings } from "./options.js"
 import { guard } from "./originGuard.js"
 import { tokensPath } from "./paths.js"
-import { printable } from "./printable.js"
 import * as LocalRateLimiter from "./rateLimiter.js"
 import * as Pipeline from "./request.js"
-import { afterRefusal, mayBeAboutOneUser, resolveEach } from "./split.js"
+import * as Split from "./split.js"
 import * as Telemetry from "./telemetry.js"
 import * as TokenCache from "./tokenCache.js"
 import * as UserClient from "./userClient.js"
@@ -174,18 +171,7 @@ export const make = (
      * of its users, the split names them in the error.
      */
     const mintChunk = (userIds: ReadonlyArray<string>) =>
-      withinDeadline((mint) =>
-        Effect.catchAll(mint(userIds), (error) =>
-          userIds.length > 1 && mayBeAboutOneUser(error)
-            ? Effect.flatMap(afterRefusal(mint, userIds, error, Telemetry.split), (outcomes) => {
-              const tokens = new Map<string, UserAuthToken>()
-              for (const [userId, exit] of outcomes) {
-                if (Exit.isSuccess(exit)) tokens.set(userId, exit.value)
-              }
-              return tokens.size === userIds.length ? Effect.succeed(tokens) : Effect.fail(refusedIn(outcomes, error))
-            })
-            : Effect.fail(error))
-      )
+      withinDeadline((mint) => Split.mintAll(mint, userIds, Telemetry.split))
 
     const createMany = (
       userIds: Iterable<string>
@@ -227,7 +213,12 @@ export const make = (
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
           const deadlineAt = now + deadlineMillis
           const whole = mintAtTurn(sealable, deadlineAt)
-          return resolveEach((userIds) => mintBatch(userIds, deadlineAt), whole.mint, whole.userIds, Telemetry.split)
+          return Split.resolveEach(
+            (userIds) => mintBatch(userIds, deadlineAt),
+            whole.mint,
+            whole.userIds,
+            Telemetry.split
+          )
         })
     })
 
@@ -281,31 +272,4 @@ const readAnswer = (
     readBody(response, bodyLimit(status, users)),
     (body): Answer => ({ status, headers: response.headers, body, receivedAt: clock.unsafeCurrentTimeMillis() })
   )
-}
-
-/** The error of a `createMany` chunk that sFOX refused for some of its users, naming them. */
-const refusedIn = (
-  outcomes: ReadonlyMap<string, Exit.Exit<UserAuthToken, RequestFailure>>,
-  refusal: RequestFailure
-): RequestFailure => {
-  const refused: Array<string> = []
-  let first: RequestFailure | undefined
-  for (const [userId, exit] of outcomes) {
-    if (Exit.isSuccess(exit)) continue
-    const error = Cause.failureOption(exit.cause)
-    if (error._tag === "None") continue
-    // A part that failed as a whole (a 503, say) fails the call as it is.
-    if (!mayBeAboutOneUser(error.value)) return error.value
-    refused.push(userId)
-    first ??= error.value
-  }
-  const about = first ?? refusal
-  if (about._tag !== "HttpFailure") return about
-  const shown = refused.slice(0, 5).map((id) => printable(JSON.stringify(id))).join(", ")
-  const more = refused.length > 5 ? ` and ${refused.length - 5} more` : ""
-  return new HttpFailure({
-    status: about.status,
-    description: `sFOX refused ${refused.length} of ${outcomes.size} users (${shown}${more}): ${about.description}`,
-    userIds: refused
-  })
 }
