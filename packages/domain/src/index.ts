@@ -10,4 +10,5 @@
  */
 export * as BatcherMachine from "./BatcherMachine.js"
 export * as SplitPlan from "./SplitPlan.js"
+export * as TokenCachePolicy from "./TokenCachePolicy.js"
 export * as Version from "./Version.js"
