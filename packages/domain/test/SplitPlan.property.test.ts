@@ -58,6 +58,12 @@ const play = (r: Run) => {
       : { _tag: "Minted", ids: part }
     if (event._tag === "Minted") { for (const id of part) minted.add(id) }
     take(P.step(state, event).commands, part)
+    // A failure about the whole request met by a part is the outcome of every user of that part.
+    if (whole) {
+      for (const id of part) {
+        assert.deepStrictEqual(state.outcomes.get(id), { _tag: "Failed", error: { bad: undefined } })
+      }
+    }
   }
   return { ids, bad, state, minted, requests }
 }
