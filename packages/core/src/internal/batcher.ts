@@ -106,96 +106,102 @@ export const clockWindow = (millis: number): Effect.Effect<Window> =>
  */
 export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const shell = makeShell(options)
+    const shell = new Shell(options)
     // Nobody may wait forever on a mint the closing scope will never finish.
     yield* Effect.addFinalizer(() => Effect.suspend(() => Fiber.interruptAll(shell.feed({ _tag: "Close" }))))
     return { get: shell.get, snapshot: () => Machine.snapshot(shell.state) }
   })
 
 /** The machine's state, how events reach it, and `get`. */
-const makeShell = <A, E>(options: Options<A, E>) => {
-  const state = Machine.initial<Caller<A, E>>(options)
-  const hosts = new Map<number, Host<A, E>>()
-  const interrupted = Exit.interrupt(FiberId.none)
+class Shell<A, E> {
+  readonly state: Machine.State<Caller<A, E>>
+  readonly hosts = new Map<number, Host<A, E>>()
+  constructor(readonly options: Options<A, E>) {
+    this.state = Machine.initial(options)
+  }
 
   /**
    * Feeds one event and runs its commands; returns the fibers it asked to
    * interrupt, for the event's caller to wait on. `answer` is the settled
    * batch's, `joiner` the fiber of the caller that joined.
    */
-  const feed = (
+  feed(
     event: Machine.Event<Caller<A, E>>,
     answer?: Answer<A, E>,
     joiner?: Fiber.RuntimeFiber<A, E>
-  ): Array<Fiber.RuntimeFiber<unknown, unknown>> => {
+  ): Array<Fiber.RuntimeFiber<unknown, unknown>> {
     const stopped: Array<Fiber.RuntimeFiber<unknown, unknown>> = []
-    for (const command of Machine.step(state, event).commands) {
-      switch (command._tag) {
-        case "ArmWindow":
-          openWindow(command.batch, joiner!)
-          break
-        case "ArmHold":
-          hosts.get(command.batch)!.cancel = options.hold(() => feed({ _tag: "HoldEnded", batch: command.batch }))
-          break
-        case "CancelTimer":
-          cancelTimer(hosts.get(command.batch)!)
-          break
-        case "Start":
-          start(command.batch)
-          break
-        case "Interrupt":
-          stopped.push(hosts.get(command.batch)!.fiber!)
-          break
-        case "Resume":
-          resumeAll(command.callers, outcomeOf(answer!, command.key))
-          break
-        case "ResumeInterrupted":
-          resumeAll(command.callers, interrupted)
-          break
-        case "Forget":
-          hosts.delete(command.batch)
-      }
-    }
+    for (const command of Machine.step(this.state, event).commands) this.run(command, answer, joiner, stopped)
     return stopped
   }
 
-  const openWindow = (batch: number, joiner: Fiber.RuntimeFiber<A, E>): void => {
-    const host: Host<A, E> = { runtime: runtimeOf(joiner), cancel: noop, fiber: undefined }
-    hosts.set(batch, host)
-    host.cancel = options.window(() => feed({ _tag: "WindowClosed", batch }))
+  run(
+    command: Machine.Command<Caller<A, E>>,
+    answer: Answer<A, E> | undefined,
+    joiner: Fiber.RuntimeFiber<A, E> | undefined,
+    stopped: Array<Fiber.RuntimeFiber<unknown, unknown>>
+  ): void {
+    switch (command._tag) {
+      case "ArmWindow":
+        return this.openWindow(command.batch, joiner!)
+      case "ArmHold": {
+        const batch = command.batch
+        this.hosts.get(batch)!.cancel = this.options.hold(() => this.feed({ _tag: "HoldEnded", batch }))
+        return
+      }
+      case "CancelTimer":
+        return cancelTimer(this.hosts.get(command.batch)!)
+      case "Start":
+        return this.start(command.batch)
+      case "Interrupt":
+        stopped.push(this.hosts.get(command.batch)!.fiber!)
+        return
+      case "Resume":
+        return resumeAll(command.callers, outcomeOf(answer!, command.key))
+      case "ResumeInterrupted":
+        return resumeAll(command.callers, interrupted)
+      case "Forget":
+        this.hosts.delete(command.batch)
+    }
   }
 
-  const start = (batch: number): void => {
-    const host = hosts.get(batch)!
+  openWindow(batch: number, joiner: Fiber.RuntimeFiber<A, E>): void {
+    const host: Host<A, E> = { runtime: runtimeOf(joiner), cancel: noop, fiber: undefined }
+    this.hosts.set(batch, host)
+    host.cancel = this.options.window(() => this.feed({ _tag: "WindowClosed", batch }))
+  }
+
+  start(batch: number): void {
+    const host = this.hosts.get(batch)!
     const seal = () => {
-      feed({ _tag: "TurnGranted", batch })
-      return Machine.sealedKeys(state, batch)
+      this.feed({ _tag: "TurnGranted", batch })
+      return Machine.sealedKeys(this.state, batch)
     }
     // A root fiber: no caller's interruption reaches it but through `Leave`.
     // It starts at once rather than behind every fiber already scheduled
     // (10,000 callers, say): its request leaves before they have all run.
-    const fiber = Runtime.runFork(host.runtime)(options.resolve({ seal }), { immediate: true })
+    const fiber = Runtime.runFork(host.runtime)(this.options.resolve({ seal }), { immediate: true })
     host.fiber = fiber
-    fiber.addObserver((exit) => feed({ _tag: "Settled", batch }, exit))
+    fiber.addObserver((exit) => this.feed({ _tag: "Settled", batch }, exit))
   }
 
   // Joining happens as the caller suspends, and leaving is the canceller
   // Effect runs when the caller is interrupted: nothing can come between a
   // caller and its place in the state. No Deferred, no mask: this is paid
   // once per caller, and busy servers have many.
-  const get = (key: string): Effect.Effect<A, E> =>
+  readonly get = (key: string): Effect.Effect<A, E> =>
     Effect.withFiberRuntime<A, E>((fiber) =>
       Effect.async<A, E>((resume) => {
-        feed({ _tag: "Join", caller: resume, key }, undefined, fiber)
+        this.feed({ _tag: "Join", caller: resume, key }, undefined, fiber)
         return Effect.suspend(() => {
-          const stopped = feed({ _tag: "Leave", caller: resume, key })
+          const stopped = this.feed({ _tag: "Leave", caller: resume, key })
           return stopped.length === 0 ? Effect.void : Fiber.interruptAll(stopped)
         })
       })
     )
-
-  return { state, feed, get }
 }
+
+const interrupted = Exit.interrupt(FiberId.none)
 
 const runtimeOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Runtime.Runtime<never> =>
   Runtime.make({

@@ -21,7 +21,7 @@ import { bodyLimit, readBody } from "./answerBody.js"
 import * as Batcher from "./batcher.js"
 import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from "./classify.js"
 import { readIds } from "./ids.js"
-import { settings as checkSettings } from "./options.js"
+import { type Settings, settings as checkSettings } from "./options.js"
 import { guard } from "./originGuard.js"
 import { tokensPath } from "./paths.js"
 import * as LocalRateLimiter from "./rateLimiter.js"
@@ -199,27 +199,54 @@ export const make = (
       )
     }
 
+    const { get, invalidate } = yield* makeGet({
+      settings,
+      secrets,
+      // A batch and, when sFOX refuses it for some of its users, the split: all within one deadline.
+      resolve: (sealable) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const deadlineAt = now + deadlineMillis
+          const whole = mintAtTurn(sealable, deadlineAt)
+          const mint = (userIds: ReadonlyArray<string>) => mintBatch(userIds, deadlineAt)
+          return Split.resolveEach(mint, whole.mint, whole.userIds, Telemetry.split)
+        })
+    })
+
+    const clientFor = UserClient.make({
+      pipeline,
+      baseUrl: settings.baseUrl,
+      get,
+      invalidate,
+      secrets,
+      timeoutMillis: Duration.toMillis(settings.timeout)
+    })
+
+    return { create, createMany, get, invalidate, clientFor }
+  })
+
+/**
+ * `get` and `invalidate`: the cache (when configured) in front of the
+ * batcher, whose batches `resolve` mints.
+ */
+const makeGet = (
+  { resolve, secrets, settings }: {
+    readonly settings: Settings
+    readonly secrets: ReadonlyArray<string>
+    readonly resolve: Batcher.Resolve<UserAuthToken, RequestFailure>
+  }
+) =>
+  Effect.gen(function*() {
     const cache = settings.cache === undefined
       ? undefined
       : TokenCache.make(settings.cache.capacity, Duration.toMillis(settings.cache.refreshBefore))
     const window = yield* Batcher.clockWindow(Duration.toMillis(settings.batchWindow))
     const batcher = yield* Batcher.make<UserAuthToken, RequestFailure>({
       window,
-      // A sent batch holds its slot for at most one window (see batcher.ts).
+      // A sent batch holds its slot for at most one window (see BatcherMachine).
       hold: window,
       maxBatchSize: settings.maxBatchSize,
       concurrency: settings.batchConcurrency,
-      resolve: (sealable) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const deadlineAt = now + deadlineMillis
-          const whole = mintAtTurn(sealable, deadlineAt)
-          return Split.resolveEach(
-            (userIds) => mintBatch(userIds, deadlineAt),
-            whole.mint,
-            whole.userIds,
-            Telemetry.split
-          )
-        })
+      resolve
     })
 
     const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
@@ -240,16 +267,7 @@ export const make = (
     const invalidate = (userId: string): Effect.Effect<void> =>
       cache === undefined ? Effect.void : Effect.sync(() => cache.invalidate(userId))
 
-    const clientFor = UserClient.make({
-      pipeline,
-      baseUrl: settings.baseUrl,
-      get,
-      invalidate,
-      secrets,
-      timeoutMillis: Duration.toMillis(settings.timeout)
-    })
-
-    return { create, createMany, get, invalidate, clientFor }
+    return { get, invalidate }
   })
 
 const statusOf = (answer: Answer): number => answer.status
