@@ -217,9 +217,13 @@ const main = async () => {
     contenders.push(["@effect/experimental dataLoader (5 ms, 100/batch)", dataLoaderOver(dataLoader)])
   }
   const results = new Map<string, Array<Measure>>(contenders.map(([name]) => [name, []]))
-  for (const [, run] of contenders) await measure(run) // warm-up
+  for (const [name, run] of contenders) {
+    const m = await measure(run) // warm-up
+    process.stderr.write(`warm-up ${name}: ${Math.round(m.wallMillis)} ms\n`)
+  }
   for (let round = 0; round < rounds; round++) {
     for (const [name, run] of contenders) results.get(name)!.push(await measure(run))
+    process.stderr.write(`round ${round + 1} of ${rounds}\n`)
   }
   console.log(`(a) ${fmt(callers)} concurrent get callers, endpoint latency ${latencyMillis} ms, median of ${rounds}`)
   console.log("| contender | wall ms | CPU ms | heap MB | batches | largest | most in flight |")
