@@ -8,4 +8,7 @@
  *
  * @since 0.1.0
  */
+export * as BatcherMachine from "./BatcherMachine.js"
+export * as SplitPlan from "./SplitPlan.js"
+export * as TokenCachePolicy from "./TokenCachePolicy.js"
 export * as Version from "./Version.js"

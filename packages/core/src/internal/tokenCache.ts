@@ -1,15 +1,13 @@
+import { TokenCachePolicy as Policy } from "@sfox-effect/domain"
 import type { UserAuthToken } from "../UserAuthToken.js"
 
 /** sFOX's documented token lifetime: no token is served longer than this after it was minted. */
-export const documentedLifetimeMillis = 24 * 60 * 60 * 1000
+export const documentedLifetimeMillis = Policy.documentedLifetimeMillis
 
 /**
- * A bounded in-memory LRU of tokens (never written anywhere else). A token is
- * served only while more than `refreshBeforeMillis` of its life remains, its
- * life ending at its `expires` or `documentedLifetimeMillis` after it was
- * asked for, whichever is first: an `expires` far in the future (a broken or
- * hostile answer, year 9999) is not trusted for ever. The token itself keeps
- * the `expires` sFOX sent.
+ * A bounded in-memory LRU of tokens (never written anywhere else), kept by
+ * `@sfox-effect/domain`'s `TokenCachePolicy` (read it for how long a token
+ * is served). The token itself keeps the `expires` sFOX sent.
  */
 export interface TokenCache {
   readonly get: (userId: string, nowMillis: number) => UserAuthToken | undefined
@@ -18,32 +16,17 @@ export interface TokenCache {
   readonly invalidate: (userId: string) => void
 }
 
-interface Entry {
-  readonly token: UserAuthToken
-  /** Served while the clock is before this. */
-  readonly until: number
-}
-
+// Lookups call the policy's `lookup`/`store` (its `Lookup`/`Store`
+// transitions) directly: `get` pays no event object per call.
 export const make = (capacity: number, refreshBeforeMillis: number): TokenCache => {
-  // A Map iterates in insertion order: re-inserting on use makes it an LRU.
-  const entries = new Map<string, Entry>()
+  const state = Policy.initial<UserAuthToken>(capacity, refreshBeforeMillis)
   return {
-    get: (userId, nowMillis) => {
-      const entry = entries.get(userId)
-      if (entry === undefined) return undefined
-      entries.delete(userId)
-      if (entry.until <= nowMillis) return undefined
-      entries.set(userId, entry)
-      return entry.token
-    },
+    get: (userId, nowMillis) => Policy.lookup(state, userId, nowMillis),
     set: (token, askedAt) => {
-      const end = Math.min(token.expires.epochMillis, askedAt + documentedLifetimeMillis)
-      entries.delete(token.userId)
-      entries.set(token.userId, { token, until: end - refreshBeforeMillis })
-      if (entries.size > capacity) entries.delete(entries.keys().next().value!)
+      Policy.store(state, token.userId, token, token.expires.epochMillis, askedAt)
     },
     invalidate: (userId) => {
-      entries.delete(userId)
+      Policy.step(state, { _tag: "Invalidate", key: userId }, 0)
     }
   }
 }

@@ -1,17 +1,15 @@
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { enforce } from "../RetryPolicy.js"
-import { EmptyBatch, HttpFailure, type InvalidUserId, type RequestFailure } from "../SfoxError.js"
+import { EmptyBatch, type InvalidUserId, type RequestFailure } from "../SfoxError.js"
 import { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import type { UserTokenService } from "../UserTokenService.js"
@@ -21,11 +19,10 @@ import * as Deadline from "./deadline.js"
 import { readIds } from "./ids.js"
 import { type Settings, settings as checkSettings } from "./options.js"
 import { guard } from "./originGuard.js"
-import { printable } from "./printable.js"
 import * as LocalRateLimiter from "./rateLimiter.js"
 import * as Pipeline from "./request.js"
 import * as Scrub from "./scrub.js"
-import { afterRefusal, mayBeAboutOneUser, resolveEach } from "./split.js"
+import * as Split from "./split.js"
 import * as Telemetry from "./telemetry.js"
 import * as TokenCache from "./tokenCache.js"
 import * as TokenEndpoints from "./tokenEndpoints.js"
@@ -65,37 +62,56 @@ export const build = (
      * of its users, the split names them in the error.
      */
     const mintChunk = (userIds: ReadonlyArray<string>) =>
-      withinDeadline((mint) =>
-        Effect.catchAll(mint(userIds), (error) =>
-          userIds.length > 1 && mayBeAboutOneUser(error)
-            ? Effect.flatMap(afterRefusal(mint, userIds, error, Telemetry.split), (outcomes) => {
-              const tokens = new Map<string, UserAuthToken>()
-              for (const [userId, exit] of outcomes) {
-                if (Exit.isSuccess(exit)) tokens.set(userId, exit.value)
-              }
-              return tokens.size === userIds.length ? Effect.succeed(tokens) : Effect.fail(refusedIn(outcomes, error))
-            })
-            : Effect.fail(error))
-      )
+      withinDeadline((mint) => Split.mintAll(mint, userIds, Telemetry.split))
 
     const createMany = createManyOf(settings, scrubber, mintChunk)
 
+    const { get, invalidate } = yield* makeGet({
+      settings,
+      scrubber,
+      // A batch and, when sFOX refuses it for some of its users, the split: all within one deadline.
+      resolve: (sealable) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const deadline = Deadline.start(now, deadlineMillis)
+          const whole = mintAtTurn(sealable, deadline)
+          const mint = (userIds: ReadonlyArray<string>) => mintBatch(userIds, deadline)
+          return Split.resolveEach(mint, whole.mint, whole.userIds, Telemetry.split)
+        })
+    })
+
+    const asUser = AsUser.make(pipeline, { get, invalidate })
+    const clientFor = UserClient.make({
+      asUser,
+      baseUrl: settings.baseUrl,
+      timeoutMillis: Duration.toMillis(settings.timeout)
+    })
+
+    return { service: { create, createMany, get, invalidate, clientFor }, asUser }
+  })
+
+/**
+ * `get` and `invalidate`: the cache (when configured) in front of the
+ * batcher, whose batches `resolve` mints.
+ */
+const makeGet = (
+  { resolve, scrubber, settings }: {
+    readonly settings: Settings
+    readonly scrubber: Scrub.Scrubber
+    readonly resolve: Batcher.Resolve<UserAuthToken, RequestFailure>
+  }
+) =>
+  Effect.gen(function*() {
     const cache = settings.cache === undefined
       ? undefined
       : TokenCache.make(settings.cache.capacity, Duration.toMillis(settings.cache.refreshBefore))
     const window = yield* Batcher.clockWindow(Duration.toMillis(settings.batchWindow))
     const batcher = yield* Batcher.make<UserAuthToken, RequestFailure>({
       window,
-      // A sent batch holds its slot for at most one window (see batcher.ts).
+      // A sent batch holds its slot for at most one window (see BatcherMachine).
       hold: window,
       maxBatchSize: settings.maxBatchSize,
       concurrency: settings.batchConcurrency,
-      resolve: (sealable) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const deadline = Deadline.start(now, deadlineMillis)
-          const whole = mintAtTurn(sealable, deadline)
-          return resolveEach((userIds) => mintBatch(userIds, deadline), whole.mint, whole.userIds, Telemetry.split)
-        })
+      resolve
     })
 
     const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
@@ -116,14 +132,7 @@ export const build = (
     const invalidate = (userId: string): Effect.Effect<void> =>
       cache === undefined ? Effect.void : Effect.sync(() => cache.invalidate(userId))
 
-    const asUser = AsUser.make(pipeline, { get, invalidate })
-    const clientFor = UserClient.make({
-      asUser,
-      baseUrl: settings.baseUrl,
-      timeoutMillis: Duration.toMillis(settings.timeout)
-    })
-
-    return { service: { create, createMany, get, invalidate, clientFor }, asUser }
+    return { get, invalidate }
   })
 
 /**
@@ -224,30 +233,3 @@ export const make = (
   options: UserTokenService.Options
 ): Effect.Effect<UserTokenService.Service, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.map(build(options), (built) => built.service)
-
-/** The error of a `createMany` chunk that sFOX refused for some of its users, naming them. */
-const refusedIn = (
-  outcomes: ReadonlyMap<string, Exit.Exit<UserAuthToken, RequestFailure>>,
-  refusal: RequestFailure
-): RequestFailure => {
-  const refused: Array<string> = []
-  let first: RequestFailure | undefined
-  for (const [userId, exit] of outcomes) {
-    if (Exit.isSuccess(exit)) continue
-    const error = Cause.failureOption(exit.cause)
-    if (error._tag === "None") continue
-    // A part that failed as a whole (a 503, say) fails the call as it is.
-    if (!mayBeAboutOneUser(error.value)) return error.value
-    refused.push(userId)
-    first ??= error.value
-  }
-  const about = first ?? refusal
-  if (about._tag !== "HttpFailure") return about
-  const shown = refused.slice(0, 5).map((id) => printable(JSON.stringify(id))).join(", ")
-  const more = refused.length > 5 ? ` and ${refused.length - 5} more` : ""
-  return new HttpFailure({
-    status: about.status,
-    description: `sFOX refused ${refused.length} of ${outcomes.size} users (${shown}${more}): ${about.description}`,
-    userIds: refused
-  })
-}
