@@ -9,3 +9,18 @@
  * @since 0.1.0
  */
 export * as Version from "./Version.js"
+
+/**
+ * The rules of a rate-limit budget: `limit` and `interval` checked, and the
+ * window a limiter keeps.
+ *
+ * @since 0.1.0
+ */
+export * as Budget from "./Budget.js"
+
+/**
+ * The in-process rate limiter as a pure transition function.
+ *
+ * @since 0.1.0
+ */
+export * as LimiterMachine from "./LimiterMachine.js"
