@@ -24,3 +24,11 @@ export * as Budget from "./Budget.js"
  * @since 0.1.0
  */
 export * as LimiterMachine from "./LimiterMachine.js"
+
+/**
+ * The client side of the limiter shared through Redis (fallback, command
+ * bounds, the acquire script's answers) as pure decisions.
+ *
+ * @since 0.1.0
+ */
+export * as SharedLimiterMachine from "./SharedLimiterMachine.js"
