@@ -107,6 +107,24 @@ export const initial = (limit: number, windowMillis: number): State => ({
 
 const none: ReadonlyArray<Command> = []
 
+// One object literal of one shape: cheaper than a spread, on the path of every request.
+const with_ = (
+  state: State,
+  change: {
+    readonly free?: number
+    readonly waiting?: Fifo.Fifo<Waiter>
+    readonly releases?: Fifo.Fifo<number>
+    readonly closed?: boolean
+  }
+): State => ({
+  limit: state.limit,
+  windowMillis: state.windowMillis,
+  free: change.free ?? state.free,
+  waiting: change.waiting ?? state.waiting,
+  releases: change.releases ?? state.releases,
+  closed: change.closed ?? state.closed
+})
+
 /**
  * The transition function.
  *
@@ -121,7 +139,7 @@ export const step = (state: State, event: Event, now: number): Transition => {
     case "Unused":
       return handBack(state, [])
     case "Interrupted":
-      return { state: { ...state, waiting: Fifo.remove(state.waiting, (w) => w.id === event.id) }, commands: none }
+      return { state: with_(state, { waiting: Fifo.remove(state.waiting, (w) => w.id === event.id) }), commands: none }
     case "ReleaseTimer":
       return releaseTimer(state, now)
     case "WaitTimer":
@@ -133,10 +151,10 @@ export const step = (state: State, event: Event, now: number): Transition => {
 
 const ask = (state: State, id: number, maxWaitMillis: number, now: number): Transition => {
   if (state.closed) return { state, commands: [{ _tag: "Fail", id, reason: "unavailable" }] }
-  if (state.free > 0) return { state: { ...state, free: state.free - 1 }, commands: [{ _tag: "Grant", id }] }
+  if (state.free > 0) return { state: with_(state, { free: state.free - 1 }), commands: [{ _tag: "Grant", id }] }
   const deadline = now + maxWaitMillis
   return {
-    state: { ...state, waiting: Fifo.push(state.waiting, { id, deadline }) },
+    state: with_(state, { waiting: Fifo.push(state.waiting, { id, deadline }) }),
     commands: Number.isFinite(deadline) ? [{ _tag: "ArmWaitTimer", id, at: deadline }] : none
   }
 }
@@ -147,7 +165,7 @@ const done = (state: State, now: number): Transition => {
   const at = now + state.windowMillis
   const releases = Fifo.push(state.releases, at)
   return {
-    state: { ...state, releases },
+    state: with_(state, { releases }),
     commands: releases.size === 1 ? [{ _tag: "ArmReleaseTimer", at }] : none
   }
 }
@@ -155,9 +173,9 @@ const done = (state: State, now: number): Transition => {
 /** A turn comes back: to the caller waiting longest, else to the free ones. */
 const handBack = (state: State, commands: Array<Command>): Transition => {
   const next = Fifo.peek(state.waiting)
-  if (next === undefined) return { state: { ...state, free: state.free + 1 }, commands }
+  if (next === undefined) return { state: with_(state, { free: state.free + 1 }), commands }
   commands.push({ _tag: "Grant", id: next.id })
-  return { state: { ...state, waiting: Fifo.pop(state.waiting) }, commands }
+  return { state: with_(state, { waiting: Fifo.pop(state.waiting) }), commands }
 }
 
 /** Every turn whose window closed by `now` comes back, in order. */
@@ -166,7 +184,7 @@ const releaseDue = (state: State, now: number, commands: Array<Command>): Transi
   while (!current.closed) {
     const first = Fifo.peek(current.releases)
     if (first === undefined || first > now) break
-    current = handBack({ ...current, releases: Fifo.pop(current.releases) }, commands).state
+    current = handBack(with_(current, { releases: Fifo.pop(current.releases) }), commands).state
   }
   if (current.releases.size === 0 && state.releases.size > 0) commands.push({ _tag: "DisarmReleaseTimer" })
   return { state: current, commands }
@@ -197,7 +215,10 @@ const waitTimer = (state: State, id: number, now: number): Transition => {
     return { state: released.state, commands }
   }
   commands.push({ _tag: "Fail", id, reason: "late" })
-  return { state: { ...released.state, waiting: Fifo.remove(released.state.waiting, (w) => w.id === id) }, commands }
+  return {
+    state: with_(released.state, { waiting: Fifo.remove(released.state.waiting, (w) => w.id === id) }),
+    commands
+  }
 }
 
 const close = (state: State): Transition => {
@@ -208,7 +229,7 @@ const close = (state: State): Transition => {
     reason: "unavailable"
   }))
   if (state.releases.size > 0) commands.push({ _tag: "DisarmReleaseTimer" })
-  return { state: { ...state, waiting: Fifo.empty, closed: true }, commands }
+  return { state: with_(state, { waiting: Fifo.empty, closed: true }), commands }
 }
 
 /**
