@@ -6,9 +6,9 @@
  * 1. Cost per turn when nobody waits: `N` turns of `Effect.void` in a row
  *    through each, against no limiter at all (best of `ROUNDS`).
  * 2. Behaviour, on the TestClock (deterministic):
- *    - latency: 10 requests, a budget of 5 per 1 s, the first five slow
- *      (900 ms) and the rest instant; the most requests a server counting at
- *      arrival can see in one window of 1 s;
+ *    - a budget of 5 per 1 s: 20 instant requests, and 10 requests of which
+ *      the first five are slow (900 ms): the most requests a server counting
+ *      at arrival can see in one window of 1 s;
  *    - max wait: 10 callers that give up after 100 ms, then one more: when it
  *      gets its turn (a turn given up is given back, or not);
  *    - close: a caller waiting when the limiter's scope closes: how it ends.
@@ -60,13 +60,14 @@ const costs = Effect.gen(function*() {
 const maxInAnyWindow = (ends: ReadonlyArray<number>, window: number) =>
   Math.max(...ends.map((t) => ends.filter((u) => u >= t && u < t + window).length))
 
-const latency = (make: Make) =>
+/** `count` requests at once, the first `slow` of them taking 900 ms, the rest instant. */
+const latency = (make: Make, count: number, slow: number) =>
   Effect.gen(function*() {
     const limit = yield* make(5, "1 second")
     const ends: Array<number> = []
-    const fibers = yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => i), (i) =>
+    const fibers = yield* Effect.forEach(Array.from({ length: count }, (_, i) => i), (i) =>
       Effect.fork(limit(
-        Effect.sleep(Duration.millis(i < 5 ? 900 : 0)).pipe(
+        Effect.sleep(Duration.millis(i < slow ? 900 : 0)).pipe(
           Effect.zipRight(Effect.flatMap(TestClock.currentTimeMillis, (now) => Effect.sync(() => ends.push(now))))
         )
       )))
@@ -117,7 +118,10 @@ const main = Effect.gen(function*() {
   }
   for (const [name, make] of makers) {
     console.log(`${name}:`)
-    console.log(`  latency: most arrivals in one 1 s window (budget 5): ${yield* latency(make)}`)
+    console.log(`  20 instant requests: most in one 1 s window (budget 5): ${yield* latency(make, 20, 0)}`)
+    console.log(
+      `  5 slow (900 ms) then 5 instant: most arrivals in one 1 s window (budget 5): ${yield* latency(make, 10, 5)}`
+    )
     console.log(`  after 10 callers gave up at 100 ms, the next gets its turn at: ${yield* giveUp(make)}`)
     console.log(`  a caller waiting when the scope closes: ${yield* close(make)}`)
   }
