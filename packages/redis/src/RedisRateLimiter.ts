@@ -16,17 +16,16 @@
  *
  * @since 0.2.0
  */
-import { RateLimiterUnavailable, SfoxRateLimiter } from "@sfox-effect/core"
-import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
+import type { SfoxRateLimiter } from "@sfox-effect/core"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { Redis } from "ioredis"
-import * as Script from "./internal/script.js"
+import * as InternalOptions from "./internal/options.js"
+import * as Internal from "./internal/rateLimiter.js"
 
 /**
  * Options of `make` and `layer`.
@@ -132,52 +131,7 @@ export interface ConfigOptions extends Omit<Options, "url"> {
  * @since 0.2.0
  * @category constants
  */
-export const defaultPrefix = "sfox-effect:rate-limit:"
-
-const positiveMillis = (key: string, input: Duration.DurationInput | undefined, fallback: number) => {
-  if (input === undefined) return Effect.succeed(fallback)
-  const decoded = Duration.decodeUnknown(input)
-  return decoded._tag === "Some" && Duration.greaterThan(decoded.value, Duration.zero)
-    ? Effect.succeed(Duration.toMillis(decoded.value))
-    : Effect.fail(ConfigError.InvalidData([key], "must be a positive duration"))
-}
-
-const checkBudget = (limit: number, interval: Duration.DurationInput, path: ReadonlyArray<string>) => {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    return Effect.fail(ConfigError.InvalidData([...path, "limit"], "must be a positive integer"))
-  }
-  return Effect.map(positiveMillis([...path, "interval"].join("."), interval, 0), (intervalMillis) => ({
-    limit,
-    intervalMillis
-  }))
-}
-
-/** The URL, checked; its password (if any) for scrubbing texts. */
-const checkUrl = (input: string | Redacted.Redacted<string>) => {
-  const text = Redacted.isRedacted(input) ? Redacted.value(input) : input
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    // The text itself is not echoed: it may hold a password.
-    return Effect.fail(ConfigError.InvalidData(["url"], "is not an absolute URL"))
-  }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    return Effect.fail(ConfigError.InvalidData(["url"], "must be a redis: or rediss: URL"))
-  }
-  let decoded = url.password
-  try {
-    decoded = decodeURIComponent(url.password)
-  } catch {
-    // Not percent-encoding after all: the password as written is the one to hide.
-  }
-  const secrets = [text, url.password, decoded].filter((s) => s.length > 0)
-  return Effect.succeed({ text, secrets, where: `${url.hostname}:${url.port === "" ? "6379" : url.port}` })
-}
-
-// A turn's window is kept 1 % longer than asked (at least 1 ms), as the
-// in-process limiter keeps it: sFOX's clock and way of counting are not ours.
-const windowOf = (intervalMillis: number) => Math.ceil(intervalMillis * 1.01)
+export const defaultPrefix: "sfox-effect:rate-limit:" = InternalOptions.defaultPrefix
 
 /**
  * A Redis-backed `SfoxRateLimiter.Service`, connected for the life of the
@@ -203,244 +157,9 @@ const windowOf = (intervalMillis: number) => Math.ceil(intervalMillis * 1.01)
  * @since 0.2.0
  * @category constructors
  */
-export const make = (
+export const make: (
   options: Options
-): Effect.Effect<SfoxRateLimiter.Service, ConfigError.ConfigError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const url = yield* checkUrl(options.url)
-    const { intervalMillis, limit } = yield* checkBudget(options.limit, options.interval, [])
-    const commandTimeoutMillis = yield* positiveMillis("commandTimeout", options.commandTimeout, 500)
-    const defaultHoldMillis = yield* positiveMillis("maxRequestDuration", options.maxRequestDuration, 60_000)
-    const connectTimeoutMillis = yield* positiveMillis("connectTimeout", options.connectTimeout, 5_000)
-    const fallback = options.fallback === undefined
-      ? undefined
-      : yield* SfoxRateLimiter.make({ limit: options.fallback.limit, interval: options.fallback.interval }).pipe(
-        Effect.mapError((error) =>
-          ConfigError.isInvalidData(error)
-            ? ConfigError.InvalidData(["fallback", ...error.path], error.message)
-            : error
-        )
-      )
-    const fallbackWindowMillis = options.fallback === undefined
-      ? 0
-      : windowOf(Duration.toMillis(Duration.decode(options.fallback.interval)))
-    const fallbackText = options.fallback === undefined
-      ? ""
-      : `${options.fallback.limit} per ${Duration.format(Duration.decode(options.fallback.interval))}`
-    const key = `${options.prefix ?? defaultPrefix}turns`
-    const windowMillis = windowOf(intervalMillis)
-
-    const scrub = (text: string) => url.secrets.reduce((out, secret) => out.split(secret).join("<redacted>"), text)
-    let lastError = "not connected yet"
-    const redis = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const client = new Redis(url.text, {
-          lazyConnect: true,
-          // A command while Redis is away fails at once rather than queueing:
-          // a queued reservation could land after its caller gave up.
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 0,
-          connectTimeout: Math.min(connectTimeoutMillis, 10_000),
-          // Reconnect for ever, at most a second apart.
-          retryStrategy: (times) => Math.min(50 * times, 1_000)
-        })
-        // ioredis prints an error event nobody listens to; ours are reported
-        // through the calls that fail.
-        client.on("error", (error: Error) => {
-          lastError = scrub(error.message)
-        })
-        return client
-      }),
-      (client) =>
-        Effect.promise(() =>
-          client.status === "ready"
-            ? client.quit().catch(() => client.disconnect())
-            : Promise.resolve(client.disconnect())
-        ).pipe(Effect.timeout(Duration.millis(commandTimeoutMillis * 4)), Effect.ignore)
-    )
-    const scripts = Script.define(redis)
-
-    const connected = yield* Effect.tryPromise(() => redis.connect()).pipe(
-      Effect.timeout(Duration.millis(connectTimeoutMillis)),
-      Effect.as(true),
-      Effect.catchAll(() => Effect.succeed(false))
-    )
-    if (!connected) {
-      yield* Effect.logWarning(
-        `sfox-effect: Redis at ${url.where} did not answer within ${connectTimeoutMillis} ms; calls fail with RateLimiterUnavailable${
-          fallback === undefined ? "" : " (or use the fallback budget)"
-        } until it does`
-      )
-    }
-
-    const unavailable = (description: string) =>
-      new RateLimiterUnavailable({ description: `Redis at ${url.where}: ${scrub(description)}` })
-
-    /**
-     * One script call, bounded by `commandTimeout`, or by the caller's time
-     * left when that is shorter (then it is the caller's time that ran out).
-     */
-    const call = <A, E2>(
-      run: () => Promise<A>,
-      leftMillis: number,
-      onLate: () => E2
-    ): Effect.Effect<A, RateLimiterUnavailable | E2> => {
-      const callerBound = leftMillis < commandTimeoutMillis
-      const bound = callerBound ? Math.max(1, leftMillis) : commandTimeoutMillis
-      return Effect.tryPromise({
-        try: run,
-        catch: (error) => unavailable(error instanceof Error ? error.message : "the command failed")
-      }).pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(bound),
-          onTimeout: (): RateLimiterUnavailable | E2 =>
-            callerBound ? onLate() : unavailable(`no answer within ${bound} ms (last error: ${lastError})`)
-        })
-      )
-    }
-
-    const pollers = yield* Effect.makeSemaphore(limit)
-    let counter = 0
-    const processId = globalThis.crypto.randomUUID()
-
-    /**
-     * Takes a turn: asks the script, and while it says none is free, sleeps
-     * for as long as it says none can free, within the caller's wait.
-     */
-    const acquire = <E2>(
-      member: string,
-      holdMillis: number,
-      options: SfoxRateLimiter.TurnOptions<E2>
-    ): Effect.Effect<void, E2 | RateLimiterUnavailable> =>
-      Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
-        const deadlineAt = startedAt + options.maxWaitMillis
-        const loop: Effect.Effect<void, E2 | RateLimiterUnavailable> = Effect.flatMap(
-          Clock.currentTimeMillis,
-          (askedAt) =>
-            Effect.flatMap(
-              call(
-                () => scripts.acquire(key, limit, windowMillis, holdMillis, member),
-                deadlineAt - askedAt,
-                options.onLate
-              ),
-              (wait) => {
-                if (wait === 0) return Effect.void
-                return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                  now + wait > deadlineAt
-                    // No turn can free before the caller's time is up.
-                    ? Effect.fail(options.onLate())
-                    : Effect.zipRight(Effect.sleep(Duration.millis(wait)), loop))
-              }
-            )
-        )
-        // At most `limit` callers of this process ask Redis at a time: no
-        // more turns than that can free in one window, and a crowd of waiters
-        // polling at the same instant would only load Redis. The wait for a
-        // place among them counts against the caller's time too.
-        const polled = pollers.withPermits(1)(loop)
-        return Number.isFinite(options.maxWaitMillis)
-          ? Effect.timeoutFail(polled, {
-            duration: Duration.millis(Math.max(0, options.maxWaitMillis)),
-            onTimeout: options.onLate
-          })
-          : polled
-      })
-
-    // The fallback: engaged when a Redis call fails, left once Redis answers
-    // again and this process's fallback turns have all run out.
-    let onFallback = false
-    let inFallback = 0
-    let fallbackEndsAt = 0
-    const viaFallback = <A, E, R, E2>(
-      fallbackLimiter: SfoxRateLimiter.Service,
-      request: Effect.Effect<A, E, R>,
-      options: SfoxRateLimiter.TurnOptions<E2>
-    ) =>
-      Effect.suspend(() => {
-        inFallback++
-        return fallbackLimiter.withTurn(request, options).pipe(
-          Effect.ensuring(Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.sync(() => {
-              inFallback--
-              fallbackEndsAt = Math.max(fallbackEndsAt, now + fallbackWindowMillis)
-            })))
-        )
-      })
-
-    const viaRedis = <A, E, R, E2>(
-      request: Effect.Effect<A, E, R>,
-      options: SfoxRateLimiter.TurnOptions<E2>
-    ): Effect.Effect<A, E | E2 | RateLimiterUnavailable, R> =>
-      Effect.uninterruptibleMask((restore) => {
-        const member = `${processId}:${counter++}`
-        const holdMillis = options.maxDurationMillis ?? defaultHoldMillis
-        return restore(acquire(member, holdMillis, options)).pipe(
-          // Interrupted or out of time while asking: the turn may have been
-          // taken all the same; a request never sent needs none. The command
-          // runs after the reservation on this one connection.
-          Effect.onError(() => Effect.sync(() => void scripts.cancel(key, member).catch(() => {}))),
-          Effect.zipRight(
-            Effect.ensuring(
-              restore(request),
-              // Not awaited: the turn's window runs from when Redis hears of
-              // the end, later than the end itself; if Redis never hears of
-              // it, the reservation runs out after its hold.
-              Effect.sync(() => void scripts.release(key, member, windowMillis).catch(() => {}))
-            )
-          )
-        )
-      })
-
-    const withTurn = <A, E, R, E2>(
-      request: Effect.Effect<A, E, R>,
-      options: SfoxRateLimiter.TurnOptions<E2>
-    ): Effect.Effect<A, E | E2 | RateLimiterUnavailable, R> => {
-      if (fallback === undefined) return viaRedis(request, options)
-      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        if (onFallback) {
-          if (redis.status !== "ready") return viaFallback(fallback, request, options)
-          if (inFallback > 0 || now < fallbackEndsAt) {
-            // Redis is back. This process's fallback turns are unknown to
-            // it: let them run out before taking shared turns, so that here
-            // the two budgets never add up in one window.
-            const wait = inFallback > 0 ? 20 : fallbackEndsAt - now
-            if (wait > options.maxWaitMillis) return Effect.fail(options.onLate())
-            return Effect.zipRight(
-              Effect.sleep(Duration.millis(wait)),
-              withTurn(request, { ...options, maxWaitMillis: options.maxWaitMillis - wait })
-            )
-          }
-          onFallback = false
-          return Effect.zipRight(
-            Effect.logWarning(`sfox-effect: Redis at ${url.where} answers again; back on the shared budget`),
-            withTurn(request, options)
-          )
-        }
-        return Effect.catchIf(
-          viaRedis(request, options),
-          // Only the limiter's own failure, never the request's.
-          (error): error is RateLimiterUnavailable =>
-            error instanceof RateLimiterUnavailable && error.description.startsWith(`Redis at ${url.where}:`),
-          (error) =>
-            Effect.suspend(() => {
-              const engaging = !onFallback
-              onFallback = true
-              const go = viaFallback(fallback, request, options)
-              return engaging
-                ? Effect.zipRight(
-                  Effect.logWarning(
-                    `sfox-effect: the shared sFOX budget is unavailable (${error.description}); this process now keeps to its fallback budget of ${fallbackText} until Redis answers again`
-                  ),
-                  go
-                )
-                : go
-            })
-        )
-      })
-    }
-
-    return SfoxRateLimiter.of({ withTurn })
-  })
+) => Effect.Effect<SfoxRateLimiter.Service, ConfigError.ConfigError, Scope.Scope> = Internal.make
 
 /**
  * An `SfoxRateLimiter` on Redis: provide it once, and every
@@ -469,8 +188,7 @@ export const make = (
  * @since 0.2.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> =>
-  Layer.scoped(SfoxRateLimiter, make(options))
+export const layer: (options: Options) => Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> = Internal.layer
 
 /**
  * `layer` with the URL from configuration: by default the redacted
@@ -490,7 +208,5 @@ export const layer = (options: Options): Layer.Layer<SfoxRateLimiter, ConfigErro
  * @since 0.2.0
  * @category layers
  */
-export const layerConfig = (options: ConfigOptions): Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> => {
-  const { url = Config.redacted("SFOX_REDIS_URL"), ...rest } = options
-  return Layer.scoped(SfoxRateLimiter, Effect.flatMap(url, (url) => make({ ...rest, url })))
-}
+export const layerConfig: (options: ConfigOptions) => Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> =
+  Internal.layerConfig

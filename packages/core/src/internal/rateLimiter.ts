@@ -1,3 +1,4 @@
+import { Budget, LimiterMachine } from "@sfox-effect/domain"
 import * as Clock from "effect/Clock"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -15,27 +16,21 @@ export type Limiter = SfoxRateLimiter.Service
 /** No limit at all. */
 export const unlimited: Limiter = { withTurn: (effect) => effect }
 
-/**
- * The window a limiter keeps: 1 % longer than asked (at least 1 ms). The
- * server's clock and its way of counting are not ours, and the cost is one
- * turn in a hundred a little later.
- */
+/** The window a limiter keeps: `Budget.windowMillis` of the domain (1 % longer than asked). */
 export const windowMillisOf = (interval: Duration.DurationInput): number =>
-  Math.ceil(Duration.toMillis(interval) * 1.01)
+  Budget.windowMillis(Duration.toMillis(interval))
 
 /** Checks `{ limit, interval }` as `SfoxRateLimiter.layer` and `RedisRateLimiter.layer` take them. */
 export const checkBudget = (
   options: SfoxRateLimiter.Options,
   path: ReadonlyArray<string> = []
 ): Effect.Effect<{ readonly limit: number; readonly interval: Duration.Duration }, ConfigError.ConfigError> => {
-  if (!Number.isSafeInteger(options.limit) || options.limit < 1) {
-    return Effect.fail(ConfigError.InvalidData([...path, "limit"], "must be a positive integer"))
-  }
-  const interval = Duration.decodeUnknown(options.interval)
-  if (interval._tag === "None" || !Duration.greaterThan(interval.value, Duration.zero)) {
-    return Effect.fail(ConfigError.InvalidData([...path, "interval"], "must be a positive duration"))
-  }
-  return Effect.succeed({ limit: options.limit, interval: interval.value })
+  const decoded = Duration.decodeUnknown(options.interval)
+  const interval = decoded._tag === "Some" ? decoded.value : undefined
+  const checked = Budget.check(options.limit, interval === undefined ? undefined : Duration.toMillis(interval))
+  return Budget.isProblem(checked)
+    ? Effect.fail(ConfigError.InvalidData([...path, checked.option], checked.message))
+    : Effect.succeed({ limit: checked.limit, interval: interval! })
 }
 
 /** The limiter's state, for tests: free turns and callers waiting. */
@@ -52,11 +47,13 @@ export interface Snapshot {
  * time between those two instants, so no window of `interval` on the
  * server's clock can hold more than `limit` of them, whatever the latency.
  *
- * One fiber, tied to the scope, hands turns back as their windows close. A
- * turn is taken without any fiber or timer when one is free: this is on the
- * path of every request. Once the scope is closed no turn comes back: every
- * caller still waiting, and every later one, fails with
- * `RateLimiterUnavailable`, whatever its longest wait.
+ * Every decision is `LimiterMachine.step` of the domain; this shell holds its
+ * state, runs its commands and feeds events back. One fiber, tied to the
+ * scope, hands turns back as their windows close. A turn is taken without
+ * any fiber or timer when one is free: this is on the path of every request.
+ * Once the scope is closed no turn comes back: every caller still waiting,
+ * and every later one, fails with `RateLimiterUnavailable`, whatever its
+ * longest wait.
  */
 export const make = (
   limit: number,
@@ -65,184 +62,210 @@ export const make = (
   onGrant?: () => void
 ): Effect.Effect<Limiter & { readonly snapshot: () => Snapshot }, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const windowMillis = windowMillisOf(interval)
-    let free = limit
-    let closed = false
-    // Callers waiting for a turn, first come first served.
-    const waiters = new Set<Waiter>()
-    // When each turn given back comes free again, in order (`now + window` only grows).
-    const releases: Array<number> = []
-    // Open while `releases` holds a turn: the releaser sleeps on it when there is none.
-    const pending = Effect.unsafeMakeLatch(false)
-    // The clock of the scope the limiter lives in, which its releaser sleeps on too.
-    const clock = yield* Effect.clock
-
-    const handBack = () => {
-      for (const waiter of waiters) {
-        waiters.delete(waiter)
-        waiter.state = "granted"
-        waiter.wake()
-        onGrant?.()
-        return
-      }
-      free++
+    const shell: Shell = {
+      state: LimiterMachine.initial(limit, windowMillisOf(interval)),
+      waiters: new Map(),
+      // Open while a turn is due back: the releaser sleeps on it when none is.
+      pending: Effect.unsafeMakeLatch(false),
+      // The clock and runtime of the scope the limiter lives in: the releaser and the waits' timers run on them.
+      clock: yield* Effect.clock,
+      runtime: yield* Effect.runtime<never>(),
+      nextId: 0,
+      onGrant
     }
-
-    // Every turn whose window has closed by `now` goes back, in order: the
-    // releaser does it when it wakes, and so does a waiter's timer first, so
-    // that a caller whose wait ends at the instant a turn comes free gets it,
-    // whichever of the two timers fires first.
-    const releaseDue = (now: number) => {
-      while (!closed && releases.length > 0 && releases[0]! <= now) {
-        releases.shift()
-        handBack()
-      }
-    }
-
-    // A timer can fire a millisecond before the wall clock says it is due; a
-    // turn handed back early is a 429 on a server counting to the limit.
-    const sleepUntil = (at: number): Effect.Effect<number> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        at > now ? Effect.zipRight(Effect.sleep(Duration.millis(at - now)), sleepUntil(at)) : Effect.succeed(now))
-
-    yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
-        closed = true
-        // No turn will come back: a caller left waiting would wait for ever.
-        for (const waiter of waiters) {
-          waiters.delete(waiter)
-          waiter.state = "gone"
-          waiter.close()
-        }
-      })
-    )
-    // The earliest turn is the first to come free, and a turn given back
-    // later comes free later: the releaser sleeps until the first, hands back
-    // every turn due by then, and waits for the latch once none is left.
-    yield* pending.await.pipe(
-      Effect.flatMap(() =>
-        releases.length === 0 ? Effect.succeed(undefined) : sleepUntil(releases[0]!)
-      ),
-      Effect.flatMap((now) =>
-        Effect.sync(() => {
-          if (now !== undefined) releaseDue(now)
-          if (releases.length === 0) pending.unsafeClose()
-        })
-      ),
-      Effect.forever,
-      Effect.interruptible,
-      Effect.forkScoped
-    )
-
-    // Synchronous: it runs at the end of every request, where an effect of
-    // its own (a clock read, a queue offer) was a measurable part of a mint.
-    const giveBack = () => {
-      releases.push(clock.unsafeCurrentTimeMillis() + windowMillis)
-      if (releases.length === 1) pending.unsafeOpen()
-    }
-
-    /**
-     * Waits for a turn, at most `maxWaitMillis`. Whether the caller got the
-     * turn, ran out of time or was interrupted is decided in one place, the
-     * waiter's state, which the releaser, the timer and an interruption all
-     * read and write synchronously: a turn granted is either used or handed
-     * on, never lost, never given twice.
-     */
-    const wait = <E2>(
-      restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>,
-      runtime: Runtime.Runtime<never>,
-      now: number,
-      options: SfoxRateLimiter.TurnOptions<E2>
-    ): Effect.Effect<void, E2 | RateLimiterUnavailable> => {
-      const waiter: Waiter = { state: "waiting", wake: () => {}, close: () => {} }
-      let timer: Fiber.RuntimeFiber<void> | undefined
-      const stopTimer = Effect.sync(() => {
-        timer?.unsafeInterruptAsFork(FiberId.none)
-        timer = undefined
-      })
-      const registered = Effect.async<void, E2 | RateLimiterUnavailable>((resume) => {
-        waiter.wake = () => resume(Effect.void)
-        waiter.close = () => resume(Effect.fail(closedError()))
-        waiters.add(waiter)
-        if (Number.isFinite(options.maxWaitMillis)) {
-          // `runtime` was taken inside `uninterruptibleMask`: the timer
-          // must be interruptible, or stopping it leaves its sleep behind.
-          const expire = Effect.flatMap(sleepUntil(now + options.maxWaitMillis), (at) =>
-            Effect.sync(() => {
-              releaseDue(at)
-              if (waiter.state !== "waiting") return
-              waiter.state = "gone"
-              waiters.delete(waiter)
-              resume(Effect.fail(options.onLate()))
-            }))
-          timer = Runtime.runFork(runtime)(Effect.interruptible(expire))
-        }
-      })
-      // Out of `restore`: an interruption that lands after the turn was
-      // granted, before the caller leaves `restore`, is seen here too.
-      return restore(registered).pipe(
-        Effect.onInterrupt(() =>
-          Effect.zipRight(
-            stopTimer,
-            Effect.sync(() => {
-              // Interrupted while waiting, or at the very instant the turn
-              // was granted (before the caller could use it): the turn goes
-              // on to the next caller, otherwise there is none to give.
-              if (waiter.state === "granted") {
-                handBack()
-              } else {
-                waiters.delete(waiter)
-              }
-              waiter.state = "gone"
-            })
-          )
-        ),
-        // Granted, late or closed: the timer, if any, is not needed any more.
-        Effect.ensuring(stopTimer)
-      )
-    }
-
-    const withTurn = <A, E, R, E2>(
-      effect: Effect.Effect<A, E, R>,
-      options: SfoxRateLimiter.TurnOptions<E2>
-    ): Effect.Effect<A, E | E2 | RateLimiterUnavailable, R> =>
-      Effect.uninterruptibleMask((restore) => {
-        if (closed) return Effect.fail(closedError())
-        // Already uninterruptible: the turn goes back however `effect` ends, its interruption included.
-        const run = Effect.matchCauseEffect(restore(effect), {
-          onFailure: (cause) => {
-            giveBack()
-            return Effect.failCause(cause)
-          },
-          onSuccess: (value) => {
-            giveBack()
-            return Effect.succeed(value)
-          }
-        })
-        if (free > 0) {
-          free--
-          return run
-        }
-        return Effect.zipRight(
-          Effect.flatMap(
-            Effect.zip(Effect.runtime<never>(), Clock.currentTimeMillis),
-            ([runtime, now]) => wait(restore, runtime, now, options)
-          ),
-          run
-        )
-      })
+    // No turn will come back: a caller left waiting would wait for ever.
+    yield* Effect.addFinalizer(() => Effect.sync(() => apply(shell, { _tag: "Close" }, 0)))
+    yield* Effect.forkScoped(releaser(shell))
     return {
-      withTurn,
-      snapshot: () => ({ free, waiting: waiters.size, releases: [...releases] })
+      withTurn: (effect, options) => withTurn(shell, effect, options),
+      snapshot: () => {
+        const view = LimiterMachine.view(shell.state)
+        return { free: view.free, waiting: view.waiting.length, releases: view.releases }
+      }
     }
   })
 
+interface Shell {
+  state: LimiterMachine.State
+  /** The callers waiting, by id: how to resume each. */
+  readonly waiters: Map<number, Waiter>
+  readonly pending: Effect.Latch
+  readonly clock: Clock.Clock
+  readonly runtime: Runtime.Runtime<never>
+  nextId: number
+  readonly onGrant: (() => void) | undefined
+}
+
+/**
+ * One waiting caller. `state` is what its own fiber reads when interrupted:
+ * `granted` means the turn is its own but its request has not begun, so it
+ * goes on to the next caller.
+ */
 interface Waiter {
   state: "waiting" | "granted" | "gone"
-  wake: () => void
-  /** Ends the wait with `RateLimiterUnavailable`: the limiter's scope was closed. */
-  close: () => void
+  /** The wait's end, once decided, until the caller's fiber takes it. */
+  outcome: Effect.Effect<void, unknown> | undefined
+  resume: ((outcome: Effect.Effect<void, unknown>) => void) | undefined
+  timer: Fiber.RuntimeFiber<void> | undefined
+  readonly onLate: () => unknown
 }
+
+/** Feeds one event to the machine and runs its commands, synchronously. */
+const apply = (shell: Shell, event: LimiterMachine.Event, now: number): void => {
+  const { commands, state } = LimiterMachine.step(shell.state, event, now)
+  shell.state = state
+  for (const command of commands) run(shell, command)
+}
+
+const run = (shell: Shell, command: LimiterMachine.Command): void => {
+  switch (command._tag) {
+    case "Grant":
+      return end(shell, command.id, "granted", Effect.void)
+    case "Fail":
+      return end(
+        shell,
+        command.id,
+        "gone",
+        Effect.fail(command.reason === "late" ? shell.waiters.get(command.id)?.onLate() : closedError())
+      )
+    case "ArmWaitTimer":
+      return armWaitTimer(shell, command.id, command.at)
+    case "ArmReleaseTimer":
+      return shell.pending.unsafeOpen()
+    case "DisarmReleaseTimer":
+      return shell.pending.unsafeClose()
+  }
+}
+
+const end = (shell: Shell, id: number, state: "granted" | "gone", outcome: Effect.Effect<void, unknown>) => {
+  const waiter = shell.waiters.get(id)
+  if (waiter === undefined) return
+  shell.waiters.delete(id)
+  waiter.state = state
+  if (waiter.resume === undefined) waiter.outcome = outcome
+  else waiter.resume(outcome)
+  if (state === "granted") shell.onGrant?.()
+}
+
+// A timer can fire a millisecond before the wall clock says it is due; a
+// turn handed back early is a 429 on a server counting to the limit.
+const sleepUntil = (at: number): Effect.Effect<number> =>
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (now) => at > now ? Effect.zipRight(Effect.sleep(Duration.millis(at - now)), sleepUntil(at)) : Effect.succeed(now)
+  )
+
+const armWaitTimer = (shell: Shell, id: number, at: number): void => {
+  const waiter = shell.waiters.get(id)
+  if (waiter === undefined) return
+  const expire = Effect.flatMap(
+    sleepUntil(at),
+    (now) => Effect.sync(() => apply(shell, { _tag: "WaitTimer", id }, now))
+  )
+  // Interruptible: stopping it must not leave its sleep behind.
+  waiter.timer = Runtime.runFork(shell.runtime)(Effect.interruptible(expire))
+}
+
+const stopTimer = (waiter: Waiter) =>
+  Effect.sync(() => {
+    waiter.timer?.unsafeInterruptAsFork(FiberId.none)
+    waiter.timer = undefined
+  })
+
+/**
+ * The earliest turn is the first to come free, and a turn given back later
+ * comes free later: the releaser sleeps until the first, feeds the machine
+ * its wake-up, and waits for the latch once none is due back.
+ */
+const releaser = (shell: Shell): Effect.Effect<never> =>
+  shell.pending.await.pipe(
+    Effect.flatMap(() => {
+      const first = LimiterMachine.nextRelease(shell.state)
+      return first === undefined ? Clock.currentTimeMillis : sleepUntil(first)
+    }),
+    Effect.flatMap((now) => Effect.sync(() => apply(shell, { _tag: "ReleaseTimer" }, now))),
+    Effect.forever,
+    Effect.interruptible
+  )
+
+/**
+ * Asks the machine for a turn: granted at once (no fiber, no timer: this is
+ * on the path of every request), or a wait whose end the machine decides.
+ */
+const withTurn = <A, E, R, E2>(
+  shell: Shell,
+  effect: Effect.Effect<A, E, R>,
+  options: SfoxRateLimiter.TurnOptions<E2>
+): Effect.Effect<A, E | E2 | RateLimiterUnavailable, R> =>
+  Effect.uninterruptibleMask((restore) => {
+    const id = shell.nextId++
+    const { commands, state } = LimiterMachine.step(
+      shell.state,
+      { _tag: "Ask", id, maxWaitMillis: options.maxWaitMillis },
+      shell.clock.unsafeCurrentTimeMillis()
+    )
+    shell.state = state
+    // Already uninterruptible: the turn goes back however `effect` ends, its interruption included.
+    const used = Effect.matchCauseEffect(restore(effect), {
+      onFailure: (cause) => {
+        giveBack(shell)
+        return Effect.failCause(cause)
+      },
+      onSuccess: (value) => {
+        giveBack(shell)
+        return Effect.succeed(value)
+      }
+    })
+    const first = commands[0]
+    if (first?._tag === "Grant") return used
+    if (first?._tag === "Fail") return Effect.fail(closedError())
+    const waiter: Waiter = {
+      state: "waiting",
+      outcome: undefined,
+      resume: undefined,
+      timer: undefined,
+      onLate: options.onLate
+    }
+    shell.waiters.set(id, waiter)
+    for (const command of commands) run(shell, command)
+    return Effect.zipRight(wait(shell, id, waiter, restore) as Effect.Effect<void, E2 | RateLimiterUnavailable>, used)
+  })
+
+// Synchronous: it runs at the end of every request, where an effect of
+// its own (a clock read, a queue offer) was a measurable part of a mint.
+const giveBack = (shell: Shell) => apply(shell, { _tag: "Done" }, shell.clock.unsafeCurrentTimeMillis())
+
+/**
+ * Waits for the machine's answer. An interruption that lands after the turn
+ * was granted, before the caller leaves `restore`, is seen here too: the
+ * turn goes on to the next caller, never lost, never given twice.
+ */
+const wait = (
+  shell: Shell,
+  id: number,
+  waiter: Waiter,
+  restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>
+): Effect.Effect<void, unknown> =>
+  restore(Effect.async<void, unknown>((resume) => {
+    if (waiter.outcome !== undefined) return resume(waiter.outcome)
+    waiter.resume = resume
+  })).pipe(
+    Effect.onInterrupt(() =>
+      Effect.zipRight(
+        stopTimer(waiter),
+        Effect.sync(() => {
+          if (waiter.state === "granted") apply(shell, { _tag: "Unused" }, shell.clock.unsafeCurrentTimeMillis())
+          else if (waiter.state === "waiting") {
+            shell.waiters.delete(id)
+            apply(shell, { _tag: "Interrupted", id }, shell.clock.unsafeCurrentTimeMillis())
+          }
+          waiter.state = "gone"
+        })
+      )
+    ),
+    // Granted, late or closed: the timer, if any, is not needed any more.
+    Effect.ensuring(stopTimer(waiter))
+  )
 
 const closedError = () =>
   new RateLimiterUnavailable({ description: "the rate limiter's scope was closed: no turn will come back" })
