@@ -1,6 +1,6 @@
 import type * as Fiber from "effect/Fiber"
 import { globalValue } from "effect/GlobalValue"
-import type { AttemptDeadline } from "../AttemptDeadline.js"
+import type { AttemptDeadline } from "./clientProtocol.js"
 
 /**
  * The deadline of the attempt each fiber is running, for a client that

@@ -6,8 +6,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as AttemptDeadline from "../AttemptDeadline.js"
-import * as PlainClient from "../PlainClient.js"
+import * as ClientProtocol from "./clientProtocol.js"
 
 /** The cause code of a request the guard refused to send: it was going to another origin with the key. */
 export const foreignOriginCode = "SFOX_FOREIGN_ORIGIN"
@@ -44,10 +43,10 @@ const everyHeader: ReadonlyArray<RegExp> = [/^/]
  */
 export const guard = (client: HttpClient.HttpClient, origin: string): HttpClient.HttpClient => {
   // A plain client follows no redirect and records no header: nothing to set around its requests.
-  const guarded = guardOf(client, origin, PlainClient.isDeclared(client))
+  const guarded = guardOf(client, origin, ClientProtocol.isDeclared(client))
   // The guard neither waits nor forks: a client that ends an attempt at its
   // deadline still does so under it.
-  return AttemptDeadline.isEnforcedBy(client) ? AttemptDeadline.enforcedBy(guarded) : guarded
+  return ClientProtocol.isEnforcedBy(client) ? ClientProtocol.enforcedBy(guarded) : guarded
 }
 
 const guardOf = (client: HttpClient.HttpClient, origin: string, plain: boolean): HttpClient.HttpClient =>

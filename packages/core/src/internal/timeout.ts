@@ -2,7 +2,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Runtime from "effect/Runtime"
-import type * as AttemptDeadline from "../AttemptDeadline.js"
+import type * as AttemptDeadline from "./clientProtocol.js"
 
 /** The clock of a program that provides none: what `TestClock` replaces. */
 export const liveClock = Effect.runSync(Clock.clockWith(Effect.succeed))

@@ -2,7 +2,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { AttemptDeadline, PlainClient } from "@sfox-effect/core"
+import * as ClientProtocol from "@sfox-effect/core/internal/clientProtocol"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -334,12 +334,12 @@ export const fromAgent = (
       return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause }))
     }
     return Effect.withFiberRuntime((fiber) => {
-      const deadline = AttemptDeadline.unsafeCurrent(fiber)
+      const deadline = ClientProtocol.unsafeCurrent(fiber)
       return Exchange.send(dispatcher, maxResponseBytes, request, target, undefined, deadline, true)
     })
   }
   // Follows no redirect (undici's `dispatch` does not) and records nothing: a plain client.
-  return PlainClient.declare(AttemptDeadline.enforcedBy(HttpClient.makeWith(
+  return ClientProtocol.declare(ClientProtocol.enforcedBy(HttpClient.makeWith(
     (effect) =>
       // The request as `execute` hands it (no `mapRequest` in front) is taken as it is, without a step of the fiber.
       Exit.isExit(effect) && Exit.isSuccess(effect)
