@@ -15,6 +15,10 @@ export default defineConfig({
         find: /^@sfox-effect\/core\/internal\/clientProtocol$/,
         replacement: src("core", "internal/clientProtocol.ts")
       },
+      {
+        find: /^@sfox-effect\/core\/internal\/optionSchema$/,
+        replacement: src("core", "internal/optionSchema.ts")
+      },
       { find: /^@sfox-effect\/node$/, replacement: src("node", "index.ts") },
       { find: /^@sfox-effect\/node\/testing$/, replacement: src("node", "testing.ts") },
       { find: /^@sfox-effect\/redis$/, replacement: src("redis", "index.ts") },

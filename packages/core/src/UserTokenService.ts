@@ -18,6 +18,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Options from "./internal/options.js"
+import * as OptionSchema from "./internal/optionSchema.js"
 import * as Internal from "./internal/userTokenService.js"
 import type { EmptyBatch, InvalidUserId, RequestFailure, UserTokenError } from "./SfoxError.js"
 import type { UserAuthToken } from "./UserAuthToken.js"
@@ -128,10 +129,16 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
     return Layer.scoped(
       UserTokenService,
       Effect.gen(function*() {
-        const key = yield* apiKey
-        const url = yield* baseUrl
+        const key = yield* Effect.either(apiKey)
+        const url = yield* Effect.either(baseUrl)
+        if (Either.isLeft(key) || Either.isLeft(url)) {
+          // Every bad value at once: the variables' and the options' alike.
+          const rejected = OptionSchema.allFailures([key, url])!
+          const others = Options.problemsOfRest(rest)
+          return yield* Effect.fail(others === undefined ? rejected : ConfigError.And(rejected, others))
+        }
         return yield* Internal.make(
-          url === undefined ? { ...rest, apiKey: key } : { ...rest, apiKey: key, baseUrl: url }
+          url.right === undefined ? { ...rest, apiKey: key.right } : { ...rest, apiKey: key.right, baseUrl: url.right }
         )
       })
     )
@@ -201,8 +208,8 @@ export const baseUrlConfig: Config.Config<string | undefined> = Config.string("S
   // Checked here so that a bad value is reported as the variable the user set
   // (the path gets SFOX_BASE_URL), not as the `baseUrl` option.
   Config.mapOrFail((url) =>
-    Either.mapBoth(Options.checkBaseUrl(url), {
-      onLeft: (error) => ConfigError.InvalidData([], error.message),
+    Either.mapBoth(Options.baseUrlOf(url), {
+      onLeft: (message) => ConfigError.InvalidData([], message),
       onRight: () => url
     })
   ),
