@@ -17,13 +17,17 @@
  * @since 0.2.0
  */
 import { RateLimiterUnavailable, SfoxRateLimiter } from "@sfox-effect/core"
+import * as OptionSchema from "@sfox-effect/core/internal/optionSchema"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
+import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import * as Script from "./internal/script.js"
@@ -134,37 +138,16 @@ export interface ConfigOptions extends Omit<Options, "url"> {
  */
 export const defaultPrefix = "sfox-effect:rate-limit:"
 
-const positiveMillis = (key: string, input: Duration.DurationInput | undefined, fallback: number) => {
-  if (input === undefined) return Effect.succeed(fallback)
-  const decoded = Duration.decodeUnknown(input)
-  return decoded._tag === "Some" && Duration.greaterThan(decoded.value, Duration.zero)
-    ? Effect.succeed(Duration.toMillis(decoded.value))
-    : Effect.fail(ConfigError.InvalidData([key], "must be a positive duration"))
-}
-
-const checkBudget = (limit: number, interval: Duration.DurationInput, path: ReadonlyArray<string>) => {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    return Effect.fail(ConfigError.InvalidData([...path, "limit"], "must be a positive integer"))
-  }
-  return Effect.map(positiveMillis([...path, "interval"].join("."), interval, 0), (intervalMillis) => ({
-    limit,
-    intervalMillis
-  }))
-}
-
 /** The URL, checked; its password (if any) for scrubbing texts. */
-const checkUrl = (input: string | Redacted.Redacted<string>) => {
-  const text = Redacted.isRedacted(input) ? Redacted.value(input) : input
+const urlOf = (text: string): Either.Either<{ text: string; secrets: Array<string>; where: string }, string> => {
   let url: URL
   try {
     url = new URL(text)
   } catch {
     // The text itself is not echoed: it may hold a password.
-    return Effect.fail(ConfigError.InvalidData(["url"], "is not an absolute URL"))
+    return Either.left("is not an absolute URL")
   }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    return Effect.fail(ConfigError.InvalidData(["url"], "must be a redis: or rediss: URL"))
-  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") return Either.left("must be a redis: or rediss: URL")
   let decoded = url.password
   try {
     decoded = decodeURIComponent(url.password)
@@ -172,8 +155,54 @@ const checkUrl = (input: string | Redacted.Redacted<string>) => {
     // Not percent-encoding after all: the password as written is the one to hide.
   }
   const secrets = [text, url.password, decoded].filter((s) => s.length > 0)
-  return Effect.succeed({ text, secrets, where: `${url.hostname}:${url.port === "" ? "6379" : url.port}` })
+  return Either.right({ text, secrets, where: `${url.hostname}:${url.port === "" ? "6379" : url.port}` })
 }
+
+const RedisUrl = Schema.transformOrFail(Schema.Unknown, Schema.Any, {
+  strict: true,
+  decode: (input, _, ast) => {
+    const text = Redacted.isRedacted(input) ? Redacted.value(input) : input
+    return typeof text !== "string"
+      ? ParseResult.fail(new ParseResult.Type(ast, input, "must be a string or a Redacted string"))
+      : Either.match(urlOf(text), {
+        onLeft: (message) => ParseResult.fail(new ParseResult.Type(ast, input, message)),
+        onRight: ParseResult.succeed
+      })
+  },
+  encode: ParseResult.succeed
+}) as unknown as Schema.Schema<
+  { readonly text: string; readonly secrets: ReadonlyArray<string>; readonly where: string },
+  unknown
+>
+
+/** `{ limit, interval }`: core's budget rule (a positive integer, a positive duration). */
+const Budget = Schema.Struct({
+  limit: OptionSchema.positiveInt(),
+  interval: OptionSchema.duration({ min: "positive" })
+}).annotations({ message: () => "must be { limit, interval }" })
+
+const millis = (fallback: number) =>
+  OptionSchema.withDefault(OptionSchema.duration({ min: "positive" }), () => Duration.millis(fallback)).pipe(
+    Schema.transform(Schema.Number, { strict: true, decode: Duration.toMillis, encode: Duration.millis })
+  )
+
+/** `Options` as one schema: each option's shape, bounds and default. */
+const OptionsSchema = Schema.Struct({
+  url: RedisUrl,
+  limit: Budget.fields.limit,
+  interval: Budget.fields.interval,
+  prefix: OptionSchema.withDefault(
+    OptionSchema.instance((u): u is string => typeof u === "string", "must be a string"),
+    () => defaultPrefix
+  ),
+  commandTimeout: millis(500),
+  maxRequestDuration: millis(60_000),
+  connectTimeout: millis(5_000),
+  fallback: OptionSchema.optional(Budget)
+})
+
+/** Every option checked, every bad one reported, the defaults filled in. */
+const decodeOptions = OptionSchema.decodeEffect(OptionsSchema)
 
 // A turn's window is kept 1 % longer than asked (at least 1 ms), as the
 // in-process limiter keeps it: sFOX's clock and way of counting are not ours.
@@ -207,28 +236,23 @@ export const make = (
   options: Options
 ): Effect.Effect<SfoxRateLimiter.Service, ConfigError.ConfigError, Scope.Scope> =>
   Effect.gen(function*() {
-    const url = yield* checkUrl(options.url)
-    const { intervalMillis, limit } = yield* checkBudget(options.limit, options.interval, [])
-    const commandTimeoutMillis = yield* positiveMillis("commandTimeout", options.commandTimeout, 500)
-    const defaultHoldMillis = yield* positiveMillis("maxRequestDuration", options.maxRequestDuration, 60_000)
-    const connectTimeoutMillis = yield* positiveMillis("connectTimeout", options.connectTimeout, 5_000)
-    const fallback = options.fallback === undefined
+    const settings = yield* decodeOptions(options)
+    const { url } = settings
+    const intervalMillis = Duration.toMillis(settings.interval)
+    const { commandTimeout: commandTimeoutMillis, connectTimeout: connectTimeoutMillis } = settings
+    const defaultHoldMillis = settings.maxRequestDuration
+    const fallback = settings.fallback === undefined
       ? undefined
-      : yield* SfoxRateLimiter.make({ limit: options.fallback.limit, interval: options.fallback.interval }).pipe(
-        Effect.mapError((error) =>
-          ConfigError.isInvalidData(error)
-            ? ConfigError.InvalidData(["fallback", ...error.path], error.message)
-            : error
-        )
-      )
-    const fallbackWindowMillis = options.fallback === undefined
+      : yield* SfoxRateLimiter.make({ limit: settings.fallback.limit, interval: settings.fallback.interval })
+    const fallbackWindowMillis = settings.fallback === undefined
       ? 0
-      : windowOf(Duration.toMillis(Duration.decode(options.fallback.interval)))
-    const fallbackText = options.fallback === undefined
+      : windowOf(Duration.toMillis(settings.fallback.interval))
+    const fallbackText = settings.fallback === undefined
       ? ""
-      : `${options.fallback.limit} per ${Duration.format(Duration.decode(options.fallback.interval))}`
-    const key = `${options.prefix ?? defaultPrefix}turns`
+      : `${settings.fallback.limit} per ${Duration.format(settings.fallback.interval)}`
+    const key = `${settings.prefix}turns`
     const windowMillis = windowOf(intervalMillis)
+    const limit = settings.limit
 
     const scrub = (text: string) => url.secrets.reduce((out, secret) => out.split(secret).join("<redacted>"), text)
     let lastError = "not connected yet"

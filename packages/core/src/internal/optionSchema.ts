@@ -36,6 +36,15 @@ export const withDefault = <A, I, R>(schema: Schema.Schema<A, I, R>, fallback: (
     encode: ParseResult.succeed
   })
 
+/** An option without a default: absent or `undefined` stays `undefined`, anything else must pass `schema`. */
+export const optional = <A, I, R>(schema: Schema.Schema<A, I, R>): Schema.Schema<A | undefined, unknown, R> =>
+  Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(schema)), {
+    strict: true,
+    decode: (input, options) =>
+      input === undefined ? ParseResult.succeed(undefined) : ParseResult.decodeUnknown(schema)(input, options),
+    encode: ParseResult.succeed
+  })
+
 /** Anything `Duration.decode` takes (`"5 seconds"`, millis, a `Duration`), as a `Duration`. */
 export const DurationInput: Schema.Schema<Duration.Duration, unknown> = Schema.transformOrFail(
   Schema.Unknown,
