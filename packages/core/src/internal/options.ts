@@ -1,4 +1,5 @@
-import type * as ConfigError from "effect/ConfigError"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -202,3 +203,71 @@ export const settings = (options: UserTokenService.Options): Effect.Effect<Setti
  */
 export const problemsOfRest = (options: object): ConfigError.ConfigError | undefined =>
   Either.match(decodeRest(options), { onLeft: (error) => error, onRight: () => undefined })
+
+// A variable set but empty (`SFOX_ENTERPRISE_API_KEY= cmd`) counts as unset,
+// so the fallback still applies; the refusal says so.
+const keyVariable = (name: string): Config.Config<Redacted.Redacted<string> | "unset" | "empty"> =>
+  Config.redacted(name).pipe(
+    Config.option,
+    Config.map((key) => key._tag === "None" ? "unset" : Redacted.value(key.value).length === 0 ? "empty" : key.value)
+  )
+
+const keyVariables = ["SFOX_ENTERPRISE_API_KEY", "ENTERPRISE_API_KEY"] as const
+
+// Decided outside `Config.redacted`, whose errors read "<redacted>" (as if a
+// secret were hidden there), and saying what to set.
+const noKey = (empty: ReadonlyArray<string>): ConfigError.ConfigError =>
+  ConfigError.MissingData(
+    [keyVariables[0]],
+    `no API key: ${
+      empty.length === 0 ? "" : `${empty.join(" and ")} ${empty.length === 1 ? "is" : "are"} set but empty; `
+    }set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key`
+  )
+
+/** `UserTokenService.apiKeyConfig`. */
+export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.all(keyVariables.map(keyVariable)).pipe(
+  Config.mapOrFail((values) => {
+    const key = values.find((value): value is Redacted.Redacted<string> => typeof value !== "string")
+    if (key !== undefined) return Either.right(key)
+    return Either.left(noKey(keyVariables.filter((_, i) => values[i] === "empty")))
+  })
+)
+
+/** `UserTokenService.baseUrlConfig`. */
+export const baseUrlConfig: Config.Config<string | undefined> = Config.string("SFOX_BASE_URL").pipe(
+  // Checked here so that a bad value is reported as the variable the user set
+  // (the path gets SFOX_BASE_URL), not as the `baseUrl` option.
+  Config.mapOrFail((url) =>
+    Either.mapBoth(baseUrlOf(url), {
+      onLeft: (message) => ConfigError.InvalidData([], message),
+      onRight: () => url
+    })
+  ),
+  Config.option,
+  Config.map((option) => option._tag === "Some" ? option.value : undefined)
+)
+
+/**
+ * `layerConfig`'s service: the key and base URL read from their `Config`s,
+ * every bad variable reported with every bad option, then `make`.
+ */
+export const fromConfig = <S, R>(
+  options: UserTokenService.ConfigOptions,
+  defaultKey: Config.Config<Redacted.Redacted<string>>,
+  defaultUrl: Config.Config<string | undefined>,
+  make: (options: UserTokenService.Options) => Effect.Effect<S, ConfigError.ConfigError, R>
+): Effect.Effect<S, ConfigError.ConfigError, R> => {
+  const { apiKey = defaultKey, baseUrl = defaultUrl, ...rest } = options
+  return Effect.gen(function*() {
+    const key = yield* Effect.either(apiKey)
+    const url = yield* Effect.either(baseUrl)
+    if (Either.isLeft(key) || Either.isLeft(url)) {
+      const rejected = OptionSchema.allFailures([key, url])!
+      const others = problemsOfRest(rest)
+      return yield* Effect.fail(others === undefined ? rejected : ConfigError.And(rejected, others))
+    }
+    return yield* make(
+      url.right === undefined ? { ...rest, apiKey: key.right } : { ...rest, apiKey: key.right, baseUrl: url.right }
+    )
+  })
+}
