@@ -11,6 +11,14 @@ export default defineConfig({
       { find: /^@sfox-effect\/domain$/, replacement: src("domain", "index.ts") },
       { find: /^@sfox-effect\/core$/, replacement: src("core", "index.ts") },
       { find: /^@sfox-effect\/core\/testing$/, replacement: src("core", "testing.ts") },
+      {
+        find: /^@sfox-effect\/core\/internal\/clientProtocol$/,
+        replacement: src("core", "internal/clientProtocol.ts")
+      },
+      {
+        find: /^@sfox-effect\/core\/internal\/optionSchema$/,
+        replacement: src("core", "internal/optionSchema.ts")
+      },
       { find: /^@sfox-effect\/node$/, replacement: src("node", "index.ts") },
       { find: /^@sfox-effect\/node\/testing$/, replacement: src("node", "testing.ts") },
       { find: /^@sfox-effect\/redis$/, replacement: src("redis", "index.ts") },

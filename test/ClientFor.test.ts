@@ -13,7 +13,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Fault } from "@sfox-effect/core/testing"
 import { NodeSfox } from "@sfox-effect/node"
-import { Effect, Inspectable, type Layer, Redacted, Schema } from "effect"
+import { Effect, Inspectable, Layer, Redacted, Schema } from "effect"
 import { withServer } from "./utils/harness.js"
 import { spanStrings } from "./utils/spans.js"
 
@@ -23,7 +23,7 @@ const order = { currency_pair: "btcusd", side: "buy", quantity: 0.1 }
 const placeOrder = HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
 
 const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
-  ["NodeSfox.httpClient", NodeSfox.httpClientWith({ tracing: true })],
+  ["NodeSfox.httpClient", Layer.orDie(NodeSfox.httpClientWith({ tracing: true }))],
   ["FetchHttpClient", FetchHttpClient.layer]
 ]
 

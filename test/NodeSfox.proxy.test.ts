@@ -11,6 +11,7 @@ import { Fault } from "@sfox-effect/core/testing"
 import { NodeSfox } from "@sfox-effect/node"
 import { MockSfoxServer } from "@sfox-effect/node/testing"
 import { Cause, ConfigProvider, Context, Effect, Exit, Layer, Redacted, type Scope } from "effect"
+import { assertConfigError, configErrorOf } from "../packages/core/test/utils/configError.js"
 import * as Internal from "../packages/node/src/internal/undiciClient.js"
 import { closedPort, expectTag, fastRetry, leakFree } from "./utils/harness.js"
 import { makeProxy, makeTlsFront, testCertificate } from "./utils/proxy.js"
@@ -215,11 +216,11 @@ describe("NodeSfox.httpClient through a proxy, http: target (forward request)", 
       )
     }))
 
-  it.live("a `proxy` that is not a URL is a defect when the client is built", () =>
+  it.live("a `proxy` that is not a URL is a ConfigError naming it when the client is built, its value unshown", () =>
     Effect.gen(function*() {
-      const exit = yield* Effect.exit(Effect.scoped(NodeSfox.makeHttpClient({ proxy: "not a url" })))
-      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
-      assert.include(String(Cause.squash((exit as Exit.Failure<never, never>).cause)), "proxy must be a URL")
+      const exit = yield* Effect.exit(Effect.scoped(NodeSfox.makeHttpClient({ proxy: "not a url s3cret" })))
+      assertConfigError(exit, ["InvalidData proxy"])
+      assert.strictEqual(String(configErrorOf(exit)), `(Invalid data at proxy: "must be a URL, false or undefined")`)
     }))
 })
 

@@ -34,7 +34,7 @@ const answer = JSON.stringify({
 })
 
 const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
-  ["NodeSfox.httpClientWith({ tracing: true })", NodeSfox.httpClientWith({ tracing: true })],
+  ["NodeSfox.httpClientWith({ tracing: true })", Layer.orDie(NodeSfox.httpClientWith({ tracing: true }))],
   ["FetchHttpClient", FetchHttpClient.layer]
 ]
 

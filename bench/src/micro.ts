@@ -5,7 +5,8 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { AttemptDeadline, PlainClient, UserTokenService } from "@sfox-effect/core"
+import { UserTokenService } from "@sfox-effect/core"
+import * as ClientProtocol from "@sfox-effect/core/internal/clientProtocol"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 
 const count = Number(process.argv[2] ?? 100_000)
@@ -28,7 +29,7 @@ const makeInstant = () =>
 // As the Node client declares itself (MICRO_PLAIN=0 measures the path of any other client).
 const instant = process.env.MICRO_PLAIN === "0"
   ? makeInstant()
-  : PlainClient.declare(AttemptDeadline.enforcedBy(makeInstant()))
+  : ClientProtocol.declare(ClientProtocol.enforcedBy(makeInstant()))
 
 const runtime = ManagedRuntime.make(
   UserTokenService.layer({

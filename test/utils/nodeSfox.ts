@@ -109,5 +109,5 @@ export const silentServer = Effect.gen(function*() {
 /** The client both ways: plain (the service's path), and through the platform's `HttpClient.make` (`tracing`). */
 export const modes: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["plain", NodeSfox.httpClient],
-  ["tracing", NodeSfox.httpClientWith({ tracing: true })]
+  ["tracing", Layer.orDie(NodeSfox.httpClientWith({ tracing: true }))]
 ]

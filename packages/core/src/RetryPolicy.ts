@@ -10,9 +10,9 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
-import { absurd } from "effect/Function"
 import * as Schedule from "effect/Schedule"
-import { isResendable, isTransient, retryAfterOf, type UserTokenError } from "./SfoxError.js"
+import * as Internal from "./internal/retryPolicy.js"
+import { isTransient, type UserTokenError } from "./SfoxError.js"
 
 /**
  * The default policy: transient failures only (5xx, 408, 429 within the cap,
@@ -74,27 +74,7 @@ export const noRetry: Schedule.Schedule<unknown, unknown> = Schedule.stop
  * @since 0.1.0
  * @category guards
  */
-export const isRetryable = (error: UserTokenError, maxRetryAfter: Duration.Duration): boolean => {
-  switch (error._tag) {
-    case "InvalidUserId":
-    case "EmptyBatch":
-    case "Unauthorized":
-    // The shared budget's store is down: no request was sent, and a retry
-    // would only wait out the deadline against it.
-    case "RateLimiterUnavailable":
-      return false
-    case "RateLimited":
-      return Duration.lessThanOrEqualTo(error.retryAfter, maxRetryAfter)
-    case "TransportError":
-      return isResendable(error)
-    // A custom policy may choose to retry these.
-    case "HttpFailure":
-    case "MalformedResponse":
-      return true
-    default:
-      return absurd(error)
-  }
-}
+export const isRetryable: (error: UserTokenError, maxRetryAfter: Duration.Duration) => boolean = Internal.isRetryable
 
 /**
  * Wraps a policy with the service's own rules: `Retry-After` lengthens the
@@ -116,17 +96,7 @@ export const isRetryable = (error: UserTokenError, maxRetryAfter: Duration.Durat
  * @since 0.1.0
  * @category combinators
  */
-export const enforce = <Out, R>(
+export const enforce: <Out, R>(
   policy: Schedule.Schedule<Out, UserTokenError, R>,
   maxRetryAfter: Duration.DurationInput
-): Schedule.Schedule<Out, UserTokenError, R> => {
-  const cap = Duration.decode(maxRetryAfter)
-  return Schedule.intersect(policy, Schedule.identity<UserTokenError>()).pipe(
-    Schedule.whileInput((error: UserTokenError) => isRetryable(error, cap)),
-    Schedule.modifyDelay(([, error], delay) => {
-      const hint = retryAfterOf(error)
-      return hint === undefined ? delay : Duration.max(delay, Duration.min(hint, cap))
-    }),
-    Schedule.map(([out]) => out)
-  )
-}
+) => Schedule.Schedule<Out, UserTokenError, R> = Internal.enforce

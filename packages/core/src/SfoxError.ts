@@ -8,10 +8,9 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
-import { absurd } from "effect/Function"
-import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as Printable from "./internal/printable.js"
+import * as Internal from "./internal/sfoxError.js"
 
 /**
  * The brand every `UserTokenError` carries, whatever its class: a guard that
@@ -27,7 +26,7 @@ import * as Printable from "./internal/printable.js"
  * @since 0.2.0
  * @category type ids
  */
-export const TypeId: unique symbol = Symbol.for("@sfox-effect/core/UserTokenError")
+export const TypeId: typeof Internal.TypeId = Internal.TypeId
 
 /**
  * The type of `TypeId`.
@@ -512,7 +511,7 @@ export type RequestFailure =
  * @since 0.1.0
  * @category guards
  */
-export const isUserTokenError = (u: unknown): u is UserTokenError => Predicate.hasProperty(u, TypeId)
+export const isUserTokenError: (u: unknown) => u is UserTokenError = Internal.isUserTokenError
 
 /**
  * Whether a failure may succeed if the same request is sent again: a 5xx, a
@@ -533,26 +532,7 @@ export const isUserTokenError = (u: unknown): u is UserTokenError => Predicate.h
  * @since 0.1.0
  * @category guards
  */
-export const isTransient = (u: unknown): boolean => {
-  if (!isUserTokenError(u)) return false
-  // Exhaustive: a new error class does not compile until it says whether it heals.
-  switch (u._tag) {
-    case "HttpFailure":
-      return u.status >= 500 || u.status === 408
-    case "RateLimited":
-      return true
-    case "TransportError":
-      return isResendable(u)
-    case "InvalidUserId":
-    case "EmptyBatch":
-    case "Unauthorized":
-    case "MalformedResponse":
-    case "RateLimiterUnavailable":
-      return false
-    default:
-      return absurd(u)
-  }
-}
+export const isTransient: (u: unknown) => boolean = Internal.isTransient
 
 /**
  * Whether the same request could escape a transport failure: not one the
@@ -572,8 +552,7 @@ export const isTransient = (u: unknown): boolean => {
  * @since 0.2.0
  * @category guards
  */
-export const isResendable = (error: TransportError): boolean =>
-  error.reason !== "Request" && error.reason !== "Tls" && error.reason !== "TooLarge"
+export const isResendable: (error: TransportError) => boolean = Internal.isResendable
 
 /**
  * The wait a failure asks for before the next attempt (`Retry-After` on a
@@ -592,11 +571,7 @@ export const isResendable = (error: TransportError): boolean =>
  * @since 0.1.0
  * @category getters
  */
-export const retryAfterOf = (u: unknown): Duration.Duration | undefined => {
-  if (!isUserTokenError(u)) return undefined
-  if (u._tag === "RateLimited" || u._tag === "HttpFailure") return u.retryAfter
-  return undefined
-}
+export const retryAfterOf: (u: unknown) => Duration.Duration | undefined = Internal.retryAfterOf
 
 /**
  * `text` with every character that prints nothing or acts on what prints it

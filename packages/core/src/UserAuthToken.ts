@@ -11,9 +11,8 @@ import * as Inspectable from "effect/Inspectable"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { type RawFields, rawToken } from "./internal/userAuthToken.js"
 import { isToken, maxTokenLength, parseExpires } from "./internal/wire.js"
-
-const rawToken = Symbol.for("@sfox-effect/core/UserAuthToken/raw")
 
 /**
  * A user auth token: the secret `token` (a `Redacted`), the user it acts
@@ -61,12 +60,12 @@ export class UserAuthToken implements Equal.Equal, Inspectable.Inspectable {
   constructor(
     fields: { readonly token: Redacted.Redacted<string>; readonly userId: string; readonly expires: DateTime.Utc }
   )
-  /** @internal */
-  constructor(fields: { readonly [rawToken]: string; readonly userId: string; readonly expiresAtMillis: number })
+  // The decoder's faster form (`RawFields`, see internal/userAuthToken.ts) is
+  // accepted here but not declared: it is no constructor for users.
   constructor(
     fields:
       | { readonly token: Redacted.Redacted<string>; readonly userId: string; readonly expires: DateTime.Utc }
-      | { readonly [rawToken]: string; readonly userId: string; readonly expiresAtMillis: number }
+      | RawFields
   ) {
     this.userId = fields.userId
     if (rawToken in fields) {
@@ -130,14 +129,6 @@ export class UserAuthToken implements Equal.Equal, Inspectable.Inspectable {
     return this.toJSON()
   }
 }
-
-/**
- * Builds a token from sFOX's fields without wrapping anything yet.
- *
- * @internal
- */
-export const unsafeFromWire = (token: string, userId: string, expiresAtMillis: number): UserAuthToken =>
-  new UserAuthToken({ [rawToken]: token, userId, expiresAtMillis })
 
 /**
  * The `UserAuthToken` class as a schema (a value already decoded), for
@@ -306,29 +297,3 @@ export const SingleTokenResponse = Schema.Struct({ data: UserAuthTokenFromWire }
  * @category schemas
  */
 export const BatchTokenResponse = Schema.Struct({ data: Schema.Array(UserAuthTokenFromWire) })
-
-/**
- * Encodes a token back to sFOX's wire shape (the secret included: use it
- * only to answer as sFOX would, as the simulator does).
- *
- * @example
- * ```ts
- * import { toWire, UserAuthToken } from "@sfox-effect/core"
- * import { DateTime, Redacted } from "effect"
- *
- * const token = new UserAuthToken({
- *   token: Redacted.make("dGVzdC10b2tlbg"),
- *   userId: "user-1",
- *   expires: DateTime.unsafeMake("2024-05-14T19:22:09.901Z")
- * })
- * const body = JSON.stringify({ data: toWire(token) }) // what sFOX would answer
- * ```
- *
- * @since 0.1.0
- * @category encoding
- */
-export const toWire = (token: UserAuthToken): UserAuthTokenWire => ({
-  token: Redacted.value(token.token),
-  partner_user_id: token.userId,
-  expires: DateTime.formatIso(token.expires)
-})

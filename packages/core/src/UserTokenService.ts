@@ -7,14 +7,13 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Options from "./internal/options.js"
@@ -124,39 +123,9 @@ export class UserTokenService extends Context.Tag("@sfox-effect/core/UserTokenSe
   static readonly layerConfig = (
     options: UserTokenService.ConfigOptions = {}
   ): Layer.Layer<UserTokenService, ConfigError.ConfigError, HttpClient.HttpClient> => {
-    const { apiKey = apiKeyConfig, baseUrl = baseUrlConfig, ...rest } = options
-    return Layer.scoped(
-      UserTokenService,
-      Effect.gen(function*() {
-        const key = yield* apiKey
-        const url = yield* baseUrl
-        return yield* Internal.make(
-          url === undefined ? { ...rest, apiKey: key } : { ...rest, apiKey: key, baseUrl: url }
-        )
-      })
-    )
+    return Layer.scoped(UserTokenService, Options.fromConfig(options, apiKeyConfig, baseUrlConfig, Internal.make))
   }
 }
-
-// A variable set but empty (`SFOX_ENTERPRISE_API_KEY= cmd`) counts as unset,
-// so the fallback still applies; the refusal says so.
-const keyVariable = (name: string): Config.Config<Redacted.Redacted<string> | "unset" | "empty"> =>
-  Config.redacted(name).pipe(
-    Config.option,
-    Config.map((key) => key._tag === "None" ? "unset" : Redacted.value(key.value).length === 0 ? "empty" : key.value)
-  )
-
-const keyVariables = ["SFOX_ENTERPRISE_API_KEY", "ENTERPRISE_API_KEY"] as const
-
-// Decided outside `Config.redacted`, whose errors read "<redacted>" (as if a
-// secret were hidden there), and saying what to set.
-const noKey = (empty: ReadonlyArray<string>): ConfigError.ConfigError =>
-  ConfigError.MissingData(
-    [keyVariables[0]],
-    `no API key: ${
-      empty.length === 0 ? "" : `${empty.join(" and ")} ${empty.length === 1 ? "is" : "are"} set but empty; `
-    }set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key`
-  )
 
 /**
  * The API key from `SFOX_ENTERPRISE_API_KEY`, falling back to the
@@ -175,13 +144,7 @@ const noKey = (empty: ReadonlyArray<string>): ConfigError.ConfigError =>
  * @since 0.1.0
  * @category config
  */
-export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.all(keyVariables.map(keyVariable)).pipe(
-  Config.mapOrFail((values) => {
-    const key = values.find((value): value is Redacted.Redacted<string> => typeof value !== "string")
-    if (key !== undefined) return Either.right(key)
-    return Either.left(noKey(keyVariables.filter((_, i) => values[i] === "empty")))
-  })
-)
+export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Options.apiKeyConfig
 
 /**
  * The base URL from `SFOX_BASE_URL`, when set (`undefined` means production).
@@ -197,18 +160,7 @@ export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.all
  * @since 0.1.0
  * @category config
  */
-export const baseUrlConfig: Config.Config<string | undefined> = Config.string("SFOX_BASE_URL").pipe(
-  // Checked here so that a bad value is reported as the variable the user set
-  // (the path gets SFOX_BASE_URL), not as the `baseUrl` option.
-  Config.mapOrFail((url) =>
-    Either.mapBoth(Options.checkBaseUrl(url), {
-      onLeft: (error) => ConfigError.InvalidData([], error.message),
-      onRight: () => url
-    })
-  ),
-  Config.option,
-  Config.map((option) => option._tag === "Some" ? option.value : undefined)
-)
+export const baseUrlConfig: Config.Config<string | undefined> = Options.baseUrlConfig
 
 /**
  * sFOX's production API, the default `baseUrl`.

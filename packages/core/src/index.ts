@@ -7,23 +7,6 @@
  */
 
 /**
- * For implementers of an `HttpClient`: a client that ends each attempt at
- * its deadline itself, instead of the service racing it against a timer.
- *
- * @since 0.2.0
- */
-export * as AttemptDeadline from "./AttemptDeadline.js"
-
-/**
- * For implementers of an `HttpClient`: a client that follows no redirect and
- * records no header, around which the service need not set fetch's
- * `redirect: "manual"` or mark headers redacted.
- *
- * @since 0.2.0
- */
-export * as PlainClient from "./PlainClient.js"
-
-/**
  * Retry policies: the default, and how the service enforces `Retry-After`.
  *
  * @since 0.1.0

@@ -2,7 +2,8 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { AttemptDeadline, type TransportError, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import { type TransportError, type UserTokenError, UserTokenService } from "@sfox-effect/core"
+import * as AttemptDeadline from "@sfox-effect/core/internal/clientProtocol"
 import { Effect, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
 
 /**

@@ -145,6 +145,46 @@ describe("options", () => {
       assertConfigError(yield* build({ baseUrl: "http://api.sfox.com" }), ["InvalidData baseUrl"])
     }))
 
+  it.effect("every bad option is reported, each naming its option, not only the first", () =>
+    Effect.gen(function*() {
+      const exit = yield* build({
+        apiKey: "plain" as never,
+        timeout: 0,
+        maxBatchSize: 1.5,
+        rateLimit: { limit: 0, interval: "0 millis" },
+        cache: { refreshBefore: "24 hours" }
+      })
+      assertConfigError(exit, [
+        "InvalidData apiKey",
+        "InvalidData timeout",
+        "InvalidData maxBatchSize",
+        "InvalidData rateLimit.limit",
+        "InvalidData rateLimit.interval",
+        "InvalidData cache.refreshBefore"
+      ])
+      const printed = String(configErrorOf(exit))
+      assert.include(printed, `(Invalid data at timeout: "must be a positive duration of at most 10m")`)
+      assert.include(printed, `(Invalid data at maxBatchSize: "must be an integer from 1 to 100000")`)
+      // The refusal names the rule, never the value.
+      assert.notInclude(printed, "plain")
+    }))
+
+  it.effect("layerConfig: a bad SFOX_BASE_URL and a bad option are reported together", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(
+        Layer.build(UserTokenService.layerConfig({ timeout: "2 hours", batchConcurrency: 0 })).pipe(
+          Effect.scoped,
+          Effect.provide(FakeSfox.layer()),
+          Effect.withConfigProvider(
+            ConfigProvider.fromMap(
+              new Map([["SFOX_ENTERPRISE_API_KEY", "k"], ["SFOX_BASE_URL", "http://api.sfox.com"]])
+            )
+          )
+        )
+      )
+      assertConfigError(exit, ["InvalidData SFOX_BASE_URL", "InvalidData timeout", "InvalidData batchConcurrency"])
+    }))
+
   it("the User-Agent names the package version", () => {
     const pkg = JSON.parse(Fs.readFileSync(Path.join(__dirname, "..", "package.json"), "utf8"))
     assert.strictEqual(userAgent, `sfox-effect/${pkg.version}`)

@@ -9,7 +9,8 @@ import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
-import { PlainClient, UserTokenService } from "@sfox-effect/core"
+import { UserTokenService } from "@sfox-effect/core"
+import * as PlainClient from "@sfox-effect/core/internal/clientProtocol"
 import { Effect, FiberRef, Layer, Option, Redacted, Schedule } from "effect"
 
 const body = () =>

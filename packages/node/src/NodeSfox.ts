@@ -13,7 +13,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import { UserTokenService } from "@sfox-effect/core"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Internal from "./internal/undiciClient.js"
@@ -176,7 +176,8 @@ export const responseTooLargeCode: "SFOX_RESPONSE_TOO_LARGE" = Internal.tooLarge
 
 /**
  * The undici client as a scoped value: its connection pool is destroyed when
- * the scope closes. Invalid options are a defect.
+ * the scope closes. Fails with a `ConfigError` naming every bad option (and
+ * a bad proxy variable) when it is built.
  *
  * @example
  * ```ts
@@ -200,10 +201,12 @@ export const responseTooLargeCode: "SFOX_RESPONSE_TOO_LARGE" = Internal.tooLarge
  */
 export const makeHttpClient: (
   options?: HttpClientOptions
-) => Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> = (options) => Effect.orDie(Internal.make(options))
+) => Effect.Effect<HttpClient.HttpClient, ConfigError.ConfigError, Scope.Scope> = (options) => Internal.make(options)
 
 /**
- * The undici `HttpClient` with custom tuning.
+ * The undici `HttpClient` with custom tuning. Building it fails with a
+ * `ConfigError` naming every bad option, and a bad proxy variable
+ * (`HTTPS_PROXY`, …) when `proxy` is unset.
  *
  * @example
  * ```ts
@@ -219,17 +222,16 @@ export const makeHttpClient: (
  * @since 0.1.0
  * @category layers
  */
-export const httpClientWith = (options: HttpClientOptions): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.orDie(configuredClient(options))
-
-// With the proxy variables' `ConfigError` typed: `layer` and `layerWith`
-// fail with it, as with a bad key or base URL; the client layers alone keep
-// their error-free type and die with the same message.
-const configuredClient = (options: HttpClientOptions): Layer.Layer<HttpClient.HttpClient, ConfigError.ConfigError> =>
+export const httpClientWith = (
+  options: HttpClientOptions
+): Layer.Layer<HttpClient.HttpClient, ConfigError.ConfigError> =>
   Layer.scoped(HttpClient.HttpClient, Internal.make(options))
 
 /**
- * The undici `HttpClient` with the default tuning (see `defaults`).
+ * The undici `HttpClient` with the default tuning (see `defaults`). With no
+ * option to be wrong it keeps an error-free type: a proxy variable that is
+ * not a URL (`HTTPS_PROXY=nope`) is a defect here, and a `ConfigError` from
+ * `httpClientWith`, `layer` and `layerWith`.
  *
  * @example
  * ```ts
@@ -245,7 +247,7 @@ const configuredClient = (options: HttpClientOptions): Layer.Layer<HttpClient.Ht
  * @since 0.1.0
  * @category layers
  */
-export const httpClient: Layer.Layer<HttpClient.HttpClient> = httpClientWith({})
+export const httpClient: Layer.Layer<HttpClient.HttpClient> = Layer.orDie(httpClientWith({}))
 
 /**
  * `UserTokenService` from environment configuration (`SFOX_ENTERPRISE_API_KEY`
@@ -267,7 +269,7 @@ export const httpClient: Layer.Layer<HttpClient.HttpClient> = httpClientWith({})
  * @category layers
  */
 export const layer: Layer.Layer<UserTokenService, ConfigError.ConfigError> = UserTokenService.layerConfig().pipe(
-  Layer.provide(configuredClient({}))
+  Layer.provide(httpClientWith({}))
 )
 
 /**
@@ -293,4 +295,4 @@ export const layerWith = (
     readonly http?: HttpClientOptions | undefined
   } = {}
 ): Layer.Layer<UserTokenService, ConfigError.ConfigError> =>
-  UserTokenService.layerConfig(options.service).pipe(Layer.provide(configuredClient(options.http ?? {})))
+  UserTokenService.layerConfig(options.service).pipe(Layer.provide(httpClientWith(options.http ?? {})))

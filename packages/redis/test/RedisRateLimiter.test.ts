@@ -305,6 +305,24 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       }
     }))
 
+  it.effect("every bad option is reported at once, each naming its option", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Effect.scoped(RedisRateLimiter.make({
+        url: "http://user:pw-secret@example.com",
+        limit: 0,
+        interval: "1 second",
+        commandTimeout: "0 millis",
+        fallback: { limit: 1, interval: "0 seconds" }
+      })))
+      assertConfigError(exit, [
+        "InvalidData url",
+        "InvalidData limit",
+        "InvalidData commandTimeout",
+        "InvalidData fallback.interval"
+      ])
+      assert.notInclude(Cause.pretty(Exit.isFailure(exit) ? exit.cause : Cause.empty), "pw-secret")
+    }))
+
   it.scopedLive("layerConfig reads the URL from SFOX_REDIS_URL, as a redacted value", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()

@@ -3,9 +3,10 @@ import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { HttpFailure, MalformedResponse, RateLimited, type RequestFailure, Unauthorized } from "../SfoxError.js"
-import { BatchTokenResponse, SingleTokenResponse, unsafeFromWire, type UserAuthToken } from "../UserAuthToken.js"
+import { BatchTokenResponse, SingleTokenResponse, type UserAuthToken } from "../UserAuthToken.js"
 import { parseRetryAfter } from "./retryAfter.js"
 import { maxScanned, scrub } from "./scrub.js"
+import { unsafeFromWire } from "./userAuthToken.js"
 import { clockSkewMillis, isToken, parseExpires } from "./wire.js"
 
 /** sFOX locks a client out for 60 s when it crosses the rate limit; it sends no `Retry-After`. */

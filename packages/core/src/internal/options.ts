@@ -1,12 +1,16 @@
+import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import { defaultRetry } from "../RetryPolicy.js"
 import type { UserTokenError } from "../SfoxError.js"
 import type { UserTokenService } from "../UserTokenService.js"
+import * as OptionSchema from "./optionSchema.js"
 
 /** Options checked and filled with defaults. */
 export interface Settings {
@@ -44,23 +48,24 @@ export const defaults = {
 const loopbackHosts = new Set(["localhost", "[::1]"])
 const isLoopback = (hostname: string) => loopbackHosts.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname)
 
-type Check<A> = Either.Either<A, ConfigError.ConfigError>
-const invalid = (key: string, message: string): Check<never> => Either.left(ConfigError.InvalidData([key], message))
-
-/** Refuses any base URL that could leak the key or reach the wrong place. */
-export const checkBaseUrl = (input: string | URL): Check<string> => {
+/**
+ * The base URL as the service uses it (origin plus path prefix, no trailing
+ * slash), or why it is refused: anything that could leak the key or reach
+ * the wrong place.
+ */
+export const baseUrlOf = (input: string | URL): Either.Either<string, string> => {
   let url: URL
   try {
     url = new URL(String(input))
   } catch {
-    return invalid("baseUrl", "is not an absolute URL")
+    return Either.left("is not an absolute URL")
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
-    return invalid("baseUrl", "must use https: (http: is allowed only for loopback hosts)")
+    return Either.left("must use https: (http: is allowed only for loopback hosts)")
   }
-  if (url.username !== "" || url.password !== "") return invalid("baseUrl", "must not hold credentials")
-  if (url.search !== "" || String(input).includes("?")) return invalid("baseUrl", "must not have a query")
-  if (url.hash !== "" || String(input).includes("#")) return invalid("baseUrl", "must not have a fragment")
+  if (url.username !== "" || url.password !== "") return Either.left("must not hold credentials")
+  if (url.search !== "" || String(input).includes("?")) return Either.left("must not have a query")
+  if (url.hash !== "" || String(input).includes("#")) return Either.left("must not have a fragment")
   return Either.right(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
 }
 
@@ -82,114 +87,187 @@ export const bounds = {
   cache: { capacity: 10_000_000, refreshBefore: Duration.hours(24) }
 } as const
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const baseUrl = OptionSchema.withDefault(
+  Schema.Unknown.pipe(Schema.transformOrFail(Schema.String, {
+    strict: true,
+    decode: (input, _, ast) =>
+      typeof input === "string" || input instanceof URL
+        ? Either.match(baseUrlOf(input), {
+          onLeft: (message) => ParseResult.fail(new ParseResult.Type(ast, input, message)),
+          onRight: ParseResult.succeed
+        })
+        : ParseResult.fail(new ParseResult.Type(ast, input, "must be a string or a URL")),
+    encode: ParseResult.succeed
+  })),
+  () => defaults.baseUrl
+)
 
-const duration = (
-  key: string,
-  input: unknown,
-  fallback: Duration.Duration,
-  min: "positive" | "non-negative",
-  max: Duration.Duration
-): Check<Duration.Duration> => {
-  if (input === undefined) return Either.right(fallback)
-  const decoded = Duration.decodeUnknown(input)
-  const range = `a ${min} duration of at most ${Duration.format(max)}`
-  if (decoded._tag === "None") return invalid(key, `must be ${range}`)
-  const value = decoded.value
-  const tooSmall = min === "positive"
-    ? !Duration.greaterThan(value, Duration.zero)
-    : Duration.lessThan(value, Duration.zero)
-  if (tooSmall || !Duration.isFinite(value) || Duration.greaterThan(value, max)) {
-    return invalid(key, `must be ${range}`)
-  }
-  return Either.right(value)
-}
-
-const positiveInt = (key: string, input: unknown, fallback: number, max: number): Check<number> => {
-  if (input === undefined) return Either.right(fallback)
-  return typeof input === "number" && Number.isSafeInteger(input) && input >= 1 && input <= max
-    ? Either.right(input)
-    : invalid(key, `must be an integer from 1 to ${max}`)
-}
-
-const checkRateLimit = (input: unknown): Check<Settings["rateLimit"]> => {
-  if (input === false) return Either.right(undefined)
-  if (input === undefined) return Either.right(defaults.rateLimit)
-  // Both fields, always: a missing one has no safe default (`{}` used to
-  // mean a limit of 0, `{ limit: 5 }` no limit at all).
-  if (!isRecord(input) || input.limit === undefined || input.interval === undefined) {
-    return invalid("rateLimit", "must be false or { limit, interval } with both fields")
-  }
-  return Either.all({
-    limit: positiveInt("rateLimit.limit", input.limit, 0, bounds.rateLimit.limit),
-    interval: duration("rateLimit.interval", input.interval, Duration.zero, "positive", bounds.rateLimit.interval)
-  })
-}
-
-const checkCache = (input: unknown): Check<Settings["cache"]> => {
-  if (input === undefined || input === false) return Either.right(undefined)
-  if (input !== true && !isRecord(input)) return invalid("cache", "must be a boolean or { capacity?, refreshBefore? }")
-  const given: Record<string, unknown> = input === true ? {} : input
-  return Either.all({
-    capacity: positiveInt("cache.capacity", given.capacity, defaults.cache.capacity, bounds.cache.capacity),
-    refreshBefore: Either.flatMap(
-      duration(
-        "cache.refreshBefore",
-        given.refreshBefore,
-        defaults.cache.refreshBefore,
-        "non-negative",
-        bounds.cache.refreshBefore
-      ),
-      (d) =>
-        Duration.lessThan(d, bounds.cache.refreshBefore)
-          ? Either.right(d)
-          : invalid("cache.refreshBefore", "must be shorter than a token's 24 h lifetime")
-    )
-  })
-}
-
-export const settings = (options: UserTokenService.Options): Effect.Effect<Settings, ConfigError.ConfigError> => {
-  if (!isRecord(options)) return Effect.fail(ConfigError.InvalidData([], "options must be an object"))
-  if (!Redacted.isRedacted(options.apiKey) || typeof Redacted.value(options.apiKey) !== "string") {
-    return Effect.fail(ConfigError.InvalidData(["apiKey"], "must be a Redacted string"))
-  }
+const apiKey = OptionSchema.instance(
+  (u): u is Redacted.Redacted<string> => Redacted.isRedacted(u) && typeof Redacted.value(u) === "string",
+  "must be a Redacted string"
+).pipe(
   // A key is a header value: anything but visible ASCII would be refused by
   // the HTTP client at send time, or worse, split the header.
-  if (!/^[\x21-\x7e]+$/.test(Redacted.value(options.apiKey))) {
-    return Effect.fail(ConfigError.InvalidData(["apiKey"], "must be non-empty visible ASCII"))
-  }
-  if (options.transformClient !== undefined && typeof options.transformClient !== "function") {
-    return Effect.fail(ConfigError.InvalidData(["transformClient"], "must be a function"))
-  }
-  return Either.all({
-    apiKey: Either.right(options.apiKey),
-    baseUrl: typeof options.baseUrl === "string" || options.baseUrl instanceof URL || options.baseUrl === undefined
-      ? checkBaseUrl(options.baseUrl ?? defaults.baseUrl)
-      : invalid("baseUrl", "must be a string or a URL"),
-    timeout: duration("timeout", options.timeout, defaults.timeout, "positive", bounds.timeout),
-    deadline: duration("deadline", options.deadline, defaults.deadline, "positive", bounds.deadline),
-    retry: options.retry === undefined
-      ? Either.right(defaultRetry)
-      : Schedule.isSchedule(options.retry)
-      ? Either.right(options.retry)
-      : invalid("retry", "must be a Schedule"),
-    maxRetryAfter: duration(
-      "maxRetryAfter",
-      options.maxRetryAfter,
-      defaults.maxRetryAfter,
-      "non-negative",
-      bounds.maxRetryAfter
+  Schema.filter((key) => /^[\x21-\x7e]+$/.test(Redacted.value(key)), {
+    message: () => "must be non-empty visible ASCII"
+  })
+)
+
+const duration = (min: "positive" | "non-negative", max: Duration.Duration, fallback: Duration.Duration) =>
+  OptionSchema.withDefault(OptionSchema.duration({ min, max }), () => fallback)
+
+const positiveInt = (max: number, fallback: number) =>
+  OptionSchema.withDefault(OptionSchema.positiveInt(max), () => fallback)
+
+const Budget = Schema.Struct({
+  limit: OptionSchema.positiveInt(bounds.rateLimit.limit),
+  interval: OptionSchema.duration({ min: "positive", max: bounds.rateLimit.interval })
+})
+
+// Both fields, always: a missing one has no safe default (`{}` used to mean
+// a limit of 0, `{ limit: 5 }` no limit at all).
+const rateLimit = Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(Budget)), {
+  strict: true,
+  decode: (input, options, ast) =>
+    input === false
+      ? ParseResult.succeed(undefined)
+      : input === undefined
+      ? ParseResult.succeed(defaults.rateLimit)
+      : OptionSchema.isRecord(input) && input.limit !== undefined && input.interval !== undefined
+      ? ParseResult.decodeUnknown(Budget)(input, options)
+      : ParseResult.fail(new ParseResult.Type(ast, input, "must be false or { limit, interval } with both fields")),
+  encode: ParseResult.succeed
+})
+
+const CacheSettings = Schema.Struct({
+  capacity: positiveInt(bounds.cache.capacity, defaults.cache.capacity),
+  refreshBefore: duration("non-negative", bounds.cache.refreshBefore, defaults.cache.refreshBefore).pipe(
+    Schema.filter((d) => Duration.lessThan(d, bounds.cache.refreshBefore), {
+      message: () => "must be shorter than a token's 24 h lifetime"
+    })
+  )
+})
+
+const cache = Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(CacheSettings)), {
+  strict: true,
+  decode: (input, options, ast) =>
+    input === undefined || input === false
+      ? ParseResult.succeed(undefined)
+      : input === true || OptionSchema.isRecord(input)
+      ? ParseResult.decodeUnknown(CacheSettings)(input === true ? {} : input, options)
+      : ParseResult.fail(new ParseResult.Type(ast, input, "must be a boolean or { capacity?, refreshBefore? }")),
+  encode: ParseResult.succeed
+})
+
+/**
+ * `UserTokenService.Options` as one schema: each option's shape, bounds and
+ * default. `transformClient` is checked but kept on the options, not here.
+ */
+export const OptionsSchema = Schema.Struct({
+  apiKey,
+  baseUrl,
+  timeout: duration("positive", bounds.timeout, defaults.timeout),
+  deadline: duration("positive", bounds.deadline, defaults.deadline),
+  retry: OptionSchema.withDefault(
+    OptionSchema.instance(
+      (u): u is Schedule.Schedule<unknown, UserTokenError> => Schedule.isSchedule(u),
+      "must be a Schedule"
     ),
-    maxBatchSize: positiveInt("maxBatchSize", options.maxBatchSize, defaults.maxBatchSize, bounds.maxBatchSize),
-    batchConcurrency: positiveInt(
-      "batchConcurrency",
-      options.batchConcurrency,
-      defaults.batchConcurrency,
-      bounds.batchConcurrency
-    ),
-    maxIdsPerCall: positiveInt("maxIdsPerCall", options.maxIdsPerCall, defaults.maxIdsPerCall, bounds.maxIdsPerCall),
-    rateLimit: checkRateLimit(options.rateLimit),
-    batchWindow: duration("batchWindow", options.batchWindow, defaults.batchWindow, "non-negative", bounds.batchWindow),
-    cache: checkCache(options.cache)
+    () => defaultRetry
+  ),
+  maxRetryAfter: duration("non-negative", bounds.maxRetryAfter, defaults.maxRetryAfter),
+  maxBatchSize: positiveInt(bounds.maxBatchSize, defaults.maxBatchSize),
+  batchConcurrency: positiveInt(bounds.batchConcurrency, defaults.batchConcurrency),
+  maxIdsPerCall: positiveInt(bounds.maxIdsPerCall, defaults.maxIdsPerCall),
+  rateLimit,
+  batchWindow: duration("non-negative", bounds.batchWindow, defaults.batchWindow),
+  cache,
+  transformClient: Schema.optionalWith(
+    OptionSchema.instance((u): u is unknown => u === undefined || typeof u === "function", "must be a function"),
+    { exact: true }
+  )
+})
+
+const decode = OptionSchema.decoder(OptionsSchema)
+
+/** The options without the two `layerConfig` reads from the environment. */
+const decodeRest = OptionSchema.decoder(OptionsSchema.pipe(Schema.omit("apiKey", "baseUrl")))
+
+/** Every option checked, every bad one reported, the defaults filled in. */
+export const settings = (options: UserTokenService.Options): Effect.Effect<Settings, ConfigError.ConfigError> =>
+  Either.match(decode(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+
+/**
+ * The failures of the options other than `apiKey` and `baseUrl`, for
+ * `layerConfig` to report with a bad variable: every bad value at once.
+ */
+export const problemsOfRest = (options: object): ConfigError.ConfigError | undefined =>
+  Either.match(decodeRest(options), { onLeft: (error) => error, onRight: () => undefined })
+
+// A variable set but empty (`SFOX_ENTERPRISE_API_KEY= cmd`) counts as unset,
+// so the fallback still applies; the refusal says so.
+const keyVariable = (name: string): Config.Config<Redacted.Redacted<string> | "unset" | "empty"> =>
+  Config.redacted(name).pipe(
+    Config.option,
+    Config.map((key) => key._tag === "None" ? "unset" : Redacted.value(key.value).length === 0 ? "empty" : key.value)
+  )
+
+const keyVariables = ["SFOX_ENTERPRISE_API_KEY", "ENTERPRISE_API_KEY"] as const
+
+// Decided outside `Config.redacted`, whose errors read "<redacted>" (as if a
+// secret were hidden there), and saying what to set.
+const noKey = (empty: ReadonlyArray<string>): ConfigError.ConfigError =>
+  ConfigError.MissingData(
+    [keyVariables[0]],
+    `no API key: ${
+      empty.length === 0 ? "" : `${empty.join(" and ")} ${empty.length === 1 ? "is" : "are"} set but empty; `
+    }set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key`
+  )
+
+/** `UserTokenService.apiKeyConfig`. */
+export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.all(keyVariables.map(keyVariable)).pipe(
+  Config.mapOrFail((values) => {
+    const key = values.find((value): value is Redacted.Redacted<string> => typeof value !== "string")
+    if (key !== undefined) return Either.right(key)
+    return Either.left(noKey(keyVariables.filter((_, i) => values[i] === "empty")))
+  })
+)
+
+/** `UserTokenService.baseUrlConfig`. */
+export const baseUrlConfig: Config.Config<string | undefined> = Config.string("SFOX_BASE_URL").pipe(
+  // Checked here so that a bad value is reported as the variable the user set
+  // (the path gets SFOX_BASE_URL), not as the `baseUrl` option.
+  Config.mapOrFail((url) =>
+    Either.mapBoth(baseUrlOf(url), {
+      onLeft: (message) => ConfigError.InvalidData([], message),
+      onRight: () => url
+    })
+  ),
+  Config.option,
+  Config.map((option) => option._tag === "Some" ? option.value : undefined)
+)
+
+/**
+ * `layerConfig`'s service: the key and base URL read from their `Config`s,
+ * every bad variable reported with every bad option, then `make`.
+ */
+export const fromConfig = <S, R>(
+  options: UserTokenService.ConfigOptions,
+  defaultKey: Config.Config<Redacted.Redacted<string>>,
+  defaultUrl: Config.Config<string | undefined>,
+  make: (options: UserTokenService.Options) => Effect.Effect<S, ConfigError.ConfigError, R>
+): Effect.Effect<S, ConfigError.ConfigError, R> => {
+  const { apiKey = defaultKey, baseUrl = defaultUrl, ...rest } = options
+  return Effect.gen(function*() {
+    const key = yield* Effect.either(apiKey)
+    const url = yield* Effect.either(baseUrl)
+    if (Either.isLeft(key) || Either.isLeft(url)) {
+      const rejected = OptionSchema.allFailures([key, url])!
+      const others = problemsOfRest(rest)
+      return yield* Effect.fail(others === undefined ? rejected : ConfigError.And(rejected, others))
+    }
+    return yield* make(
+      url.right === undefined ? { ...rest, apiKey: key.right } : { ...rest, apiKey: key.right, baseUrl: url.right }
+    )
   })
 }

@@ -2,7 +2,7 @@ import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type { AttemptDeadline } from "@sfox-effect/core"
+import type { AttemptDeadline } from "@sfox-effect/core/internal/clientProtocol"
 import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -75,7 +75,7 @@ class Exchange extends BufferedBody {
     dispatcher: Undici.Dispatcher,
     target: Target,
     signal: AbortSignal | undefined,
-    deadline: AttemptDeadline.AttemptDeadline | undefined
+    deadline: AttemptDeadline | undefined
   ): void {
     this.answer = answer
     if (deadline !== undefined) deadline.onExpiry(() => this.expire())
@@ -303,7 +303,7 @@ export const send = (
   request: HttpClientRequest.HttpClientRequest,
   target: Target,
   signal: AbortSignal | undefined,
-  deadline: AttemptDeadline.AttemptDeadline | undefined,
+  deadline: AttemptDeadline | undefined,
   registers: boolean
 ): Answer =>
   // What `Effect.async` with a canceller does (`onInterrupt`), in fewer steps:

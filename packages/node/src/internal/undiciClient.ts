@@ -2,10 +2,10 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { AttemptDeadline, PlainClient } from "@sfox-effect/core"
+import * as ClientProtocol from "@sfox-effect/core/internal/clientProtocol"
+import * as OptionSchema from "@sfox-effect/core/internal/optionSchema"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -14,71 +14,17 @@ import type * as Scope from "effect/Scope"
 import * as Undici from "undici"
 import type { HttpClientOptions } from "../NodeSfox.js"
 import * as Exchange from "./exchange.js"
+import * as NodeOptions from "./httpClientOptions.js"
 import * as RequestTarget from "./requestTarget.js"
 
 /** Options as the user gives them; documented on the public type. */
 export type Options = HttpClientOptions
 
-export const defaults = {
-  connectTimeout: Duration.seconds(5),
-  headersTimeout: Duration.seconds(30),
-  bodyTimeout: Duration.seconds(30),
-  // A batch answer is about 150 bytes a token; 1,000 tokens is ~150 KB.
-  maxResponseBytes: 1024 * 1024,
-  connections: 32,
-  keepAliveTimeout: Duration.seconds(10)
-} as const
+export { defaults } from "./httpClientOptions.js"
 
 export { ResponseTooLargeError, tooLargeCode } from "./undiciResponse.js"
 
-interface Resolved {
-  readonly connectTimeout: number
-  readonly headersTimeout: number
-  readonly bodyTimeout: number
-  readonly maxResponseBytes: number
-  readonly connections: number | null
-  readonly keepAliveTimeout: number
-}
-
-const invalid = (name: string, expected: string): never => {
-  throw new TypeError(`NodeSfox.httpClientWith: ${name} must be ${expected}`)
-}
-
-/** undici wants whole milliseconds; 0 disables its header and body timers. */
-const millis = (
-  name: string,
-  input: Duration.DurationInput | undefined,
-  fallback: Duration.Duration,
-  infinite: "zero" | "refuse"
-): number => {
-  const decoded = input === undefined ? Option.some(fallback) : Duration.decodeUnknown(input)
-  if (Option.isNone(decoded) || !Duration.greaterThan(decoded.value, Duration.zero)) {
-    return invalid(name, "a positive duration")
-  }
-  if (!Duration.isFinite(decoded.value)) {
-    return infinite === "zero" ? 0 : invalid(name, "a finite duration")
-  }
-  return Math.max(1, Math.ceil(Duration.toMillis(decoded.value)))
-}
-
-const resolve = (options: Options): Resolved => {
-  const maxResponseBytes = options.maxResponseBytes ?? defaults.maxResponseBytes
-  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
-    invalid("maxResponseBytes", "a positive integer")
-  }
-  const connections = options.connections ?? defaults.connections
-  if (connections !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(connections) || connections < 1)) {
-    invalid("connections", "a positive integer or Infinity")
-  }
-  return {
-    connectTimeout: millis("connectTimeout", options.connectTimeout, defaults.connectTimeout, "refuse"),
-    headersTimeout: millis("headersTimeout", options.headersTimeout, defaults.headersTimeout, "zero"),
-    bodyTimeout: millis("bodyTimeout", options.bodyTimeout, defaults.bodyTimeout, "zero"),
-    maxResponseBytes,
-    connections: connections === Number.POSITIVE_INFINITY ? null : connections,
-    keepAliveTimeout: millis("keepAliveTimeout", options.keepAliveTimeout, defaults.keepAliveTimeout, "refuse")
-  }
-}
+type Resolved = NodeOptions.Settings
 
 /**
  * The proxy variables as undici's `EnvHttpProxyAgent` reads them: the
@@ -139,19 +85,9 @@ type Route =
   | { readonly _tag: "Fixed"; readonly uri: string }
   | { readonly _tag: "Env"; readonly env: ProxyEnv }
 
-const route = (proxy: Options["proxy"]): Effect.Effect<Route, ConfigError.ConfigError> => {
+const route = (proxy: Resolved["proxy"]): Effect.Effect<Route, ConfigError.ConfigError> => {
   if (proxy === false) return Effect.succeed({ _tag: "Direct" })
-  if (proxy !== undefined) {
-    return Effect.sync(() => {
-      let uri: URL
-      try {
-        uri = new URL(proxy)
-      } catch {
-        return invalid("proxy", "a URL, false or undefined")
-      }
-      return { _tag: "Fixed", uri: uri.href }
-    })
-  }
+  if (proxy !== undefined) return Effect.succeed({ _tag: "Fixed", uri: proxy })
   return Effect.map(
     proxyEnv,
     (env): Route => env.httpProxy === "" && env.httpsProxy === "" ? { _tag: "Direct" } : { _tag: "Env", env }
@@ -278,8 +214,8 @@ const dispatcherOf = (settings: Resolved, route: Route, tls: Tls): Undici.Dispat
 
 /**
  * A pool of keep-alive connections per origin, destroyed with the scope.
- * Options are checked eagerly: a bad one is a defect of the program, raised
- * when the layer is built rather than on the first request.
+ * Options are checked when the layer is built rather than on the first
+ * request: every bad one, and a bad proxy variable, in one `ConfigError`.
  */
 export const make = (
   options: Options = {},
@@ -287,17 +223,32 @@ export const make = (
 ): Effect.Effect<HttpClient.HttpClient, ConfigError.ConfigError, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.flatMap(route(options.proxy), (route) =>
-        Effect.sync(() => {
-          const settings = resolve(options)
-          return { agent: dispatcherOf(settings, route, tls), settings }
-        })),
+      Effect.flatMap(settingsAndRoute(options), ({ route, settings }) =>
+        Effect.sync(() => ({ agent: dispatcherOf(settings, route, tls), settings }))),
       // Destroy, not close: by the time the scope closes nobody is waiting
       // for an answer, and a hung request must not hold the scope open.
-      ({ agent }) => Effect.promise(() => agent.destroy().catch(() => undefined))
+      ({ agent }) =>
+        Effect.promise(() => agent.destroy().catch(() => undefined))
     ),
-    ({ agent, settings }) => fromAgent(agent, settings.maxResponseBytes, options.tracing ?? false)
+    ({ agent, settings }) => fromAgent(agent, settings.maxResponseBytes, settings.tracing)
   )
+
+/** The options and the proxy variables (read only when `proxy` is unset), every bad value reported at once. */
+const settingsAndRoute = (
+  options: Options
+): Effect.Effect<{ readonly settings: Resolved; readonly route: Route }, ConfigError.ConfigError> => {
+  const settings = NodeOptions.decode(options)
+  const proxy = Either.isRight(settings) ? settings.right.proxy : (options as { proxy?: unknown }).proxy
+  return Effect.flatMap(
+    proxy === undefined ? Effect.either(route(undefined)) : Effect.succeed(Either.right<Route>({ _tag: "Direct" })),
+    (env) => {
+      const failed = OptionSchema.allFailures([settings, env])
+      if (failed !== undefined) return Effect.fail(failed)
+      const decoded = (settings as Either.Right<never, Resolved>).right
+      return Effect.map(route(decoded.proxy), (route) => ({ settings: decoded, route }))
+    }
+  )
+}
 
 /**
  * An `HttpClient` over a dispatcher someone else owns.
@@ -334,12 +285,12 @@ export const fromAgent = (
       return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause }))
     }
     return Effect.withFiberRuntime((fiber) => {
-      const deadline = AttemptDeadline.unsafeCurrent(fiber)
+      const deadline = ClientProtocol.unsafeCurrent(fiber)
       return Exchange.send(dispatcher, maxResponseBytes, request, target, undefined, deadline, true)
     })
   }
   // Follows no redirect (undici's `dispatch` does not) and records nothing: a plain client.
-  return PlainClient.declare(AttemptDeadline.enforcedBy(HttpClient.makeWith(
+  return ClientProtocol.declare(ClientProtocol.enforcedBy(HttpClient.makeWith(
     (effect) =>
       // The request as `execute` hands it (no `mapRequest` in front) is taken as it is, without a step of the fiber.
       Exit.isExit(effect) && Exit.isSuccess(effect)

@@ -36,12 +36,11 @@ export const make = (
   options: RedisRateLimiter.Options
 ): Effect.Effect<SfoxRateLimiter.Service, ConfigError.ConfigError, Scope.Scope> =>
   Effect.gen(function*() {
-    const url = yield* Options.checkUrl(options.url)
-    const { intervalMillis, limit } = yield* Options.checkBudget(options.limit, options.interval, [])
-    const commandTimeoutMillis = yield* Options.positiveMillis("commandTimeout", options.commandTimeout, 500)
-    const defaultHoldMillis = yield* Options.positiveMillis("maxRequestDuration", options.maxRequestDuration, 60_000)
-    const connectTimeoutMillis = yield* Options.positiveMillis("connectTimeout", options.connectTimeout, 5_000)
-    const fallback = yield* makeFallback(options.fallback)
+    const settings = yield* Options.decode(options)
+    const { commandTimeout: commandTimeoutMillis, connectTimeout: connectTimeoutMillis, limit, url } = settings
+    const intervalMillis = Duration.toMillis(settings.interval)
+    const defaultHoldMillis = settings.maxRequestDuration
+    const fallback = yield* makeFallback(settings.fallback)
     const scrub = (text: string) => url.secrets.reduce((out, secret) => out.split(secret).join("<redacted>"), text)
     const health = { lastError: "not connected yet" }
     const redis = yield* connect({
@@ -53,7 +52,7 @@ export const make = (
       orFallback: fallback === undefined ? "" : " (or use the fallback budget)"
     })
     const shell: Shell = {
-      key: `${options.prefix ?? Options.defaultPrefix}turns`,
+      key: `${settings.prefix}turns`,
       limit,
       windowMillis: Budget.windowMillis(intervalMillis),
       commandTimeoutMillis,

@@ -1,41 +1,43 @@
 /**
- * `AttemptDeadline`: an `HttpClient` that ends an attempt at its deadline
- * itself, so that the service need not race the attempt against a timer.
+ * The protocol between core's request pipeline and an `HttpClient` that
+ * declares abilities of its own (`NodeSfox`'s lean undici client is the one
+ * such client). NOT FOR USERS: reached through the subpath
+ * `@sfox-effect/core/internal/clientProtocol`, it is not covered by semver
+ * and may change in any release.
  *
- * Every attempt of the service's request pipeline has a time limit (the
- * `timeout` option, or what is left of the call's `deadline`). For any
- * `HttpClient` the attempt runs in a fiber of its own that is interrupted at
- * the limit. A client that declares itself with `enforcedBy` is trusted
- * instead to abort its requests when the attempt's `AttemptDeadline` (read
- * with `unsafeCurrent` on the fiber that runs the request) expires: the attempt then runs on the caller's fiber, and
- * fails with the same `TransportError` when its time is up. `NodeSfox`'s
- * client is one; only implementers of an `HttpClient` need this module.
+ * Two declarations, each holding for one client value (a client made from
+ * it by any combinator — `HttpClient.mapRequest`, `HttpClient.retry`, the
+ * service's `transformClient`, … — is not declared):
  *
- * The declaration holds for one client value: a client made from it by any
- * combinator (`HttpClient.mapRequest`, `HttpClient.retry`, the service's
- * `transformClient`, …) is not declared, and its attempts are raced against
- * a timer as any other client's, since what it adds (a wait, another request)
- * may be beyond the reach of the abort. Under a `Clock` other than the live
- * one (`TestClock`) every attempt is raced too, on that clock.
+ * - `enforcedBy`: the client ends each attempt at its deadline itself (it
+ *   reads the attempt's `AttemptDeadline` with `unsafeCurrent` on the fiber
+ *   that runs the request and aborts at its expiry), so the service runs the
+ *   attempt on the caller's fiber with a plain timer instead of racing it in
+ *   a fiber of its own. Under a `Clock` other than the live one
+ *   (`TestClock`) every attempt is raced anyway, on that clock.
+ * - `declare`: the client follows no redirect and records no header (no
+ *   span, no log), so the service need not set fetch's `redirect: "manual"`
+ *   nor mark header names redacted around each request (a noticeable share
+ *   of a mint's CPU). Redirects are refused and the origin checked for every
+ *   client alike.
  *
  * @since 0.2.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
-import { globalValue } from "effect/GlobalValue"
 import * as Option from "effect/Option"
-import * as Internal from "./internal/attemptDeadline.js"
+import * as Abilities from "./clientAbilities.js"
 
 /**
  * The end of the attempt in progress, as a client that enforces it sees it.
  *
  * @example
  * ```ts
- * import type { AttemptDeadline } from "@sfox-effect/core"
+ * import type { AttemptDeadline } from "@sfox-effect/core/internal/clientProtocol"
  *
  * // A request's own abort, hooked to the attempt's end.
- * const abortAtDeadline = (deadline: AttemptDeadline.AttemptDeadline, controller: AbortController): void =>
+ * const abortAtDeadline = (deadline: AttemptDeadline, controller: AbortController): void =>
  *   deadline.onExpiry(() => controller.abort())
  * ```
  *
@@ -65,7 +67,7 @@ export interface AttemptDeadline {
  *
  * @example
  * ```ts
- * import { AttemptDeadline } from "@sfox-effect/core"
+ * import * as AttemptDeadline from "@sfox-effect/core/internal/clientProtocol"
  * import { Effect } from "effect"
  *
  * // Inside a declared client's request: is there an attempt deadline to honour?
@@ -78,7 +80,7 @@ export interface AttemptDeadline {
  * @category getters
  */
 export const unsafeCurrent = (fiber: Fiber.RuntimeFiber<unknown, unknown>): AttemptDeadline | undefined =>
-  Internal.deadlines.get(fiber)
+  Abilities.deadlines.get(fiber)
 
 /**
  * The deadline of the attempt the current fiber is running, when its client
@@ -86,7 +88,7 @@ export const unsafeCurrent = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Atte
  *
  * @example
  * ```ts
- * import { AttemptDeadline } from "@sfox-effect/core"
+ * import * as AttemptDeadline from "@sfox-effect/core/internal/clientProtocol"
  * import { Effect, Option } from "effect"
  *
  * // Inside a declared client's request: is there an attempt deadline to honour?
@@ -97,12 +99,7 @@ export const unsafeCurrent = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Atte
  * @category getters
  */
 export const current: Effect.Effect<Option.Option<AttemptDeadline>> = Effect.withFiberRuntime((fiber) =>
-  Effect.succeed(Option.fromNullable(Internal.deadlines.get(fiber)))
-)
-
-const enforcing = globalValue(
-  Symbol.for("@sfox-effect/core/AttemptDeadline/enforcing"),
-  () => new WeakSet<object>()
+  Effect.succeed(Option.fromNullable(Abilities.deadlines.get(fiber)))
 )
 
 /**
@@ -113,7 +110,7 @@ const enforcing = globalValue(
  *
  * @example
  * ```ts
- * import { AttemptDeadline } from "@sfox-effect/core"
+ * import * as AttemptDeadline from "@sfox-effect/core/internal/clientProtocol"
  * import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
  * import { Effect } from "effect"
  *
@@ -138,17 +135,15 @@ const enforcing = globalValue(
  * @since 0.2.0
  * @category combinators
  */
-export const enforcedBy = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> => {
-  enforcing.add(client)
-  return client
-}
+export const enforcedBy = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+  Abilities.declareEnforcesDeadline(client)
 
 /**
  * Whether `client` was declared with `enforcedBy`.
  *
  * @example
  * ```ts
- * import { AttemptDeadline } from "@sfox-effect/core"
+ * import * as AttemptDeadline from "@sfox-effect/core/internal/clientProtocol"
  * import { FetchHttpClient, HttpClient } from "@effect/platform"
  * import { Effect } from "effect"
  *
@@ -162,4 +157,50 @@ export const enforcedBy = <E, R>(client: HttpClient.HttpClient.With<E, R>): Http
  * @since 0.2.0
  * @category guards
  */
-export const isEnforcedBy = <E, R>(client: HttpClient.HttpClient.With<E, R>): boolean => enforcing.has(client)
+export const isEnforcedBy = <E, R>(client: HttpClient.HttpClient.With<E, R>): boolean =>
+  Abilities.enforcesDeadline(client)
+
+/**
+ * Declares that `client` follows no redirect and records no header (no span
+ * attributes, no logs of requests). Returns `client` itself.
+ *
+ * @example
+ * ```ts
+ * import * as PlainClient from "@sfox-effect/core/internal/clientProtocol"
+ * import { HttpClient, HttpClientResponse } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * // A client that answers every request itself: it follows nothing and records nothing.
+ * const client = PlainClient.declare(
+ *   HttpClient.make((request) =>
+ *     Effect.succeed(HttpClientResponse.fromWeb(request, new Response("{}", { status: 200 })))
+ *   )
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const declare = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+  Abilities.declarePlain(client)
+
+/**
+ * Whether `client` itself was declared with `declare`.
+ *
+ * @example
+ * ```ts
+ * import * as PlainClient from "@sfox-effect/core/internal/clientProtocol"
+ * import { FetchHttpClient, HttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * // fetch follows redirects unless told otherwise: it is not a plain client.
+ * const isPlain = Effect.map(
+ *   Effect.provide(HttpClient.HttpClient, FetchHttpClient.layer),
+ *   PlainClient.isDeclared
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const isDeclared = (client: HttpClient.HttpClient.With<unknown, unknown>): boolean => Abilities.isPlain(client)
