@@ -7,11 +7,11 @@
  *
  * @since 0.1.0
  */
+import { Printable } from "@sfox-effect/domain"
 import * as Duration from "effect/Duration"
 import { absurd } from "effect/Function"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import * as Printable from "./internal/printable.js"
 
 /**
  * The brand every `UserTokenError` carries, whatever its class: a guard that

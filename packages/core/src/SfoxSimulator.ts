@@ -14,10 +14,11 @@
  *
  * @since 0.1.0
  */
+import type { SimulationRoutes, SimulationTokens } from "@sfox-effect/domain"
+import { Wire } from "@sfox-effect/domain"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
-import * as paths from "./internal/paths.js"
 import * as internal from "./internal/simulator/simulator.js"
 
 /**
@@ -82,7 +83,7 @@ export type Fault =
  * @since 0.2.0
  * @category models
  */
-export type BatchTamper = "drop" | "add" | "duplicate" | "reorder" | "mislabel"
+export type BatchTamper = SimulationTokens.BatchTamper
 
 /**
  * Constructors for `Fault`.
@@ -134,14 +135,7 @@ export const Fault = {
  * @since 0.1.0
  * @category models
  */
-export interface SimRequest {
-  readonly method: string
-  /** The path as sent, still percent-encoded, without the query. */
-  readonly path: string
-  /** Header names in lower case. */
-  readonly headers: Readonly<Record<string, string | undefined>>
-  readonly body: string
-}
+export type SimRequest = SimulationRoutes.Request
 
 /**
  * How the transport must deliver an answer.
@@ -158,13 +152,7 @@ export interface SimRequest {
  * @since 0.1.0
  * @category models
  */
-export type Delivery =
-  | { readonly _tag: "Normal" }
-  | { readonly _tag: "ResetBeforeHeaders" }
-  | { readonly _tag: "ResetAfterHeaders" }
-  | { readonly _tag: "NoAnswer" }
-  | { readonly _tag: "Trickle"; readonly intervalMillis: number; readonly chunkSize: number }
-  | { readonly _tag: "ShortBody" }
+export type Delivery = SimulationRoutes.Delivery
 
 /**
  * The answer the transport must act out.
@@ -180,12 +168,7 @@ export type Delivery =
  * @since 0.1.0
  * @category models
  */
-export interface SimResponse {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string
-  readonly delivery: Delivery
-}
+export type SimResponse = SimulationRoutes.Response
 
 /**
  * A request the simulator saw. The `Authorization` header is not kept, only
@@ -381,7 +364,7 @@ export interface SfoxSimulator {
  * @since 0.1.0
  * @category constants
  */
-export const tokensPath: "/v1/enterprise/user-tokens" = paths.tokensPath
+export const tokensPath: "/v1/enterprise/user-tokens" = Wire.tokensPath
 
 /**
  * Starts a simulation, to serve over a transport of one's own (`FakeSfox`

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { Wire } from "@sfox-effect/domain"
 import * as DateTime from "effect/DateTime"
 import * as Equal from "effect/Equal"
 import * as Hash from "effect/Hash"
@@ -11,7 +12,8 @@ import * as Inspectable from "effect/Inspectable"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { isToken, maxTokenLength, parseExpires } from "./internal/wire.js"
+
+const { isToken, maxTokenLength, parseExpires } = Wire
 
 const rawToken = Symbol.for("@sfox-effect/core/UserAuthToken/raw")
 

@@ -4,6 +4,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Printable, Wire } from "@sfox-effect/domain"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
@@ -25,8 +26,6 @@ import { type Answer, decodeBatchAnswer, decodeSingleAnswer, failureOf } from ".
 import { readIds } from "./ids.js"
 import { settings as checkSettings } from "./options.js"
 import { guard } from "./originGuard.js"
-import { tokensPath } from "./paths.js"
-import { printable } from "./printable.js"
 import * as LocalRateLimiter from "./rateLimiter.js"
 import * as Pipeline from "./request.js"
 import { afterRefusal, mayBeAboutOneUser, resolveEach } from "./split.js"
@@ -71,10 +70,10 @@ export const make = (
     })
 
     // Built once: a mint only sets its URL (the headers are not parsed again).
-    const tokenRequest = HttpClientRequest.post(`${settings.baseUrl}${tokensPath}`, { headers })
+    const tokenRequest = HttpClientRequest.post(`${settings.baseUrl}${Wire.tokensPath}`, { headers })
     const server = Telemetry.serverOf(settings.baseUrl)
-    const oneUser = Telemetry.endpoint("POST", server, `${tokensPath}/{user_id}`)
-    const batch = Telemetry.endpoint("POST", server, tokensPath)
+    const oneUser = Telemetry.endpoint("POST", server, `${Wire.tokensPath}/{user_id}`)
+    const batch = Telemetry.endpoint("POST", server, Wire.tokensPath)
 
     /**
      * A token call: its answer's body is read in full (within a bound), then
@@ -109,14 +108,14 @@ export const make = (
     const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
       const encoded = encodeUserId(userId, undefined, secrets)
       if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-      const request = HttpClientRequest.setUrl(tokenRequest, `${settings.baseUrl}${tokensPath}/${encoded.right}`)
+      const request = HttpClientRequest.setUrl(tokenRequest, `${settings.baseUrl}${Wire.tokensPath}/${encoded.right}`)
       return createSpan(
         pipeline.send(tokenCall(request, oneUser, 1, (answer) => decodeSingleAnswer(answer, userId, secrets)))
       )
     }
 
     const batchRequest = (userIds: ReadonlyArray<string>) =>
-      HttpClientRequest.post(`${settings.baseUrl}${tokensPath}`, {
+      HttpClientRequest.post(`${settings.baseUrl}${Wire.tokensPath}`, {
         headers,
         body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
       })
@@ -301,7 +300,7 @@ const refusedIn = (
   }
   const about = first ?? refusal
   if (about._tag !== "HttpFailure") return about
-  const shown = refused.slice(0, 5).map((id) => printable(JSON.stringify(id))).join(", ")
+  const shown = refused.slice(0, 5).map((id) => Printable.printable(JSON.stringify(id))).join(", ")
   const more = refused.length > 5 ? ` and ${refused.length - 5} more` : ""
   return new HttpFailure({
     status: about.status,

@@ -1,6 +1,16 @@
-import { printable } from "./printable.js"
+/**
+ * Scrubbing: text from an untrusted answer made safe to put in an error
+ * (secrets blanked, length capped, unprintable characters escaped).
+ *
+ * @since 0.1.0
+ */
+import { printable } from "./Printable.js"
 
-/** Longest excerpt of a foreign body that an error message may carry (escapes included). */
+/**
+ * Longest excerpt of a foreign body that an error message may carry (escapes included).
+ *
+ * @since 0.1.0
+ */
 export const maxExcerpt = 200
 
 // Values of keys that name secrets, in JSON or form-like text.
@@ -56,6 +66,8 @@ const cutAt = (text: string, end: number, secrets: ReadonlyArray<string>): strin
  * The text is cut to `maxScanned` (plus the longest secret) before it is
  * scrubbed, so that the cost is bounded whatever its size; the cut never
  * leaves a part of a secret at its edge (see `cutAt`).
+ *
+ * @since 0.1.0
  */
 export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string => {
   let longest = 0
@@ -86,3 +98,36 @@ export const scrub = (text: string, secrets: ReadonlyArray<string> = []): string
   }
   return `${printable(out.slice(0, end))}…`
 }
+
+/**
+ * One value that knows the secrets of a service (its key, say): what the
+ * shell threads through instead of the list of secrets.
+ *
+ * @since 0.1.0
+ */
+export interface Scrubber {
+  /** The secrets it blanks. */
+  readonly secrets: ReadonlyArray<string>
+  /** `text` scrubbed (see `scrub`). */
+  readonly scrub: (text: string) => string
+  /** Whether `value` holds one of the secrets whole. */
+  readonly reveals: (value: string) => boolean
+}
+
+/**
+ * The scrubber of `secrets`.
+ *
+ * @since 0.1.0
+ */
+export const make = (secrets: ReadonlyArray<string> = []): Scrubber => ({
+  secrets,
+  scrub: (text) => scrub(text, secrets),
+  reveals: (value) => secrets.some((secret) => value.includes(secret))
+})
+
+/**
+ * The scrubber that knows no secret (it still blanks what looks like one).
+ *
+ * @since 0.1.0
+ */
+export const none: Scrubber = make([])
