@@ -14,7 +14,6 @@
  *
  * @since 0.1.0
  */
-import type { SimulationRoutes, SimulationTokens } from "@sfox-effect/domain"
 import { Wire } from "@sfox-effect/domain"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
@@ -83,7 +82,7 @@ export type Fault =
  * @since 0.2.0
  * @category models
  */
-export type BatchTamper = SimulationTokens.BatchTamper
+export type BatchTamper = "drop" | "add" | "duplicate" | "reorder" | "mislabel"
 
 /**
  * Constructors for `Fault`.
@@ -135,7 +134,14 @@ export const Fault = {
  * @since 0.1.0
  * @category models
  */
-export type SimRequest = SimulationRoutes.Request
+export interface SimRequest {
+  readonly method: string
+  /** The path as sent, still percent-encoded, without the query. */
+  readonly path: string
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>
+  readonly body: string
+}
 
 /**
  * How the transport must deliver an answer.
@@ -152,7 +158,13 @@ export type SimRequest = SimulationRoutes.Request
  * @since 0.1.0
  * @category models
  */
-export type Delivery = SimulationRoutes.Delivery
+export type Delivery =
+  | { readonly _tag: "Normal" }
+  | { readonly _tag: "ResetBeforeHeaders" }
+  | { readonly _tag: "ResetAfterHeaders" }
+  | { readonly _tag: "NoAnswer" }
+  | { readonly _tag: "Trickle"; readonly intervalMillis: number; readonly chunkSize: number }
+  | { readonly _tag: "ShortBody" }
 
 /**
  * The answer the transport must act out.
@@ -168,7 +180,12 @@ export type Delivery = SimulationRoutes.Delivery
  * @since 0.1.0
  * @category models
  */
-export type SimResponse = SimulationRoutes.Response
+export interface SimResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+  readonly delivery: Delivery
+}
 
 /**
  * A request the simulator saw. The `Authorization` header is not kept, only

@@ -13,7 +13,10 @@ import { type BatchTamper, isoMillis, isoSeconds, randomTokens, shuffleInPlace, 
 import * as Wire from "./Wire.js"
 
 /**
- * A request as the simulation sees it.
+ * A request as the simulation sees it. Core's public `SfoxSimulator`
+ * declares the same shapes (`SimRequest`, `SimResponse`, `Delivery`) for its
+ * API page; its shell hands these to each other, so the compiler keeps the
+ * two the same.
  *
  * @since 0.1.0
  */
