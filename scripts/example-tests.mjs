@@ -71,7 +71,7 @@ export const sectionBlocks = (page, heading) => {
   return blocks
 }
 
-const packageDirs = ["core", "node", "redis", "cli"]
+const packageDirs = ["domain", "core", "node", "redis", "cli"]
 
 const sourceFiles = (dir) =>
   Fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

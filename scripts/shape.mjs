@@ -65,7 +65,8 @@ for (const file of files) {
   const text = fs.readFileSync(file, "utf8")
   for (const fn of functionsOf(file, ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true))) functions.push(fn)
   const inInternal = file.includes("/internal/")
-  const testing = /\/(testing|FakeSfox|SfoxSimulator|MockSfoxServer)\.ts$/.test(file) || file.includes("/simulator/")
+  const testing = /\/(testing|FakeSfox|SfoxSimulator|MockSfoxServer|Simulation[A-Z]\w*)\.ts$/.test(file) ||
+    file.includes("/simulator/")
   if (!testing) countIn(text)
   if (!inInternal) {
     const pkg = file.split("/")[1]

@@ -248,7 +248,7 @@ describe("answers of any size cost what an error keeps (FetchHttpClient: no size
       })))
 
   it("the scrubber looks at a bounded part of the text, and never leaves a part of the key at its cut", async () => {
-    const { maxExcerpt, maxScanned, scrub } = await import("../packages/core/src/internal/scrub.js")
+    const { maxExcerpt, maxScanned, scrub } = await import("../packages/domain/src/Scrub.js")
     // The key straddles the scan window's edge, after a run of whitespace that collapses to one space.
     for (let shift = 0; shift < KEY.length; shift++) {
       const text = `${" ".repeat(maxScanned + KEY.length - shift)}${KEY}`

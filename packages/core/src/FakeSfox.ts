@@ -7,14 +7,11 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as InMemory from "./internal/simulator/inMemory.js"
 import * as SfoxSimulator from "./SfoxSimulator.js"
 import { UserTokenService } from "./UserTokenService.js"
 
@@ -117,34 +114,6 @@ export class FakeSfox extends Context.Tag("@sfox-effect/core/FakeSfox")<FakeSfox
     )
 }
 
-const decoder = new TextDecoder()
-
-const bodyText = (body: HttpClientRequest.HttpClientRequest["body"]): string => {
-  switch (body._tag) {
-    case "Uint8Array":
-      return decoder.decode(body.body)
-    case "Raw":
-      return typeof body.body === "string" ? body.body : ""
-    default:
-      return ""
-  }
-}
-
-const networkError = (message: string, code: string): Error => Object.assign(new Error(message), { code })
-
-// Statuses whose answers cannot carry a body in the Fetch API.
-const nullBodyStatuses = new Set([101, 204, 205, 304])
-
-const cutShort = (body: string, keep: number, error: Error): ReadableStream<Uint8Array> => {
-  const bytes = new TextEncoder().encode(body)
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(bytes.slice(0, Math.min(keep, bytes.length)))
-      controller.error(error)
-    }
-  })
-}
-
 /**
  * Serves a simulator as an in-memory `HttpClient`: the request is handed to
  * `SfoxSimulator.handle` and its answer, faults included, acted out as a
@@ -168,62 +137,5 @@ const cutShort = (body: string, keep: number, error: Error): ReadableStream<Uint
  */
 export const httpClient = (simulator: SfoxSimulator.SfoxSimulator): HttpClient.HttpClient =>
   HttpClient.make((request, url) =>
-    Effect.flatMap(
-      simulator.handle({
-        method: request.method,
-        path: url.pathname,
-        headers: request.body._tag === "Empty" || request.body.contentType === undefined
-          ? { ...request.headers }
-          : { ...request.headers, "content-type": request.body.contentType },
-        body: bodyText(request.body)
-      }),
-      (answer): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
-        const respond = (body: BodyInit | null) =>
-          HttpClientResponse.fromWeb(
-            request,
-            new Response(nullBodyStatuses.has(answer.status) ? null : body, {
-              status: answer.status,
-              headers: answer.headers
-            })
-          )
-        const delivery = answer.delivery
-        switch (delivery._tag) {
-          case "Normal":
-            return Effect.succeed(respond(answer.body))
-          case "ResetBeforeHeaders":
-            return Effect.fail(
-              new HttpClientError.RequestError({
-                request,
-                reason: "Transport",
-                cause: networkError("socket hang up", "ECONNRESET")
-              })
-            )
-          case "NoAnswer":
-            return Effect.never
-          case "Trickle": {
-            const chunks = Math.ceil(new TextEncoder().encode(answer.body).length / delivery.chunkSize)
-            return Effect.as(Effect.sleep(Duration.millis(chunks * delivery.intervalMillis)), respond(answer.body))
-          }
-          case "ResetAfterHeaders":
-            return Effect.succeed(
-              respond(
-                cutShort(answer.body, answer.body.length >> 1, networkError("other side closed", "UND_ERR_SOCKET"))
-              )
-            )
-          case "ShortBody":
-            return Effect.succeed(
-              respond(
-                cutShort(
-                  answer.body,
-                  answer.body.length,
-                  networkError(
-                    "response body is shorter than its content-length",
-                    "UND_ERR_RES_CONTENT_LENGTH_MISMATCH"
-                  )
-                )
-              )
-            )
-        }
-      }
-    )
+    Effect.flatMap(simulator.handle(InMemory.simRequest(request, url)), InMemory.act(request))
   )

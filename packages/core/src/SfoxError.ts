@@ -7,9 +7,9 @@
  *
  * @since 0.1.0
  */
+import { Printable } from "@sfox-effect/domain"
 import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
-import * as Printable from "./internal/printable.js"
 import * as Internal from "./internal/sfoxError.js"
 
 /**

@@ -14,10 +14,10 @@
  *
  * @since 0.1.0
  */
+import { Wire } from "@sfox-effect/domain"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
-import * as paths from "./internal/paths.js"
 import * as internal from "./internal/simulator/simulator.js"
 
 /**
@@ -381,7 +381,7 @@ export interface SfoxSimulator {
  * @since 0.1.0
  * @category constants
  */
-export const tokensPath: "/v1/enterprise/user-tokens" = paths.tokensPath
+export const tokensPath: "/v1/enterprise/user-tokens" = Wire.tokensPath
 
 /**
  * Starts a simulation, to serve over a transport of one's own (`FakeSfox`

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { Wire } from "@sfox-effect/domain"
 import * as DateTime from "effect/DateTime"
 import * as Equal from "effect/Equal"
 import * as Hash from "effect/Hash"
@@ -12,7 +13,8 @@ import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { type RawFields, rawToken } from "./internal/userAuthToken.js"
-import { isToken, maxTokenLength, parseExpires } from "./internal/wire.js"
+
+const { isToken, maxTokenLength, parseExpires } = Wire
 
 /**
  * A user auth token: the secret `token` (a `Redacted`), the user it acts

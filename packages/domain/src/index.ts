@@ -4,34 +4,27 @@
  * functions in its own shell, so nothing here is ever written twice.
  *
  * Nothing in this package imports `effect`, `@effect/*` or a Node API (a lint
- * rule in eslint.config.mjs enforces it).
+ * rule in eslint.config.mjs and packages/domain/test/NoEffect.test.ts enforce it).
  *
  * @since 0.1.0
  */
 export * as BatcherMachine from "./BatcherMachine.js"
-export * as SplitPlan from "./SplitPlan.js"
-export * as TokenCachePolicy from "./TokenCachePolicy.js"
-export * as Version from "./Version.js"
-
-/**
- * The rules of a rate-limit budget: `limit` and `interval` checked, and the
- * window a limiter keeps.
- *
- * @since 0.1.0
- */
 export * as Budget from "./Budget.js"
-
-/**
- * The in-process rate limiter as a pure transition function.
- *
- * @since 0.1.0
- */
 export * as LimiterMachine from "./LimiterMachine.js"
-
-/**
- * The client side of the limiter shared through Redis (fallback, command
- * bounds, the acquire script's answers) as pure decisions.
- *
- * @since 0.1.0
- */
+export * as Printable from "./Printable.js"
+export * as RedisScript from "./RedisScript.js"
+export * as RequestId from "./RequestId.js"
+export * as RetryAfter from "./RetryAfter.js"
+export * as Scrub from "./Scrub.js"
 export * as SharedLimiterMachine from "./SharedLimiterMachine.js"
+export * as SimulationAdmission from "./SimulationAdmission.js"
+export * as SimulationLiveTokens from "./SimulationLiveTokens.js"
+export * as SimulationRoutes from "./SimulationRoutes.js"
+export * as SimulationTokens from "./SimulationTokens.js"
+export * as SplitPlan from "./SplitPlan.js"
+export * as Status from "./Status.js"
+export * as TokenCachePolicy from "./TokenCachePolicy.js"
+export * as TransportCode from "./TransportCode.js"
+export * as UserId from "./UserId.js"
+export * as Version from "./Version.js"
+export * as Wire from "./Wire.js"

@@ -1,107 +1,23 @@
+import { RequestId, Scrub, Status, Wire } from "@sfox-effect/domain"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { HttpFailure, MalformedResponse, RateLimited, type RequestFailure, Unauthorized } from "../SfoxError.js"
 import { BatchTokenResponse, SingleTokenResponse, type UserAuthToken } from "../UserAuthToken.js"
-import { parseRetryAfter } from "./retryAfter.js"
-import { maxScanned, scrub } from "./scrub.js"
 import { unsafeFromWire } from "./userAuthToken.js"
-import { clockSkewMillis, isToken, parseExpires } from "./wire.js"
-
-/** sFOX locks a client out for 60 s when it crosses the rate limit; it sends no `Retry-After`. */
-export const documentedLockout = Duration.seconds(60)
-
-/** What is needed of an answer to judge it; no request. */
-export interface Answer {
-  readonly status: number
-  /** Read only when the answer becomes an error (its `Retry-After`, its request id). */
-  readonly headers: Readonly<Record<string, string | undefined>>
-  readonly body: string
-  /** When the answer arrived (epoch millis, the service's clock): an expiry is judged against it. */
-  readonly receivedAt: number
-}
 
 /**
- * Headers that carry a request's id, most specific first. sFOX documents
- * none, so the common names are read: its own gateway's, a load balancer's
- * or a CDN's, whichever came.
+ * The Effect shell of the domain's `Status` and `Wire`: what an answer means
+ * becomes the error classes, and a token answer's decoding falls back on the
+ * schema to say what is wrong.
  */
-const requestIdHeaders = [
-  "x-request-id",
-  "x-sfox-request-id",
-  "request-id",
-  "x-correlation-id",
-  "correlation-id",
-  "x-amzn-requestid",
-  "x-amz-request-id",
-  "cf-ray"
-] as const
 
-// An id is short and plain; anything else (a page of text, control
-// characters, a value holding a secret the server echoed) is not shown.
-const plainId = /^[A-Za-z0-9._:/+=-]{1,128}$/
-// Request ids are short or cut into groups (a UUID's longest run is 12); a
-// long unbroken run is what tokens and keys look like (sFOX's tokens are 64
-// hex digits), and a server echoing one there must not put it in an error.
-const credentialLike = /[A-Za-z0-9]{40}/
+/** sFOX locks a client out for 60 s when it crosses the rate limit; it sends no `Retry-After`. */
+export const documentedLockout = Duration.millis(Status.documentedLockoutMillis)
 
-/** The answer's request id, when it gave one that is safe to show. */
-export const requestIdOf = (
-  headers: Readonly<Record<string, string | undefined>>,
-  secrets: ReadonlyArray<string>
-): string | undefined => {
-  for (const name of requestIdHeaders) {
-    const value = headers[name]
-    if (value === undefined) continue
-    if (!plainId.test(value) || credentialLike.test(value) || secrets.some((secret) => value.includes(secret))) {
-      return undefined
-    }
-    return value
-  }
-  return undefined
-}
-
-// A body that is not text (a compressed body nobody asked for, an image)
-// decodes to NULs, controls and replacement characters: it is described,
-// not quoted. One stray character in a page of text is still text.
-const isNotText = (body: string): boolean => {
-  const end = Math.min(body.length, maxScanned)
-  let odd = 0
-  for (let i = 0; i < end; i++) {
-    const c = body.charCodeAt(i)
-    if (c === 0) return true
-    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0xfffd) odd++
-  }
-  return odd * 16 > end
-}
-
-const plainEncoding = /^[A-Za-z0-9._, -]{1,40}$/
-
-/** An excerpt of a body that is not the JSON expected: scrubbed text, or what it is when it is not text. */
-const excerpt = (answer: Answer, secrets: ReadonlyArray<string>): string => {
-  if (!isNotText(answer.body)) return scrub(answer.body, secrets)
-  const encoding = answer.headers["content-encoding"]
-  const encoded = encoding !== undefined && plainEncoding.test(encoding) ? `, content-encoding ${encoding}` : ""
-  return `a body that is not text (${answer.body.length} characters${encoded})`
-}
-
-const errorText = (answer: Answer, secrets: ReadonlyArray<string>): string => {
-  const { body } = answer
-  if (body.length === 0) return "empty body"
-  try {
-    const parsed: unknown = JSON.parse(body)
-    if (typeof parsed === "object" && parsed !== null) {
-      const error = (parsed as { error?: unknown }).error
-      if (typeof error === "string" && error.length > 0) return scrub(error, secrets)
-      const message = (parsed as { message?: unknown }).message
-      if (typeof message === "string" && message.length > 0) return scrub(message, secrets)
-    }
-  } catch {
-    // not JSON: an excerpt of whatever it is (an HTML error page, say)
-  }
-  return excerpt(answer, secrets)
-}
+/** What is needed of an answer to judge it; no request. */
+export type Answer = Status.Answer
 
 /** Status to typed error, for every non-2xx answer; `origin` is where the key went (an `Unauthorized` names it). */
 export const failureOf = (
@@ -109,27 +25,26 @@ export const failureOf = (
   nowMillis: number,
   secrets: ReadonlyArray<string>,
   origin?: string
-): RequestFailure => {
-  const { status } = answer
-  // A redirect is never followed with the key (see originGuard.ts); its body is not read.
-  const id = requestIdOf(answer.headers, secrets)
-  const requestId = id === undefined ? {} : { requestId: id }
-  if (status >= 300 && status < 400) {
-    return new HttpFailure({
-      status,
-      description: "redirect refused: the enterprise key is sent to baseUrl only",
-      ...requestId
-    })
+): RequestFailure => errorOf(Status.failureOf(answer, nowMillis, Scrub.make(secrets), origin))
+
+/** The error class of a failure's data. */
+export const errorOf = (failure: Status.Failure): RequestFailure => {
+  switch (failure._tag) {
+    case "HttpFailure": {
+      const { _tag, retryAfterMillis, ...fields } = failure
+      return new HttpFailure(
+        retryAfterMillis === undefined ? fields : { ...fields, retryAfter: Duration.millis(retryAfterMillis) }
+      )
+    }
+    case "Unauthorized": {
+      const { _tag, ...fields } = failure
+      return new Unauthorized(fields)
+    }
+    case "RateLimited": {
+      const { _tag, retryAfterMillis, ...fields } = failure
+      return new RateLimited({ ...fields, retryAfter: Duration.millis(retryAfterMillis) })
+    }
   }
-  const description = errorText(answer, secrets)
-  if (status === 401 || status === 403) {
-    return new Unauthorized({ status, description, ...requestId, ...(origin === undefined ? {} : { origin }) })
-  }
-  const hint = parseRetryAfter(answer.headers["retry-after"], nowMillis)
-  if (status === 429) return new RateLimited({ retryAfter: hint ?? documentedLockout, description, ...requestId })
-  return new HttpFailure(
-    hint === undefined ? { status, description, ...requestId } : { status, description, retryAfter: hint, ...requestId }
-  )
 }
 
 // Schema issues name the path and the kind of problem, never the value: the
@@ -173,7 +88,7 @@ const collectIssues = (root: ParseResult.ParseIssue, limit: number): { found: Ar
 }
 
 const segmentText = (segment: PropertyKey): string =>
-  typeof segment === "number" ? String(segment) : scrub(String(segment).slice(0, 40))
+  typeof segment === "number" ? String(segment) : Scrub.scrub(String(segment).slice(0, 40))
 
 export const describeIssues = (error: ParseResult.ParseError): string => {
   const { found, total } = collectIssues(error.issue, 3)
@@ -192,7 +107,9 @@ const parseJson = (answer: Answer, secrets: ReadonlyArray<string>): Either.Eithe
     return Either.left(
       new MalformedResponse({
         status: answer.status,
-        description: answer.body.length === 0 ? "empty body" : `not JSON: ${excerpt(answer, secrets)}`
+        description: answer.body.length === 0
+          ? "empty body"
+          : `not JSON: ${Status.excerpt(answer, Scrub.make(secrets))}`
       })
     )
   }
@@ -207,24 +124,15 @@ const decodeSingleSchema = Schema.decodeUnknownEither(SingleTokenResponse)
 const decodeBatchSchema = Schema.decodeUnknownEither(BatchTokenResponse)
 
 /**
- * The wire schema's decoding, inlined for the answers that pass it: the same
- * checks (a bearer token, a non-empty user id, an ISO-8601 UTC `expires`)
- * without the schema interpreter, about three times faster on large batches.
- * Whatever it does not accept goes through the schema itself, which then
- * describes the problem (or, should the two ever disagree, decides).
+ * The wire schema's decoding, inlined for the answers that pass it (the
+ * domain's `Wire.readToken`: the same checks without the schema
+ * interpreter, about three times faster on large batches). Whatever it does
+ * not accept goes through the schema itself, which then describes the
+ * problem (or, should the two ever disagree, decides).
  */
-const fastToken = (u: unknown): UserAuthToken | undefined => {
-  if (typeof u !== "object" || u === null) return undefined
-  const { expires, partner_user_id, token } = u as Record<string, unknown>
-  if (typeof token !== "string" || !isToken(token)) return undefined
-  if (typeof partner_user_id !== "string" || partner_user_id.length === 0) return undefined
-  if (typeof expires !== "string") return undefined
-  const at = parseExpires(expires)
-  return at === undefined ? undefined : unsafeFromWire(token, partner_user_id, at)
-}
+const fastToken = (u: unknown): UserAuthToken | undefined => Wire.readToken(u, unsafeFromWire)
 
-const dataOf = (json: unknown): unknown =>
-  typeof json === "object" && json !== null ? (json as { data?: unknown }).data : undefined
+const dataOf = Wire.dataOf
 
 const decodeSingle = (json: unknown): Either.Either<{ readonly data: UserAuthToken }, ParseResult.ParseError> => {
   const token = fastToken(dataOf(json))
@@ -250,16 +158,10 @@ const malformed = (answer: Answer, json: unknown, error: ParseResult.ParseError,
   return new MalformedResponse({
     status: answer.status,
     description: sfoxError !== undefined
-      ? `success status with an error body: ${scrub(sfoxError, secrets)}`
+      ? `success status with an error body: ${Scrub.scrub(sfoxError, secrets)}`
       : describeIssues(error)
   })
 }
-
-const expiredText = "token already expired when the answer arrived (expires is before the answer's time, " +
-  "beyond the allowed clock skew)"
-
-const expired = (token: UserAuthToken, answer: Answer): boolean =>
-  token.expiresAtMillis <= answer.receivedAt - clockSkewMillis
 
 /**
  * Runs a decoder so that nothing an answer holds can end as a defect: the
@@ -280,7 +182,7 @@ const guarded = <A>(
   }
   if (Either.isRight(decoded)) return decoded
   // The one place a decoding failure learns the answer's id.
-  const requestId = requestIdOf(answer.headers, secrets)
+  const requestId = RequestId.of(answer.headers, Scrub.make(secrets))
   return requestId === undefined ? decoded : Either.left(new MalformedResponse({ ...decoded.left, requestId }))
 }
 
@@ -301,17 +203,8 @@ const decodeSingleUnguarded = (
     const decoded = decodeSingle(json)
     if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, secrets))
     const token = decoded.right.data
-    if (token.userId !== userId) {
-      return Either.left(
-        new MalformedResponse({
-          status: answer.status,
-          description: "token issued for a different user than requested"
-        })
-      )
-    }
-    if (expired(token, answer)) {
-      return Either.left(new MalformedResponse({ status: answer.status, description: expiredText }))
-    }
+    const wrong = Wire.checkSingle(token, userId, answer.receivedAt)
+    if (wrong !== undefined) return Either.left(new MalformedResponse({ status: answer.status, description: wrong }))
     return Either.right(token)
   })
 
@@ -335,17 +228,9 @@ const decodeBatchUnguarded = (
   Either.flatMap(parseJson(answer, secrets), (json) => {
     const decoded = decodeBatch(json)
     if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, secrets))
-    const requested = new Set(userIds)
-    const byUser = new Map<string, UserAuthToken>()
-    const fail = (description: string) => Either.left(new MalformedResponse({ status: answer.status, description }))
-    for (const token of decoded.right.data) {
-      if (!requested.has(token.userId)) return fail("answer holds a token for a user that was not requested")
-      if (byUser.has(token.userId)) return fail("answer holds two tokens for one user")
-      if (expired(token, answer)) return fail(expiredText)
-      byUser.set(token.userId, token)
-    }
-    if (byUser.size !== requested.size) {
-      return fail(`answer misses ${requested.size - byUser.size} of ${requested.size} requested users`)
+    const byUser = Wire.matchBatch(decoded.right.data, userIds, answer.receivedAt)
+    if (typeof byUser === "string") {
+      return Either.left(new MalformedResponse({ status: answer.status, description: byUser }))
     }
     return Either.right(byUser)
   })

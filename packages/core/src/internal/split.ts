@@ -1,9 +1,9 @@
 import { SplitPlan } from "@sfox-effect/domain"
+import { Printable } from "@sfox-effect/domain"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { HttpFailure, type RequestFailure } from "../SfoxError.js"
 import * as Logging from "./logging.js"
-import { printable } from "./printable.js"
 
 /**
  * The shell of the refused-batch split (`@sfox-effect/domain`'s `SplitPlan`:
@@ -153,7 +153,7 @@ const allOrRefused = <A>(
 /** The error of a `createMany` chunk that sFOX refused for some of its users, naming them. */
 const refusedIn = (refused: ReadonlyArray<string>, of: number, about: RequestFailure): RequestFailure => {
   if (about._tag !== "HttpFailure") return about
-  const shown = refused.slice(0, 5).map((id) => printable(JSON.stringify(id))).join(", ")
+  const shown = refused.slice(0, 5).map((id) => Printable.printable(JSON.stringify(id))).join(", ")
   const more = refused.length > 5 ? ` and ${refused.length - 5} more` : ""
   return new HttpFailure({
     status: about.status,

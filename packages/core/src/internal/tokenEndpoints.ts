@@ -1,6 +1,7 @@
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Wire } from "@sfox-effect/domain"
 import * as Either from "effect/Either"
 import type { RequestFailure } from "../SfoxError.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
@@ -8,7 +9,6 @@ import { bodyLimit } from "./answerBody.js"
 import type * as Batcher from "./batcher.js"
 import { decodeBatchAnswer, decodeSingleAnswer } from "./classify.js"
 import type { Endpoint, Received } from "./endpoint.js"
-import { tokensPath } from "./paths.js"
 import type { Scrubber } from "./scrub.js"
 import * as Telemetry from "./telemetry.js"
 
@@ -49,21 +49,21 @@ const counted = <A>(decoded: Either.Either<A, RequestFailure>, users: number): E
 export const make = (baseUrl: string, headers: Headers.Headers, scrubber: Scrubber): TokenEndpoints => {
   const { secrets } = scrubber
   // Built once: a mint only sets its URL (the headers are not parsed again).
-  const tokenRequest = HttpClientRequest.post(`${baseUrl}${tokensPath}`, { headers })
+  const tokenRequest = HttpClientRequest.post(`${baseUrl}${Wire.tokensPath}`, { headers })
   const batchRequest = (userIds: ReadonlyArray<string>) =>
-    HttpClientRequest.post(`${baseUrl}${tokensPath}`, {
+    HttpClientRequest.post(`${baseUrl}${Wire.tokensPath}`, {
       headers,
       body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
     })
   const decodeBatch = (answer: Received, userIds: ReadonlyArray<string>) =>
     counted(decodeBatchAnswer(answer, userIds, secrets), userIds.length)
-  const batch = { method: "POST", template: tokensPath, keyed: true } as const
+  const batch = { method: "POST", template: Wire.tokensPath, keyed: true } as const
   return {
     oneUser: {
       method: "POST",
-      template: `${tokensPath}/{user_id}`,
+      template: `${Wire.tokensPath}/{user_id}`,
       keyed: true,
-      request: ({ encoded }) => HttpClientRequest.setUrl(tokenRequest, `${baseUrl}${tokensPath}/${encoded}`),
+      request: ({ encoded }) => HttpClientRequest.setUrl(tokenRequest, `${baseUrl}${Wire.tokensPath}/${encoded}`),
       bodyLimit: (status) => bodyLimit(status, 1),
       decode: (answer, { userId }) => counted(decodeSingleAnswer(answer, userId, secrets), 1),
       batchSize: () => 1

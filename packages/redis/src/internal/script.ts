@@ -1,85 +1,14 @@
+import { RedisScript } from "@sfox-effect/domain"
 import type { Redis } from "ioredis"
 
 /**
- * The sliding log, in one sorted set per budget: a member per turn, its
- * score the Redis time (ms) from which the turn's window of `window` ms
- * starts to run out. A turn is reserved with score `now + hold` (the longest
- * its request can run), and moved to the request's completion time when it
- * ends; so a turn counts from before the request is sent until `window`
- * after it completed, and the turn of a process that died is gone `hold +
- * window` after it was taken. Everything happens in one script, atomically,
- * on Redis's clock (`TIME`): no client clock is trusted, and processes on
- * hosts whose clocks disagree still share one window.
- *
- * `now` is passed only by the tests, to drive the script on a clock of their
- * own; in production it is always Redis's.
+ * The sliding log's scripts (the domain's `RedisScript`: the Lua and its
+ * arguments and replies) defined on one ioredis connection.
  */
-const clock = (index: number) => `
-local now = tonumber(ARGV[${index}])
-if not now then
-  local t = redis.call("TIME")
-  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-end
-`
-
-// The key lives as long as its latest turn: a budget nobody uses leaves nothing behind.
-const expire = `
-local top = redis.call("ZRANGE", key, -1, -1, "WITHSCORES")
-if top[2] then
-  redis.call("PEXPIRE", key, math.max(1, math.ceil(tonumber(top[2]) + window - now)) + 1000)
-end
-`
-
-/**
- * KEYS[1] the set; ARGV: limit, window (ms), hold (ms), member[, now].
- * Returns `{1, 0}` with the turn taken, or `{0, wait}`: no turn, and none can
- * free for at least `wait` ms.
- */
-export const acquireLua = `
-local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local hold = tonumber(ARGV[3])
-local member = ARGV[4]
-${clock(5)}
-redis.call("ZREMRANGEBYSCORE", key, "-inf", now - window)
-if redis.call("ZCARD", key) < limit then
-  redis.call("ZADD", key, now + hold, member)
-  ${expire}
-  return {1, 0}
-end
-local first = redis.call("ZRANGE", key, 0, 0, "WITHSCORES")
-local earliest = tonumber(first[2])
--- A turn still in flight ends no earlier than now: its window runs out no
--- earlier than now + window, whatever its reserved score says.
-if earliest > now then earliest = now end
-return {0, math.max(1, math.ceil(earliest + window - now))}
-`
-
-/**
- * KEYS[1] the set; ARGV: member, window (ms)[, now]. The request ended: its
- * turn counts until `window` from now. Set even when the reservation is gone
- * (a request that ran past its hold, a Redis that lost its data): the request
- * happened, and its window is real.
- */
-export const releaseLua = `
-local key = KEYS[1]
-local member = ARGV[1]
-local window = tonumber(ARGV[2])
-${clock(3)}
-redis.call("ZADD", key, now, member)
-${expire}
-return 1
-`
-
-/** KEYS[1] the set; ARGV: member. A turn taken for a request never sent (its caller was interrupted). */
-export const cancelLua = `
-return redis.call("ZREM", KEYS[1], ARGV[1])
-`
 
 interface WithScripts {
-  sfoxAcquire(key: string, limit: number, window: number, hold: number, member: string, now?: number): Promise<unknown>
-  sfoxRelease(key: string, member: string, window: number, now?: number): Promise<unknown>
+  sfoxAcquire(key: string, ...args: Array<string | number>): Promise<unknown>
+  sfoxRelease(key: string, ...args: Array<string | number>): Promise<unknown>
   sfoxCancel(key: string, member: string): Promise<unknown>
 }
 
@@ -99,21 +28,16 @@ export interface Scripts {
 }
 
 export const define = (redis: Redis): Scripts => {
-  redis.defineCommand("sfoxAcquire", { numberOfKeys: 1, lua: acquireLua })
-  redis.defineCommand("sfoxRelease", { numberOfKeys: 1, lua: releaseLua })
-  redis.defineCommand("sfoxCancel", { numberOfKeys: 1, lua: cancelLua })
+  redis.defineCommand("sfoxAcquire", { numberOfKeys: 1, lua: RedisScript.acquireLua })
+  redis.defineCommand("sfoxRelease", { numberOfKeys: 1, lua: RedisScript.releaseLua })
+  redis.defineCommand("sfoxCancel", { numberOfKeys: 1, lua: RedisScript.cancelLua })
   const r = redis as unknown as WithScripts
   return {
     acquire: (key, limit, windowMillis, holdMillis, member, now) =>
-      (now === undefined
-        ? r.sfoxAcquire(key, limit, windowMillis, holdMillis, member)
-        : r.sfoxAcquire(key, limit, windowMillis, holdMillis, member, now)).then((reply) => {
-          const [taken, wait] = reply as [number, number]
-          return taken === 1 ? 0 : Math.max(1, wait)
-        }),
+      r.sfoxAcquire(key, ...RedisScript.acquireArgs(limit, windowMillis, holdMillis, member, now))
+        .then(RedisScript.readAcquire),
     release: (key, member, windowMillis, now) =>
-      (now === undefined ? r.sfoxRelease(key, member, windowMillis) : r.sfoxRelease(key, member, windowMillis, now))
-        .then(() => undefined),
+      r.sfoxRelease(key, ...RedisScript.releaseArgs(member, windowMillis, now)).then(() => undefined),
     cancel: (key, member) => r.sfoxCancel(key, member).then(() => undefined)
   }
 }

@@ -1,8 +1,9 @@
+import { SimulationRoutes } from "@sfox-effect/domain"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type { BatchTamper, Fault, SimResponse } from "../../SfoxSimulator.js"
-import { json } from "./response.js"
-import { randomToken, type WireToken } from "./tokens.js"
+import type { Fault, SimResponse } from "../../SfoxSimulator.js"
+
+const { json } = SimulationRoutes
 
 /** Faults queued by a test, used one per request in order. */
 export interface FaultQueue {
@@ -30,26 +31,6 @@ export const deciding = (fault: Fault | undefined): Fault | undefined => fault?.
 /** The status a fault makes the simulator answer, or the normal one. */
 export const statusOf = (fault: Fault | undefined, normal: number): number =>
   fault?._tag === "Status" ? fault.status : fault?._tag === "Malformed" ? fault.status ?? 201 : normal
-
-/** Tampers with a batch answer's tokens. */
-export const tamper = (
-  mode: BatchTamper,
-  data: Array<WireToken>
-): Array<WireToken> => {
-  const first = data[0]!
-  switch (mode) {
-    case "drop":
-      return data.slice(0, -1)
-    case "add":
-      return [...data, { ...first, token: randomToken(), partner_user_id: `intruder-${randomToken().slice(0, 8)}` }]
-    case "duplicate":
-      return [...data, { ...first, token: randomToken() }]
-    case "reorder":
-      return data.length > 1 ? [...data].reverse() : data
-    case "mislabel":
-      return [{ ...first, partner_user_id: `${first.partner_user_id}-other` }, ...data.slice(1)]
-  }
-}
 
 /** Acts a fault out on top of the normal answer. */
 export const deliver = (fault: Fault, normal: SimResponse): Effect.Effect<SimResponse> => {

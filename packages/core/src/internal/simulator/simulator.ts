@@ -1,3 +1,4 @@
+import { SimulationAdmission, SimulationLiveTokens, SimulationRoutes, type SimulationTokens } from "@sfox-effect/domain"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -10,179 +11,137 @@ import type {
   SimResponse,
   SimulatorOptions
 } from "../../SfoxSimulator.js"
-import * as Admission from "./admission.js"
 import * as Faults from "./faults.js"
-import * as LiveTokens from "./liveTokens.js"
-import { json } from "./response.js"
-import { type Read, type Route, type RouteContext, routes } from "./routes.js"
-
-interface Answered {
-  readonly response: SimResponse
-  readonly userIds: ReadonlyArray<string>
-  readonly authorization: RecordedRequest["authorization"]
-}
 
 /**
- * The simulation: admission (key, accept, rate limit), the route table, the
- * fault queue and latency, each in its own module; here only how a request
- * goes through them and what is recorded.
+ * The simulation's shell: the rules (admission, routes, live tokens) are the
+ * domain's `Simulation*` modules; here the options are read, the state is
+ * held, the clock is read, faults and latency are acted out, and requests
+ * are recorded.
  */
+
+const keyOf = (apiKey: SimulatorOptions["apiKey"]): string =>
+  apiKey === undefined ? "sfox-test-key" : Redacted.isRedacted(apiKey) ? Redacted.value(apiKey) : apiKey
+
+const policyOf = (rateLimit: SimulatorOptions["rateLimit"]): SimulationAdmission.RateLimit | undefined =>
+  rateLimit === false || rateLimit === undefined
+    ? undefined
+    : {
+      max: rateLimit.limit,
+      windowMillis: Duration.toMillis(rateLimit.interval),
+      lockoutMillis: Duration.toMillis(rateLimit.lockout ?? Duration.seconds(60))
+    }
+
+/** The counts and the recording, and how one request adds to them. */
+const makeRecorder = (recording: boolean) => {
+  const state = { recorded: [] as Array<RecordedRequest>, byStatus: {} as Record<number, number>, total: 0 }
+  const record = (
+    request: SimRequest,
+    answered: SimulationRoutes.Answered,
+    status: number,
+    now: number,
+    fault?: Fault
+  ) => {
+    state.total++
+    state.byStatus[status] = (state.byStatus[status] ?? 0) + 1
+    if (!recording) return
+    const { authorization: _, ...headers } = request.headers
+    state.recorded.push({
+      method: request.method,
+      path: request.path,
+      userIds: answered.userIds,
+      authorization: answered.authorization,
+      headers,
+      body: request.body,
+      status,
+      at: now,
+      fault: fault?._tag
+    })
+  }
+  const reset = () => {
+    state.recorded = []
+    state.byStatus = {}
+    state.total = 0
+  }
+  return { state, record, reset }
+}
+
+/** What the routes read of the simulation, and the counts they keep (tokens minted, orders placed). */
+const makeSettings = (options: SimulatorOptions, live: SimulationLiveTokens.LiveTokens) => {
+  const counts = { minted: 0, orders: 0 }
+  const settings = {
+    users: options.users === undefined ? undefined : new Set(options.users),
+    maxBatchSize: options.maxBatchSize ?? 1000,
+    lifetimeMillis: Duration.toMillis(options.tokenLifetime ?? Duration.hours(24)),
+    shuffle: options.shuffle === true,
+    issue: (tokens: ReadonlyArray<{ readonly token: string; readonly partner_user_id: string }>, expiresAt: number) => {
+      counts.minted += tokens.length
+      for (const { partner_user_id, token } of tokens) live.issue(token, partner_user_id, expiresAt)
+    },
+    nextId: () => ++counts.orders
+  }
+  return { counts, settings }
+}
+
+const tamperOf = (fault: Fault | undefined): SimulationTokens.BatchTamper | undefined =>
+  fault?._tag === "Batch" ? fault.mode : undefined
+
+/** A simulation: see `SfoxSimulator.make`. */
 export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulator> =>
   Effect.sync(() => {
-    const key = options.apiKey === undefined
-      ? "sfox-test-key"
-      : Redacted.isRedacted(options.apiKey)
-      ? Redacted.value(options.apiKey)
-      : options.apiKey
-    const users = options.users === undefined ? undefined : new Set(options.users)
-    let latencyMillis = options.latency === undefined ? 0 : Duration.toMillis(options.latency)
-    const jitterMillis = options.latencyJitter === undefined ? 0 : Duration.toMillis(options.latencyJitter)
-    const admission = Admission.make(key, options.rateLimit)
+    const key = keyOf(options.apiKey)
+    const latency = {
+      millis: options.latency === undefined ? 0 : Duration.toMillis(options.latency),
+      jitterMillis: options.latencyJitter === undefined ? 0 : Duration.toMillis(options.latencyJitter)
+    }
+    const admission = SimulationAdmission.make(key, policyOf(options.rateLimit))
     const faults = Faults.makeQueue()
-    const recording = options.record ?? true
-    let recorded: Array<RecordedRequest> = []
-    let minted = 0
-    let orders = 0
-    const live = LiveTokens.make(options.rememberTokens ?? true)
-    let byStatus: Record<number, number> = {}
-    let total = 0
-    const settings = {
-      users,
-      maxBatchSize: options.maxBatchSize ?? 1000,
-      lifetimeMillis: Duration.toMillis(options.tokenLifetime ?? Duration.hours(24)),
-      shuffle: options.shuffle === true,
-      issue: (
-        tokens: ReadonlyArray<{ readonly token: string; readonly partner_user_id: string }>,
-        expiresAt: number
-      ) => {
-        minted += tokens.length
-        for (const { partner_user_id, token } of tokens) live.issue(token, partner_user_id, expiresAt)
-      },
-      nextId: () => ++orders
-    }
-
-    /** What sFOX would answer, with the user ids the request named and how it was authorized. */
-    const answer = (request: SimRequest, now: number, fault: Fault | undefined): Answered => {
-      const context: RouteContext = { ...settings, now, fault }
-      const header = request.headers["authorization"]
-      let route: Route | undefined
-      let matched: Read | undefined
-      for (const candidate of routes) {
-        matched = candidate.match(request.path)
-        if (matched !== undefined) {
-          route = candidate
-          break
-        }
-      }
-      if (route === undefined || matched === undefined) {
-        return {
-          response: json(404, { error: "not found" }),
-          userIds: [],
-          authorization: admission.authorization(header)
-        }
-      }
-      const authorization = authorize(route.auth, header, now)
-      const out = (response: SimResponse, userIds: ReadonlyArray<string>): Answered => ({
-        response,
-        userIds,
-        authorization: authorization.status
-      })
-      if ("refused" in matched) return out(matched.refused, matched.userIds ?? [])
-      let userIds = matched.userIds
-      if (request.method !== route.method) return out(json(405, { error: "method not allowed" }), userIds)
-      if (authorization.status !== "valid") {
-        const error = route.auth === "user" ? "invalid or expired user token" : "invalid api key"
-        return out(json(401, { error }), userIds)
-      }
-      if (authorization.userId !== undefined) userIds = [authorization.userId]
-      const accept = request.headers["accept"]
-      if (accept !== undefined && !/json|\*\/\*/i.test(accept)) {
-        return out(json(406, { error: "not acceptable" }), userIds)
-      }
-      const read = route.read(request, userIds, context)
-      if ("refused" in read) {
-        return out(read.refused, read.userIds ?? [])
-      }
-      userIds = read.userIds
-      if (!admission.admit(now)) return out(json(429, { error: "rate limit exceeded" }), userIds)
-      if (users !== undefined) {
-        const unknown = userIds.find((id) => !users.has(id))
-        if (unknown !== undefined) return out(json(404, { error: `user not found: ${unknown}` }), userIds)
-      }
-      return out(route.answer(userIds, context, request), userIds)
-    }
-
-    /**
-     * The token endpoints take the enterprise key; the user endpoints take a
-     * live user token and act for its user (the key is refused there: it
-     * acts for no user).
-     */
-    const authorize = (
-      auth: "enterprise" | "user",
-      header: string | undefined,
-      now: number
-    ): { readonly status: RecordedRequest["authorization"]; readonly userId?: string } => {
-      if (auth === "enterprise") return { status: admission.authorization(header) }
-      if (header === undefined) return { status: "missing" }
-      const userId = header.startsWith("Bearer ") ? live.ownerOf(header.slice(7), now) : undefined
-      return userId === undefined ? { status: "invalid" } : { status: "valid", userId }
-    }
-
-    const record = (request: SimRequest, answered: Answered, status: number, now: number, fault?: Fault) => {
-      total++
-      byStatus[status] = (byStatus[status] ?? 0) + 1
-      if (!recording) return
-      const { authorization: _, ...headers } = request.headers
-      recorded.push({
-        method: request.method,
-        path: request.path,
-        userIds: answered.userIds,
-        authorization: answered.authorization,
-        headers,
-        body: request.body,
-        status,
-        at: now,
-        fault: fault?._tag
-      })
-    }
+    const live = SimulationLiveTokens.make(options.rememberTokens ?? true)
+    const recorder = makeRecorder(options.record ?? true)
+    const { counts, settings } = makeSettings(options, live)
 
     const handle = (request: SimRequest): Effect.Effect<SimResponse> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const fault = faults.next()
         const deciding = Faults.deciding(fault)
-        const answered = answer(request, now, deciding)
+        const context: SimulationRoutes.RouteContext = { ...settings, now, tamper: tamperOf(deciding) }
+        const answered = SimulationRoutes.answer(request, context, admission, live)
         const response = answered.response
-        record(request, answered, Faults.statusOf(deciding, response.status), now, fault)
+        recorder.record(request, answered, Faults.statusOf(deciding, response.status), now, fault)
         const acted = fault === undefined ? Effect.succeed(response) : Faults.deliver(fault, response)
-        const delay = jitterMillis > 0 ? latencyMillis + Math.floor(Math.random() * (jitterMillis + 1)) : latencyMillis
+        const delay = latency.jitterMillis > 0
+          ? latency.millis + Math.floor(Math.random() * (latency.jitterMillis + 1))
+          : latency.millis
         return delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), acted) : acted
       })
 
     return {
       handle,
       enqueue: (more) => Effect.sync(() => faults.enqueue(more)),
-      requests: Effect.sync(() => recorded.slice()),
+      requests: Effect.sync(() => recorder.state.recorded.slice()),
       reset: Effect.sync(() => {
-        recorded = []
+        recorder.reset()
         faults.clear()
-        byStatus = {}
-        total = 0
-        minted = 0
-        orders = 0
+        counts.minted = 0
+        counts.orders = 0
         live.clear()
         admission.reset()
       }),
       addUsers: (userIds) =>
         Effect.sync(() => {
-          if (users !== undefined) { for (const id of userIds) users.add(id) }
+          if (settings.users !== undefined) { for (const id of userIds) settings.users.add(id) }
         }),
-      setLatency: (latency) =>
+      setLatency: (next) =>
         Effect.sync(() => {
-          latencyMillis = Duration.toMillis(latency)
+          latency.millis = Duration.toMillis(next)
         }),
       revoke: (userId) => Effect.map(Clock.currentTimeMillis, (now) => live.revoke(userId, now)),
       apiKey: Redacted.make(key),
-      minted: Effect.sync(() => minted),
-      stats: Effect.sync(() => ({ requests: total, byStatus: { ...byStatus }, minted }))
+      minted: Effect.sync(() => counts.minted),
+      stats: Effect.sync(() => ({
+        requests: recorder.state.total,
+        byStatus: { ...recorder.state.byStatus },
+        minted: counts.minted
+      }))
     }
   })

@@ -1,9 +1,26 @@
-import * as Duration from "effect/Duration"
-import type { SimulatorOptions } from "../../SfoxSimulator.js"
+/**
+ * What the simulated sFOX checks before it looks at what a request asks
+ * for: the key, and its rate limit (a strict sliding window over arrivals,
+ * then a lockout).
+ *
+ * @since 0.1.0
+ */
 
 /**
- * What sFOX checks before it looks at what a request asks for: the key, and
- * its rate limit (a strict sliding window over arrivals, then a lockout).
+ * sFOX's rate limit in milliseconds.
+ *
+ * @since 0.1.0
+ */
+export interface RateLimit {
+  readonly max: number
+  readonly windowMillis: number
+  readonly lockoutMillis: number
+}
+
+/**
+ * The admission of one simulation.
+ *
+ * @since 0.1.0
  */
 export interface Admission {
   readonly authorization: (header: string | undefined) => "valid" | "invalid" | "missing"
@@ -13,16 +30,13 @@ export interface Admission {
   readonly reset: () => void
 }
 
-export const make = (key: string, rateLimit: SimulatorOptions["rateLimit"]): Admission => {
+/**
+ * The admission of `key` under `policy` (`undefined`: no rate limit).
+ *
+ * @since 0.1.0
+ */
+export const make = (key: string, policy: RateLimit | undefined): Admission => {
   const expected = `Bearer ${key}`
-  // sFOX's rule in milliseconds, or undefined when the simulation enforces none.
-  const policy = rateLimit === false || rateLimit === undefined
-    ? undefined
-    : {
-      max: rateLimit.limit,
-      windowMillis: Duration.toMillis(rateLimit.interval),
-      lockoutMillis: Duration.toMillis(rateLimit.lockout ?? Duration.seconds(60))
-    }
   // Arrival times of the last `max` accepted requests: a ring buffer.
   let arrivals: Array<number> = []
   let next = 0

@@ -1,3 +1,10 @@
+/**
+ * Terminal-safe text: whatever a server or a caller wrote, shown so that
+ * printing it cannot act on the terminal or log that prints it.
+ *
+ * @since 0.1.0
+ */
+
 // Every code point that prints nothing or acts on what prints it: controls
 // (C0, DEL, C1: ESC starts a terminal sequence, BEL rings), format characters
 // (the bidi overrides and isolates U+202A–U+202E and U+2066–U+2069 reorder a
@@ -16,5 +23,7 @@ const escape = (c: string): string => {
  * per UTF-16 unit, so that a JSON or JavaScript reader reads the same text
  * back): safe to print on a terminal or in a log line, whoever wrote it.
  * Printable text, non-ASCII letters included, is left as it is.
+ *
+ * @since 0.1.0
  */
 export const printable = (text: string): string => text.replace(unprintable, escape)

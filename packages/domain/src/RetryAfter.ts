@@ -1,4 +1,8 @@
-import * as Duration from "effect/Duration"
+/**
+ * `Retry-After` (RFC 9110 §10.2.3) read into a wait in milliseconds.
+ *
+ * @since 0.1.0
+ */
 
 // RFC 9110 §10.2.3: `Retry-After = HTTP-date / delay-seconds`, and
 // `delay-seconds = 1*DIGIT`. Nothing else counts as a hint: `-5`, `1.5`,
@@ -34,7 +38,11 @@ const utc = (
   return date.getUTCDate() === day ? date.getTime() : undefined
 }
 
-/** The instant an HTTP-date names (any of its three forms), in epoch millis. */
+/**
+ * The instant an HTTP-date names (any of its three forms), in epoch millis.
+ *
+ * @since 0.1.0
+ */
 export const parseHttpDate = (value: string, nowMillis: number): number | undefined => {
   let m = imfFixdate.exec(value)
   if (m !== null) return utc(Number(m[3]), m[2]!, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]))
@@ -54,15 +62,18 @@ export const parseHttpDate = (value: string, nowMillis: number): number | undefi
 /**
  * Reads a `Retry-After` value: delay-seconds (digits only) or an HTTP-date
  * (IMF-fixdate, RFC 850 or asctime), relative to `nowMillis`. A date in the
- * past means "now"; anything else means no hint at all.
+ * past means "now"; anything else means no hint at all. The wait is in
+ * milliseconds.
+ *
+ * @since 0.1.0
  */
-export const parseRetryAfter = (value: string | undefined, nowMillis: number): Duration.Duration | undefined => {
+export const parse = (value: string | undefined, nowMillis: number): number | undefined => {
   if (value === undefined) return undefined
   // Field values come without surrounding whitespace (RFC 9110 §5.5); a
   // client that left it is forgiven, nothing more.
   const trimmed = value.trim()
   if (trimmed.length > 64) return undefined
-  if (delaySeconds.test(trimmed)) return Duration.seconds(Number(trimmed))
+  if (delaySeconds.test(trimmed)) return Number(trimmed) * 1000
   const at = parseHttpDate(trimmed, nowMillis)
-  return at === undefined ? undefined : Duration.millis(Math.max(0, at - nowMillis))
+  return at === undefined ? undefined : Math.max(0, at - nowMillis)
 }

@@ -2,6 +2,14 @@
  * The tokens the simulated sFOX has handed out and still honours: what its
  * user endpoints accept as `Authorization: Bearer <token>`. A token stops
  * counting when it expires or is revoked.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The live tokens of one simulation.
+ *
+ * @since 0.1.0
  */
 export interface LiveTokens {
   readonly issue: (token: string, userId: string, expiresAt: number) => void
@@ -12,6 +20,11 @@ export interface LiveTokens {
   readonly clear: () => void
 }
 
+/**
+ * Live tokens, kept only when `remember` (a load run that mints millions turns it off).
+ *
+ * @since 0.1.0
+ */
 export const make = (remember: boolean): LiveTokens => {
   const tokens = new Map<string, { readonly userId: string; readonly expiresAt: number }>()
   return {
