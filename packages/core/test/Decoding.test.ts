@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SingleTokenResponse } from "@sfox-effect/core"
+import { Scrub } from "@sfox-effect/domain"
 import { DateTime, Either, FastCheck as fc, Redacted, Schema } from "effect"
 import { decodeBatchAnswer, decodeSingleAnswer } from "../src/internal/classify.js"
 
@@ -35,7 +36,7 @@ describe("fast decoding agrees with the wire schema", () => {
     const json = JSON.parse(JSON.stringify({ data: wire }))
     const bySchema = decodeBySchema(json)
     const userId = typeof wire.partner_user_id === "string" ? wire.partner_user_id : "x"
-    const fast = decodeSingleAnswer(answer(wire), userId, [])
+    const fast = decodeSingleAnswer(answer(wire), userId, Scrub.none)
     assert.strictEqual(Either.isRight(fast), Either.isRight(bySchema))
     if (Either.isRight(fast) && Either.isRight(bySchema)) {
       const [a, b] = [fast.right, bySchema.right.data]
@@ -52,7 +53,7 @@ describe("fast decoding agrees with the wire schema", () => {
       const ids = wires.map((w, i) => typeof w.partner_user_id === "string" ? w.partner_user_id : `x${i}`)
       const allValid = wires.every((w) => Either.isRight(decodeBySchema(JSON.parse(JSON.stringify({ data: w })))))
       const distinct = new Set(ids).size === ids.length
-      const result = decodeBatchAnswer(answer(wires), ids, [])
+      const result = decodeBatchAnswer(answer(wires), ids, Scrub.none)
       assert.strictEqual(Either.isRight(result), allValid && distinct)
     }
   )

@@ -23,9 +23,9 @@ export type Answer = Status.Answer
 export const failureOf = (
   answer: Answer,
   nowMillis: number,
-  secrets: ReadonlyArray<string>,
+  scrubber: Scrub.Scrubber,
   origin?: string
-): RequestFailure => errorOf(Status.failureOf(answer, nowMillis, Scrub.make(secrets), origin))
+): RequestFailure => errorOf(Status.failureOf(answer, nowMillis, scrubber, origin))
 
 /** The error class of a failure's data. */
 export const errorOf = (failure: Status.Failure): RequestFailure => {
@@ -100,7 +100,7 @@ export const describeIssues = (error: ParseResult.ParseError): string => {
   return `${shown.join("; ")}${more}`
 }
 
-const parseJson = (answer: Answer, secrets: ReadonlyArray<string>): Either.Either<unknown, MalformedResponse> => {
+const parseJson = (answer: Answer, scrubber: Scrub.Scrubber): Either.Either<unknown, MalformedResponse> => {
   try {
     return Either.right(JSON.parse(answer.body))
   } catch {
@@ -109,7 +109,7 @@ const parseJson = (answer: Answer, secrets: ReadonlyArray<string>): Either.Eithe
         status: answer.status,
         description: answer.body.length === 0
           ? "empty body"
-          : `not JSON: ${Status.excerpt(answer, Scrub.make(secrets))}`
+          : `not JSON: ${Status.excerpt(answer, scrubber)}`
       })
     )
   }
@@ -153,12 +153,12 @@ const decodeBatch = (
   return Either.right({ data: tokens })
 }
 
-const malformed = (answer: Answer, json: unknown, error: ParseResult.ParseError, secrets: ReadonlyArray<string>) => {
+const malformed = (answer: Answer, json: unknown, error: ParseResult.ParseError, scrubber: Scrub.Scrubber) => {
   const sfoxError = looksLikeError(json)
   return new MalformedResponse({
     status: answer.status,
     description: sfoxError !== undefined
-      ? `success status with an error body: ${Scrub.scrub(sfoxError, secrets)}`
+      ? `success status with an error body: ${scrubber.scrub(sfoxError)}`
       : describeIssues(error)
   })
 }
@@ -171,7 +171,7 @@ const malformed = (answer: Answer, json: unknown, error: ParseResult.ParseError,
  */
 const guarded = <A>(
   answer: Answer,
-  secrets: ReadonlyArray<string>,
+  scrubber: Scrub.Scrubber,
   decode: () => Either.Either<A, MalformedResponse>
 ): Either.Either<A, MalformedResponse> => {
   let decoded: Either.Either<A, MalformedResponse>
@@ -182,7 +182,7 @@ const guarded = <A>(
   }
   if (Either.isRight(decoded)) return decoded
   // The one place a decoding failure learns the answer's id.
-  const requestId = RequestId.of(answer.headers, Scrub.make(secrets))
+  const requestId = RequestId.of(answer.headers, scrubber)
   return requestId === undefined ? decoded : Either.left(new MalformedResponse({ ...decoded.left, requestId }))
 }
 
@@ -190,18 +190,18 @@ const guarded = <A>(
 export const decodeSingleAnswer = (
   answer: Answer,
   userId: string,
-  secrets: ReadonlyArray<string>
+  scrubber: Scrub.Scrubber
 ): Either.Either<UserAuthToken, MalformedResponse> =>
-  guarded(answer, secrets, () => decodeSingleUnguarded(answer, userId, secrets))
+  guarded(answer, scrubber, () => decodeSingleUnguarded(answer, userId, scrubber))
 
 const decodeSingleUnguarded = (
   answer: Answer,
   userId: string,
-  secrets: ReadonlyArray<string>
+  scrubber: Scrub.Scrubber
 ): Either.Either<UserAuthToken, MalformedResponse> =>
-  Either.flatMap(parseJson(answer, secrets), (json) => {
+  Either.flatMap(parseJson(answer, scrubber), (json) => {
     const decoded = decodeSingle(json)
-    if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, secrets))
+    if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, scrubber))
     const token = decoded.right.data
     const wrong = Wire.checkSingle(token, userId, answer.receivedAt)
     if (wrong !== undefined) return Either.left(new MalformedResponse({ status: answer.status, description: wrong }))
@@ -216,18 +216,18 @@ const decodeSingleUnguarded = (
 export const decodeBatchAnswer = (
   answer: Answer,
   userIds: ReadonlyArray<string>,
-  secrets: ReadonlyArray<string>
+  scrubber: Scrub.Scrubber
 ): Either.Either<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
-  guarded(answer, secrets, () => decodeBatchUnguarded(answer, userIds, secrets))
+  guarded(answer, scrubber, () => decodeBatchUnguarded(answer, userIds, scrubber))
 
 const decodeBatchUnguarded = (
   answer: Answer,
   userIds: ReadonlyArray<string>,
-  secrets: ReadonlyArray<string>
+  scrubber: Scrub.Scrubber
 ): Either.Either<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
-  Either.flatMap(parseJson(answer, secrets), (json) => {
+  Either.flatMap(parseJson(answer, scrubber), (json) => {
     const decoded = decodeBatch(json)
-    if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, secrets))
+    if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, scrubber))
     const byUser = Wire.matchBatch(decoded.right.data, userIds, answer.receivedAt)
     if (typeof byUser === "string") {
       return Either.left(new MalformedResponse({ status: answer.status, description: byUser }))

@@ -140,7 +140,7 @@ export const judge = <I, A>(
   if (status >= 200 && status < 300) return endpoint.decode(answer, input)
   const refusal = endpoint.refusal
   if (refusal !== undefined && !refusal.retried(status)) return Either.right(refusal.answer(answer))
-  const failure = failureOf(answer, answer.receivedAt, scrubber.secrets, endpoint.keyed === true ? origin : undefined)
+  const failure = failureOf(answer, answer.receivedAt, scrubber, endpoint.keyed === true ? origin : undefined)
   return Either.left(
     refusal === undefined ? failure : new Unwelcome(refusal.answer(answer), failure, refusal.release(answer))
   )

@@ -31,8 +31,7 @@ const nextTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
  */
 export const readIds = (
   userIds: Iterable<string>,
-  maxIds: number,
-  _secrets: ReadonlyArray<string>
+  maxIds: number
 ): Effect.Effect<Array<string>, InvalidUserId> =>
   Effect.suspend(() => {
     const reader = UserId.readList(userIds, maxIds)

@@ -47,7 +47,6 @@ const counted = <A>(decoded: Either.Either<A, RequestFailure>, users: number): E
  * and size; any non-2xx is a failure.
  */
 export const make = (baseUrl: string, headers: Headers.Headers, scrubber: Scrubber): TokenEndpoints => {
-  const { secrets } = scrubber
   // Built once: a mint only sets its URL (the headers are not parsed again).
   const tokenRequest = HttpClientRequest.post(`${baseUrl}${Wire.tokensPath}`, { headers })
   const batchRequest = (userIds: ReadonlyArray<string>) =>
@@ -56,7 +55,7 @@ export const make = (baseUrl: string, headers: Headers.Headers, scrubber: Scrubb
       body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
     })
   const decodeBatch = (answer: Received, userIds: ReadonlyArray<string>) =>
-    counted(decodeBatchAnswer(answer, userIds, secrets), userIds.length)
+    counted(decodeBatchAnswer(answer, userIds, scrubber), userIds.length)
   const batch = { method: "POST", template: Wire.tokensPath, keyed: true } as const
   return {
     oneUser: {
@@ -65,7 +64,7 @@ export const make = (baseUrl: string, headers: Headers.Headers, scrubber: Scrubb
       keyed: true,
       request: ({ encoded }) => HttpClientRequest.setUrl(tokenRequest, `${baseUrl}${Wire.tokensPath}/${encoded}`),
       bodyLimit: (status) => bodyLimit(status, 1),
-      decode: (answer, { userId }) => counted(decodeSingleAnswer(answer, userId, secrets), 1),
+      decode: (answer, { userId }) => counted(decodeSingleAnswer(answer, userId, scrubber), 1),
       batchSize: () => 1
     },
     batch: {

@@ -12,8 +12,7 @@ export const maxUserIdLength = UserId.maxLength
  */
 export const encodeUserId = (
   input: unknown,
-  index?: number,
-  _secrets: ReadonlyArray<string> = []
+  index?: number
 ): Either.Either<string, InvalidUserId> => {
   const encoded = UserId.encode(input)
   return encoded !== undefined
@@ -24,8 +23,7 @@ export const encodeUserId = (
 /** The same checks for an id that travels in a JSON body (a batch), where it needs no encoding. */
 export const checkUserId = (
   input: unknown,
-  index: number | undefined,
-  _secrets: ReadonlyArray<string>
+  index?: number
 ): InvalidUserId | undefined => {
   const invalid = UserId.check(input, index)
   return invalid === undefined ? undefined : new InvalidUserId(invalid)

@@ -45,8 +45,8 @@ export const build = (
 ): Effect.Effect<Built, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const settings = yield* checkSettings(options)
-    const { deadlineMillis, endpoints, pipeline, scrubber } = yield* sender(options, settings)
-    const { create, mintAtTurn, mintBatch } = minting(pipeline, endpoints, scrubber)
+    const { deadlineMillis, endpoints, pipeline } = yield* sender(options, settings)
+    const { create, mintAtTurn, mintBatch } = minting(pipeline, endpoints)
 
     /** A batch and, when sFOX refuses it for some of its users, the split that finds them; all within one deadline. */
     const withinDeadline = <A>(
@@ -64,11 +64,10 @@ export const build = (
     const mintChunk = (userIds: ReadonlyArray<string>) =>
       withinDeadline((mint) => Split.mintAll(mint, userIds, Telemetry.split))
 
-    const createMany = createManyOf(settings, scrubber, mintChunk)
+    const createMany = createManyOf(settings, mintChunk)
 
     const { get, invalidate } = yield* makeGet({
       settings,
-      scrubber,
       // A batch and, when sFOX refuses it for some of its users, the split: all within one deadline.
       resolve: (sealable) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -94,9 +93,8 @@ export const build = (
  * batcher, whose batches `resolve` mints.
  */
 const makeGet = (
-  { resolve, scrubber, settings }: {
+  { resolve, settings }: {
     readonly settings: Settings
-    readonly scrubber: Scrub.Scrubber
     readonly resolve: Batcher.Resolve<UserAuthToken, RequestFailure>
   }
 ) =>
@@ -117,7 +115,7 @@ const makeGet = (
     const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
     const get = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
       // The id travels in a batch's JSON body: checked, not URL-encoded.
-      const invalid = checkUserId(userId, undefined, scrubber.secrets)
+      const invalid = checkUserId(userId)
       if (invalid !== undefined) return Effect.fail(invalid)
       if (cache === undefined) return getSpan(batcher.get(userId))
       return getSpan(Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -170,14 +168,14 @@ const sender = (options: UserTokenService.Options, settings: Settings) =>
       retry: enforce(settings.retry, settings.maxRetryAfter),
       scrubber
     })
-    return { deadlineMillis, endpoints: TokenEndpoints.make(settings.baseUrl, headers, scrubber), pipeline, scrubber }
+    return { deadlineMillis, endpoints: TokenEndpoints.make(settings.baseUrl, headers, scrubber), pipeline }
   })
 
 /** The mints, each one `send` of a token endpoint: `create`, a batch, a batch of `get` built at its turn. */
-const minting = (pipeline: Pipeline.Pipeline, endpoints: TokenEndpoints.TokenEndpoints, scrubber: Scrub.Scrubber) => {
+const minting = (pipeline: Pipeline.Pipeline, endpoints: TokenEndpoints.TokenEndpoints) => {
   const createSpan = Telemetry.callSpan("sfox.user_tokens.create", 1)
   const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
-    const encoded = encodeUserId(userId, undefined, scrubber.secrets)
+    const encoded = encodeUserId(userId)
     if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
     return createSpan(pipeline.send(endpoints.oneUser, { userId, encoded: encoded.right }))
   }
@@ -203,11 +201,10 @@ const minting = (pipeline: Pipeline.Pipeline, endpoints: TokenEndpoints.TokenEnd
 /** `createMany`: the ids read and checked, cut into chunks of `maxBatchSize`, each minted all or nothing. */
 const createManyOf = (
   settings: Settings,
-  scrubber: Scrub.Scrubber,
   mintChunk: (userIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure>
 ) =>
 (userIds: Iterable<string>): Effect.Effect<ReadonlyArray<UserAuthToken>, InvalidUserId | EmptyBatch | RequestFailure> =>
-  Effect.flatMap(readIds(userIds, settings.maxIdsPerCall, scrubber.secrets), (
+  Effect.flatMap(readIds(userIds, settings.maxIdsPerCall), (
     ids
   ): Effect.Effect<ReadonlyArray<UserAuthToken>, EmptyBatch | RequestFailure> => {
     if (ids.length === 0) return Effect.fail(new EmptyBatch())
