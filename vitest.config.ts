@@ -28,7 +28,8 @@ export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     // They run the built bin: `pnpm test:built`, after `pnpm build`.
-    exclude: ["**/node_modules/**"],
+    // The Effect 4 edition's tests run under vitest 5 on Node 24: test-effect4/vitest.config.ts.
+    exclude: ["**/node_modules/**", "packages/effect4-*/**", "test-effect4/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     sequence: { concurrent: false },

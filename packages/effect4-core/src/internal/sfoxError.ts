@@ -1,0 +1,41 @@
+import type * as Duration from "effect/Duration"
+import { absurd } from "effect/Function"
+import * as Predicate from "effect/Predicate"
+import type { TransportError, UserTokenError } from "../SfoxError.js"
+
+// Defined here, not in SfoxError.ts, so that this module imports no value
+// from the public one (they import each other).
+export const TypeId: unique symbol = Symbol.for("@sfox-effect/effect4-core/UserTokenError")
+
+export const isUserTokenError = (u: unknown): u is UserTokenError => Predicate.hasProperty(u, TypeId)
+
+/** A transport failure after which the request may be sent again. */
+export const isResendable = (error: TransportError): boolean =>
+  error.reason !== "Request" && error.reason !== "Tls" && error.reason !== "TooLarge"
+
+export const isTransient = (u: unknown): boolean => {
+  if (!isUserTokenError(u)) return false
+  // Exhaustive: a new error class does not compile until it says whether it heals.
+  switch (u._tag) {
+    case "HttpFailure":
+      return u.status >= 500 || u.status === 408
+    case "RateLimited":
+      return true
+    case "TransportError":
+      return isResendable(u)
+    case "InvalidUserId":
+    case "EmptyBatch":
+    case "Unauthorized":
+    case "MalformedResponse":
+    case "RateLimiterUnavailable":
+      return false
+    default:
+      return absurd(u)
+  }
+}
+
+export const retryAfterOf = (u: unknown): Duration.Duration | undefined => {
+  if (!isUserTokenError(u)) return undefined
+  if (u._tag === "RateLimited" || u._tag === "HttpFailure") return u.retryAfter
+  return undefined
+}
