@@ -71,7 +71,23 @@ export const sectionBlocks = (page, heading) => {
   return blocks
 }
 
-const packageDirs = ["domain", "core", "node", "redis", "cli"]
+/**
+ * Each edition's packages: the Effect 4 edition's examples (its JSDoc, and the
+ * Testing sections of its packages' READMEs) import `@sfox-effect/effect4-*`
+ * and run under vitest 5 on Node 24 (test-effect4/build/example-tests).
+ */
+const editions = {
+  effect3: {
+    packageDirs: ["domain", "core", "node", "redis", "cli"],
+    rootReadme: true,
+    dir: Path.join("test", "build", "example-tests")
+  },
+  effect4: {
+    packageDirs: ["effect4-core", "effect4-node", "effect4-redis"],
+    rootReadme: false,
+    dir: Path.join("test-effect4", "build", "example-tests")
+  }
+}
 
 const sourceFiles = (dir) =>
   Fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -82,7 +98,8 @@ const sourceFiles = (dir) =>
 // A test file of its own: it registers its tests with @effect/vitest's `it` or `layer`.
 const isTestFile = (code) => /^import\b[^\n]*from "@effect\/vitest"/m.test(code) && /^\s*(it\.\w+|layer)\(/m.test(code)
 const declaresProgram = (code) => /^(export )?const program\b/m.test(code)
-const usesTheFakes = (code) => /^import\b[^\n]*from "@sfox-effect\/(core|node)\/testing"/m.test(code)
+const usesTheFakes = (code) =>
+  /^import\b[^\n]*from "@sfox-effect\/(core|node|effect4-core|effect4-node)\/testing"/m.test(code)
 
 /** The vitest file for one example: as it is, or wrapped in `it.effect`. */
 const testFile = (source, code) =>
@@ -96,14 +113,16 @@ const testFile = (source, code) =>
  * The test examples of the README's Testing section and of the packages' JSDoc,
  * each as `{ source, file, code }`: where it is, a file name, the vitest file.
  */
-export const exampleTests = (root = defaultRoot) => {
+export const exampleTests = (root = defaultRoot, edition = "effect3") => {
+  const { packageDirs, rootReadme } = editions[edition]
   const tests = []
   const add = (source, code) =>
     tests.push({ source, file: `${source.replace(/[/.:]/g, "_")}.test.ts`, code: testFile(source, code) })
   // The root README has a Testing section; a package README may.
-  const readmes = ["README.md", ...packageDirs.map((dir) => `packages/${dir}/README.md`)].filter((page) =>
-    page === "README.md" || /^## Testing\s*$/m.test(Fs.readFileSync(Path.join(root, page), "utf8"))
-  )
+  const readmes = [...(rootReadme ? ["README.md"] : []), ...packageDirs.map((dir) => `packages/${dir}/README.md`)]
+    .filter((page) =>
+      page === "README.md" || /^## Testing\s*$/m.test(Fs.readFileSync(Path.join(root, page), "utf8"))
+    )
   const blocks = readmes.flatMap((page) =>
     sectionBlocks(Path.join(root, page), "Testing").map((block) => ({ ...block, page }))
   )
@@ -128,8 +147,8 @@ export const exampleTests = (root = defaultRoot) => {
 }
 
 /** Writes the example tests to `dir`, emptied first. */
-export const writeExampleTests = (dir, root = defaultRoot) => {
-  const tests = exampleTests(root)
+export const writeExampleTests = (dir, root = defaultRoot, edition = "effect3") => {
+  const tests = exampleTests(root, edition)
   Fs.rmSync(dir, { recursive: true, force: true })
   Fs.mkdirSync(dir, { recursive: true })
   for (const test of tests) Fs.writeFileSync(Path.join(dir, test.file), test.code)
@@ -137,11 +156,16 @@ export const writeExampleTests = (dir, root = defaultRoot) => {
 }
 
 if (process.argv[1] !== undefined && Path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const dir = Path.resolve(process.argv[2] ?? Path.join(defaultRoot, "test", "build", "example-tests"))
+  // `node scripts/example-tests.mjs [dir]` writes the 3.x line's to dir; with no dir, both editions' to their own.
+  const targets = process.argv[2] !== undefined
+    ? [["effect3", Path.resolve(process.argv[2])]]
+    : Object.entries(editions).map(([edition, { dir }]) => [edition, Path.join(defaultRoot, dir)])
   try {
-    const tests = writeExampleTests(dir)
-    console.log(`example tests: ${tests.length} written to ${Path.relative(process.cwd(), dir) || "."}`)
-    for (const test of tests) console.log(`  ${test.source}`)
+    for (const [edition, dir] of targets) {
+      const tests = writeExampleTests(dir, defaultRoot, edition)
+      console.log(`example tests (${edition}): ${tests.length} written to ${Path.relative(process.cwd(), dir) || "."}`)
+      for (const test of tests) console.log(`  ${test.source}`)
+    }
   } catch (error) {
     console.error(`example tests: ${error instanceof Error ? error.message : error}`)
     process.exit(1)

@@ -87,11 +87,11 @@ const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !/^(npm|pnpm)_/i.test(name) || kept.test(name))
 )
 
-const run = (label, command, args, { cwd, timeoutSeconds, allowFailure = false }) => {
+const run = (label, command, args, { allowFailure = false, cwd, env = {}, timeoutSeconds }) => {
   const start = Date.now()
   const result = spawnSync(command, args, {
     cwd,
-    env: { ...childEnv, NO_COLOR: "1" },
+    env: { ...childEnv, NO_COLOR: "1", ...env },
     encoding: "utf8",
     timeout: timeoutSeconds * 1000,
     killSignal: "SIGKILL",
@@ -134,8 +134,11 @@ const npmLinesOf = (heading) => {
   return lines
 }
 
-/** Every `npm i …` line of the README's Install section. */
-const readmeInstallLines = () => npmLinesOf("Install")
+/** Whether an install line is the Effect 4 edition's (scripts/pack-test-effect4.mjs proves those). */
+export const isEffect4Line = (line) => /@sfox-effect\/effect4-|@effect\/vitest@\^4|(^|\s)effect@\^4/.test(line)
+
+/** Every `npm i …` line of the README's Install section for the 3.x line: the first is the library's. */
+const readmeInstallLines = () => npmLinesOf("Install").filter((line) => !isEffect4Line(line))
 
 /** The README's install line as npm arguments: our packages (and theirs) as tarballs, the rest as written. */
 const installArguments = (line, tarballs) => {
@@ -522,7 +525,7 @@ const runtimeOnly = (work, tarballs) => {
  * vitest it installed, against the installed tarballs.
  */
 const exampleTestsIn = (project, tarballs) => {
-  for (const line of npmLinesOf("Testing")) {
+  for (const line of npmLinesOf("Testing").filter((line) => !isEffect4Line(line))) {
     console.log(`      README: ${line}`)
     const words = line.split(/\s+/).slice(2)
     const args = words.some((word) => word.startsWith("@sfox-effect/"))
@@ -775,9 +778,13 @@ const main = () => {
   }
 }
 
-try {
-  main()
-} catch (error) {
-  console.error(`pack test failed after ${seconds(started)}: ${error instanceof StepError ? error.message : error}`)
-  process.exit(1)
+export { blocksIn, checkLinks, childEnv, fail, npmLinesOf, readmeSection, run, seconds, StepError }
+
+if (process.argv[1] && Path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main()
+  } catch (error) {
+    console.error(`pack test failed after ${seconds(started)}: ${error instanceof StepError ? error.message : error}`)
+    process.exit(1)
+  }
 }

@@ -14,6 +14,11 @@
  * A block that is deliberately a fragment is opened with ```ts no-check: it
  * is not compiled, and it is counted, so that fragments stay rare.
  *
+ * The Effect 4 edition's snippets (a block that imports `@sfox-effect/effect4-*`,
+ * and every block of an effect4 package's README) are type-checked apart,
+ * against that edition's sources (tsconfig.effect4.json) from
+ * test-effect4/build/readme-snippets, where `effect` is Effect 4.
+ *
  * The modules are written under examples/user-actions/build/readme-snippets:
  * from there the observability snippet's `@effect/opentelemetry` and
  * `@opentelemetry/*` resolve from that example's dependencies (no package of
@@ -115,9 +120,22 @@ if (badPnpm.length > 0) {
   fail(`a fresh machine has Node and npm, not pnpm: run it through npx\n${badPnpm.join("\n")}`)
 }
 
-Fs.rmSync(out, { recursive: true, force: true })
-Fs.mkdirSync(out, { recursive: true })
-const where = new Map()
+/** Whether a snippet is the Effect 4 edition's: its page is an effect4 package's, or it imports one. */
+const isEffect4 = (page, code) => page.startsWith("packages/effect4-") || /from "@sfox-effect\/effect4-/.test(code)
+
+const editions = [
+  { name: "Effect 3", out, tsconfig: "tsconfig.base.json", where: new Map() },
+  {
+    name: "Effect 4",
+    out: Path.join(root, "test-effect4", "build", "readme-snippets"),
+    tsconfig: "tsconfig.effect4.json",
+    where: new Map()
+  }
+]
+for (const edition of editions) {
+  Fs.rmSync(edition.out, { recursive: true, force: true })
+  Fs.mkdirSync(edition.out, { recursive: true })
+}
 const fragments = []
 for (const page of pages) {
   for (const block of blocksOf(page)) {
@@ -127,31 +145,33 @@ for (const page of pages) {
       fragments.push(`${page}:${block.line}`)
       continue
     }
+    const edition = editions[isEffect4(page, block.code) ? 1 : 0]
     const name = `${page.replace(/[/.]/g, "_")}_L${block.line}.ts`
-    Fs.writeFileSync(Path.join(out, name), `// ${page}:${block.line}\n${block.code}\nexport {}\n`)
-    where.set(name, `${page}:${block.line}`)
+    Fs.writeFileSync(Path.join(edition.out, name), `// ${page}:${block.line}\n${block.code}\nexport {}\n`)
+    edition.where.set(name, `${page}:${block.line}`)
   }
 }
-Fs.writeFileSync(
-  Path.join(out, "tsconfig.json"),
-  JSON.stringify(
-    {
-      extends: Path.relative(out, Path.join(root, "tsconfig.base.json")),
-      compilerOptions: {
-        noEmit: true,
-        noUnusedLocals: false,
-        declaration: false,
-        declarationMap: false,
-        types: ["node"]
+for (const edition of editions) {
+  Fs.writeFileSync(
+    Path.join(edition.out, "tsconfig.json"),
+    JSON.stringify(
+      {
+        extends: Path.relative(edition.out, Path.join(root, edition.tsconfig)),
+        compilerOptions: {
+          noEmit: true,
+          noUnusedLocals: false,
+          declaration: false,
+          declarationMap: false,
+          types: ["node"]
+        },
+        include: ["*.ts"]
       },
-      include: ["*.ts"]
-    },
-    null,
-    2
+      null,
+      2
+    )
   )
-)
-if (where.size > 0) {
-  const result = spawnSync(process.execPath, [tsc, "-p", Path.join(out, "tsconfig.json")], {
+  if (edition.where.size === 0) continue
+  const result = spawnSync(process.execPath, [tsc, "-p", Path.join(edition.out, "tsconfig.json")], {
     encoding: "utf8",
     timeout: 180_000
   })
@@ -160,10 +180,11 @@ if (where.size > 0) {
     const output = `${result.stdout}${result.stderr}${result.error ?? ""}`.replace(
       /^(?:.*[/\\])?([\w.-]+_L(\d+)\.ts)\((\d+),(\d+)\)/gm,
       (match, name, start, line) =>
-        `${match}  [${where.get(name)?.replace(/:\d+$/, "")}:${Number(start) + Number(line) - 2}]`
+        `${match}  [${edition.where.get(name)?.replace(/:\d+$/, "")}:${Number(start) + Number(line) - 2}]`
     )
-    fail(`a snippet does not compile:\n${output}`)
+    fail(`a snippet (${edition.name}) does not compile:\n${output}`)
   }
 }
 const fragmentNote = fragments.length === 0 ? "" : ` (${fragments.length} marked no-check: ${fragments.join(", ")})`
-console.log(`snippets: ${where.size} TypeScript snippet(s) of ${pages.join(", ")} type-check${fragmentNote}`)
+const counts = editions.map((edition) => `${edition.where.size} ${edition.name}`).join(", ")
+console.log(`snippets: ${counts} TypeScript snippet(s) of ${pages.join(", ")} type-check${fragmentNote}`)

@@ -11,6 +11,9 @@
  * bytes, and the caller gets the 2xx; any other is sent once, and the caller
  * gets the first answer (or the typed failure), never the 2xx of an empty
  * re-send.
+ *
+ * The body kinds, the paths and the user endpoint are shared with the
+ * Effect 4 edition (test/shared/ClientForBodies.ts).
  */
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -22,117 +25,37 @@ import { type UserTokenError, UserTokenService } from "@sfox-effect/core"
 import { SfoxSimulator } from "@sfox-effect/core/testing"
 import { NodeSfox } from "@sfox-effect/node"
 import { Effect, Exit, Runtime, type Scope, Stream } from "effect"
-import * as Http from "node:http"
-import type * as Net from "node:net"
 import { Readable } from "node:stream"
+import {
+  type BodyMakers,
+  kinds,
+  paths,
+  payload,
+  readBack,
+  startUserServer,
+  type UserServer
+} from "./shared/ClientForBodies.js"
 import { fastRetry, leakFree } from "./utils/harness.js"
 
-const payload = "{\"note\":\"nothing lost, nothing left behind\"}"
-const bytes = () => new TextEncoder().encode(payload)
+/** The user endpoint, its mints answered by a simulator. */
+type Server = UserServer & { readonly simulator: SfoxSimulator.SfoxSimulator }
 
-/** What one user request carried, as the server read it. */
-interface Received {
-  readonly method: string
-  readonly contentLength: string | undefined
-  readonly contentType: string | undefined
-  readonly body: string
-}
-
-/** How the server answers the next user request; once the script runs out, 200. */
-type Scripted = "503" | "401" | "reset" | { readonly trickle: number }
-
-interface UserServer {
-  readonly url: string
-  readonly received: Array<Received>
-  readonly script: Array<Scripted>
-  readonly simulator: SfoxSimulator.SfoxSimulator
-}
-
-const answer = (res: Http.ServerResponse, status: number, body: string) => {
-  res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) })
-  res.end(body)
-}
-
-/**
- * The server: `/v1/enterprise/*` is the simulator (the mints), anything else
- * a user endpoint that records the request and answers by the script. A
- * trickled answer sends its headers, then one byte every `trickle` ms.
- */
-const userServer: Effect.Effect<UserServer, never, Scope.Scope> = Effect.gen(function*() {
+/** A user endpoint; closed with the scope. */
+const userServer: Effect.Effect<Server, never, Scope.Scope> = Effect.gen(function*() {
   const simulator = yield* SfoxSimulator.make({})
-  const runFork = Runtime.runFork(yield* Effect.runtime<never>())
-  const received: Array<Received> = []
-  const script: Array<Scripted> = []
-  const sockets = new Set<Net.Socket>()
-  const timers = new Set<ReturnType<typeof setTimeout>>()
-  const trickle = (res: Http.ServerResponse, intervalMillis: number) => {
-    const body = Buffer.from(JSON.stringify({ trickled: payload }))
-    res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) })
-    let offset = 0
-    const next = () => {
-      if (res.destroyed) return
-      res.write(body.subarray(offset, ++offset))
-      if (offset === body.length) return void res.end()
-      const timer = setTimeout(() => {
-        timers.delete(timer)
-        next()
-      }, intervalMillis)
-      timers.add(timer)
-    }
-    next()
-  }
-  const server = Http.createServer((req, res) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8")
-      const path = req.url ?? "/"
-      if (path.startsWith("/v1/enterprise/")) {
-        const headers: Record<string, string | undefined> = {}
-        for (const [name, value] of Object.entries(req.headers)) headers[name] = String(value)
-        return void runFork(simulator.handle({ method: req.method ?? "GET", path, headers, body })).addObserver(
-          (exit) => Exit.isSuccess(exit) ? answer(res, exit.value.status, exit.value.body) : req.socket.destroy()
-        )
-      }
-      received.push({
-        method: req.method ?? "",
-        contentLength: req.headers["content-length"],
-        contentType: req.headers["content-type"],
-        body
-      })
-      const next = script.shift()
-      if (next === "503") return answer(res, 503, "{\"error\":\"try later\"}")
-      if (next === "401") return answer(res, 401, "{\"error\":\"invalid token\"}")
-      if (next === "reset") return void req.socket.resetAndDestroy()
-      if (next !== undefined) return trickle(res, next.trickle)
-      answer(res, 200, JSON.stringify({ bytes: Buffer.byteLength(body) }))
-    })
-  })
-  server.on("connection", (socket) => {
-    sockets.add(socket)
-    socket.on("close", () => sockets.delete(socket))
-    socket.on("error", () => {})
-  })
-  const port = yield* Effect.acquireRelease(
-    Effect.async<number>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as Net.AddressInfo).port)))
-    }),
-    () =>
-      Effect.async<void>((resume) => {
-        for (const timer of timers) clearTimeout(timer)
-        server.close(() => resume(Effect.void))
-        for (const socket of sockets) socket.destroy()
-        server.closeAllConnections()
-      })
+  const runPromise = Runtime.runPromise(yield* Effect.runtime<never>())
+  const server = yield* Effect.acquireRelease(
+    Effect.promise(() => startUserServer((request) => runPromise(simulator.handle(request)))),
+    (server) => Effect.promise(server.close)
   )
-  return { url: `http://127.0.0.1:${port}`, received, script, simulator }
+  return { ...server, simulator }
 })
 
 /** A user server and a service over NodeSfox's client, both closed when `body` ends. */
 const withUserServer = <A, E>(
   service: Partial<UserTokenService.Options>,
   body: (
-    server: UserServer,
+    server: Server,
     tokens: UserTokenService.Service
   ) => Effect.Effect<A, E, Scope.Scope | HttpClient.HttpClient>
 ) =>
@@ -152,111 +75,15 @@ const withUserServer = <A, E>(
     }).pipe(Effect.scoped, Effect.provide(NodeSfox.httpClientWith({})))
   )
 
-/** One kind of body: a fresh one per request, and whether it may be sent twice. */
-interface Kind {
-  readonly name: string
-  readonly replayable: boolean
-  readonly body: () => HttpBody.HttpBody
-  /** What the server reads of it (a form's boundary written as `BOUNDARY`). */
-  readonly bytes: string
+/** 3.x's HttpBody constructors, for the shared kinds. */
+const make: BodyMakers<HttpBody.HttpBody> = {
+  empty: HttpBody.empty,
+  text: (body) => HttpBody.text(body),
+  uint8Array: (body) => HttpBody.uint8Array(body),
+  raw: (body, contentType) => HttpBody.raw(body, contentType === undefined ? undefined : { contentType }),
+  formData: (body) => HttpBody.formData(body),
+  streamOf: (source, contentType) => HttpBody.stream(Stream.fromAsyncIterable(source, (error) => error), contentType)
 }
-
-const form = (withBlob: boolean) => {
-  const data = new FormData()
-  data.append("note", payload)
-  data.append("side", "buy")
-  if (withBlob) data.append("file", new Blob([payload], { type: "application/json" }), "note.json")
-  return data
-}
-
-const formText = (withBlob: boolean) =>
-  [
-    `--BOUNDARY\r\nContent-Disposition: form-data; name="note"\r\n\r\n${payload}\r\n`,
-    `--BOUNDARY\r\nContent-Disposition: form-data; name="side"\r\n\r\nbuy\r\n`,
-    ...withBlob
-      ? [
-        `--BOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="note.json"\r\n` +
-        `Content-Type: application/json\r\n\r\n${payload}\r\n`
-      ]
-      : [],
-    "--BOUNDARY--\r\n"
-  ].join("")
-
-const json = { contentType: "application/json" }
-
-const kinds: ReadonlyArray<Kind> = [
-  { name: "Empty", replayable: true, body: () => HttpBody.empty, bytes: "" },
-  { name: "Uint8Array (HttpBody.text)", replayable: true, body: () => HttpBody.text(payload), bytes: payload },
-  { name: "Uint8Array", replayable: true, body: () => HttpBody.uint8Array(bytes()), bytes: payload },
-  { name: "Raw(string)", replayable: true, body: () => HttpBody.raw(payload, json), bytes: payload },
-  { name: "Raw(Buffer)", replayable: true, body: () => HttpBody.raw(Buffer.from(payload), json), bytes: payload },
-  { name: "Raw(Blob)", replayable: true, body: () => HttpBody.raw(new Blob([payload])), bytes: payload },
-  { name: "FormData of strings", replayable: true, body: () => HttpBody.formData(form(false)), bytes: formText(false) },
-  { name: "FormData with a Blob", replayable: true, body: () => HttpBody.formData(form(true)), bytes: formText(true) },
-  {
-    name: "Raw(Readable)",
-    replayable: false,
-    body: () => HttpBody.raw(Readable.from([Buffer.from(payload)]), json),
-    bytes: payload
-  },
-  {
-    name: "Raw(async iterable)",
-    replayable: false,
-    body: () =>
-      HttpBody.raw(
-        (async function*() {
-          yield bytes()
-        })(),
-        json
-      ),
-    bytes: payload
-  },
-  {
-    name: "Raw(ReadableStream)",
-    replayable: false,
-    body: () =>
-      HttpBody.raw(
-        new ReadableStream<Uint8Array>({
-          start(controller) {
-            controller.enqueue(bytes())
-            controller.close()
-          }
-        }),
-        json
-      ),
-    bytes: payload
-  },
-  {
-    name: "Stream (from a Readable)",
-    replayable: false,
-    body: () => {
-      const source = Readable.from([Buffer.from(payload)])
-      return HttpBody.stream(Stream.fromAsyncIterable(source, (error) => error), "application/json")
-    },
-    bytes: payload
-  }
-]
-
-/** The body as the server read it, a form's boundary written as `BOUNDARY`. */
-const readBack = (received: Received): string => {
-  const boundary = /boundary=(.+)$/.exec(received.contentType ?? "")?.[1]
-  return boundary === undefined ? received.body : received.body.split(boundary).join("BOUNDARY")
-}
-
-interface Path {
-  readonly name: string
-  readonly method: "GET" | "PUT" | "DELETE" | "POST"
-  readonly script: Scripted
-  /** What a body sent once gets: the first answer's status, or the failure's tag. */
-  readonly once: number | "TransportError"
-}
-
-const paths: ReadonlyArray<Path> = [
-  { name: "a 503 to a PUT", method: "PUT", script: "503", once: 503 },
-  { name: "a 503 to a GET", method: "GET", script: "503", once: 503 },
-  { name: "a connection reset after a DELETE was read", method: "DELETE", script: "reset", once: "TransportError" },
-  { name: "a 401 to a POST (a new token is minted)", method: "POST", script: "401", once: 401 }
-]
 
 const outcome = (
   exit: Exit.Exit<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | UserTokenError>
@@ -277,7 +104,7 @@ describe("clientFor over a socket: a body is sent again only when it can be repl
             yield* tokens.get("u1")
             server.script.push(path.script)
             const request = HttpClientRequest.make(path.method)("/v1/user/things").pipe(
-              HttpClientRequest.setBody(kind.body())
+              HttpClientRequest.setBody(kind.body(make))
             )
             const exit = yield* Effect.exit(tokens.clientFor("u1").execute(request))
             const sent = server.received.map(readBack)
@@ -323,7 +150,7 @@ describe("NodeSfox's client: a body read as it is sent is never sent a second ti
         Effect.gen(function*() {
           const client = yield* HttpClient.HttpClient
           const request = HttpClientRequest.put(`${server.url}/v1/user/things`).pipe(
-            HttpClientRequest.setBody(kind.body())
+            HttpClientRequest.setBody(kind.body(make))
           )
           assert.strictEqual((yield* client.execute(request)).status, 200)
           const error = yield* Effect.flip(client.execute(request))

@@ -13,26 +13,22 @@
  * `undici:client:beforeConnect` events. Before the fix, a proxy that drops
  * every connection saw over a thousand connections a second after one
  * failed call, for as long as the client lived.
+ *
+ * The cases are shared with the Effect 4 edition (test/shared/ProxyFaults.ts).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { type TransportError, UserTokenService } from "@sfox-effect/core"
+import { UserTokenService } from "@sfox-effect/core"
 import { MockSfoxServer } from "@sfox-effect/node/testing"
-import { Context, type Duration, Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
 import * as Net from "node:net"
 import * as Internal from "../packages/node/src/internal/undiciClient.js"
+import { type Behaviour, type Case, cases, ROUND_TRIPS } from "./shared/ProxyFaults.js"
 import { closedPort, expectTag, fastRetry, leakFree, resources, settleResources } from "./utils/harness.js"
 import { makeTlsFront, testCertificate } from "./utils/proxy.js"
 
 const KEY = "sk-proxy-faults-9e0a4c1d"
-
-const ROUND_TRIPS = 50
-
-type Behaviour =
-  | { readonly _tag: "Drop" }
-  | { readonly _tag: "Silent" }
-  | { readonly _tag: "Answer"; readonly status: number }
 
 interface FaultyServer {
   readonly url: string
@@ -125,21 +121,6 @@ const withProxyEnv = <A, E, R>(variables: Record<string, string>, effect: Effect
       })
   )
 
-interface Case {
-  readonly name: string
-  /** What the call is sent through, given the faulty server (absent when the proxy is a closed port). */
-  readonly route: "proxy option" | "HTTPS_PROXY" | "direct"
-  readonly target: "http" | "https"
-  /** The faulty server's behaviour; absent: nobody listens on the proxy's port. */
-  readonly behaviour?: Behaviour
-  readonly reasons: ReadonlyArray<TransportError["reason"]>
-  /** Connections the faulty server accepts for the whole call (three attempts under `fastRetry`). */
-  readonly accepts?: number
-  readonly options?: Internal.Options
-  /** The attempt's. */
-  readonly timeout?: Duration.DurationInput
-}
-
 /**
  * One call that fails; then: a typed error, no request left in undici, no
  * connection attempt while the metronome runs, and every handle and timer
@@ -185,75 +166,6 @@ const failsAndStops = (c: Case) =>
     if (c.accepts !== undefined) assert.strictEqual(accepted, c.accepts, "connections accepted for the call")
     assert.strictEqual((yield* server.requests).length, 0, "a request reached sFOX")
   })))
-
-const cases: ReadonlyArray<Case> = [
-  {
-    name: "HTTPS_PROXY dropping every connection, https: target: Connect, one tunnel per attempt, then nothing",
-    route: "HTTPS_PROXY",
-    target: "https",
-    behaviour: { _tag: "Drop" },
-    reasons: ["Connect"],
-    accepts: 3
-  },
-  {
-    name: "`proxy` option dropping every connection, https: target: Connect, one tunnel per attempt, then nothing",
-    route: "proxy option",
-    target: "https",
-    behaviour: { _tag: "Drop" },
-    reasons: ["Connect"],
-    accepts: 3
-  },
-  {
-    name: "a proxy that never answers CONNECT: Connect at connectTimeout, then nothing",
-    route: "proxy option",
-    target: "https",
-    behaviour: { _tag: "Silent" },
-    reasons: ["Connect"],
-    accepts: 3,
-    // undici's header timer ticks every half second or so: the attempt has more than that.
-    options: { connectTimeout: "50 millis" },
-    timeout: "10 seconds"
-  },
-  {
-    name:
-      "a proxy dropping every connection, http: target (forwarded): Reset, one connection per attempt, then nothing",
-    route: "proxy option",
-    target: "http",
-    behaviour: { _tag: "Drop" },
-    reasons: ["Reset"],
-    accepts: 3
-  },
-  {
-    name: "a proxy nobody listens on (ECONNREFUSED), https: target: Connect, then nothing",
-    route: "proxy option",
-    target: "https",
-    reasons: ["Connect"]
-  },
-  ...[403, 407, 502].map((status): Case => ({
-    name: `a proxy answering CONNECT with ${status}: a typed failure, then nothing`,
-    route: "proxy option",
-    target: "https",
-    behaviour: { _tag: "Answer", status },
-    reasons: ["Connect", "Reset"],
-    accepts: 3
-  })),
-  {
-    name: "no proxy, a server dropping every connection, http: target: Reset, one connection per attempt, then nothing",
-    route: "direct",
-    target: "http",
-    behaviour: { _tag: "Drop" },
-    reasons: ["Reset"],
-    accepts: 3
-  },
-  {
-    name: "no proxy, a server dropping every connection, https: target: Connect or Reset, then nothing",
-    route: "direct",
-    target: "https",
-    behaviour: { _tag: "Drop" },
-    reasons: ["Connect", "Reset"],
-    accepts: 3
-  }
-]
 
 describe("NodeSfox.httpClient: a failed connection leaves nothing behind", () => {
   for (const c of cases) it.live(c.name, () => failsAndStops(c))

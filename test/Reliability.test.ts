@@ -3,7 +3,9 @@
  * sFOX or the network can throw at a call, over real sockets (MockSfoxServer
  * and NodeSfox's undici client) or, where a wait must be exact, over
  * FakeSfox with TestClock. Each case states the typed outcome, the attempts
- * the server saw and a bound on the time taken.
+ * the server saw and a bound on the time taken. The fault table and the
+ * refused base URLs are shared with the Effect 4 edition
+ * (test/shared/ReliabilityFaults.ts).
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
@@ -30,6 +32,14 @@ import { waiting } from "../packages/core/test/utils/latches.js"
 import { warnings, withCapturedLogs } from "../packages/core/test/utils/logs.js"
 import { orHang } from "../packages/core/test/utils/realTime.js"
 import {
+  acceptedBaseUrls,
+  type Call,
+  type Expected,
+  faultCaseName,
+  faultCases,
+  refusedBaseUrls
+} from "./shared/ReliabilityFaults.js"
+import {
   expectTag,
   fastRetry,
   leakFree,
@@ -41,8 +51,6 @@ import {
 } from "./utils/harness.js"
 
 const KEY = "sk-reliability-5d0c2e7b94"
-
-type Call = "create" | "createMany" | "get"
 
 /** The ids every fault case asks for, by the method it goes through. */
 const callWith = (tokens: UserTokenService.Service, call: Call): Effect.Effect<unknown, UserTokenError> => {
@@ -67,144 +75,6 @@ const callWith = (tokens: UserTokenService.Service, call: Call): Effect.Effect<u
   }
 }
 
-interface Expected {
-  readonly _tag: UserTokenError["_tag"]
-  readonly reason?: string
-  readonly status?: number
-  readonly description?: RegExp
-}
-
-interface FaultCase {
-  /** The fault, as docs/reliability.md's table names it. */
-  readonly name: string
-  readonly faults: ReadonlyArray<Fault>
-  readonly call?: Call
-  readonly service?: Partial<UserTokenService.Options>
-  readonly http?: NodeSfox.HttpClientOptions
-  readonly expected: Expected
-  readonly attempts: number
-  /** The one warning the call logs, if it warns. */
-  readonly warns?: RegExp
-}
-
-const html502 =
-  "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body><h1>502 Bad Gateway</h1></body></html>"
-
-/**
- * `fastRetry` (3 attempts, 20 ms apart) and an attempt timeout of 2 s (300 ms
- * where the fault is a slow answer) unless a case says otherwise: a transient
- * fault is enqueued three times so that every attempt meets it.
- */
-const faultCases: ReadonlyArray<FaultCase> = [
-  {
-    name: "reset before headers",
-    faults: [Fault.reset(), Fault.reset(), Fault.reset()],
-    expected: { _tag: "TransportError", reason: "Reset" },
-    attempts: 3
-  },
-  {
-    name: "reset mid-body",
-    faults: [Fault.resetAfterHeaders(), Fault.resetAfterHeaders(), Fault.resetAfterHeaders()],
-    expected: { _tag: "TransportError", reason: "Reset", description: /cut short/ },
-    attempts: 3
-  },
-  {
-    name: "no answer",
-    faults: [Fault.noAnswer(), Fault.noAnswer(), Fault.noAnswer()],
-    service: { timeout: "300 millis" },
-    expected: { _tag: "TransportError", reason: "Timeout", description: /an attempt took longer than 300 ms/ },
-    attempts: 3
-  },
-  {
-    name: "trickled body (16 bytes every 100 ms)",
-    faults: [Fault.trickle("100 millis", 16), Fault.trickle("100 millis", 16), Fault.trickle("100 millis", 16)],
-    service: { timeout: "300 millis" },
-    expected: { _tag: "TransportError", reason: "Timeout", description: /an attempt took longer than 300 ms/ },
-    attempts: 3
-  },
-  {
-    name: "body short of Content-Length",
-    faults: [Fault.shortBody(), Fault.shortBody(), Fault.shortBody()],
-    expected: { _tag: "TransportError", reason: "Reset" },
-    attempts: 3
-  },
-  {
-    name: "malformed JSON",
-    faults: [Fault.malformed("{\"data\": {\"token\": ")],
-    expected: { _tag: "MalformedResponse", status: 201, description: /not JSON/ },
-    attempts: 1
-  },
-  {
-    name: "non-JSON error page (HTML 502)",
-    faults: [html502, html502, html502].map((body) =>
-      Fault.status(502, { body, headers: { "content-type": "text/html" } })
-    ),
-    expected: { _tag: "HttpFailure", status: 502, description: /502 Bad Gateway/ },
-    attempts: 3
-  },
-  {
-    name: "2xx whose body is an error",
-    faults: [Fault.malformed(JSON.stringify({ error: "user is suspended" }), 200)],
-    expected: {
-      _tag: "MalformedResponse",
-      status: 200,
-      description: /^success status with an error body: user is suspended$/
-    },
-    attempts: 1
-  },
-  {
-    name: "body over the size limit (64 KiB, limit 16 KiB)",
-    faults: [Fault.oversize(64 * 1024)],
-    http: { maxResponseBytes: 16 * 1024 },
-    expected: { _tag: "TransportError", reason: "TooLarge" },
-    attempts: 1
-  },
-  {
-    name: "503 three times",
-    faults: [Fault.status(503), Fault.status(503), Fault.status(503)],
-    expected: { _tag: "HttpFailure", status: 503 },
-    attempts: 3
-  },
-  {
-    name: "429 without Retry-After (sFOX's 60 s lockout > maxRetryAfter)",
-    faults: [Fault.status(429)],
-    expected: { _tag: "RateLimited" },
-    attempts: 1,
-    warns: /^sFOX locked this client out \(429 with no Retry-After: its documented 1m lockout\); not retried$/
-  },
-  {
-    name: "429 with Retry-After: 120 (> maxRetryAfter)",
-    faults: [Fault.status(429, { headers: { "retry-after": "120" } })],
-    expected: { _tag: "RateLimited" },
-    attempts: 1,
-    warns: /^sFOX answered 429 asking for 2m, beyond what the call may wait; not retried$/
-  },
-  ...(["createMany", "get"] as const).flatMap((call) =>
-    ([
-      ["drop", /misses 1 of 3/],
-      ["add", /not requested/],
-      ["duplicate", /two tokens for one user/],
-      ["mislabel", /not requested/]
-    ] as const).map(([mode, description]): FaultCase => ({
-      name: `batch answer: ${mode} (through ${call})`,
-      faults: [Fault.batch(mode)],
-      call,
-      expected: { _tag: "MalformedResponse", status: 201, description },
-      attempts: 1
-    }))
-  ),
-  {
-    name: "a token under another user's id (single)",
-    faults: [
-      Fault.malformed(JSON.stringify({
-        data: { token: "ab".repeat(32), partner_user_id: "someone-else", expires: "2030-01-01T00:00:00Z" }
-      }))
-    ],
-    expected: { _tag: "MalformedResponse", status: 201, description: /different user/ },
-    attempts: 1
-  }
-]
-
 const check = (error: UserTokenError, expected: Expected) => {
   expectTag(error, expected._tag)
   const fields = error as { reason?: unknown; status?: unknown; description?: unknown }
@@ -224,15 +94,10 @@ const assertSpacedByRetryDelay = (requests: ReadonlyArray<{ readonly at: number 
   }
 }
 
-const outcome = (expected: Expected) =>
-  `${expected._tag}${expected.reason === undefined ? "" : ` ${expected.reason}`}${
-    expected.status === undefined ? "" : ` ${expected.status}`
-  }`
-
 describe("faults over a real socket: typed outcome, attempts, the wait between them", () => {
   for (const c of faultCases) {
     it.live(
-      `${c.name} → ${outcome(c.expected)} after ${c.attempts} attempt${c.attempts === 1 ? "" : "s"}`,
+      faultCaseName(c),
       () =>
         withServer(
           { key: KEY, ...(c.service ? { service: c.service } : {}), ...(c.http ? { http: c.http } : {}) },
@@ -600,20 +465,7 @@ describe("baseUrl refusal sends nothing", () => {
       }).pipe(Effect.provide(MockSfoxServer.layer({ apiKey: KEY })))
     )
 
-  const refused: ReadonlyArray<readonly [string, (port: number) => string]> = [
-    ["http on a non-loopback host (0.0.0.0, which reaches this machine)", (port) => `http://0.0.0.0:${port}`],
-    ["http on a non-loopback host (api.sfox.com)", () => "http://api.sfox.com"],
-    ["http on a host that only starts like loopback (127.0.0.1.nip.io)", (port) => `http://127.0.0.1.nip.io:${port}`],
-    ["http on localhost. (trailing dot)", (port) => `http://localhost.:${port}`],
-    ["credentials (user:password@)", (port) => `http://user:password@127.0.0.1:${port}`],
-    ["credentials (the key as user name, https)", () => `https://${KEY}@api.sfox.com`],
-    ["a query (?x=1)", (port) => `http://127.0.0.1:${port}/?x=1`],
-    ["an empty query (?)", (port) => `http://127.0.0.1:${port}?`],
-    ["a fragment (#f)", (port) => `http://127.0.0.1:${port}/#f`],
-    ["an empty fragment (#)", (port) => `http://127.0.0.1:${port}#`],
-    ["another scheme (ftp:)", (port) => `ftp://127.0.0.1:${port}`],
-    ["not a URL", () => "api.sfox.com"]
-  ]
+  const refused = refusedBaseUrls(KEY)
 
   for (const [name, url] of refused) {
     it.live(`${name} → ConfigError, no request`, () =>
@@ -637,7 +489,7 @@ describe("baseUrl refusal sends nothing", () => {
 
   it.live("control: http on 127.0.0.1 and on localhost are accepted and reach the server", () =>
     Effect.gen(function*() {
-      for (const url of [(port: number) => `http://127.0.0.1:${port}`, (port: number) => `http://localhost:${port}/`]) {
+      for (const url of acceptedBaseUrls) {
         const { exit, seen, sent } = yield* attempt(url)
         assert.isTrue(Exit.isSuccess(exit), String(exit))
         assert.strictEqual(sent, 1)

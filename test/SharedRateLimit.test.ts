@@ -7,46 +7,20 @@
 import { assert, describe, it } from "@effect/vitest"
 import { MockSfoxServer } from "@sfox-effect/node/testing"
 import { Effect } from "effect"
+import {
+  failuresOf,
+  intervalMillis,
+  limit,
+  options,
+  perProcess,
+  processes,
+  strictServerOptions
+} from "./shared/SharedRateLimit.js"
 import { requestsTaken } from "./utils/harness.js"
 import { skipRedis, startRedis } from "./utils/redisServer.js"
-import { runWorkers, type WorkerOptions, type WorkerResult } from "./utils/workers.js"
+import { runWorkers } from "./utils/workers.js"
 
-const key = "shared-limit-key"
-const limit = 50
-const intervalMillis = 2_000
-const processes = 4
-const perProcess = 60
-
-const strictServer = MockSfoxServer.make({
-  apiKey: key,
-  latency: "5 millis",
-  latencyJitter: "40 millis",
-  rateLimit: { limit, interval: `${intervalMillis} millis`, lockout: "60 seconds" }
-})
-
-const options =
-  (baseUrl: string, redis: boolean, extra: Partial<WorkerOptions> = {}) => (i: number): WorkerOptions => ({
-    name: `w${i}`,
-    baseUrl,
-    apiKey: key,
-    redis,
-    limit,
-    intervalMillis,
-    count: perProcess,
-    concurrency: perProcess,
-    deadlineMillis: 30_000,
-    timeoutMillis: 5_000,
-    prefix: `test-${Date.now()}-${Math.random()}:`,
-    ...extra
-  })
-
-const failuresOf = (results: ReadonlyArray<WorkerResult>) => {
-  const out: Record<string, number> = {}
-  for (const result of results) {
-    for (const [tag, n] of Object.entries(result.failures)) out[tag] = (out[tag] ?? 0) + n
-  }
-  return out
-}
+const strictServer = MockSfoxServer.make(strictServerOptions)
 
 describe.skipIf(skipRedis)("one budget across processes (RedisRateLimiter, real redis-server)", () => {
   it.scopedLive(

@@ -6,6 +6,7 @@
  * platform's own HTTP spans on (`tracing: true` on NodeSfox's client, and
  * FetchHttpClient, which always traces). And user ids (issue 20): sFOX's
  * error text names users, and neither spans nor log lines may carry it.
+ * The cases are shared with the Effect 4 edition (test/shared/secrets.ts).
  */
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -16,41 +17,27 @@ import { UserTokenService } from "@sfox-effect/core"
 import { FakeSfox, Fault } from "@sfox-effect/core/testing"
 import { NodeSfox } from "@sfox-effect/node"
 import { Effect, HashMap, Layer, Logger, LogLevel, Redacted, Schedule } from "effect"
+import { tracing, userIds } from "./shared/secrets.js"
 import { withServer } from "./utils/harness.js"
 import { spanStrings } from "./utils/spans.js"
 
-const KEY = "sk-Tr4ce-0b9d8c7e6f5a4321"
-const TOKEN = "5d".repeat(32)
+const { KEY, TOKEN } = tracing
 
-const echoing = {
-  "x-echo-key": KEY,
-  "x-echo-authorization": `Bearer ${KEY}`,
-  "x-echo-token": TOKEN,
-  "content-type": "application/json"
+const clients: Record<(typeof tracing.clients)[number], Layer.Layer<HttpClient.HttpClient>> = {
+  "NodeSfox.httpClientWith({ tracing: true })": Layer.orDie(NodeSfox.httpClientWith({ tracing: true })),
+  "FetchHttpClient": FetchHttpClient.layer
 }
 
-const answer = JSON.stringify({
-  data: { token: TOKEN, partner_user_id: "u1", expires: new Date(Date.now() + 86_400_000).toISOString() }
-})
-
-const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
-  ["NodeSfox.httpClientWith({ tracing: true })", Layer.orDie(NodeSfox.httpClientWith({ tracing: true }))],
-  ["FetchHttpClient", FetchHttpClient.layer]
-]
-
-describe("spans exported to OpenTelemetry never hold the key or a token, whatever headers the server echoes", () => {
-  for (const [name, client] of clients) {
-    it.live(`${name}: a 201 and a 503 that echo the key and the token in their headers`, () => {
+describe(tracing.describe, () => {
+  for (const name of tracing.clients) {
+    it.live(tracing.name(name), () => {
       const exporter = new InMemorySpanExporter()
       // The checks run while the tracer's layer is still open: closing it shuts
       // the exporter down, which empties it.
       return Effect.gen(function*() {
-        yield* withServer({ key: KEY, client }, ({ server, tokens }) =>
+        yield* withServer({ key: KEY, client: clients[name] }, ({ server, tokens }) =>
           Effect.gen(function*() {
-            yield* server.enqueue([
-              Fault.status(201, { body: answer, headers: echoing }),
-              Fault.status(503, { body: { error: "down" }, headers: echoing })
-            ])
+            yield* server.enqueue(tracing.faults(Fault))
             const token = yield* tokens.create("u1")
             assert.strictEqual(Redacted.value(token.token), TOKEN)
             // The 503 is retried; its span is exported all the same.
@@ -80,12 +67,10 @@ describe("spans exported to OpenTelemetry never hold the key or a token, whateve
   }
 })
 
-describe("spans and log lines never hold a user id that sFOX's error text names (issue 20)", () => {
-  const known = "u-known-7f3a"
-  const named = "u-named-2c9e"
-  const ghost = "u-ghost-5b1d"
+describe(userIds.describe, () => {
+  const { ghost, known, named } = userIds
 
-  it.effect("a retried 503 whose text names the user, and a batch refused for a user it names", () => {
+  it.effect(userIds.name, () => {
     const exporter = new InMemorySpanExporter()
     const lines: Array<string> = []
     const logger = Logger.make(({ annotations, message }) => {
@@ -95,10 +80,7 @@ describe("spans and log lines never hold a user id that sFOX's error text names 
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
       // The single endpoint, then a batch: each 503 names the user, and is retried.
-      yield* fake.enqueue([
-        Fault.status(503, { body: { error: `user ${named} is being migrated` } }),
-        Fault.status(503, { body: { error: `user ${named} is being migrated` } })
-      ])
+      yield* fake.enqueue(userIds.faults(Fault))
       yield* tokens.create(named)
       yield* tokens.createMany([known, named])
       // sFOX refuses the batch naming the unknown user ("user not found: <id>"); the split finds it.

@@ -6,7 +6,7 @@
  * prints one JSON line: how many succeeded, the failures by tag, and the
  * slowest failure (to check that every call ends within its deadline).
  *
- * Options arrive as JSON in argv[2] (see `WorkerOptions`). The Redis URL
+ * Options arrive as JSON in argv[2] (see `WorkerOptions`, in test/shared/SharedRateLimit.ts). The Redis URL
  * comes in the environment (`SFOX_REDIS_URL`), never on the command line.
  */
 import { UserTokenService } from "@sfox-effect/core"
@@ -14,29 +14,9 @@ import { NodeSfox } from "@sfox-effect/node"
 import { RedisRateLimiter } from "@sfox-effect/redis"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import * as Readline from "node:readline"
+import type { WorkerOptions, WorkerResult } from "../shared/SharedRateLimit.js"
 
-export interface WorkerOptions {
-  readonly name: string
-  readonly baseUrl: string
-  readonly apiKey: string
-  /** A shared budget on Redis (the URL from `SFOX_REDIS_URL`); otherwise a process-local `rateLimit`. */
-  readonly redis: boolean
-  readonly limit: number
-  readonly intervalMillis: number
-  readonly count: number
-  readonly concurrency: number
-  readonly deadlineMillis: number
-  readonly timeoutMillis: number
-  readonly commandTimeoutMillis?: number | undefined
-  readonly prefix?: string | undefined
-}
-
-export interface WorkerResult {
-  readonly name: string
-  readonly ok: number
-  readonly failures: Readonly<Record<string, number>>
-  readonly elapsedMillis: number
-}
+export type { WorkerOptions, WorkerResult }
 
 const options = JSON.parse(process.argv[2] ?? "{}") as WorkerOptions
 

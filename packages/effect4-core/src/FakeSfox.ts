@@ -6,10 +6,10 @@
  *
  * @since 0.1.0
  */
-import * as HttpClient from "effect/http/HttpClient"
-import type * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as InMemory from "./internal/simulator/inMemory.js"
 import * as SfoxSimulator from "./SfoxSimulator.js"
@@ -24,14 +24,15 @@ import { UserTokenService } from "./UserTokenService.js"
  * import { assert } from "@effect/vitest"
  * import { UserTokenService } from "@sfox-effect/effect4-core"
  * import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
- * import { Effect, Fiber, TestClock } from "effect"
+ * import { Effect, Fiber } from "effect"
+ * import { TestClock } from "effect/testing"
  *
  * // Run it in `it.effect`: the retries' delays wait on TestClock, so the test moves it.
  * const program = Effect.gen(function*() {
  *   const fake = yield* FakeSfox
  *   yield* fake.enqueue([Fault.status(503), Fault.status(503)])
  *   const tokens = yield* UserTokenService
- *   const fiber = yield* Effect.fork(tokens.create("user-1"))
+ *   const fiber = yield* Effect.forkChild(tokens.create("user-1"))
  *   yield* TestClock.adjust("10 seconds") // past both retry delays
  *   const token = yield* Fiber.join(fiber)
  *   assert.strictEqual(token.userId, "user-1")
@@ -42,7 +43,9 @@ import { UserTokenService } from "./UserTokenService.js"
  * @since 0.1.0
  * @category services
  */
-export class FakeSfox extends Context.Tag("@sfox-effect/effect4-core/FakeSfox")<FakeSfox, SfoxSimulator.SfoxSimulator>() {
+export class FakeSfox extends Context.Service<FakeSfox, SfoxSimulator.SfoxSimulator>()(
+  "@sfox-effect/effect4-core/FakeSfox"
+) {
   /**
    * The fake as an `HttpClient`, plus its control service: for tests that
    * build `UserTokenService` themselves (custom options, their own key, two
@@ -71,10 +74,7 @@ export class FakeSfox extends Context.Tag("@sfox-effect/effect4-core/FakeSfox")<
   static readonly layer = (
     options: SfoxSimulator.SimulatorOptions = {}
   ): Layer.Layer<FakeSfox | HttpClient.HttpClient> =>
-    Layer.effectContext(
-      Effect.map(SfoxSimulator.make(options), (simulator) =>
-        Context.make(FakeSfox, simulator).pipe(Context.add(HttpClient.HttpClient, httpClient(simulator))))
-    )
+    Layer.effectContext(Effect.map(SfoxSimulator.make(options), contextOf))
 
   /**
    * `UserTokenService` wired to a fake that accepts its key, plus the
@@ -103,16 +103,21 @@ export class FakeSfox extends Context.Tag("@sfox-effect/effect4-core/FakeSfox")<
   static readonly layerTest = (
     options: SfoxSimulator.SimulatorOptions = {},
     service: Omit<UserTokenService.Options, "apiKey"> = {}
-  ): Layer.Layer<UserTokenService | FakeSfox | HttpClient.HttpClient, ConfigError.ConfigError> =>
-    Layer.unwrapEffect(
-      Effect.map(SfoxSimulator.make(options), (simulator) => {
-        const fake = Layer.succeedContext(
-          Context.make(FakeSfox, simulator).pipe(Context.add(HttpClient.HttpClient, httpClient(simulator)))
-        )
-        return UserTokenService.layer({ ...service, apiKey: simulator.apiKey }).pipe(Layer.provideMerge(fake))
-      })
+  ): Layer.Layer<UserTokenService | FakeSfox | HttpClient.HttpClient, Config.ConfigError> =>
+    Layer.unwrap(
+      Effect.map(
+        SfoxSimulator.make(options),
+        (simulator) =>
+          UserTokenService.layer({ ...service, apiKey: simulator.apiKey }).pipe(
+            Layer.provideMerge(Layer.succeedContext(contextOf(simulator)))
+          )
+      )
     )
 }
+
+/** The fake's two services: its control side and its client. */
+const contextOf = (simulator: SfoxSimulator.SfoxSimulator): Context.Context<FakeSfox | HttpClient.HttpClient> =>
+  Context.make(FakeSfox, simulator).pipe(Context.add(HttpClient.HttpClient, httpClient(simulator)))
 
 /**
  * Serves a simulator as an in-memory `HttpClient`: the request is handed to

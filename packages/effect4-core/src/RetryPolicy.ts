@@ -1,7 +1,8 @@
 /**
  * Retry policies for `UserTokenService`.
  *
- * A policy is any `Schedule` whose input is the failure of one attempt.
+ * A policy is any `Schedule` whose input is the failure of one attempt (in
+ * Effect 4's `Schedule<Output, Input, Error, Env>`, its `Input`).
  * Whatever the policy, the service adds two rules of its own: a server's
  * `Retry-After` lengthens a delay (up to `maxRetryAfter`), and a failure that
  * cannot heal by waiting briefly (`Unauthorized`, bad input, a 429 whose hint
@@ -10,9 +11,12 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Internal from "./internal/retryPolicy.js"
 import { isTransient, type UserTokenError } from "./SfoxError.js"
+
+const maxDefaultDelay = Duration.seconds(5)
 
 /**
  * The default policy: transient failures only (5xx, 408, 429 within the cap,
@@ -27,7 +31,7 @@ import { isTransient, type UserTokenError } from "./SfoxError.js"
  * // The default, but give up once 20 s have passed in retries.
  * const Tokens = UserTokenService.layer({
  *   apiKey: Redacted.make("my-enterprise-key"),
- *   retry: defaultRetry.pipe(Schedule.upTo("20 seconds"))
+ *   retry: defaultRetry.pipe(Schedule.upTo({ duration: "20 seconds" }))
  * })
  * ```
  *
@@ -36,9 +40,9 @@ import { isTransient, type UserTokenError } from "./SfoxError.js"
  */
 export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential("500 millis", 2).pipe(
   Schedule.jittered,
-  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(5))),
-  Schedule.intersect(Schedule.recurs(3)),
-  Schedule.whileInput(isTransient)
+  Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, maxDefaultDelay))),
+  Schedule.upTo({ times: 3 }),
+  Schedule.while(({ input }) => isTransient(input))
 )
 
 /**
@@ -57,7 +61,7 @@ export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.expone
  * @since 0.1.0
  * @category policies
  */
-export const noRetry: Schedule.Schedule<unknown, unknown> = Schedule.stop
+export const noRetry: Schedule.Schedule<unknown, unknown> = Schedule.recurs(0)
 
 /**
  * Whether the service may retry a failure at all, whatever the policy says.
@@ -89,14 +93,14 @@ export const isRetryable: (error: UserTokenError, maxRetryAfter: Duration.Durati
  *
  * // A second pass over the service's own retries, by the same rules.
  * const mint = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-1")).pipe(
- *   Effect.retry(enforce(Schedule.spaced("5 seconds").pipe(Schedule.intersect(Schedule.recurs(2))), "30 seconds"))
+ *   Effect.retry(enforce(Schedule.spaced("5 seconds").pipe(Schedule.upTo({ times: 2 })), "30 seconds"))
  * )
  * ```
  *
  * @since 0.1.0
  * @category combinators
  */
-export const enforce: <Out, R>(
-  policy: Schedule.Schedule<Out, UserTokenError, R>,
-  maxRetryAfter: Duration.DurationInput
-) => Schedule.Schedule<Out, UserTokenError, R> = Internal.enforce
+export const enforce: <Out, E, R>(
+  policy: Schedule.Schedule<Out, UserTokenError, E, R>,
+  maxRetryAfter: Duration.Input
+) => Schedule.Schedule<Out, UserTokenError, E, R> = Internal.enforce

@@ -89,6 +89,10 @@ export class InvalidUserId extends Schema.TaggedError<InvalidUserId>("@sfox-effe
     index: Schema.optional(Schema.Number)
   }
 ) {
+  static {
+    Internal.nameByTag(this, "InvalidUserId")
+  }
+
   /**
    * @since 0.2.0
    */
@@ -119,7 +123,13 @@ export class InvalidUserId extends Schema.TaggedError<InvalidUserId>("@sfox-effe
  * @since 0.1.0
  * @category errors
  */
-export class EmptyBatch extends Schema.TaggedError<EmptyBatch>("@sfox-effect/effect4-core/EmptyBatch")("EmptyBatch", {}) {
+export class EmptyBatch
+  extends Schema.TaggedError<EmptyBatch>("@sfox-effect/effect4-core/EmptyBatch")("EmptyBatch", {})
+{
+  static {
+    Internal.nameByTag(this, "EmptyBatch")
+  }
+
   /**
    * @since 0.2.0
    */
@@ -173,6 +183,10 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@sfox-effect
     origin: Schema.optional(Schema.String)
   }
 ) {
+  static {
+    Internal.nameByTag(this, "Unauthorized")
+  }
+
   /**
    * @since 0.2.0
    */
@@ -210,7 +224,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@sfox-effect
 export class RateLimited extends Schema.TaggedError<RateLimited>("@sfox-effect/effect4-core/RateLimited")(
   "RateLimited",
   {
-    retryAfter: Schema.DurationFromSelf,
+    retryAfter: Schema.Duration,
     description: Schema.String,
     /**
      * The id the answer gave itself (`x-request-id` or a similar header),
@@ -219,6 +233,10 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@sfox-effect/e
     requestId: Schema.optional(Schema.String)
   }
 ) {
+  static {
+    Internal.nameByTag(this, "RateLimited")
+  }
+
   /**
    * @since 0.2.0
    */
@@ -264,7 +282,7 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/e
     status: Schema.Number,
     description: Schema.String,
     /** The server's `Retry-After` hint, when it sent one. */
-    retryAfter: Schema.optional(Schema.DurationFromSelf),
+    retryAfter: Schema.optional(Schema.Duration),
     /**
      * The users sFOX refused, when `createMany` could tell them apart by
      * splitting a refused batch (see `UserTokenService.createMany`).
@@ -277,6 +295,10 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/e
     requestId: Schema.optional(Schema.String)
   }
 ) {
+  static {
+    Internal.nameByTag(this, "HttpFailure")
+  }
+
   /**
    * @since 0.2.0
    */
@@ -322,11 +344,15 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/e
 export class TransportError extends Schema.TaggedError<TransportError>("@sfox-effect/effect4-core/TransportError")(
   "TransportError",
   {
-    reason: Schema.Literal("Connect", "Tls", "Reset", "Timeout", "TooLarge", "Request", "Other"),
+    reason: Schema.Literals(["Connect", "Tls", "Reset", "Timeout", "TooLarge", "Request", "Other"]),
     description: Schema.String,
-    cause: Schema.optional(Schema.Defect)
+    cause: Schema.optional(Schema.Defect())
   }
 ) {
+  static {
+    Internal.nameByTag(this, "TransportError")
+  }
+
   /**
    * @since 0.2.0
    */
@@ -370,6 +396,10 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
    */
   requestId: Schema.optional(Schema.String)
 }) {
+  static {
+    Internal.nameByTag(this, "MalformedResponse")
+  }
+
   /**
    * @since 0.2.0
    */
@@ -411,6 +441,10 @@ export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavai
 )("RateLimiterUnavailable", {
   description: Schema.String
 }) {
+  static {
+    Internal.nameByTag(this, "RateLimiterUnavailable")
+  }
+
   /**
    * @since 0.2.0
    */
@@ -437,7 +471,7 @@ export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavai
  * @since 0.1.0
  * @category schemas
  */
-export const UserTokenError = Schema.Union(
+export const UserTokenError = Schema.Union([
   InvalidUserId,
   EmptyBatch,
   Unauthorized,
@@ -446,7 +480,7 @@ export const UserTokenError = Schema.Union(
   TransportError,
   MalformedResponse,
   RateLimiterUnavailable
-)
+])
 
 /**
  * Every failure `UserTokenService` can produce, as a type: match it with
@@ -516,7 +550,8 @@ export const isUserTokenError: (u: unknown) => u is UserTokenError = Internal.is
 /**
  * Whether a failure may succeed if the same request is sent again: a 5xx, a
  * 408, a 429, or a transport failure other than a local request error.
- * Usable as a `Schedule.whileInput` predicate when composing a retry policy.
+ * Usable as a `Schedule.while` condition on the input when composing a retry
+ * policy.
  *
  * @example
  * ```ts
@@ -524,8 +559,8 @@ export const isUserTokenError: (u: unknown) => u is UserTokenError = Internal.is
  * import { Schedule } from "effect"
  *
  * const retry = Schedule.spaced("1 second").pipe(
- *   Schedule.intersect(Schedule.recurs(5)),
- *   Schedule.whileInput(isTransient)
+ *   Schedule.upTo({ times: 5 }),
+ *   Schedule.while(({ input }) => isTransient(input))
  * )
  * ```
  *
@@ -564,7 +599,7 @@ export const isResendable: (error: TransportError) => boolean = Internal.isResen
  * import { Duration, Effect } from "effect"
  *
  * const mint = Effect.flatMap(UserTokenService, (tokens) => tokens.create("user-1")).pipe(
- *   Effect.tapError((error) => Effect.logWarning("sFOX asks to wait", Duration.format(retryAfterOf(error) ?? 0)))
+ *   Effect.tapError((error) => Effect.logWarning("sFOX asks to wait", Duration.format(retryAfterOf(error) ?? Duration.zero)))
  * )
  * ```
  *

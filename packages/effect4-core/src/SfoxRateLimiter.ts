@@ -11,7 +11,7 @@
  *
  * @since 0.2.0
  */
-import type * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -43,10 +43,9 @@ import type { RateLimiterUnavailable } from "./SfoxError.js"
  * @since 0.2.0
  * @category services
  */
-export class SfoxRateLimiter extends Context.Tag("@sfox-effect/effect4-core/SfoxRateLimiter")<
-  SfoxRateLimiter,
-  SfoxRateLimiter.Service
->() {
+export class SfoxRateLimiter extends Context.Service<SfoxRateLimiter, SfoxRateLimiter.Service>()(
+  "@sfox-effect/effect4-core/SfoxRateLimiter"
+) {
   /**
    * An in-process limiter: at most `limit` requests in any `interval`, a
    * request counted from the moment it is sent until `interval` after it
@@ -74,7 +73,7 @@ export class SfoxRateLimiter extends Context.Tag("@sfox-effect/effect4-core/Sfox
    */
   static readonly make = (
     options: SfoxRateLimiter.Options
-  ): Effect.Effect<SfoxRateLimiter.Service, ConfigError.ConfigError, Scope.Scope> =>
+  ): Effect.Effect<SfoxRateLimiter.Service, Config.ConfigError, Scope.Scope> =>
     Effect.flatMap(Internal.checkBudget(options), ({ interval, limit }) => Internal.make(limit, interval))
 
   /**
@@ -96,8 +95,8 @@ export class SfoxRateLimiter extends Context.Tag("@sfox-effect/effect4-core/Sfox
    *
    * @since 0.2.0
    */
-  static readonly layer = (options: SfoxRateLimiter.Options): Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> =>
-    Layer.scoped(SfoxRateLimiter, SfoxRateLimiter.make(options))
+  static readonly layer = (options: SfoxRateLimiter.Options): Layer.Layer<SfoxRateLimiter, Config.ConfigError> =>
+    Layer.effect(SfoxRateLimiter, SfoxRateLimiter.make(options))
 }
 
 /**
@@ -192,6 +191,6 @@ export declare namespace SfoxRateLimiter {
    */
   export interface Options {
     readonly limit: number
-    readonly interval: Duration.DurationInput
+    readonly interval: Duration.Input
   }
 }

@@ -52,7 +52,7 @@ export type Fault =
   /** Tamper with a batch answer (a single answer is left as it is). */
   | { readonly _tag: "Batch"; readonly mode: BatchTamper }
   /** Wait this long before answering, then act out `then` (or answer normally). */
-  | { readonly _tag: "Delay"; readonly duration: Duration.DurationInput; readonly then?: Fault | undefined }
+  | { readonly _tag: "Delay"; readonly duration: Duration.Input; readonly then?: Fault | undefined }
   /** Answer normally with a body padded to at least `bytes` bytes. */
   | { readonly _tag: "Oversize"; readonly bytes: number }
   /** Drop the connection before any header is sent (a transport failure). */
@@ -62,7 +62,7 @@ export type Fault =
   /** Never answer; keep the connection open. */
   | { readonly _tag: "NoAnswer" }
   /** Send the body `chunkSize` bytes at a time, `interval` apart. */
-  | { readonly _tag: "Trickle"; readonly interval: Duration.DurationInput; readonly chunkSize?: number | undefined }
+  | { readonly _tag: "Trickle"; readonly interval: Duration.Input; readonly chunkSize?: number | undefined }
   /** Promise a longer `Content-Length` than the body, then close. */
   | { readonly _tag: "ShortBody" }
 
@@ -104,12 +104,12 @@ export const Fault = {
   ): Fault => ({ _tag: "Status", status, body: options.body, headers: options.headers }),
   malformed: (body: string, status = 201): Fault => ({ _tag: "Malformed", body, status }),
   batch: (mode: BatchTamper): Fault => ({ _tag: "Batch", mode }),
-  delay: (duration: Duration.DurationInput, then?: Fault): Fault => ({ _tag: "Delay", duration, then }),
+  delay: (duration: Duration.Input, then?: Fault): Fault => ({ _tag: "Delay", duration, then }),
   oversize: (bytes: number): Fault => ({ _tag: "Oversize", bytes }),
   reset: (): Fault => ({ _tag: "ResetBeforeHeaders" }),
   resetAfterHeaders: (): Fault => ({ _tag: "ResetAfterHeaders" }),
   noAnswer: (): Fault => ({ _tag: "NoAnswer" }),
-  trickle: (interval: Duration.DurationInput, chunkSize = 16): Fault => ({ _tag: "Trickle", interval, chunkSize }),
+  trickle: (interval: Duration.Input, chunkSize = 16): Fault => ({ _tag: "Trickle", interval, chunkSize }),
   shortBody: (): Fault => ({ _tag: "ShortBody" })
 } as const
 
@@ -251,13 +251,13 @@ export interface SimulatorOptions {
   /** The users sFOX knows; any other id gets a 404. @default every id is known */
   readonly users?: Iterable<string> | undefined
   /** Time taken to answer every request. @default 0 */
-  readonly latency?: Duration.DurationInput | undefined
+  readonly latency?: Duration.Input | undefined
   /**
    * Up to this much more time per request, drawn uniformly for each one:
    * answers then arrive out of order, as over a real network.
    * @default 0
    */
-  readonly latencyJitter?: Duration.DurationInput | undefined
+  readonly latencyJitter?: Duration.Input | undefined
   /**
    * sFOX's rate limit: at most `limit` requests in any `interval`; the one
    * over it gets a 429 and locks the client out for `lockout` (60 s, no
@@ -267,8 +267,8 @@ export interface SimulatorOptions {
   readonly rateLimit?:
     | {
       readonly limit: number
-      readonly interval: Duration.DurationInput
-      readonly lockout?: Duration.DurationInput | undefined
+      readonly interval: Duration.Input
+      readonly lockout?: Duration.Input | undefined
     }
     | false
     | undefined
@@ -277,7 +277,7 @@ export interface SimulatorOptions {
   /** Shuffle every batch answer, as sFOX is free to. @default false */
   readonly shuffle?: boolean | undefined
   /** Life of a minted token. @default 24 hours */
-  readonly tokenLifetime?: Duration.DurationInput | undefined
+  readonly tokenLifetime?: Duration.Input | undefined
   /**
    * Remember every token minted, so that the user endpoints
    * (`GET /v1/user/balance`, `POST /v1/user/orders`, `POST /v1/user/bank/deposit`) accept it until it
@@ -328,7 +328,7 @@ export interface SimulatorStats {
  *
  * // Between two test cases on one simulator.
  * const freshStart = (simulator: SfoxSimulator.SfoxSimulator) =>
- *   Effect.zipRight(simulator.reset, simulator.setLatency(0))
+ *   Effect.andThen(simulator.reset, simulator.setLatency(0))
  * ```
  *
  * @since 0.1.0
@@ -356,7 +356,7 @@ export interface SfoxSimulator {
   /** Adds users to the known set (when the simulator has one). */
   readonly addUsers: (userIds: Iterable<string>) => Effect.Effect<void>
   /** Changes the latency of every later request. */
-  readonly setLatency: (latency: Duration.DurationInput) => Effect.Effect<void>
+  readonly setLatency: (latency: Duration.Input) => Effect.Effect<void>
   /** The key the simulator accepts. */
   readonly apiKey: Redacted.Redacted<string>
   /** Tokens minted so far. */

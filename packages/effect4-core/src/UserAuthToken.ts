@@ -6,12 +6,14 @@
  */
 import { Wire } from "@sfox-effect/domain"
 import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
 import * as Equal from "effect/Equal"
 import * as Hash from "effect/Hash"
 import * as Inspectable from "effect/Inspectable"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 import { type RawFields, rawToken } from "./internal/userAuthToken.js"
 
 const { isToken, maxTokenLength, parseExpires } = Wire
@@ -88,7 +90,7 @@ export class UserAuthToken implements Equal.Equal, Inspectable.Inspectable {
 
   /** When the token expires. */
   get expires(): DateTime.Utc {
-    return this.#expires ??= DateTime.unsafeMake(this.expiresAtMillis)
+    return this.#expires ??= DateTime.makeUnsafe(this.expiresAtMillis)
   }
 
   /**
@@ -108,7 +110,8 @@ export class UserAuthToken implements Equal.Equal, Inspectable.Inspectable {
 
   /** @since 0.1.0 */
   [Hash.symbol](): number {
-    return Hash.cached(this, Hash.combine(Hash.string(this.userId))(Hash.string(this.#secret)))
+    // Not cached here: `Hash.hash` caches every object's hash itself.
+    return Hash.combine(Hash.string(this.userId))(Hash.string(this.#secret))
   }
 
   /** @since 0.1.0 */
@@ -123,7 +126,7 @@ export class UserAuthToken implements Equal.Equal, Inspectable.Inspectable {
 
   /** @since 0.1.0 */
   toString(): string {
-    return Inspectable.format(this.toJSON())
+    return Inspectable.toStringUnknown(this.toJSON())
   }
 
   /** @since 0.1.0 */
@@ -147,13 +150,14 @@ export class UserAuthToken implements Equal.Equal, Inspectable.Inspectable {
  * @since 0.1.0
  * @category schemas
  */
-export const UserAuthTokenFromSelf: Schema.Schema<UserAuthToken> = Schema.declare(
+export const UserAuthTokenFromSelf: Schema.declare<UserAuthToken> = Schema.declare(
   (u: unknown): u is UserAuthToken => u instanceof UserAuthToken,
   {
     identifier: "UserAuthToken",
+    expected: "UserAuthToken",
     description: "a user auth token",
-    pretty: () => (token) => Inspectable.format(token.toJSON()),
-    equivalence: () => (a, b) => Equal.equals(a, b)
+    toFormatter: () => (token) => token.toString(),
+    toEquivalence: () => (a, b) => Equal.equals(a, b)
   }
 )
 
@@ -201,23 +205,26 @@ export const UserAuthTokenWire = Schema.Struct({
  */
 export type UserAuthTokenWire = typeof UserAuthTokenWire.Type
 
-// The messages are fixed texts: a failing value may be a token, and is never shown.
-const BearerToken = Schema.String.pipe(
-  Schema.filter(isToken, {
-    message: () => `not a bearer token (RFC 6750 b64token characters, 1 to ${maxTokenLength} of them)`
+// The messages are fixed texts, and no issue keeps the value it refuses: a
+// failing value may be a token, and is never shown.
+const BearerToken = Schema.String.check(
+  Schema.makeFilter((token: string) => isToken(token), {
+    message: `not a bearer token (RFC 6750 b64token characters, 1 to ${maxTokenLength} of them)`
   })
 )
 
-const ExpiresUtc = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromSelf, {
-  strict: true,
-  decode: (expires, _, ast) => {
-    const millis = parseExpires(expires)
-    return millis === undefined
-      ? ParseResult.fail(new ParseResult.Type(ast, expires, "not an ISO-8601 UTC date-time"))
-      : ParseResult.succeed(DateTime.unsafeMake(millis))
-  },
-  encode: (expires) => ParseResult.succeed(DateTime.formatIso(expires))
-})
+const notADate = new SchemaIssue.InvalidValue({ message: "not an ISO-8601 UTC date-time" })
+
+const ExpiresUtc = Schema.String.pipe(Schema.decodeTo(
+  Schema.DateTimeUtc,
+  SchemaTransformation.transformEffect({
+    decode: (expires: string) => {
+      const millis = parseExpires(expires)
+      return millis === undefined ? Effect.fail(notADate) : Effect.succeed(DateTime.makeUnsafe(millis))
+    },
+    encode: (expires: DateTime.Utc) => Effect.succeed(DateTime.formatIso(expires))
+  })
+))
 
 /**
  * Decodes one wire token object into a `UserAuthToken`.
@@ -249,19 +256,17 @@ const ExpiresUtc = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromS
  * @since 0.1.0
  * @category schemas
  */
-export const UserAuthTokenFromWire: Schema.Schema<UserAuthToken, UserAuthTokenWire> = Schema.transform(
-  Schema.Struct({
-    token: Schema.Redacted(BearerToken),
-    partner_user_id: Schema.NonEmptyString,
-    expires: ExpiresUtc
-  }),
+export const UserAuthTokenFromWire: Schema.Codec<UserAuthToken, UserAuthTokenWire> = Schema.Struct({
+  token: Schema.RedactedFromValue(BearerToken),
+  partner_user_id: Schema.NonEmptyString,
+  expires: ExpiresUtc
+}).pipe(Schema.decodeTo(
   UserAuthTokenFromSelf,
-  {
-    strict: true,
+  SchemaTransformation.transform({
     decode: (wire) => new UserAuthToken({ token: wire.token, userId: wire.partner_user_id, expires: wire.expires }),
     encode: (token) => ({ token: token.token, partner_user_id: token.userId, expires: token.expires })
-  }
-)
+  })
+))
 
 /**
  * The body of a `201` from `POST /v1/enterprise/user-tokens/{user_id}`.

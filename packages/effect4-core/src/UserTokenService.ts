@@ -5,13 +5,12 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "effect/http/HttpClient"
-import type * as HttpClientError from "effect/http/HttpClientError"
 import type * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClientError from "effect/http/HttpClientError"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
@@ -45,10 +44,9 @@ import type { UserAuthToken } from "./UserAuthToken.js"
  * @since 0.1.0
  * @category services
  */
-export class UserTokenService extends Context.Tag("@sfox-effect/effect4-core/UserTokenService")<
-  UserTokenService,
-  UserTokenService.Service
->() {
+export class UserTokenService extends Context.Service<UserTokenService, UserTokenService.Service>()(
+  "@sfox-effect/effect4-core/UserTokenService"
+) {
   /**
    * Builds the service from explicit options. Fails with a `ConfigError`
    * when an option is out of range (a `baseUrl` that is not `https:`, say).
@@ -71,8 +69,7 @@ export class UserTokenService extends Context.Tag("@sfox-effect/effect4-core/Use
    */
   static readonly make: (
     options: UserTokenService.Options
-  ) => Effect.Effect<UserTokenService.Service, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =
-    Internal.make
+  ) => Effect.Effect<UserTokenService.Service, Config.ConfigError, HttpClient.HttpClient | Scope.Scope> = Internal.make
 
   /**
    * The service as a layer over whatever `HttpClient` the program provides.
@@ -96,8 +93,8 @@ export class UserTokenService extends Context.Tag("@sfox-effect/effect4-core/Use
    */
   static readonly layer = (
     options: UserTokenService.Options
-  ): Layer.Layer<UserTokenService, ConfigError.ConfigError, HttpClient.HttpClient> =>
-    Layer.scoped(UserTokenService, Internal.make(options))
+  ): Layer.Layer<UserTokenService, Config.ConfigError, HttpClient.HttpClient> =>
+    Layer.effect(UserTokenService, Internal.make(options))
 
   /**
    * The service from configuration: the API key from
@@ -113,7 +110,7 @@ export class UserTokenService extends Context.Tag("@sfox-effect/effect4-core/Use
    *
    * // The key from a secret of our own naming, everything else as usual.
    * const Tokens = UserTokenService.layerConfig({
-   *   apiKey: Config.redacted("PAYMENTS_SFOX_KEY"),
+   *   apiKey: Config.Redacted("PAYMENTS_SFOX_KEY"),
    *   maxBatchSize: 500
    * }).pipe(Layer.provide(FetchHttpClient.layer))
    * ```
@@ -122,9 +119,8 @@ export class UserTokenService extends Context.Tag("@sfox-effect/effect4-core/Use
    */
   static readonly layerConfig = (
     options: UserTokenService.ConfigOptions = {}
-  ): Layer.Layer<UserTokenService, ConfigError.ConfigError, HttpClient.HttpClient> => {
-    return Layer.scoped(UserTokenService, Options.fromConfig(options, apiKeyConfig, baseUrlConfig, Internal.make))
-  }
+  ): Layer.Layer<UserTokenService, Config.ConfigError, HttpClient.HttpClient> =>
+    Layer.effect(UserTokenService, Options.fromConfig(options, apiKeyConfig, baseUrlConfig, Internal.make))
 }
 
 /**
@@ -138,7 +134,7 @@ export class UserTokenService extends Context.Tag("@sfox-effect/effect4-core/Use
  * import { Config } from "effect"
  *
  * // Prefer a key of our own, then the usual variables.
- * const key = Config.redacted("PAYMENTS_SFOX_KEY").pipe(Config.orElse(() => apiKeyConfig))
+ * const key = Config.Redacted("PAYMENTS_SFOX_KEY").pipe(Config.orElse(() => apiKeyConfig))
  * ```
  *
  * @since 0.1.0
@@ -248,8 +244,9 @@ export declare namespace UserTokenService {
      * minted for (a balance, a deposit, an order):
      *
      * - paths are relative to `baseUrl` (`client.get("/v1/user/balance")`);
-     *   an absolute URL to any other origin is refused (`RequestError`
-     *   `InvalidUrl`) and nothing is sent;
+     *   an absolute URL to any other origin is refused (an
+     *   `HttpClientError` whose `reason` is an `InvalidUrlError`) and
+     *   nothing is sent;
      * - each request carries `Authorization: Bearer <token>`, the token from
      *   `get` (auto-batched, shared by concurrent requests, cached with
      *   `cache` on), never the enterprise key;
@@ -268,8 +265,9 @@ export declare namespace UserTokenService {
      *   caller's. Bytes, strings, `Blob`s and forms of them are sent again
      *   as they were;
      * - each read of the answer's body (`text`, `json`, `arrayBuffer`,
-     *   `stream`, ...) takes at most `timeout`, and fails past it with a
-     *   `ResponseError` whose `cause` is a `TransportError` `Timeout`;
+     *   `stream`, ...) takes at most `timeout`, and fails past it with an
+     *   `HttpClientError` (its `reason` a `DecodeError`) whose `cause` is a
+     *   `TransportError` `Timeout`;
      * - the response comes back as the platform's does, whatever its status
      *   (compose `HttpClient.filterStatusOk`, `HttpClientResponse.schemaBodyJson`);
      *   failures to get a token, or to get any answer, are the service's
@@ -341,13 +339,13 @@ export declare namespace UserTokenService {
      * is allowed this time too. At most 10 minutes.
      * @default "10 seconds"
      */
-    readonly timeout?: Duration.DurationInput | undefined
+    readonly timeout?: Duration.Input | undefined
     /**
      * Time allowed for a whole call: rate-limit waits, attempts and retry
      * delays included. At most 1 hour.
      * @default "1 minute"
      */
-    readonly deadline?: Duration.DurationInput | undefined
+    readonly deadline?: Duration.Input | undefined
     /**
      * The retry policy; replaces the default (`RetryPolicy.defaultRetry`).
      * Its input is the failure of the last attempt.
@@ -359,7 +357,7 @@ export declare namespace UserTokenService {
      * most 1 hour.
      * @default "30 seconds"
      */
-    readonly maxRetryAfter?: Duration.DurationInput | undefined
+    readonly maxRetryAfter?: Duration.Input | undefined
     /**
      * Most user ids in one batch request (at most 100,000).
      * @default 100
@@ -390,13 +388,13 @@ export declare namespace UserTokenService {
      * 1,000,000, `interval` positive and at most 1 hour.
      * @default { limit: 250, interval: "10 seconds" } (sFOX's documented limit)
      */
-    readonly rateLimit?: { readonly limit: number; readonly interval: Duration.DurationInput } | false | undefined
+    readonly rateLimit?: { readonly limit: number; readonly interval: Duration.Input } | false | undefined
     /**
      * How long `get` gathers calls before sending them as one batch: zero to
      * 1 second.
      * @default "5 millis"
      */
-    readonly batchWindow?: Duration.DurationInput | undefined
+    readonly batchWindow?: Duration.Input | undefined
     /**
      * An in-memory token cache for `get`, off by default: sFOX advises
      * minting tokens when needed. `true` for the defaults. Bounded to
@@ -411,7 +409,7 @@ export declare namespace UserTokenService {
      */
     readonly cache?:
       | boolean
-      | { readonly capacity?: number | undefined; readonly refreshBefore?: Duration.DurationInput | undefined }
+      | { readonly capacity?: number | undefined; readonly refreshBefore?: Duration.Input | undefined }
       | undefined
     /**
      * A last change to the `HttpClient` the service uses (tracing, a proxy
@@ -430,7 +428,7 @@ export declare namespace UserTokenService {
    * import { Config } from "effect"
    *
    * const options: UserTokenService.ConfigOptions = {
-   *   baseUrl: Config.string("PAYMENTS_SFOX_URL"),
+   *   baseUrl: Config.String("PAYMENTS_SFOX_URL"),
    *   cache: { capacity: 1000, refreshBefore: "10 minutes" }
    * }
    * ```

@@ -1,7 +1,7 @@
 /**
- * `@sfox-effect/core`: mint sFOX Enterprise user auth tokens from Effect
- * programs over any `HttpClient`. Test support (`FakeSfox`) lives in
- * `@sfox-effect/core/testing`.
+ * `@sfox-effect/effect4-core`: mint sFOX Enterprise user auth tokens from
+ * Effect 4 programs over any `HttpClient`. Test support (`FakeSfox`) lives in
+ * `@sfox-effect/effect4-core/testing`.
  *
  * @since 0.1.0
  */

@@ -1,10 +1,12 @@
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { type TransportError, type UserTokenError, UserTokenService } from "@sfox-effect/effect4-core"
 import * as AttemptDeadline from "@sfox-effect/effect4-core/internal/clientProtocol"
-import { Effect, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
+import { Effect, Fiber, Layer, Option, Redacted, Schedule } from "effect"
+import { TestClock } from "effect/testing"
 
 /**
  * What a client saw of the attempt's deadline: one entry per request,
@@ -22,14 +24,14 @@ interface Seen {
 const silentClient = (seen: Seen, declared = true): HttpClient.HttpClient => {
   const client = HttpClient.makeWith(
     Effect.flatMap((request) =>
-      Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+      Effect.withFiber<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
         const deadline = AttemptDeadline.unsafeCurrent(fiber)
         seen.deadlines.push(deadline !== undefined)
-        return Effect.async((resume) => {
+        return Effect.callback((resume) => {
           if (deadline === undefined) return
           deadline.onExpiry(() => {
             seen.aborts++
-            resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: "aborted" })))
+            resume(Effect.fail(abortedError(request)))
           })
         })
       })
@@ -39,10 +41,14 @@ const silentClient = (seen: Seen, declared = true): HttpClient.HttpClient => {
   return declared ? AttemptDeadline.enforcedBy(client) : client
 }
 
+/** The failure of a request its client aborted. */
+const abortedError = (request: HttpClientRequest.HttpClientRequest) =>
+  new HttpClientError.HttpClientError({ reason: new HttpClientError.TransportError({ request, cause: "aborted" }) })
+
 const service = (client: HttpClient.HttpClient, options: Partial<UserTokenService.Options> = {}) =>
   UserTokenService.make({
     apiKey: Redacted.make("sk-deadline-test"),
-    retry: Schedule.stop,
+    retry: Schedule.recurs(0),
     rateLimit: false,
     ...options
   }).pipe(Effect.provide(Layer.succeed(HttpClient.HttpClient, client)), Effect.scoped)
@@ -80,13 +86,11 @@ describe("AttemptDeadline: a client that ends the attempt at its deadline itself
       // The client's first abort resumes the request, then throws; a second one is registered too.
       const client = AttemptDeadline.enforcedBy(HttpClient.makeWith(
         Effect.flatMap((request) =>
-          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+          Effect.withFiber<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
             const deadline = AttemptDeadline.unsafeCurrent(fiber)!
-            return Effect.async((resume) => {
+            return Effect.callback((resume) => {
               deadline.onExpiry(() => {
-                resume(
-                  Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: "aborted" }))
-                )
+                resume(Effect.fail(abortedError(request)))
                 throw new Error("a broken abort")
               })
               deadline.onExpiry(() => {
@@ -130,7 +134,7 @@ describe("AttemptDeadline: a client that ends the attempt at its deadline itself
     Effect.gen(function*() {
       const seen: Seen = { deadlines: [], aborts: 0 }
       const tokens = yield* service(silentClient(seen), { timeout: "10 seconds" })
-      const fiber = yield* Effect.fork(Effect.flip(tokens.create("u1")))
+      const fiber = yield* Effect.forkChild(Effect.flip(tokens.create("u1")))
       yield* TestClock.adjust("10 seconds")
       const error = timedOut(yield* Fiber.join(fiber))
       assert.strictEqual(error.description, "an attempt took longer than 10000 ms")
@@ -167,10 +171,10 @@ describe("AttemptDeadline: a client that ends the attempt at its deadline itself
   it.live("an interrupted attempt: the client's request is not aborted by the timer later, the fiber holds no deadline", () =>
     Effect.gen(function*() {
       const seen: Seen = { deadlines: [], aborts: 0 }
-      let attemptFiber: Fiber.RuntimeFiber<unknown, unknown> | undefined
+      let attemptFiber: Fiber.Fiber<unknown, unknown> | undefined
       const watched = AttemptDeadline.enforcedBy(HttpClient.makeWith(
         Effect.flatMap((request) =>
-          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+          Effect.withFiber<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
             attemptFiber = fiber
             return silentClient(seen).execute(request)
           })
@@ -178,8 +182,8 @@ describe("AttemptDeadline: a client that ends the attempt at its deadline itself
         Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
       ))
       const tokens = yield* service(watched, { timeout: "40 millis" })
-      const fiber = yield* Effect.fork(tokens.create("u1"))
-      while (seen.deadlines.length === 0) yield* Effect.yieldNow()
+      const fiber = yield* Effect.forkChild(tokens.create("u1"))
+      while (seen.deadlines.length === 0) yield* Effect.yieldNow
       assert.isDefined(AttemptDeadline.unsafeCurrent(attemptFiber!))
       yield* Fiber.interrupt(fiber)
       assert.isUndefined(AttemptDeadline.unsafeCurrent(attemptFiber!))

@@ -9,7 +9,9 @@
  * each request carried and every caller's outcome must be the model's.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, FastCheck as fc, Fiber, FiberId, Scope, TestClock } from "effect"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, Scope } from "effect"
+import { TestClock } from "effect/testing"
+import * as fc from "fast-check"
 import * as Batcher from "../src/internal/batcher.js"
 import { type Controlled, controlling } from "./utils/controlled.js"
 
@@ -235,15 +237,15 @@ interface Timer {
 
 interface Real {
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
-  readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+  readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>
   /** Runs every fiber until none can move without the test (see `controlled`). */
   readonly settle: () => void
   readonly batcher: Batcher.Batcher<string, string>
-  readonly scope: Scope.CloseableScope
+  readonly scope: Scope.Closeable
   readonly windows: Array<Timer>
   readonly holds: Array<Timer>
   readonly resolutions: Array<Resolution>
-  readonly callers: Array<Fiber.RuntimeFiber<string, unknown>>
+  readonly callers: Array<Fiber.Fiber<string, unknown>>
 }
 
 const timers = (into: Array<Timer>): Batcher.Window => (close) => {
@@ -258,9 +260,9 @@ const timers = (into: Array<Timer>): Batcher.Window => (close) => {
 const resolver = (resolutions: Array<Resolution>): Batcher.Resolve<string, string> => (batch) =>
   Effect.suspend(() => {
     const resolution: Resolution = {
-      turn: Deferred.unsafeMake(FiberId.none),
+      turn: Deferred.makeUnsafe(),
       sealed: undefined,
-      answer: Deferred.unsafeMake(FiberId.none),
+      answer: Deferred.makeUnsafe(),
       interrupted: false
     }
     resolutions.push(resolution)
@@ -285,7 +287,7 @@ const setup = (make: () => Controlled) => async (): Promise<{ model: Model; real
   const resolutions: Array<Resolution> = []
   const scope = await run(Scope.make())
   const batcher = await run(
-    Scope.extend(
+    Scope.provide(
       Batcher.make<string, string>({
         maxBatchSize,
         concurrency,
@@ -296,7 +298,7 @@ const setup = (make: () => Controlled) => async (): Promise<{ model: Model; real
       scope
     )
   )
-  const now = await run(TestClock.currentTimeMillis)
+  const now = await run(Clock.currentTimeMillis)
   return {
     model: {
       now,
@@ -318,12 +320,11 @@ const setup = (make: () => Controlled) => async (): Promise<{ model: Model; real
 
 const describeExit = (exit: Exit.Exit<string, unknown>): Outcome => {
   if (Exit.isSuccess(exit)) return { _tag: "ok", value: exit.value }
-  if (Exit.isInterrupted(exit)) return { _tag: "interrupted" }
-  const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  if (Cause.hasInterruptsOnly(exit.cause)) return { _tag: "interrupted" }
+  const [reason, ...others] = exit.cause.reasons
+  const failure = others.length === 0 && reason !== undefined && Cause.isFailReason(reason) ? reason.error : undefined
   if (typeof failure === "string") return { _tag: "err", error: failure }
-  if (failure !== null && typeof failure === "object" && (failure as { _tag?: unknown })._tag === "TimeoutException") {
-    return { _tag: "timeout" }
-  }
+  if (Cause.isTimeoutError(failure)) return { _tag: "timeout" }
   return { _tag: "err", error: `unexpected: ${String(exit.cause)}` }
 }
 
@@ -362,8 +363,8 @@ const settleAndCompare = (m: Model, r: Real) => {
     assert.strictEqual(resolution.interrupted, m.cancelled.has(i), `batch ${i} interrupted`)
   }
   for (const caller of m.callers) {
-    const exit = r.callers[caller.id]!.unsafePoll()
-    const real: Outcome = exit === null ? { _tag: "pending" } : describeExit(exit)
+    const exit = r.callers[caller.id]!.pollUnsafe()
+    const real: Outcome = exit === undefined ? { _tag: "pending" } : describeExit(exit)
     assert.deepStrictEqual(real, caller.outcome, `caller ${caller.id} (${caller.key})`)
   }
 }
@@ -425,7 +426,7 @@ class GrantTurn implements Cmd {
     const batches = inPhase(m, "turn")
     const batch = batches[this.pick % batches.length]!
     model.seal(m, batch)
-    Deferred.unsafeDone(r.resolutions[batch.index!]!.turn, Exit.void)
+    Deferred.doneUnsafe(r.resolutions[batch.index!]!.turn, Exit.void)
     settleAndCompare(m, r)
   }
   toString = () => `grantTurn(${this.pick})`
@@ -440,7 +441,7 @@ class FailBeforeTurn implements Cmd {
     const batch = batches[this.pick % batches.length]!
     const error = `late#${batch.index}`
     model.settle(m, batch, () => ({ _tag: "err", error }))
-    Deferred.unsafeDone(r.resolutions[batch.index!]!.turn, Exit.fail(error))
+    Deferred.doneUnsafe(r.resolutions[batch.index!]!.turn, Exit.fail(error))
     settleAndCompare(m, r)
   }
   toString = () => `failBeforeTurn(${this.pick})`
@@ -480,7 +481,7 @@ class AnswerBatch implements Cmd {
           return [key, o._tag === "ok" ? Exit.succeed(o.value) : Exit.fail(o._tag === "err" ? o.error : "?")]
         }))
       )
-    Deferred.unsafeDone(resolution.answer, exit)
+    Deferred.doneUnsafe(resolution.answer, exit)
     settleAndCompare(m, r)
   }
   toString = () => `answer(${this.pick}, ${JSON.stringify(this.answer)})`
@@ -557,8 +558,8 @@ const commands = fc.commands(
 /** Runs one fixed command sequence against the model, as the property does. */
 const scenario = (cmds: ReadonlyArray<Cmd>) =>
   Effect.gen(function*() {
-    const runtime = yield* Effect.runtime<never>()
-    yield* Effect.promise(() => controlling(runtime, (make) => fc.asyncModelRun(setup(make), cmds)))
+    const context = yield* Effect.context<never>()
+    yield* Effect.promise(() => controlling(context, (make) => fc.asyncModelRun(setup(make), cmds)))
   })
 
 describe("Batcher (model-based)", () => {
@@ -670,10 +671,10 @@ describe("Batcher (model-based)", () => {
     "every interleaving of callers, interruptions, timeouts, windows, turns, holds, answers and scope close matches the model",
     () =>
       Effect.gen(function*() {
-        const runtime = yield* Effect.runtime<never>()
+        const context = yield* Effect.context<never>()
         yield* Effect.promise(() =>
           fc.assert(
-            fc.asyncProperty(commands, (cmds) => controlling(runtime, (make) => fc.asyncModelRun(setup(make), cmds))),
+            fc.asyncProperty(commands, (cmds) => controlling(context, (make) => fc.asyncModelRun(setup(make), cmds))),
             { numRuns: 1_000 }
           )
         )

@@ -12,7 +12,8 @@ import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { type TransportError, type UserTokenError, UserTokenService } from "@sfox-effect/effect4-core"
 import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
-import { Effect, Fiber, Inspectable, Redacted, Schedule, Schema, Stream, TestClock } from "effect"
+import { Effect, Fiber, Formatter, Redacted, Schedule, Schema, Stream } from "effect"
+import { TestClock } from "effect/testing"
 
 const Balance = Schema.Array(Schema.Struct({ currency: Schema.String, available: Schema.Number }))
 
@@ -85,8 +86,9 @@ describe("clientFor: requests as the user", () => {
       ) {
         const error = yield* Effect.flip(client.get(url))
         assert.isTrue(HttpClientError.isHttpClientError(error), url)
-        assert.strictEqual(error._tag, "RequestError")
-        assert.strictEqual((error as HttpClientError.RequestError).reason, "InvalidUrl")
+        // Effect 4: one HttpClientError, its reason an InvalidUrlError (3.x: a RequestError of reason InvalidUrl).
+        assert.strictEqual(error._tag, "HttpClientError")
+        assert.strictEqual((error as HttpClientError.HttpClientError).reason._tag, "InvalidUrlError")
       }
       assert.deepStrictEqual(yield* fake.requests, [])
     }).pipe(Effect.provide(FakeSfox.layerTest())))
@@ -95,7 +97,7 @@ describe("clientFor: requests as the user", () => {
     Effect.gen(function*() {
       const client = (yield* UserTokenService).clientFor("u1")
       const placed = yield* client.execute(
-        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyJsonUnsafe(order))
       )
       assert.strictEqual(placed.status, 201)
       const body = (yield* placed.json) as Record<string, unknown>
@@ -142,7 +144,7 @@ describe("clientFor: a refused token is minted again once", () => {
       // The user call, the mint between (a zero delay: answered normally), the second user call.
       yield* fake.enqueue([Fault.status(401), Fault.delay(0), Fault.status(401)])
       const response = yield* client.execute(
-        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyJsonUnsafe(order))
       )
       assert.strictEqual(response.status, 401)
       assert.strictEqual(yield* mints, 2)
@@ -174,11 +176,11 @@ describe("clientFor: retries", () => {
       const client = (yield* UserTokenService).clientFor("u1")
       yield* warm("u1")
       yield* fake.enqueue(Fault.status(429, { headers: { "retry-after": "2" } }))
-      const fiber = yield* Effect.fork(
-        client.execute(HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order)))
+      const fiber = yield* Effect.forkChild(
+        client.execute(HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyJsonUnsafe(order)))
       )
       yield* TestClock.adjust("1999 millis")
-      assert.isNull(fiber.unsafePoll())
+      assert.isUndefined(fiber.pollUnsafe())
       assert.deepStrictEqual(yield* userCalls, ["POST /v1/user/orders 429"])
       yield* TestClock.adjust("1 millis")
       const response = yield* Fiber.join(fiber)
@@ -224,7 +226,7 @@ describe("clientFor: retries", () => {
       yield* warm("u1")
       yield* fake.enqueue(Fault.status(503))
       const response = yield* client.execute(
-        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyJsonUnsafe(order))
       )
       assert.strictEqual(response.status, 503)
       assert.deepStrictEqual(yield* userCalls, ["POST /v1/user/orders 503"])
@@ -239,7 +241,7 @@ describe("clientFor: retries", () => {
       assert.strictEqual((yield* client.get("/v1/user/balance")).status, 200)
       yield* fake.enqueue(Fault.reset())
       const error = yield* Effect.flip(
-        client.execute(HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order)))
+        client.execute(HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyJsonUnsafe(order)))
       )
       assert.strictEqual(error._tag, "TransportError")
       assert.strictEqual(yield* fake.stats.pipe(Effect.map((s) => s.requests)), 4)
@@ -258,10 +260,11 @@ describe("clientFor: retries", () => {
           if (!refuseNext) return response
           refuseNext = false
           return Effect.fail(
-            new HttpClientError.RequestError({
-              request: HttpClientRequest.post("/"),
-              reason: "Transport",
-              cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" })
+            new HttpClientError.HttpClientError({
+              reason: new HttpClientError.TransportError({
+                request: HttpClientRequest.post("/"),
+                cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" })
+              })
             })
           )
         }))
@@ -270,7 +273,7 @@ describe("clientFor: retries", () => {
       yield* warm("u1")
       refuseNext = true
       const response = yield* client.execute(
-        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+        HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyJsonUnsafe(order))
       )
       assert.strictEqual(response.status, 201)
       assert.isFalse(refuseNext)
@@ -285,9 +288,9 @@ describe("clientFor: one rate limit with the mints", () => {
       const client = (yield* UserTokenService).clientFor("u1")
       // One mint and one user call use the two turns of the first second.
       assert.strictEqual((yield* client.get("/v1/user/balance")).status, 200)
-      const fiber = yield* Effect.fork(client.get("/v1/user/balance"))
+      const fiber = yield* Effect.forkChild(client.get("/v1/user/balance"))
       yield* TestClock.adjust("999 millis")
-      assert.isNull(fiber.unsafePoll())
+      assert.isUndefined(fiber.pollUnsafe())
       assert.deepStrictEqual(yield* userCalls, ["GET /v1/user/balance 200"])
       yield* TestClock.adjust("1 second")
       assert.strictEqual((yield* Fiber.join(fiber)).status, 200)
@@ -307,7 +310,7 @@ describe("clientFor: no secret in what the caller gets back", () => {
       for (
         const rendered of [
           JSON.stringify(response.toJSON()),
-          Inspectable.format(response),
+          Formatter.format(response),
           String(response),
           JSON.stringify(response.request)
         ]
@@ -315,23 +318,25 @@ describe("clientFor: no secret in what the caller gets back", () => {
         assert.notInclude(rendered, token)
         assert.notInclude(rendered, key)
       }
-      // A body that does not parse: the platform's ResponseError holds the request, without the token.
+      // A body that does not parse: the platform's error holds the request, without the token.
       yield* fake.enqueue(Fault.malformed("{not json", 200))
       const unreadable = yield* tokens.clientFor("u1").get("/v1/user/balance")
       const decodeError = yield* Effect.flip(unreadable.json)
-      assert.strictEqual(decodeError._tag, "ResponseError")
+      // Effect 4: one HttpClientError, its reason a DecodeError (3.x: a ResponseError).
+      assert.strictEqual(decodeError._tag, "HttpClientError")
+      assert.strictEqual(decodeError.reason._tag, "DecodeError")
       assert.isUndefined(decodeError.request.headers["authorization"])
-      for (const rendered of [JSON.stringify(decodeError), String(decodeError), Inspectable.format(decodeError)]) {
+      for (const rendered of [JSON.stringify(decodeError), String(decodeError), Formatter.format(decodeError)]) {
         assert.notInclude(rendered, token)
         assert.notInclude(rendered, key)
       }
       yield* fake.enqueue(Fault.reset())
       const error = yield* Effect.flip(
         tokens.clientFor("u1").execute(
-          HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyUnsafeJson(order))
+          HttpClientRequest.post("/v1/user/orders").pipe(HttpClientRequest.bodyJsonUnsafe(order))
         )
       )
-      const errorText = [JSON.stringify(error), String(error), Inspectable.format(error)].join("\n")
+      const errorText = [JSON.stringify(error), String(error), Formatter.format(error)].join("\n")
       assert.notInclude(errorText, token)
       assert.notInclude(errorText, key)
     }).pipe(Effect.provide(FakeSfox.layerTest({}, cached))))
@@ -439,12 +444,15 @@ const stalling = (count: { n: number }) => (client: HttpClient.HttpClient): Http
       return HttpClientResponse.fromWeb(response.request, new Response(body, { status: response.status }))
     }))
 
+// Effect 4: one HttpClientError, its reason a DecodeError caused by the Timeout (3.x: a ResponseError).
 const isBodyTimeout = (error: HttpClientError.HttpClientError | UserTokenError) => {
-  assert.strictEqual(error._tag, "ResponseError")
-  const cause = (error as HttpClientError.ResponseError).cause as UserTokenError
+  assert.strictEqual(error._tag, "HttpClientError")
+  const reason = (error as HttpClientError.HttpClientError).reason
+  assert.strictEqual(reason._tag, "DecodeError")
+  const cause = reason.cause as UserTokenError
   assert.strictEqual(cause._tag, "TransportError")
   assert.strictEqual((cause as TransportError).reason, "Timeout")
-  assert.isUndefined((error as HttpClientError.ResponseError).request.headers["authorization"])
+  assert.isUndefined(reason.request.headers["authorization"])
 }
 
 describe("clientFor: reading an answer's body takes at most the attempt's time", () => {
@@ -463,9 +471,9 @@ describe("clientFor: reading an answer's body takes at most the attempt's time",
         const client = (yield* UserTokenService).clientFor("u1")
         const response = yield* client.get("/v1/user/balance")
         assert.strictEqual(response.status, 200)
-        const reading = yield* Effect.fork(Effect.flip(read(response)))
+        const reading = yield* Effect.forkChild(Effect.flip(read(response)))
         yield* TestClock.adjust("999 millis")
-        assert.isNull(reading.unsafePoll())
+        assert.isUndefined(reading.pollUnsafe())
         yield* TestClock.adjust("1 millis")
         isBodyTimeout((yield* Fiber.join(reading)) as HttpClientError.HttpClientError)
       }).pipe(
@@ -483,9 +491,9 @@ describe("clientFor: reading an answer's body takes at most the attempt's time",
         yield* warm("u1")
         yield* fake.enqueue(Fault.status(status))
         const request = HttpClientRequest.make(method)(method === "GET" ? "/v1/user/balance" : "/v1/user/orders").pipe(
-          HttpClientRequest.bodyUnsafeJson(order)
+          HttpClientRequest.bodyJsonUnsafe(order)
         )
-        const sending = yield* Effect.fork(client.execute(request))
+        const sending = yield* Effect.forkChild(client.execute(request))
         yield* TestClock.adjust("1 second")
         const response = yield* Fiber.join(sending)
         assert.strictEqual(response.status, method === "GET" ? 200 : 201)

@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { SingleTokenResponse } from "@sfox-effect/effect4-core"
 import { Scrub } from "@sfox-effect/domain"
-import { DateTime, Either, FastCheck as fc, Redacted, Schema } from "effect"
+import { SingleTokenResponse } from "@sfox-effect/effect4-core"
+import { DateTime, Redacted, Result, Schema } from "effect"
+import * as fc from "fast-check"
 import { decodeBatchAnswer, decodeSingleAnswer } from "../src/internal/classify.js"
 
-const decodeBySchema = Schema.decodeUnknownEither(SingleTokenResponse)
+const decodeBySchema = Schema.decodeUnknownResult(SingleTokenResponse)
 
 const isoDate = fc.date({ min: new Date(0), max: new Date("2100-01-01"), noInvalidDate: true }).map((d) =>
   d.toISOString()
@@ -32,29 +33,28 @@ const answer = (data: unknown) => ({
 })
 
 describe("fast decoding agrees with the wire schema", () => {
-  it.prop("single answers: accepted exactly when the schema accepts, with equal tokens", [wireLike], ([wire]) => {
-    const json = JSON.parse(JSON.stringify({ data: wire }))
-    const bySchema = decodeBySchema(json)
-    const userId = typeof wire.partner_user_id === "string" ? wire.partner_user_id : "x"
-    const fast = decodeSingleAnswer(answer(wire), userId, Scrub.none)
-    assert.strictEqual(Either.isRight(fast), Either.isRight(bySchema))
-    if (Either.isRight(fast) && Either.isRight(bySchema)) {
-      const [a, b] = [fast.right, bySchema.right.data]
-      assert.strictEqual(Redacted.value(a.token), Redacted.value(b.token))
-      assert.strictEqual(a.userId, b.userId)
-      assert.isTrue(DateTime.Equivalence(a.expires, b.expires))
-    }
-  })
+  // fast-check's own runner: @effect/vitest 4's `it.prop` takes Effect's arbitraries, not fast-check's.
+  it("single answers: accepted exactly when the schema accepts, with equal tokens", () =>
+    fc.assert(fc.property(wireLike, (wire) => {
+      const json = JSON.parse(JSON.stringify({ data: wire }))
+      const bySchema = decodeBySchema(json)
+      const userId = typeof wire.partner_user_id === "string" ? wire.partner_user_id : "x"
+      const fast = decodeSingleAnswer(answer(wire), userId, Scrub.none)
+      assert.strictEqual(Result.isSuccess(fast), Result.isSuccess(bySchema))
+      if (Result.isSuccess(fast) && Result.isSuccess(bySchema)) {
+        const [a, b] = [fast.success, bySchema.success.data]
+        assert.strictEqual(Redacted.value(a.token), Redacted.value(b.token))
+        assert.strictEqual(a.userId, b.userId)
+        assert.isTrue(DateTime.Equivalence(a.expires, b.expires))
+      }
+    })))
 
-  it.prop(
-    "batch answers: one bad entry fails the whole answer",
-    [fc.array(wireLike, { minLength: 1, maxLength: 5 })],
-    ([wires]) => {
+  it("batch answers: one bad entry fails the whole answer", () =>
+    fc.assert(fc.property(fc.array(wireLike, { minLength: 1, maxLength: 5 }), (wires) => {
       const ids = wires.map((w, i) => typeof w.partner_user_id === "string" ? w.partner_user_id : `x${i}`)
-      const allValid = wires.every((w) => Either.isRight(decodeBySchema(JSON.parse(JSON.stringify({ data: w })))))
+      const allValid = wires.every((w) => Result.isSuccess(decodeBySchema(JSON.parse(JSON.stringify({ data: w })))))
       const distinct = new Set(ids).size === ids.length
       const result = decodeBatchAnswer(answer(wires), ids, Scrub.none)
-      assert.strictEqual(Either.isRight(result), allValid && distinct)
-    }
-  )
+      assert.strictEqual(Result.isSuccess(result), allValid && distinct)
+    })))
 })

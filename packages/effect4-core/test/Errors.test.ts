@@ -5,10 +5,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { isRetryable, type UserTokenError, UserTokenService } from "@sfox-effect/effect4-core"
 import * as Errors from "@sfox-effect/effect4-core"
 import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
-import { Duration, Effect, Fiber, Layer, Redacted, Ref, Schedule, TestClock } from "effect"
+import { Duration, Effect, Fiber, Layer, Redacted, Ref, Schedule } from "effect"
+import { TestClock } from "effect/testing"
 import { fromHttpClientError } from "../src/internal/transport.js"
 
-const noRetry = { retry: Schedule.stop }
+const noRetry = { retry: Schedule.recurs(0) }
 
 /** Runs `create("u1")` against a fake scripted with `faults`; returns the error and the requests the fake saw. */
 const failWith = (faults: ReadonlyArray<Fault>, options: Parameters<typeof FakeSfox.layerTest> = [{}, noRetry]) =>
@@ -178,20 +179,20 @@ describe("typed errors", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue(Fault.noAnswer())
-      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      const fiber = yield* Effect.forkChild(Effect.flip((yield* UserTokenService).create("u1")))
       yield* TestClock.adjust("1999 millis")
-      assert.isNull(yield* Fiber.poll(fiber).pipe(Effect.map((o) => o._tag === "None" ? null : o)))
+      assert.isUndefined(fiber.pollUnsafe())
       yield* TestClock.adjust("1 millis")
       const error = yield* Fiber.join(fiber)
       assertTag(error, "TransportError")
       assert.strictEqual(error.reason, "Timeout")
-    }).pipe(Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.stop, timeout: "2 seconds" }))))
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.recurs(0), timeout: "2 seconds" }))))
 
   it.effect("deadline: a retry that could not start in time is not made; the call ends with its last failure", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(503), Fault.status(503), Fault.status(503), Fault.status(503)])
-      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      const fiber = yield* Effect.forkChild(Effect.flip((yield* UserTokenService).create("u1")))
       yield* TestClock.adjust("2 seconds")
       const error = yield* Fiber.join(fiber)
       assertTag(error, "HttpFailure")
@@ -205,9 +206,9 @@ describe("typed errors", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(503), Fault.noAnswer()])
-      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      const fiber = yield* Effect.forkChild(Effect.flip((yield* UserTokenService).create("u1")))
       yield* TestClock.adjust("2999 millis")
-      assert.strictEqual((yield* Fiber.poll(fiber))._tag, "None")
+      assert.isUndefined(fiber.pollUnsafe())
       yield* TestClock.adjust("1 millis")
       const error = yield* Fiber.join(fiber)
       assertTag(error, "TransportError")
@@ -223,7 +224,7 @@ describe("typed errors", () => {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
       yield* tokens.create("u1")
-      const fiber = yield* Effect.fork(Effect.flip(tokens.create("u2")))
+      const fiber = yield* Effect.forkChild(Effect.flip(tokens.create("u2")))
       yield* TestClock.adjust("2 seconds")
       const error = yield* Fiber.join(fiber)
       assertTag(error, "TransportError")
@@ -306,10 +307,11 @@ describe("the error family", () => {
 
 /** A transport failure as Node reports it: the code on the innermost cause, below a wrapper as fetch has it. */
 const transportFailure = (code: string) => (request: Parameters<Parameters<typeof HttpClient.make>[0]>[0]) =>
-  new HttpClientError.RequestError({
-    request,
-    reason: "Transport",
-    cause: new TypeError("fetch failed", { cause: Object.assign(new Error(code), { code }) })
+  new HttpClientError.HttpClientError({
+    reason: new HttpClientError.TransportError({
+      request,
+      cause: new TypeError("fetch failed", { cause: Object.assign(new Error(code), { code }) })
+    })
   })
 
 describe("a server certificate the client refused", () => {
@@ -341,7 +343,7 @@ describe("a server certificate the client refused", () => {
     Effect.gen(function*() {
       const attempts = yield* Ref.make(0)
       const client = HttpClient.make((request) =>
-        Effect.zipRight(Ref.update(attempts, (n) => n + 1), Effect.fail(transportFailure("CERT_HAS_EXPIRED")(request)))
+        Effect.andThen(Ref.update(attempts, (n) => n + 1), Effect.fail(transportFailure("CERT_HAS_EXPIRED")(request)))
       )
       const error = yield* Effect.flip(
         Effect.flatMap(UserTokenService, (tokens) => tokens.create("u1")).pipe(

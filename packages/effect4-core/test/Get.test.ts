@@ -2,14 +2,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/effect4-core"
 import type { UserAuthToken, UserTokenError } from "@sfox-effect/effect4-core"
 import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
-import { Cause, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
+import { Cause, Clock, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule } from "effect"
+import { TestClock } from "effect/testing"
 import { Arrivals, layerTestWithArrivals, waiting } from "./utils/latches.js"
 import { orHang, realSleep } from "./utils/realTime.js"
 
 const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
 /** Forks one fiber per call, as independent callers would be. */
-const forkAll = <A, E>(effects: ReadonlyArray<Effect.Effect<A, E>>) => Effect.forEach(effects, (e) => Effect.fork(e))
+const forkAll = <A, E>(effects: ReadonlyArray<Effect.Effect<A, E>>) => Effect.forEach(effects, (e) => Effect.forkChild(e))
 
 describe("get", () => {
   it.effect("calls from many fibers within the window become one batch POST", () =>
@@ -58,9 +59,9 @@ describe("get", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
-      const first = yield* Effect.fork(tokens.get("u1"))
+      const first = yield* Effect.forkChild(tokens.get("u1"))
       const a = yield* Fiber.join(first)
-      const second = yield* Effect.fork(tokens.get("u1"))
+      const second = yield* Effect.forkChild(tokens.get("u1"))
       const b = yield* Fiber.join(second)
       assert.notStrictEqual(Redacted.value(a.token), Redacted.value(b.token))
       assert.strictEqual((yield* fake.requests).length, 2)
@@ -76,7 +77,7 @@ describe("get", () => {
       assert.strictEqual(errors[0]!._tag, "HttpFailure")
       for (const error of errors) assert.strictEqual(error, errors[0])
       assert.strictEqual((yield* fake.requests).length, 1)
-    }).pipe(Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.stop }))))
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.recurs(0) }))))
 
   it.effect("interrupting one waiter cancels nothing for the others", () =>
     Effect.gen(function*() {
@@ -98,10 +99,10 @@ describe("get", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
-      const first = yield* Effect.fork(tokens.get("a"))
+      const first = yield* Effect.forkChild(tokens.get("a"))
       yield* waiting(first)
       yield* Fiber.interrupt(first)
-      const second = yield* Effect.fork(tokens.get("b"))
+      const second = yield* Effect.forkChild(tokens.get("b"))
       yield* waiting(second)
       // The window is the longest allowed: on a busy machine a 5 ms real-time window could close (and send "a")
       // before the interruption; here only the test closes it.
@@ -120,7 +121,7 @@ describe("get", () => {
       yield* Fiber.interrupt(a!)
       yield* Fiber.interrupt(b!)
       // The batch (held by the fake's latency) is gone: nothing answers it, nothing hangs.
-      const again = yield* Effect.fork(tokens.get("a"))
+      const again = yield* Effect.forkChild(tokens.get("a"))
       yield* TestClock.adjust("2 seconds")
       assert.strictEqual((yield* Fiber.join(again)).userId, "a")
       assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a", "b"], ["a"]])
@@ -140,14 +141,14 @@ describe("get", () => {
       const exit = yield* Effect.gen(function*() {
         const tokens = yield* UserTokenService
         const arrivals = yield* Arrivals
-        const fiber = yield* Effect.fork(tokens.get("u1"))
+        const fiber = yield* Effect.forkChild(tokens.get("u1"))
         yield* arrivals.nth(1)
         return fiber
       }).pipe(
         Effect.provide(layerTestWithArrivals({ latency: "1 hour" })),
         Effect.flatMap((fiber) => Fiber.await(fiber))
       )
-      assert.isTrue(Exit.isInterrupted(exit))
+      assert.isTrue(Exit.hasInterrupts(exit))
     }))
 })
 
@@ -189,7 +190,7 @@ describe("get: regressions", () => {
       // x's new caller got the token of the second batch, the one its mint left in.
       assert.strictEqual(requests.length, 2)
       // Both users can be minted again afterwards.
-      const again = yield* Effect.fork(Effect.all([tokens.get("x"), tokens.get("z")], { concurrency: 2 }))
+      const again = yield* Effect.forkChild(Effect.all([tokens.get("x"), tokens.get("z")], { concurrency: 2 }))
       yield* arrivals.nth(3)
       yield* TestClock.adjust("1 second")
       assert.deepStrictEqual((yield* orHang(Fiber.join(again))).map((t) => t.userId), ["x", "z"])
@@ -208,7 +209,7 @@ describe("get: regressions", () => {
       assert.isTrue(Exit.isSuccess(a) && a.value.userId === "alice")
       assert.isTrue(Exit.isSuccess(b) && b.value.userId === "bob")
       assert.isTrue(Exit.isFailure(m))
-      const error = Cause.failureOption((m as Exit.Failure<unknown, UserTokenError>).cause)
+      const error = Cause.findErrorOption((m as Exit.Failure<unknown, UserTokenError>).cause)
       assert.isTrue(Option.isSome(error) && error.value._tag === "HttpFailure" && error.value.status === 404)
       assert.include(String(Option.getOrThrow(error)), "mallory")
       // The whole batch, then its halves: the good half once, mallory alone.
@@ -266,7 +267,7 @@ describe("get: regressions", () => {
       const exits = yield* Effect.forEach(ids(8), (id) => Effect.exit(tokens.get(id)), { concurrency: "unbounded" })
       assert.isTrue(exits.every(Exit.isFailure))
       assert.strictEqual((yield* fake.requests).length, 1)
-    }).pipe(Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.stop }))))
+    }).pipe(Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.recurs(0) }))))
 
   it.effect("createMany stays all or nothing, and its error names the users sFOX refused", () =>
     Effect.gen(function*() {
@@ -295,7 +296,7 @@ describe("cache (opt-in)", () => {
 
   const getNow = (userId: string) =>
     Effect.gen(function*() {
-      const fiber = yield* Effect.fork(Effect.flatMap(UserTokenService, (s) => s.get(userId)))
+      const fiber = yield* Effect.forkChild(Effect.flatMap(UserTokenService, (s) => s.get(userId)))
       return yield* Fiber.join(fiber)
     })
 
@@ -394,12 +395,12 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       const sent = arrivals.nth
       // Two batches (two slots) whose requests sFOX never answers; each attempt waits out its 10 s timeout.
       yield* fake.enqueue([Fault.noAnswer(), Fault.noAnswer()])
-      const hung1 = yield* Effect.fork(tokens.get("hung-1"))
+      const hung1 = yield* Effect.forkChild(tokens.get("hung-1"))
       yield* sent(1)
-      const hung2 = yield* Effect.fork(tokens.get("hung-2"))
+      const hung2 = yield* Effect.forkChild(tokens.get("hung-2"))
       yield* sent(2)
-      const start = yield* TestClock.currentTimeMillis
-      const fresh = yield* Effect.fork(tokens.get("new"))
+      const start = yield* Clock.currentTimeMillis
+      const fresh = yield* Effect.forkChild(tokens.get("new"))
       yield* waiting(fresh)
       // Its window closes; the limiter has turns to spare, so its turn is now.
       yield* TestClock.adjust(Duration.millis(windowMillis))
@@ -407,10 +408,10 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       yield* TestClock.adjust(Duration.millis(latencyMillis))
       const token = yield* orHang(Fiber.join(fresh))
       assert.strictEqual(token.userId, "new")
-      assert.isAtMost((yield* TestClock.currentTimeMillis) - start, windowMillis + latencyMillis)
+      assert.isAtMost((yield* Clock.currentTimeMillis) - start, windowMillis + latencyMillis)
       assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["hung-1"], ["hung-2"], ["new"]])
       // The hung ones are still waiting for their answers.
-      assert.isTrue(Option.isNone(yield* Fiber.poll(hung1)) && Option.isNone(yield* Fiber.poll(hung2)))
+      assert.isTrue(hung1.pollUnsafe() === undefined && hung2.pollUnsafe() === undefined)
     }).pipe(Effect.provide(
       layerTestWithArrivals({ latency: Duration.millis(latencyMillis) }, {
         batchConcurrency: 2,
@@ -425,19 +426,19 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       const tokens = yield* UserTokenService
       const sent = arrivals.nth
       yield* fake.enqueue(Fault.status(503))
-      const failing = yield* Effect.fork(tokens.get("a"))
+      const failing = yield* Effect.forkChild(tokens.get("a"))
       yield* sent(1)
       // The 503 comes; a's batch waits at least 500 ms before its retry.
       yield* TestClock.adjust(Duration.millis(latencyMillis))
-      const start = yield* TestClock.currentTimeMillis
-      const fresh = yield* Effect.fork(tokens.get("new"))
+      const start = yield* Clock.currentTimeMillis
+      const fresh = yield* Effect.forkChild(tokens.get("new"))
       yield* waiting(fresh)
       yield* TestClock.adjust(Duration.millis(windowMillis))
       yield* sent(2)
       yield* TestClock.adjust(Duration.millis(latencyMillis))
       assert.strictEqual((yield* orHang(Fiber.join(fresh))).userId, "new")
-      assert.isAtMost((yield* TestClock.currentTimeMillis) - start, windowMillis + latencyMillis)
-      assert.isTrue(Option.isNone(yield* Fiber.poll(failing)))
+      assert.isAtMost((yield* Clock.currentTimeMillis) - start, windowMillis + latencyMillis)
+      assert.isUndefined(failing.pollUnsafe())
       yield* TestClock.adjust("10 seconds")
       assert.strictEqual((yield* orHang(Fiber.join(failing))).userId, "a")
       assert.deepStrictEqual((yield* fake.requests).map((r) => r.userIds), [["a"], ["new"], ["a"]])
@@ -452,9 +453,9 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
-      const callers: Array<Fiber.RuntimeFiber<UserAuthToken, UserTokenError>> = []
+      const callers: Array<Fiber.Fiber<UserAuthToken, UserTokenError>> = []
       for (const id of ids(50)) {
-        const fiber = yield* Effect.fork(tokens.get(id))
+        const fiber = yield* Effect.forkChild(tokens.get(id))
         yield* waiting(fiber)
         callers.push(fiber)
         yield* TestClock.adjust("20 millis")
@@ -479,24 +480,24 @@ describe("get: slots and the rate-limit turn (issue 20)", () => {
       const arrivals = yield* Arrivals
       const tokens = yield* UserTokenService
       // "a" takes the only turn of the second; the next comes 1,010 ms later (the window kept 1 % longer).
-      const a = yield* Effect.fork(tokens.get("a"))
+      const a = yield* Effect.forkChild(tokens.get("a"))
       yield* arrivals.nth(1)
-      const b = yield* Effect.fork(tokens.get("b"))
+      const b = yield* Effect.forkChild(tokens.get("b"))
       yield* waiting(b)
       // b's window closes: its batch waits for its turn.
       yield* TestClock.adjust(Duration.millis(windowMillis))
-      const joiners: Array<Fiber.RuntimeFiber<UserAuthToken, UserTokenError>> = []
+      const joiners: Array<Fiber.Fiber<UserAuthToken, UserTokenError>> = []
       for (const id of ["c", "d", "e"]) {
         yield* TestClock.adjust("100 millis")
-        const fiber = yield* Effect.fork(tokens.get(id))
+        const fiber = yield* Effect.forkChild(tokens.get(id))
         yield* waiting(fiber)
         joiners.push(fiber)
       }
       // e gives up before the turn: its place goes to f; g finds the batch full and opens a window of its own.
       yield* Fiber.interrupt(joiners[2]!)
-      const f = yield* Effect.fork(tokens.get("f"))
+      const f = yield* Effect.forkChild(tokens.get("f"))
       yield* waiting(f)
-      const g = yield* Effect.fork(tokens.get("g"))
+      const g = yield* Effect.forkChild(tokens.get("g"))
       yield* waiting(g)
       yield* TestClock.adjust("705 millis")
       yield* arrivals.nth(2)

@@ -7,7 +7,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { SfoxRateLimiter, UserTokenService } from "@sfox-effect/effect4-core"
 import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
 import type { Duration } from "effect"
-import { Effect, Fiber, HashMap, Layer, Logger, LogLevel, Redacted, Schedule, TestClock } from "effect"
+import { Effect, Fiber, Layer, Logger, type LogLevel, Redacted, References, Schedule } from "effect"
+import { TestClock } from "effect/testing"
 
 interface Line {
   readonly level: string
@@ -17,14 +18,15 @@ interface Line {
 
 const capture = (minimum: LogLevel.LogLevel) => {
   const lines: Array<Line> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
+  const logger = Logger.make(({ fiber, logLevel, message }) => {
     lines.push({
-      level: logLevel.label,
+      // Effect 4 names the level `"Debug"`; the 3.x label (`DEBUG`) is kept.
+      level: logLevel.toUpperCase(),
       message: (Array.isArray(message) ? message : [message]).map(String).join(" "),
-      annotations: Object.fromEntries(HashMap.toEntries(annotations))
+      annotations: { ...fiber.getRef(References.CurrentLogAnnotations) }
     })
   })
-  const layer = Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(minimum))
+  const layer = Layer.merge(Logger.layer([logger]), Layer.succeed(References.MinimumLogLevel, minimum))
   return { lines, layer }
 }
 
@@ -33,7 +35,7 @@ const retryNow = { retry: Schedule.recurs(3) }
 
 describe("logging", () => {
   it.effect("a retried 503 is one Debug line: why, which attempt, how long until the next", () => {
-    const { layer, lines } = capture(LogLevel.All)
+    const { layer, lines } = capture("All")
     return Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue(Fault.status(503, { body: { error: `down, key ${KEY}` } }))
@@ -51,7 +53,7 @@ describe("logging", () => {
   })
 
   it.effect("a retried 503 whose text names the user: the line has the tag and status, not sFOX's sentence", () => {
-    const { layer, lines } = capture(LogLevel.All)
+    const { layer, lines } = capture("All")
     return Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue(Fault.status(503, { body: { error: "user user-secret-id is being migrated" } }))
@@ -63,7 +65,7 @@ describe("logging", () => {
   })
 
   it.effect("quiet at the default Info level while a retry heals the call", () => {
-    const { layer, lines } = capture(LogLevel.Info)
+    const { layer, lines } = capture("Info")
     return Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(503), Fault.reset()])
@@ -73,12 +75,12 @@ describe("logging", () => {
   })
 
   it.effect("a 429 waited out is a Warning with the wait; a lockout is a Warning and is not retried", () => {
-    const { layer, lines } = capture(LogLevel.Info)
+    const { layer, lines } = capture("Info")
     return Effect.gen(function*() {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
       yield* fake.enqueue(Fault.status(429, { headers: { "retry-after": "1" } }))
-      const fiber = yield* Effect.fork(tokens.create("u1"))
+      const fiber = yield* Effect.forkChild(tokens.create("u1"))
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(fiber)
       yield* fake.enqueue(Fault.status(429))
@@ -92,15 +94,15 @@ describe("logging", () => {
   })
 
   it.effect("a batch refused for some of its users is split: one Info line with its size", () => {
-    const { layer, lines } = capture(LogLevel.Info)
+    const { layer, lines } = capture("Info")
     return Effect.gen(function*() {
       const tokens = yield* UserTokenService
       const results = yield* Effect.forEach(
         ["known-1", "known-2", "stranger"],
-        (id) => Effect.either(tokens.get(id)),
+        (id) => Effect.result(tokens.get(id)),
         { concurrency: "unbounded" }
       )
-      assert.deepStrictEqual(results.map((r) => r._tag), ["Right", "Right", "Left"])
+      assert.deepStrictEqual(results.map((r) => r._tag), ["Success", "Success", "Failure"])
       assert.strictEqual(lines.length, 1, JSON.stringify(lines))
       assert.strictEqual(lines[0]!.level, "INFO")
       assert.strictEqual(lines[0]!.annotations["sfox.batch_size"], 3)
@@ -113,11 +115,11 @@ describe("logging", () => {
   })
 
   it.effect("a rate-limit turn waited for a second or more is a Debug line with the wait", () => {
-    const { layer, lines } = capture(LogLevel.All)
+    const { layer, lines } = capture("All")
     return Effect.gen(function*() {
       const tokens = yield* UserTokenService
       yield* tokens.create("u1")
-      const fiber = yield* Effect.fork(tokens.create("u2"))
+      const fiber = yield* Effect.forkChild(tokens.create("u2"))
       yield* TestClock.adjust("2 seconds")
       yield* Fiber.join(fiber)
       const waits = lines.filter((line) => line.annotations["sfox.rate_limit.wait"] !== undefined)
@@ -131,15 +133,15 @@ describe("logging", () => {
   })
 
   it.effect("any limiter's long wait is logged (a shared one here), a short one is not", () => {
-    const { layer, lines } = capture(LogLevel.All)
+    const { layer, lines } = capture("All")
     // A limiter shared between processes, as the Redis one: the first turn waits 3 s, the next 500 ms.
-    const waits: Array<Duration.DurationInput> = ["3 seconds", "500 millis"]
+    const waits: Array<Duration.Input> = ["3 seconds", "500 millis"]
     const shared = Layer.succeed(SfoxRateLimiter, {
-      withTurn: (request) => Effect.zipRight(Effect.sleep(waits.shift() ?? "0 millis"), request)
+      withTurn: (request) => Effect.andThen(Effect.sleep(waits.shift() ?? "0 millis"), request)
     })
     return Effect.gen(function*() {
       const tokens = yield* UserTokenService
-      const fiber = yield* Effect.fork(Effect.zip(tokens.create("u1"), tokens.create("u2")))
+      const fiber = yield* Effect.forkChild(Effect.zip(tokens.create("u1"), tokens.create("u2")))
       yield* TestClock.adjust("4 seconds")
       yield* Fiber.join(fiber)
       const logged = lines.filter((line) => line.annotations["sfox.rate_limit.wait"] !== undefined)
@@ -153,7 +155,7 @@ describe("logging", () => {
   })
 
   it.effect("the key never reaches a log line, even when sFOX's text quotes it", () => {
-    const { layer, lines } = capture(LogLevel.All)
+    const { layer, lines } = capture("All")
     return Effect.gen(function*() {
       const fake = yield* FakeSfox
       const key = Redacted.value(fake.apiKey)

@@ -1,14 +1,29 @@
-import * as HttpClient from "effect/http/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService, version } from "@sfox-effect/effect4-core"
 import { FakeSfox } from "@sfox-effect/effect4-core/testing"
 import { Cause, ConfigProvider, Effect, Exit, Layer, Redacted } from "effect"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { userAgent } from "../src/internal/version.js"
 import { assertConfigError, configErrorOf } from "./utils/configError.js"
 
 const key = Redacted.make("sfox-test-key")
+
+/**
+ * The environment `env` as Effect 4's default provider reads it (an empty
+ * variable reads as unset), or, with `preserveEmptyStrings`, as 3.x's
+ * providers did (an empty variable is set, to "").
+ */
+const withEnv = (env: Record<string, string>, options: { readonly preserveEmptyStrings?: boolean } = {}) =>
+  Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env, ...options }))
+
+/**
+ * One bad option as Effect 4 prints it inside a `ConfigError`: the rule,
+ * then the path it is at (3.x printed `(Invalid data at path: "rule")`).
+ */
+const printedAt = (rule: string, ...path: ReadonlyArray<string>) =>
+  `${rule}\n  at ${path.map((segment) => `["${segment}"]`).join("")}`
 
 const build = (options: Partial<UserTokenService.Options>) =>
   Effect.exit(
@@ -82,7 +97,7 @@ describe("options", () => {
           return { exit, requests: yield* fake.requests }
         }).pipe(
           Effect.provide(UserTokenService.layerConfig({ rateLimit: false }).pipe(Layer.provideMerge(FakeSfox.layer()))),
-          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+          withEnv(env)
         )
       const primary = yield* run({ SFOX_ENTERPRISE_API_KEY: "sfox-test-key", ENTERPRISE_API_KEY: "other" })
       assert.isTrue(Exit.isSuccess(primary.exit))
@@ -96,12 +111,12 @@ describe("options", () => {
   // "(Missing data at SFOX_ENTERPRISE_API_KEY: "<redacted>") or (…)".
   it.effect("layerConfig without a key: one MissingData saying what to set", () =>
     Effect.gen(function*() {
-      const build = (env: Record<string, string>) =>
+      const build = (env: Record<string, string>, preserveEmptyStrings = true) =>
         Effect.exit(
           Layer.build(UserTokenService.layerConfig()).pipe(
             Effect.scoped,
             Effect.provide(FakeSfox.layer()),
-            Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+            withEnv(env, { preserveEmptyStrings })
           )
         )
       const set = "set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key"
@@ -117,10 +132,18 @@ describe("options", () => {
         const exit = yield* build(env)
         assertConfigError(exit, ["MissingData SFOX_ENTERPRISE_API_KEY"], JSON.stringify(env))
         const error = configErrorOf(exit)
-        assert.strictEqual(error.message, message)
-        assert.strictEqual(String(error), `(Missing data at SFOX_ENTERPRISE_API_KEY: "${message}")`)
+        // Effect 4's ConfigError prints its SchemaError: the one message, at the one name.
+        assert.strictEqual(error.message, `SchemaError(${printedAt(message, "SFOX_ENTERPRISE_API_KEY")})`)
+        assert.strictEqual(String(error), `ConfigError(${error.message})`)
         assert.notInclude(Cause.pretty(Exit.isFailure(exit) ? exit.cause : Cause.empty), "<redacted>")
       }
+      // Effect 4's default provider reads an empty variable as unset: the advice without the "set but empty".
+      const unset = yield* build({ SFOX_ENTERPRISE_API_KEY: "" }, false)
+      assertConfigError(unset, ["MissingData SFOX_ENTERPRISE_API_KEY"])
+      assert.strictEqual(
+        configErrorOf(unset).message,
+        `SchemaError(${printedAt(`no API key: ${set}`, "SFOX_ENTERPRISE_API_KEY")})`
+      )
     }))
 
   it.effect("a bad SFOX_BASE_URL is reported as SFOX_BASE_URL, not as the baseUrl option", () =>
@@ -129,17 +152,15 @@ describe("options", () => {
         Layer.build(UserTokenService.layerConfig()).pipe(
           Effect.scoped,
           Effect.provide(FakeSfox.layer()),
-          Effect.withConfigProvider(
-            ConfigProvider.fromMap(
-              new Map([["SFOX_ENTERPRISE_API_KEY", "k"], ["SFOX_BASE_URL", "http://api.sfox.com"]])
-            )
-          )
+          withEnv({ SFOX_ENTERPRISE_API_KEY: "k", SFOX_BASE_URL: "http://api.sfox.com" })
         )
       )
       assertConfigError(exit, ["InvalidData SFOX_BASE_URL"])
       assert.strictEqual(
         String(configErrorOf(exit)),
-        `(Invalid data at SFOX_BASE_URL: "must use https: (http: is allowed only for loopback hosts)")`
+        `ConfigError(SchemaError(${
+          printedAt("must use https: (http: is allowed only for loopback hosts)", "SFOX_BASE_URL")
+        }))`
       )
       // A base URL given in code is still the option's.
       assertConfigError(yield* build({ baseUrl: "http://api.sfox.com" }), ["InvalidData baseUrl"])
@@ -163,8 +184,8 @@ describe("options", () => {
         "InvalidData cache.refreshBefore"
       ])
       const printed = String(configErrorOf(exit))
-      assert.include(printed, `(Invalid data at timeout: "must be a positive duration of at most 10m")`)
-      assert.include(printed, `(Invalid data at maxBatchSize: "must be an integer from 1 to 100000")`)
+      assert.include(printed, printedAt("must be a positive duration of at most 10m", "timeout"))
+      assert.include(printed, printedAt("must be an integer from 1 to 100000", "maxBatchSize"))
       // The refusal names the rule, never the value.
       assert.notInclude(printed, "plain")
     }))
@@ -175,11 +196,7 @@ describe("options", () => {
         Layer.build(UserTokenService.layerConfig({ timeout: "2 hours", batchConcurrency: 0 })).pipe(
           Effect.scoped,
           Effect.provide(FakeSfox.layer()),
-          Effect.withConfigProvider(
-            ConfigProvider.fromMap(
-              new Map([["SFOX_ENTERPRISE_API_KEY", "k"], ["SFOX_BASE_URL", "http://api.sfox.com"]])
-            )
-          )
+          withEnv({ SFOX_ENTERPRISE_API_KEY: "k", SFOX_BASE_URL: "http://api.sfox.com" })
         )
       )
       assertConfigError(exit, ["InvalidData SFOX_BASE_URL", "InvalidData timeout", "InvalidData batchConcurrency"])
@@ -191,7 +208,8 @@ describe("options", () => {
   })
 
   it("every package is at the one version in code (sfox-tokens --version prints it)", () => {
-    for (const dir of ["core", "node", "redis", "cli"]) {
+    // The Effect 4 edition's packages (the 3.x line's test checks core, node, redis and cli).
+    for (const dir of ["effect4-core", "effect4-node", "effect4-redis"]) {
       const pkg = JSON.parse(Fs.readFileSync(Path.join(__dirname, "..", "..", dir, "package.json"), "utf8"))
       assert.strictEqual(pkg.version, version, `packages/${dir}/package.json`)
     }

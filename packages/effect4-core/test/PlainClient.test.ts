@@ -11,7 +11,7 @@ import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/effect4-core"
 import * as PlainClient from "@sfox-effect/effect4-core/internal/clientProtocol"
-import { Effect, FiberRef, Layer, Option, Redacted, Schedule } from "effect"
+import { Effect, Layer, Option, Redacted, Schedule } from "effect"
 
 const body = () =>
   JSON.stringify({
@@ -24,7 +24,7 @@ const recording = (status: number) => {
   const client = HttpClient.make((request) =>
     Effect.gen(function*() {
       const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
-      const redacted = yield* FiberRef.get(Headers.currentRedactedNames)
+      const redacted = yield* Headers.CurrentRedactedNames
       seen.push({
         redirect: Option.getOrUndefined(init)?.redirect,
         redactsAll: redacted.some((name) => typeof name !== "string" && name.test("x-anything"))
@@ -42,11 +42,11 @@ const recording = (status: number) => {
 }
 
 const service = (client: HttpClient.HttpClient) =>
-  UserTokenService.layer({ apiKey: Redacted.make("k"), retry: Schedule.stop, rateLimit: false }).pipe(
+  UserTokenService.layer({ apiKey: Redacted.make("k"), retry: Schedule.recurs(0), rateLimit: false }).pipe(
     Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
   )
 
-const mint = Effect.flatMap(UserTokenService, (tokens) => Effect.either(tokens.create("u1")))
+const mint = Effect.flatMap(UserTokenService, (tokens) => Effect.result(tokens.create("u1")))
 
 describe("PlainClient", () => {
   it.effect("a declared client gets its request as it is: no RequestInit, no redaction set around it", () => {
@@ -54,7 +54,7 @@ describe("PlainClient", () => {
     assert.isTrue(PlainClient.isDeclared(PlainClient.declare(client)))
     return Effect.gen(function*() {
       const result = yield* mint
-      assert.isTrue(result._tag === "Right")
+      assert.isTrue(result._tag === "Success")
       assert.deepStrictEqual(seen, [{ redirect: undefined, redactsAll: false }])
     }).pipe(Effect.provide(service(client)))
   })
@@ -72,7 +72,7 @@ describe("PlainClient", () => {
     const { client } = recording(302)
     return Effect.gen(function*() {
       const result = yield* mint
-      assert.isTrue(result._tag === "Left" && result.left._tag === "HttpFailure" && result.left.status === 302)
+      assert.isTrue(result._tag === "Failure" && result.failure._tag === "HttpFailure" && result.failure.status === 302)
     }).pipe(Effect.provide(service(PlainClient.declare(client))))
   })
 

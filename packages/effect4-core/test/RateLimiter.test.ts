@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/effect4-core"
 import { FakeSfox } from "@sfox-effect/effect4-core/testing"
-import { Effect, Exit, Fiber, Option, TestClock } from "effect"
+import { Effect, Exit, Fiber } from "effect"
+import { TestClock } from "effect/testing"
 
 /**
  * The limiter's contract, checked on the times the server saw requests
@@ -39,14 +40,14 @@ describe("client-side rate limit", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.forEach(Array.from({ length: 12 }, (_, i) => `u${i}`), tokens.create, { concurrency: "unbounded" })
       )
       // Three windows and more than any margin: every request has had its turn.
       yield* TestClock.adjust("4 seconds")
-      const exit = yield* Fiber.poll(fiber)
-      assert.isTrue(Option.isSome(exit), "the calls have not all finished")
-      if (Option.isSome(exit)) assert.isTrue(Exit.isSuccess(exit.value), `a call failed: ${String(exit.value)}`)
+      const exit = fiber.pollUnsafe()
+      assert.isDefined(exit, "the calls have not all finished")
+      if (exit !== undefined) assert.isTrue(Exit.isSuccess(exit), `a call failed: ${String(exit)}`)
       const requests = yield* fake.requests
       assert.strictEqual(requests.length, 12)
       assert.isTrue(requests.every((r) => r.status === 201), "the server refused a request")
@@ -63,7 +64,7 @@ describe("client-side rate limit", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       const tokens = yield* UserTokenService
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.forEach(Array.from({ length: 60 }, (_, i) => `u${i}`), tokens.create, { concurrency: 60 })
       )
       yield* TestClock.adjust("1 minute")
@@ -82,13 +83,13 @@ describe("client-side rate limit", () => {
   it.effect("with the limiter off, the same load trips the server's lockout", () =>
     Effect.gen(function*() {
       const tokens = yield* UserTokenService
-      const fiber = yield* Effect.fork(
-        Effect.either(Effect.forEach(Array.from({ length: 20 }, (_, i) => `u${i}`), tokens.create, { concurrency: 20 }))
+      const fiber = yield* Effect.forkChild(
+        Effect.result(Effect.forEach(Array.from({ length: 20 }, (_, i) => `u${i}`), tokens.create, { concurrency: 20 }))
       )
       yield* TestClock.adjust("1 minute")
       const result = yield* Fiber.join(fiber)
-      assert.strictEqual(result._tag, "Left")
-      if (result._tag === "Left") assert.strictEqual(result.left._tag, "RateLimited")
+      assert.strictEqual(result._tag, "Failure")
+      if (result._tag === "Failure") assert.strictEqual(result.failure._tag, "RateLimited")
     }).pipe(
       Effect.provide(
         FakeSfox.layerTest({ rateLimit: { limit: 10, interval: "1 second" } }, { rateLimit: false })

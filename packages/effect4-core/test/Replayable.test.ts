@@ -21,7 +21,7 @@ const replayable: ReadonlyArray<readonly [string, HttpBody.HttpBody]> = [
   ["Empty", HttpBody.empty],
   ["Uint8Array", HttpBody.uint8Array(bytes)],
   ["Uint8Array (text)", HttpBody.text("hello")],
-  ["Uint8Array (unsafeJson)", HttpBody.unsafeJson({ a: 1 })],
+  ["Uint8Array (unsafeJson)", HttpBody.jsonUnsafe({ a: 1 })],
   ["Uint8Array (urlParams)", HttpBody.urlParams(UrlParams.fromInput({ a: "1" }))],
   ["Raw(string)", HttpBody.raw("hello")],
   ["Raw(empty string)", HttpBody.raw("")],

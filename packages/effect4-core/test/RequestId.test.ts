@@ -8,7 +8,7 @@ import { UserTokenService } from "@sfox-effect/effect4-core"
 import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
 import { Effect, Redacted, Schedule } from "effect"
 
-const noRetry = { retry: Schedule.stop }
+const noRetry = { retry: Schedule.recurs(0) }
 
 const failureWith = (fault: Fault) =>
   Effect.gen(function*() {

@@ -10,10 +10,21 @@ import {
   UserTokenService
 } from "@sfox-effect/effect4-core"
 import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
-import { Duration, Effect, Fiber, Random, Schedule, ScheduleDecision, ScheduleIntervals, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, Pull, Random, Schedule } from "effect"
+import { TestClock } from "effect/testing"
+
+/** A `Random` whose every draw is `value`. */
+const fixedRandom = (value: number): Random.Random => ({
+  nextDoubleUnsafe: () => value,
+  nextIntUnsafe: () => Math.floor(value * Number.MAX_SAFE_INTEGER)
+})
+
+/** Runs `self` with every random draw `value`. */
+const withDraw = (value: number) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.provideService(self, Random.Random, fixedRandom(value))
 
 // Jitter draws 0.5: a factor of exactly 1, so the delays are the nominal 500, 1000, 2000 ms.
-const noJitter = Effect.withRandom(Random.fixed([0.5]))
+const noJitter = withDraw(0.5)
 
 const attemptsAt = Effect.map(FakeSfox, (fake) => Effect.map(fake.requests, (r) => r.map((x) => x.at)))
 
@@ -22,7 +33,7 @@ describe("default retry", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(503), Fault.status(503)])
-      const fiber = yield* Effect.fork((yield* UserTokenService).create("u1"))
+      const fiber = yield* Effect.forkChild((yield* UserTokenService).create("u1"))
       yield* TestClock.adjust("499 millis")
       assert.strictEqual((yield* fake.requests).length, 1)
       yield* TestClock.adjust("1 millis")
@@ -39,7 +50,7 @@ describe("default retry", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue(Array.from({ length: 10 }, () => Fault.status(500)))
-      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      const fiber = yield* Effect.forkChild(Effect.flip((yield* UserTokenService).create("u1")))
       yield* TestClock.adjust("1 minute")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "HttpFailure")
@@ -50,7 +61,7 @@ describe("default retry", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.reset(), Fault.reset(), Fault.reset()])
-      const fiber = yield* Effect.fork((yield* UserTokenService).create("u1"))
+      const fiber = yield* Effect.forkChild((yield* UserTokenService).create("u1"))
       yield* TestClock.adjust("1 minute")
       yield* Fiber.join(fiber)
       const at = yield* (yield* attemptsAt)
@@ -65,7 +76,7 @@ describe("default retry", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(503, { headers: { "retry-after": "4" } })])
-      const fiber = yield* Effect.fork((yield* UserTokenService).create("u1"))
+      const fiber = yield* Effect.forkChild((yield* UserTokenService).create("u1"))
       yield* TestClock.adjust("1 minute")
       yield* Fiber.join(fiber)
       assert.deepStrictEqual(yield* (yield* attemptsAt), [0, 4000])
@@ -78,7 +89,7 @@ describe("default retry", () => {
         Fault.status(503, { headers: { "retry-after": "Thu, 01 Jan 1970 00:00:03 GMT" } }),
         Fault.status(503, { headers: { "retry-after": "3600" } })
       ])
-      const fiber = yield* Effect.fork((yield* UserTokenService).create("u1"))
+      const fiber = yield* Effect.forkChild((yield* UserTokenService).create("u1"))
       yield* TestClock.adjust("1 minute")
       yield* Fiber.join(fiber)
       assert.deepStrictEqual(yield* (yield* attemptsAt), [0, 3000, 13000])
@@ -88,7 +99,7 @@ describe("default retry", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(429, { headers: { "retry-after": "2" } }), Fault.status(429)])
-      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      const fiber = yield* Effect.forkChild(Effect.flip((yield* UserTokenService).create("u1")))
       yield* TestClock.adjust("1 minute")
       const error = yield* Fiber.join(fiber)
       // The second 429 has no header: sFOX's 60 s lockout is past the 30 s cap, so it fails at once.
@@ -119,7 +130,7 @@ describe("default retry", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(408)])
-      const fiber = yield* Effect.fork((yield* UserTokenService).create("u1"))
+      const fiber = yield* Effect.forkChild((yield* UserTokenService).create("u1"))
       yield* TestClock.adjust("1 minute")
       yield* Fiber.join(fiber)
       assert.strictEqual((yield* fake.requests).length, 2)
@@ -129,7 +140,7 @@ describe("default retry", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(503)])
-      const fiber = yield* Effect.fork((yield* UserTokenService).createMany(["a", "b", "c", "d"]))
+      const fiber = yield* Effect.forkChild((yield* UserTokenService).createMany(["a", "b", "c", "d"]))
       yield* TestClock.adjust("1 minute")
       const tokens = yield* Fiber.join(fiber)
       assert.deepStrictEqual(tokens.map((t) => t.userId), ["a", "b", "c", "d"])
@@ -144,7 +155,7 @@ describe("custom retry", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.status(400), Fault.status(400), Fault.status(401)])
-      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      const fiber = yield* Effect.forkChild(Effect.flip((yield* UserTokenService).create("u1")))
       yield* TestClock.adjust("1 minute")
       const error = yield* Fiber.join(fiber)
       assert.strictEqual(error._tag, "Unauthorized")
@@ -155,16 +166,16 @@ describe("custom retry", () => {
     Effect.gen(function*() {
       const fake = yield* FakeSfox
       yield* fake.enqueue([Fault.reset(), Fault.status(400)])
-      const fiber = yield* Effect.fork(Effect.flip((yield* UserTokenService).create("u1")))
+      const fiber = yield* Effect.forkChild(Effect.flip((yield* UserTokenService).create("u1")))
       yield* TestClock.adjust("1 minute")
       assert.strictEqual((yield* Fiber.join(fiber))._tag, "HttpFailure")
       assert.deepStrictEqual(yield* (yield* attemptsAt), [0, 1000])
     }).pipe(
       Effect.provide(
         FakeSfox.layerTest({}, {
-          retry: Schedule.spaced("1 second").pipe(
-            Schedule.intersect(Schedule.recurs(5)),
-            Schedule.whileInput(isTransient)
+          // Effect 4's names: `max` recurs while both do (3.x's `intersect`), `while` reads the input.
+          retry: Schedule.max([Schedule.spaced("1 second"), Schedule.recurs(5)]).pipe(
+            Schedule.while(({ input }) => isTransient(input))
           )
         })
       )
@@ -172,16 +183,18 @@ describe("custom retry", () => {
 
   it.effect("defaultRetry on its own: 500 ms, 1 s, 2 s, then stop; nothing for a failure that is not transient", () =>
     Effect.gen(function*() {
-      // Steps the schedule as the service does: the delay is the next interval's start.
+      // Steps the schedule as the service does: each step's delay, until the schedule is done.
       const delays = (input: unknown, steps: number) =>
         Effect.gen(function*() {
-          let state = defaultRetry.initial
+          const step = yield* Schedule.toStep(defaultRetry)
           const out: Array<number> = []
           for (let i = 0; i < steps; i++) {
-            const [next, , decision] = yield* defaultRetry.step(0, input, state)
-            if (ScheduleDecision.isDone(decision)) break
-            out.push(ScheduleIntervals.start(decision.intervals))
-            state = next
+            const exit = yield* Effect.exit(step(0, input))
+            if (Exit.isFailure(exit)) {
+              if (Pull.isDoneCause(exit.cause)) break
+              return yield* Effect.failCause(exit.cause)
+            }
+            out.push(Duration.toMillis(exit.value[1]))
           }
           return out
         })
@@ -195,7 +208,7 @@ describe("custom retry", () => {
       assert.deepStrictEqual(yield* noJitter(delays(new HttpFailure({ status: 404, description: "" }), 10)), [])
       assert.deepStrictEqual(yield* noJitter(delays(new Unauthorized({ status: 401, description: "" }), 10)), [])
       // The largest jitter draw stays within the 5 s cap.
-      const high = yield* delays(unavailable, 10).pipe(Effect.withRandom(Random.fixed([0.999])))
+      const high = yield* delays(unavailable, 10).pipe(withDraw(0.999))
       assert.strictEqual(high.length, 3)
       for (const delay of high) assert.isAtMost(delay, 5_000)
     }))

@@ -10,7 +10,7 @@ import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
 import { Effect, Schedule } from "effect"
 import { gzipSync } from "node:zlib"
 
-const noRetry = { retry: Schedule.stop }
+const noRetry = { retry: Schedule.recurs(0) }
 
 // Everything that prints nothing or acts on the terminal that prints it.
 const unsafe = /[\p{C}\p{Zl}\p{Zp}]/u

@@ -14,7 +14,9 @@
  * get one at once, the next does not.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, FastCheck as fc, Fiber, FiberId, Scope, TestClock } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, Scope } from "effect"
+import { TestClock } from "effect/testing"
+import * as fc from "fast-check"
 import * as LocalRateLimiter from "../src/internal/rateLimiter.js"
 import { RateLimiterUnavailable } from "../src/SfoxError.js"
 import { type Controlled, controlling } from "./utils/controlled.js"
@@ -196,7 +198,7 @@ const model = {
 // ---- the real limiter --------------------------------------------------------
 
 interface RCaller {
-  fiber: Fiber.RuntimeFiber<void, unknown>
+  fiber: Fiber.Fiber<void, unknown>
   readonly finish: Deferred.Deferred<void>
   startedAt: number | null
   endedAt: number | null
@@ -204,13 +206,13 @@ interface RCaller {
 
 interface Real {
   readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
-  readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+  readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>
   /** Runs every fiber until none can move without the test (see `controlled`). */
   readonly settle: () => void
   /** Queues a task behind the fibers' own. */
   readonly later: (task: () => void) => void
-  readonly limiter: Effect.Effect.Success<ReturnType<typeof LocalRateLimiter.make>>
-  readonly scope: Scope.CloseableScope
+  readonly limiter: Effect.Success<ReturnType<typeof LocalRateLimiter.make>>
+  readonly scope: Scope.Closeable
   readonly callers: Array<RCaller>
   /** Run at the next grant, the instant the limiter wakes the caller it granted. */
   onGrant: (() => void) | undefined
@@ -232,8 +234,8 @@ const setup =
       result.real.onGrant = undefined
       hook?.()
     }
-    const limiter = await run(Scope.extend(LocalRateLimiter.make(limit, Duration.millis(interval), onGrant), scope))
-    const now = await run(TestClock.currentTimeMillis)
+    const limiter = await run(Scope.provide(LocalRateLimiter.make(limit, Duration.millis(interval), onGrant), scope))
+    const now = await run(Clock.currentTimeMillis)
     result = {
       model: { limit, now, free: limit, waiting: [], releases: [], callers: [], closed: false },
       real: { run, fork, settle, later, limiter, scope, callers: [], onGrant: undefined }
@@ -244,13 +246,14 @@ const setup =
 
 const realState = (r: Real, id: number): State | "unexpected" => {
   const caller = r.callers[id]!
-  const exit = caller.fiber.unsafePoll()
-  if (exit === null) return caller.startedAt !== null && caller.endedAt === null ? "running" : "waiting"
+  const exit = caller.fiber.pollUnsafe()
+  if (exit === undefined) return caller.startedAt !== null && caller.endedAt === null ? "running" : "waiting"
   if (Exit.isSuccess(exit)) return "done"
-  if (Exit.isInterrupted(exit)) return "interrupted"
-  if (exit.cause._tag !== "Fail") return "unexpected"
-  if (exit.cause.error === "late") return "late"
-  return exit.cause.error instanceof RateLimiterUnavailable ? "closed" : "unexpected"
+  if (Cause.hasInterruptsOnly(exit.cause)) return "interrupted"
+  const [reason, ...others] = exit.cause.reasons
+  if (others.length > 0 || reason === undefined || !Cause.isFailReason(reason)) return "unexpected"
+  if (reason.error === "late") return "late"
+  return reason.error instanceof RateLimiterUnavailable ? "closed" : "unexpected"
 }
 
 /** What the real limiter and its callers show, in the model's terms. */
@@ -346,14 +349,14 @@ class Call implements Cmd {
       model.advance(m, m.now, pick)
     })
     const real = r.real
-    const finish = Deferred.unsafeMake<void>(FiberId.none)
+    const finish = Deferred.makeUnsafe<void>()
     const caller: RCaller = { fiber: undefined!, finish, startedAt: null, endedAt: null }
     const duration = this.duration
     const request = Effect.gen(function*() {
-      caller.startedAt = yield* TestClock.currentTimeMillis
+      caller.startedAt = yield* Clock.currentTimeMillis
       yield* duration === null ? Deferred.await(finish) : Effect.sleep(Duration.millis(duration))
     }).pipe(
-      Effect.ensuring(Effect.flatMap(TestClock.currentTimeMillis, (now) => Effect.sync(() => caller.endedAt = now)))
+      Effect.ensuring(Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => caller.endedAt = now)))
     )
     const fiber = real.fork(
       real.limiter.withTurn(request, { maxWaitMillis: this.maxWait ?? Infinity, onLate: () => "late" })
@@ -397,7 +400,7 @@ class Finish implements Cmd {
     const running = open(m)
     const id = running[this.pick % running.length]!.id
     const candidates = model.outcomes(m, (m) => model.end(m, m.callers[id]!, "done"))
-    Deferred.unsafeDone(r.real.callers[id]!.finish, Exit.void)
+    Deferred.doneUnsafe(r.real.callers[id]!.finish, Exit.void)
     settleAndCompare(r, candidates)
     adopt(m, r)
   }
@@ -449,10 +452,10 @@ class InterruptWhenGranted implements Cmd {
     })
     const fiber = r.real.callers[id]!.fiber
     r.real.onGrant = () => {
-      if (this.ticks === 0) fiber.unsafeInterruptAsFork(FiberId.none)
+      if (this.ticks === 0) fiber.interruptUnsafe()
       else {
         let left = this.ticks
-        const tick = () => (--left === 0 ? fiber.unsafeInterruptAsFork(FiberId.none) : r.real.later(tick))
+        const tick = () => (--left === 0 ? fiber.interruptUnsafe() : r.real.later(tick))
         r.real.later(tick)
       }
     }
@@ -529,10 +532,10 @@ const commands = fc.commands(
 /** Runs one fixed command sequence against the model, as the property does, then drains. */
 const scenario = (limit: number, cmds: ReadonlyArray<Cmd>) =>
   Effect.gen(function*() {
-    const runtime = yield* Effect.runtime<never>()
+    const context = yield* Effect.context<never>()
     const runs: Array<Run> = []
     yield* Effect.promise(() =>
-      controlling(runtime, async (make) => {
+      controlling(context, async (make) => {
         await fc.asyncModelRun(setup(make, limit, runs), cmds)
         await drain(runs.at(-1)!)
       })
@@ -611,11 +614,11 @@ describe("SfoxRateLimiter.make (model-based)", () => {
     "every interleaving of callers, interruptions, late waits, finished requests, clock steps and scope close matches the model",
     () =>
       Effect.gen(function*() {
-        const runtime = yield* Effect.runtime<never>()
+        const context = yield* Effect.context<never>()
         yield* Effect.promise(() =>
           fc.assert(
             fc.asyncProperty(fc.integer({ min: 1, max: 3 }), commands, (limit, cmds) =>
-              controlling(runtime, async (make) => {
+              controlling(context, async (make) => {
                 const runs: Array<Run> = []
                 await fc.asyncModelRun(setup(make, limit, runs), cmds)
                 await drain(runs.at(-1)!)

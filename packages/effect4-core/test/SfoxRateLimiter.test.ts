@@ -1,22 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { RateLimiterUnavailable, SfoxRateLimiter, UserTokenService } from "@sfox-effect/effect4-core"
 import { FakeSfox } from "@sfox-effect/effect4-core/testing"
-import {
-  Cause,
-  Clock,
-  Deferred,
-  Duration,
-  Effect,
-  Exit,
-  FastCheck as fc,
-  Fiber,
-  Layer,
-  Option,
-  Redacted,
-  Scope,
-  TestClock,
-  TestContext
-} from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Scope } from "effect"
+import { TestClock } from "effect/testing"
+import * as fc from "fast-check"
 import * as RateLimiter from "../src/internal/rateLimiter.js"
 import { assertConfigError } from "./utils/configError.js"
 import { orHang } from "./utils/realTime.js"
@@ -34,10 +21,10 @@ const twoServices = Effect.gen(function*() {
 describe("SfoxRateLimiter: one budget for every service of the program", () => {
   const server = FakeSfox.layer({ latency: "50 millis", rateLimit: { limit: 5, interval: "1 second" } })
 
-  it.scoped("two services share the provided limiter: the server never sees more than `limit` in a window", () =>
+  it.effect("two services share the provided limiter: the server never sees more than `limit` in a window", () =>
     Effect.gen(function*() {
       const { a, b, fake } = yield* twoServices
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.all([
           Effect.forEach(ids(8, "a"), a.create, { concurrency: "unbounded" }),
           Effect.forEach(ids(8, "b"), b.create, { concurrency: "unbounded" })
@@ -52,18 +39,18 @@ describe("SfoxRateLimiter: one budget for every service of the program", () => {
       for (let i = 5; i < at.length; i++) assert.isAtLeast(at[i]! - at[i - 5]!, 1000)
     }).pipe(Effect.provide(Layer.merge(server, SfoxRateLimiter.layer({ limit: 5, interval: "1 second" })))))
 
-  it.scoped("without it, each service keeps its own budget, and together they trip the lockout (the control)", () =>
+  it.effect("without it, each service keeps its own budget, and together they trip the lockout (the control)", () =>
     Effect.gen(function*() {
       const { a, b } = yield* twoServices
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         Effect.all([
           Effect.forEach(ids(8, "a"), a.create, { concurrency: "unbounded" }),
           Effect.forEach(ids(8, "b"), b.create, { concurrency: "unbounded" })
-        ], { concurrency: "unbounded", mode: "either" })
+        ], { concurrency: "unbounded", mode: "result" })
       )
       yield* TestClock.adjust("10 seconds")
       const results = yield* Fiber.join(fiber)
-      assert.isTrue(results.some((r) => r._tag === "Left" && r.left._tag === "RateLimited"))
+      assert.isTrue(results.some((r) => r._tag === "Failure" && r.failure._tag === "RateLimited"))
     }).pipe(Effect.provide(server)))
 
   it.effect("a limiter that cannot give a turn fails the call typed, sends nothing, and is not retried", () =>
@@ -193,13 +180,13 @@ const check = (s: Scenario) =>
           maxWaitMillis: caller.maxWait ?? Infinity,
           onLate: () => "late" as const
         })
-        const fiber = yield* Effect.fork(call)
+        const fiber = yield* Effect.forkChild(call)
         if (caller.interruptAfter !== undefined) {
-          yield* Effect.fork(Effect.delay(Fiber.interrupt(fiber), Duration.millis(caller.interruptAfter)))
+          yield* Effect.forkChild(Effect.delay(Fiber.interrupt(fiber), Duration.millis(caller.interruptAfter)))
         }
         const exit = yield* Fiber.await(fiber)
-        outcomes[i] = Exit.isSuccess(exit) ? "done" : Exit.isInterrupted(exit) ? "interrupted" : "late"
-      }).pipe(Effect.fork))
+        outcomes[i] = Exit.isSuccess(exit) ? "done" : Exit.hasInterrupts(exit) ? "interrupted" : "late"
+      }).pipe(Effect.forkChild))
     yield* TestClock.adjust("1 hour")
     yield* Fiber.joinAll(fibers)
 
@@ -220,13 +207,13 @@ const check = (s: Scenario) =>
     const burst = yield* Effect.forEach(
       Array.from({ length: s.limit + 1 }),
       () =>
-        Effect.fork(limiter.withTurn(Effect.sync(() => granted.push(0)), { maxWaitMillis: 0, onLate: () => "late" })),
+        Effect.forkChild(limiter.withTurn(Effect.sync(() => granted.push(0)), { maxWaitMillis: 0, onLate: () => "late" })),
       { concurrency: "unbounded" }
     )
     const exits = yield* Effect.forEach(burst, Fiber.await)
     assert.strictEqual(granted.length, s.limit)
     assert.strictEqual(exits.filter(Exit.isFailure).length, 1)
-  }).pipe(Effect.scoped, Effect.provide(TestContext.TestContext))
+  }).pipe(Effect.scoped, Effect.provide(TestClock.layer()))
 
 describe("SfoxRateLimiter.layer: the sliding window against a model (fast-check, TestClock)", () => {
   it.effect("no window of `interval` ever holds more than `limit` turns, whatever the completion times", () =>
@@ -241,12 +228,12 @@ describe("SfoxRateLimiter.layer: the sliding window against a model (fast-check,
       yield* take("first", Infinity)
       // The second caller's wait ends when the first turn comes back: at the
       // end of the window the limiter keeps, a little longer than `interval`.
-      const second = yield* Effect.fork(Effect.either(take("second", RateLimiter.windowMillisOf("1 second"))))
-      const third = yield* Effect.fork(take("third", Infinity))
+      const second = yield* Effect.forkChild(Effect.result(take("second", RateLimiter.windowMillisOf("1 second"))))
+      const third = yield* Effect.forkChild(take("third", Infinity))
       yield* TestClock.adjust("3 seconds")
       const outcome = yield* Fiber.join(second)
       yield* Fiber.join(third)
-      assert.strictEqual(outcome._tag, "Right")
+      assert.strictEqual(outcome._tag, "Success")
       assert.deepStrictEqual(order, ["first", "second", "third"])
     }).pipe(Effect.scoped))
 
@@ -257,8 +244,8 @@ describe("SfoxRateLimiter.layer: the sliding window against a model (fast-check,
       const take = (name: string) =>
         limiter.withTurn(Effect.sync(() => order.push(name)), { maxWaitMillis: Infinity, onLate: () => "late" })
       yield* take("first")
-      const second = yield* Effect.fork(take("second"))
-      const third = yield* Effect.fork(take("third"))
+      const second = yield* Effect.forkChild(take("second"))
+      const third = yield* Effect.forkChild(take("third"))
       yield* TestClock.adjust("500 millis")
       yield* Fiber.interrupt(second)
       yield* TestClock.adjust("2 seconds")
@@ -269,26 +256,26 @@ describe("SfoxRateLimiter.layer: the sliding window against a model (fast-check,
   it.effect("closing the limiter's scope ends every waiter, with or without a longest wait, and refuses later callers", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
-      const limiter = yield* Scope.extend(RateLimiter.make(1, "1 second"), scope)
+      const limiter = yield* Scope.provide(scope)(RateLimiter.make(1, "1 second"))
       const hold = yield* Deferred.make<void>()
       const take = (maxWaitMillis: number) =>
         limiter.withTurn(Effect.void, { maxWaitMillis, onLate: () => "late" as const })
       // The one turn is held until the end.
-      const holder = yield* Effect.fork(
+      const holder = yield* Effect.forkChild(
         limiter.withTurn(Deferred.await(hold), { maxWaitMillis: 0, onLate: () => "late" })
       )
-      const forever = yield* Effect.fork(take(Infinity))
-      const bounded = yield* Effect.fork(take(60_000))
-      yield* Effect.yieldNow()
+      const forever = yield* Effect.forkChild(take(Infinity))
+      const bounded = yield* Effect.forkChild(take(60_000))
+      yield* Effect.yieldNow
       assert.strictEqual(limiter.snapshot().waiting, 2)
       yield* Scope.close(scope, Exit.void)
       // Each waiter's own end, not a count of yields: closing the scope ends them.
       yield* orHang(Effect.forEach([forever, bounded], Fiber.await, { discard: true }))
       for (const waiter of [forever, bounded]) {
-        const exit = Option.getOrThrow(yield* Fiber.poll(waiter))
+        const exit = waiter.pollUnsafe()!
         assert.isTrue(
           Exit.isFailure(exit) &&
-            Cause.failureOption(exit.cause).pipe(Option.exists((e) => e instanceof RateLimiterUnavailable)),
+            Cause.findErrorOption(exit.cause).pipe(Option.exists((e) => e instanceof RateLimiterUnavailable)),
           String(exit)
         )
       }

@@ -7,7 +7,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/effect4-core"
 import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
-import { Effect, Exit, Fiber, Metric, MetricState, Schedule, TestClock, Tracer } from "effect"
+import { Effect, Exit, Fiber, Metric, Schedule, Tracer } from "effect"
+import { TestClock } from "effect/testing"
 
 interface Recorded {
   readonly name: string
@@ -19,7 +20,7 @@ interface Recorded {
 const recordingTracer = () => {
   const spans: Array<Recorded> = []
   const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
+    span: ({ annotations, kind, links, name, parent, startTime }) => {
       const attributes = new Map<string, unknown>()
       const recorded: Recorded = { name, kind, attributes, exit: undefined }
       spans.push(recorded)
@@ -29,7 +30,7 @@ const recordingTracer = () => {
         spanId: `span-${spans.length}`,
         traceId: "trace",
         parent,
-        context,
+        annotations,
         status: { _tag: "Started", startTime },
         attributes,
         links,
@@ -45,8 +46,7 @@ const recordingTracer = () => {
         addLinks: () => {}
       }
       return span
-    },
-    context: (f) => f()
+    }
   })
   return { spans, tracer }
 }
@@ -54,15 +54,13 @@ const recordingTracer = () => {
 const attributesOf = (span: Recorded | undefined) => Object.fromEntries(span?.attributes ?? [])
 
 const attemptsWith = (tags: Readonly<Record<string, string>>) =>
-  Effect.map(Metric.snapshot, (pairs) =>
-    pairs
-      .filter(({ metricKey, metricState }) =>
-        metricKey.name === "http.client.request.duration" && MetricState.isHistogramState(metricState) &&
-        Object.entries(tags).every(([key, value]) =>
-          metricKey.tags.some((tag) => tag.key === key && tag.value === value)
-        )
+  Effect.map(Metric.snapshot, (snapshots) =>
+    snapshots
+      .filter((snapshot) =>
+        snapshot.id === "http.client.request.duration" && snapshot.type === "Histogram" &&
+        Object.entries(tags).every(([key, value]) => snapshot.attributes?.[key] === value)
       )
-      .reduce((sum, { metricState }) => sum + (metricState as MetricState.MetricState.Histogram).count, 0))
+      .reduce((sum, snapshot) => sum + (snapshot.state as Metric.HistogramState).count, 0))
 
 const retryNow = { retry: Schedule.recurs(2) }
 const oneUser = "/v1/enterprise/user-tokens/{user_id}"
@@ -112,7 +110,7 @@ describe("telemetry: OpenTelemetry's HTTP client conventions", () => {
       const attempt = attributesOf(spans.find((span) => span.name === `POST ${oneUser}`))
       assert.strictEqual(attempt["http.response.status_code"], 201)
       assert.strictEqual(attempt["error.type"], "MalformedResponse")
-    }).pipe(Effect.withTracer(tracer), Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.stop })))
+    }).pipe(Effect.withTracer(tracer), Effect.provide(FakeSfox.layerTest({}, { retry: Schedule.recurs(0) })))
   })
 
   it.effect("a batch's attempt is named for the batch endpoint; clientFor's by its method alone", () => {
@@ -151,7 +149,7 @@ describe("telemetry: OpenTelemetry's HTTP client conventions", () => {
       const before = yield* attemptsWith(tags)
       const fake = yield* FakeSfox
       yield* fake.enqueue(Fault.noAnswer())
-      const fiber = yield* Effect.fork((yield* UserTokenService).create("u1"))
+      const fiber = yield* Effect.forkChild((yield* UserTokenService).create("u1"))
       yield* TestClock.adjust("1 second")
       yield* Fiber.interrupt(fiber)
       assert.strictEqual((yield* attemptsWith(tags)) - before, 1)

@@ -47,7 +47,7 @@ const setup = (options: Omit<UserTokenService.Options, "apiKey"> = {}) =>
 const mint = "POST /v1/enterprise/user-tokens 201"
 
 describe("a typed endpoint: GET /v1/user/balance as a user", () => {
-  it.scoped("decodes the answer, sent with the user's token from `get`", () =>
+  it.effect("decodes the answer, sent with the user's token from `get`", () =>
     Effect.gen(function*() {
       const { balanceOf, calls, fake } = yield* setup({ cache: true })
       const first = yield* balanceOf("u1", undefined)
@@ -61,7 +61,7 @@ describe("a typed endpoint: GET /v1/user/balance as a user", () => {
       assert.deepStrictEqual(call!.userIds, ["u1"])
     }))
 
-  it.scoped("a revoked token: 401, a fresh token once, the request sent again", () =>
+  it.effect("a revoked token: 401, a fresh token once, the request sent again", () =>
     Effect.gen(function*() {
       const { balanceOf, calls, fake } = yield* setup({ cache: true })
       yield* balanceOf("u1", undefined)
@@ -77,7 +77,7 @@ describe("a typed endpoint: GET /v1/user/balance as a user", () => {
       ])
     }))
 
-  it.scoped("a second 401 is the typed Unauthorized: no third mint, no third send", () =>
+  it.effect("a second 401 is the typed Unauthorized: no third mint, no third send", () =>
     Effect.gen(function*() {
       const { balanceOf, calls, fake, service } = yield* setup({ cache: true })
       yield* service.get("u1")
@@ -89,9 +89,9 @@ describe("a typed endpoint: GET /v1/user/balance as a user", () => {
       assert.deepStrictEqual(yield* calls, [mint, "GET /v1/user/balance 401", mint, "GET /v1/user/balance 401"])
     }))
 
-  it.scoped("typed errors: an HTTP failure, an answer not of the schema, an invalid user id (nothing sent)", () =>
+  it.effect("typed errors: an HTTP failure, an answer not of the schema, an invalid user id (nothing sent)", () =>
     Effect.gen(function*() {
-      const { balanceOf, calls, fake, service } = yield* setup({ cache: true, retry: Schedule.stop })
+      const { balanceOf, calls, fake, service } = yield* setup({ cache: true, retry: Schedule.recurs(0) })
       yield* service.get("u1")
       yield* fake.enqueue(Fault.status(404, { body: { error: "no such thing" } }))
       const notFound = yield* Effect.flip(balanceOf("u1", undefined))

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { BatchTokenResponse, SingleTokenResponse, UserAuthToken, UserAuthTokenWire } from "@sfox-effect/effect4-core"
-import { DateTime, Redacted, Schema } from "effect"
+import { DateTime, Redacted, Result, Schema } from "effect"
 
 // Verbatim from ../shared/seeds/create-user-auth-token.md
 const seedSingle = `{
@@ -62,7 +62,7 @@ describe("wire schemas", () => {
     for (
       const data of [{ ...base, token: "" }, { ...base, expires: "soon" }, { token: base.token, expires: base.expires }]
     ) {
-      assert.isTrue(Schema.decodeUnknownEither(SingleTokenResponse)({ data })._tag === "Left")
+      assert.isTrue(Result.isFailure(Schema.decodeUnknownResult(SingleTokenResponse)({ data })))
     }
   })
 
@@ -79,7 +79,7 @@ describe("wire schemas", () => {
 
   it("isValidAt honours a margin", () => {
     const { data } = Schema.decodeUnknownSync(SingleTokenResponse)(JSON.parse(seedSingle))
-    const before = DateTime.unsafeMake("2024-05-14T19:12:09.901Z")
+    const before = DateTime.makeUnsafe("2024-05-14T19:12:09.901Z")
     assert.isTrue(data.isValidAt(before))
     assert.isFalse(data.isValidAt(before, 10 * 60 * 1000))
   })

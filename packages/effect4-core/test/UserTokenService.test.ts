@@ -1,11 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { UserAuthToken, UserTokenService } from "@sfox-effect/effect4-core"
 import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
-import { Effect, Either, Fiber, Redacted, Schedule, TestClock } from "effect"
+import { DateTime, Effect, Fiber, Redacted, Result, Schedule } from "effect"
+import { TestClock } from "effect/testing"
 
 const TestClockAdjust = (millis: number) => TestClock.adjust(`${millis} millis`)
 
-const noRetry = { retry: Schedule.stop }
+const noRetry = { retry: Schedule.recurs(0) }
 
 describe("create", () => {
   it.effect("sends one POST with the documented headers and decodes the token", () =>
@@ -29,7 +30,7 @@ describe("create", () => {
     Effect.gen(function*() {
       const token = yield* (yield* UserTokenService).create("u1")
       // TestClock starts at the epoch.
-      assert.strictEqual(token.expires.epochMillis, 24 * 60 * 60 * 1000)
+      assert.strictEqual(DateTime.toEpochMillis(token.expires), 24 * 60 * 60 * 1000)
     }).pipe(Effect.provide(FakeSfox.layerTest())))
 
   it.effect("sends an id with reserved characters as one encoded path segment", () =>
@@ -104,7 +105,7 @@ describe("createMany", () => {
   it.effect("sends chunks up to batchConcurrency at once", () =>
     Effect.gen(function*() {
       const fake = yield* FakeSfox
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         (yield* UserTokenService).createMany(Array.from({ length: 10 }, (_, i) => `u${i}`))
       )
       yield* TestClockAdjust(5000)
@@ -120,9 +121,9 @@ describe("createMany", () => {
       Effect.gen(function*() {
         const fake = yield* FakeSfox
         yield* fake.enqueue(Fault.batch(mode))
-        const result = yield* Effect.either((yield* UserTokenService).createMany(["u1", "u2", "u3"]))
-        assert.isTrue(Either.isLeft(result))
-        if (Either.isLeft(result)) assert.strictEqual(result.left._tag, "MalformedResponse")
+        const result = yield* Effect.result((yield* UserTokenService).createMany(["u1", "u2", "u3"]))
+        assert.isTrue(Result.isFailure(result))
+        if (Result.isFailure(result)) assert.strictEqual(result.failure._tag, "MalformedResponse")
         assert.strictEqual((yield* fake.requests).length, 1)
       }).pipe(Effect.provide(FakeSfox.layerTest({}, noRetry))))
   }

@@ -94,10 +94,9 @@ export interface MockSfoxServerOptions extends SfoxSimulator.SimulatorOptions {
  * @since 0.1.0
  * @category services
  */
-export class MockSfoxServer extends Context.Tag("@sfox-effect/effect4-node/MockSfoxServer")<
-  MockSfoxServer,
-  MockSfoxServerService
->() {
+export class MockSfoxServer extends Context.Service<MockSfoxServer, MockSfoxServerService>()(
+  "@sfox-effect/effect4-node/MockSfoxServer"
+) {
   /**
    * Starts the server; it stops, and every connection it holds is closed,
    * when the scope closes. The scoped value, for a test that wants the
@@ -131,7 +130,7 @@ export class MockSfoxServer extends Context.Tag("@sfox-effect/effect4-node/MockS
    * import { Effect, Layer, Redacted } from "effect"
    *
    * // The service pointed at the server's random port.
-   * const Tokens = Layer.unwrapEffect(
+   * const Tokens = Layer.unwrap(
    *   Effect.map(MockSfoxServer, (server) =>
    *     UserTokenService.layer({ apiKey: Redacted.make("test-key"), baseUrl: server.url }))
    * ).pipe(Layer.provideMerge(MockSfoxServer.layer({ apiKey: "test-key" })), Layer.provide(NodeSfox.httpClient))
@@ -140,5 +139,5 @@ export class MockSfoxServer extends Context.Tag("@sfox-effect/effect4-node/MockS
    * @since 0.1.0
    */
   static readonly layer = (options: MockSfoxServerOptions = {}): Layer.Layer<MockSfoxServer> =>
-    Layer.scoped(MockSfoxServer, internal.make(options))
+    Layer.effect(MockSfoxServer, internal.make(options))
 }

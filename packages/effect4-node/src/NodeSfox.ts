@@ -9,11 +9,11 @@
  *
  * @since 0.1.0
  */
-import * as HttpClient from "effect/http/HttpClient"
 import { UserTokenService } from "@sfox-effect/effect4-core"
-import type * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Internal from "./internal/undiciClient.js"
@@ -46,24 +46,24 @@ export interface HttpClientOptions {
    * Time allowed to open a connection (TCP, and TLS for `https:`).
    * @default "5 seconds"
    */
-  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: Duration.Input | undefined
   /**
    * Time allowed from sending a request to receiving all of the answer's
    * headers. `Duration.infinity` disables it.
    * @default "30 seconds"
    */
-  readonly headersTimeout?: Duration.DurationInput | undefined
+  readonly headersTimeout?: Duration.Input | undefined
   /**
    * Longest silence allowed between two pieces of a body.
    * `Duration.infinity` disables it.
    * @default "30 seconds"
    */
-  readonly bodyTimeout?: Duration.DurationInput | undefined
+  readonly bodyTimeout?: Duration.Input | undefined
   /**
-   * Largest answer body accepted, in bytes. A bigger one fails with a
-   * `ResponseError` whose cause has the code `"SFOX_RESPONSE_TOO_LARGE"`
-   * (declared by `Content-Length`) or `"UND_ERR_RES_EXCEEDED_MAX_SIZE"`
-   * (found while reading), which `UserTokenService` reports as
+   * Largest answer body accepted, in bytes. A bigger one fails with an
+   * `HttpClientError` (reason `DecodeError`) whose cause has the code
+   * `"SFOX_RESPONSE_TOO_LARGE"` (declared by `Content-Length`) or
+   * `"UND_ERR_RES_EXCEEDED_MAX_SIZE"` (found while reading), which `UserTokenService` reports as
    * `TransportError` with reason `"TooLarge"`. The default holds a batch of
    * 1,000 tokens (about 150 KB) several times over. Response headers have
    * their own limit, undici's (16 KiB, Node's `--max-http-header-size`):
@@ -83,12 +83,12 @@ export interface HttpClientOptions {
    * say (`Keep-Alive: timeout=` from the server is honoured, up to a minute).
    * @default "10 seconds"
    */
-  readonly keepAliveTimeout?: Duration.DurationInput | undefined
+  readonly keepAliveTimeout?: Duration.Input | undefined
   /**
-   * @effect/platform's span for every HTTP request (method, URL, status,
+   * Effect's `HttpClient` span for every HTTP request (method, URL, status,
    * header names; under `UserTokenService` every header value is redacted,
    * since a server may echo the key or a token in any header). Off by default: `UserTokenService` already opens a
-   * span per call and per attempt, and the platform's span costs more than
+   * span per call and per attempt, and Effect's span costs more than
    * the rest of the client together.
    * @default false
    */
@@ -101,11 +101,13 @@ export interface HttpClientOptions {
    *   `https:` targets, `http_proxy`/`HTTP_PROXY` for `http:` ones (and for
    *   `https:` ones when no HTTPS proxy is set), `no_proxy`/`NO_PROXY` for
    *   the hosts (`host`, `.domain`, `host:port`, `*`) that bypass it; the
-   *   lower-case name wins. The variables are read once, when the layer is
-   *   built, through Effect's `ConfigProvider` (the process environment
-   *   unless the program sets another), so `NodeSfox.layer` takes them from
-   *   where it takes the key. With none of them set, the client is the
-   *   plain direct one and pays nothing for proxy support.
+   *   lower-case name wins, and an empty one counts as unset. The variables
+   *   are read once, when the layer is built, through Effect's
+   *   `ConfigProvider` (unless the program sets another, the process
+   *   environment as Effect's default provider saw it at the program's first
+   *   read of configuration), so `NodeSfox.layer` takes them from where it
+   *   takes the key. With none of them set, the client is the plain direct
+   *   one and pays nothing for proxy support.
    * - a URL: that proxy for every request, whatever the environment says.
    * - `false`: no proxy, whatever the environment says.
    *
@@ -164,7 +166,7 @@ export const defaults: {
  * import { NodeSfox } from "@sfox-effect/effect4-node"
  *
  * // Under UserTokenService this arrives as TransportError "TooLarge"; with the
- * // bare client, it is the code of the response error's cause.
+ * // bare client, it is the code of the `HttpClientError`'s cause.
  * const isTooLarge = (cause: unknown): boolean =>
  *   typeof cause === "object" && cause !== null && "code" in cause && cause.code === NodeSfox.responseTooLargeCode
  * ```
@@ -201,7 +203,7 @@ export const responseTooLargeCode: "SFOX_RESPONSE_TOO_LARGE" = Internal.tooLarge
  */
 export const makeHttpClient: (
   options?: HttpClientOptions
-) => Effect.Effect<HttpClient.HttpClient, ConfigError.ConfigError, Scope.Scope> = (options) => Internal.make(options)
+) => Effect.Effect<HttpClient.HttpClient, Config.ConfigError, Scope.Scope> = (options) => Internal.make(options)
 
 /**
  * The undici `HttpClient` with custom tuning. Building it fails with a
@@ -224,8 +226,7 @@ export const makeHttpClient: (
  */
 export const httpClientWith = (
   options: HttpClientOptions
-): Layer.Layer<HttpClient.HttpClient, ConfigError.ConfigError> =>
-  Layer.scoped(HttpClient.HttpClient, Internal.make(options))
+): Layer.Layer<HttpClient.HttpClient, Config.ConfigError> => Layer.effect(HttpClient.HttpClient, Internal.make(options))
 
 /**
  * The undici `HttpClient` with the default tuning (see `defaults`). With no
@@ -268,7 +269,7 @@ export const httpClient: Layer.Layer<HttpClient.HttpClient> = Layer.orDie(httpCl
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<UserTokenService, ConfigError.ConfigError> = UserTokenService.layerConfig().pipe(
+export const layer: Layer.Layer<UserTokenService, Config.ConfigError> = UserTokenService.layerConfig().pipe(
   Layer.provide(httpClientWith({}))
 )
 
@@ -294,5 +295,5 @@ export const layerWith = (
     readonly service?: UserTokenService.ConfigOptions | undefined
     readonly http?: HttpClientOptions | undefined
   } = {}
-): Layer.Layer<UserTokenService, ConfigError.ConfigError> =>
+): Layer.Layer<UserTokenService, Config.ConfigError> =>
   UserTokenService.layerConfig(options.service).pipe(Layer.provide(httpClientWith(options.http ?? {})))

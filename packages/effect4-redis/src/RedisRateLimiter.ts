@@ -18,7 +18,6 @@
  */
 import type { SfoxRateLimiter } from "@sfox-effect/effect4-core"
 import type * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
@@ -57,7 +56,7 @@ export interface Options {
   readonly url: string | Redacted.Redacted<string>
   /** At most `limit` requests in any `interval`, across every process. */
   readonly limit: number
-  readonly interval: Duration.DurationInput
+  readonly interval: Duration.Input
   /**
    * Processes with the same Redis and prefix share one budget; give each
    * egress IP (or each sFOX key with its own limit) a prefix of its own.
@@ -69,21 +68,21 @@ export interface Options {
    * call with `RateLimiterUnavailable` (or engages the fallback).
    * @default "500 millis"
    */
-  readonly commandTimeout?: Duration.DurationInput | undefined
+  readonly commandTimeout?: Duration.Input | undefined
   /**
    * How long a turn is held for a request whose end is never reported (its
    * process died), when its caller gives no bound of its own.
    * `UserTokenService` always gives one: the attempt's timeout.
    * @default "1 minute"
    */
-  readonly maxRequestDuration?: Duration.DurationInput | undefined
+  readonly maxRequestDuration?: Duration.Input | undefined
   /**
    * How long building the layer waits for the first connection. Past it,
    * the layer is built anyway (with a warning), and calls fail with
    * `RateLimiterUnavailable` until Redis answers.
    * @default "5 seconds"
    */
-  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: Duration.Input | undefined
   /**
    * Opt-in: a budget for this process alone, used while Redis cannot be
    * reached (a warning is logged when it engages, and when Redis is back).
@@ -91,7 +90,7 @@ export interface Options {
    * fail with `RateLimiterUnavailable` while Redis is down.
    * @default none
    */
-  readonly fallback?: { readonly limit: number; readonly interval: Duration.DurationInput } | undefined
+  readonly fallback?: { readonly limit: number; readonly interval: Duration.Input } | undefined
 }
 
 /**
@@ -104,7 +103,7 @@ export interface Options {
  * import { Config } from "effect"
  *
  * const options: RedisRateLimiter.ConfigOptions = {
- *   url: Config.redacted("PAYMENTS_REDIS_URL"),
+ *   url: Config.Redacted("PAYMENTS_REDIS_URL"),
  *   limit: 250,
  *   interval: "10 seconds"
  * }
@@ -159,7 +158,7 @@ export const defaultPrefix: "sfox-effect:rate-limit:" = InternalOptions.defaultP
  */
 export const make: (
   options: Options
-) => Effect.Effect<SfoxRateLimiter.Service, ConfigError.ConfigError, Scope.Scope> = Internal.make
+) => Effect.Effect<SfoxRateLimiter.Service, Config.ConfigError, Scope.Scope> = Internal.make
 
 /**
  * An `SfoxRateLimiter` on Redis: provide it once, and every
@@ -188,7 +187,7 @@ export const make: (
  * @since 0.2.0
  * @category layers
  */
-export const layer: (options: Options) => Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> = Internal.layer
+export const layer: (options: Options) => Layer.Layer<SfoxRateLimiter, Config.ConfigError> = Internal.layer
 
 /**
  * `layer` with the URL from configuration: by default the redacted
@@ -208,5 +207,5 @@ export const layer: (options: Options) => Layer.Layer<SfoxRateLimiter, ConfigErr
  * @since 0.2.0
  * @category layers
  */
-export const layerConfig: (options: ConfigOptions) => Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> =
+export const layerConfig: (options: ConfigOptions) => Layer.Layer<SfoxRateLimiter, Config.ConfigError> =
   Internal.layerConfig

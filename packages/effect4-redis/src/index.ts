@@ -1,5 +1,5 @@
 /**
- * `@sfox-effect/redis`: one sFOX rate-limit budget shared by every process,
+ * `@sfox-effect/effect4-redis`: one sFOX rate-limit budget shared by every process,
  * as an `SfoxRateLimiter` on Redis.
  *
  * @since 0.2.0

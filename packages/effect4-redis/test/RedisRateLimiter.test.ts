@@ -10,17 +10,17 @@ import {
   Effect,
   Exit,
   Fiber,
-  FiberId,
   Layer,
   Logger,
-  Redacted
+  Redacted,
+  Result
 } from "effect"
 import { Redis } from "ioredis"
-import { freePort, skipRedis, startRedis } from "../../../test/utils/redisServer.js"
-import { assertConfigError } from "../../core/test/utils/configError.js"
-import { countedLatches } from "../../core/test/utils/latches.js"
-import { type LogLine, warnings, withCapturedLogs } from "../../core/test/utils/logs.js"
-import { orHang } from "../../core/test/utils/realTime.js"
+import { freePort, skipRedis, startRedis } from "../../../test-effect4/utils/redisServer.js"
+import { assertConfigError } from "../../effect4-core/test/utils/configError.js"
+import { countedLatches } from "../../effect4-core/test/utils/latches.js"
+import { type LogLine, warnings, withCapturedLogs } from "../../effect4-core/test/utils/logs.js"
+import { orHang } from "../../effect4-core/test/utils/realTime.js"
 
 /** A limiter built while Redis is down warned once (kept, not printed): it says so, never with a password. */
 const assertWarnedDown = (logs: ReadonlyArray<LogLine>) => {
@@ -37,14 +37,14 @@ const captureLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const lines: Array<string> = []
     const logger = Logger.make(({ logLevel, message }) => {
-      lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+      lines.push(`${logLevel.toUpperCase()} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
     })
-    const result = yield* effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+    const result = yield* effect.pipe(Effect.provide(Logger.layer([logger])))
     return { result, lines }
   })
 
 describe.skipIf(skipRedis)("RedisRateLimiter", () => {
-  it.scopedLive("two limiters on one Redis and prefix share one window, counted until `interval` after each end", () =>
+  it.live("two limiters on one Redis and prefix share one window, counted until `interval` after each end", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       const options = { url: server.url, limit: 3, interval: Duration.millis(400), prefix: "shared:" }
@@ -72,7 +72,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       // willing to wait less than the held turns' reservations last.
       const hold = yield* Deferred.make<void>()
       const running = countedLatches()
-      const holding = Effect.zipRight(Effect.sync(running.arrive), Deferred.await(hold))
+      const holding = Effect.andThen(Effect.sync(running.arrive), Deferred.await(hold))
       const held = yield* Effect.forkScoped(
         Effect.all(Array.from({ length: 3 }, () => a.withTurn(holding, turn)), { concurrency: "unbounded" })
       )
@@ -91,7 +91,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       yield* Fiber.join(held)
     }))
 
-  it.scopedLive("a caller that cannot get a turn within its wait fails with onLate at once, and takes none", () =>
+  it.live("a caller that cannot get a turn within its wait fails with onLate at once, and takes none", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       const limiter = yield* RedisRateLimiter.make({
@@ -109,7 +109,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       assert.strictEqual(held, 1)
     }))
 
-  it.scopedLive("a waiting caller interrupted takes no turn; a finished request's turn stays a window", () =>
+  it.live("a waiting caller interrupted takes no turn; a finished request's turn stays a window", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       // A window far longer than the test: no turn frees while it runs.
@@ -119,7 +119,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       const asked = new Map<string, Deferred.Deferred<void>>()
       const askedFor = (member: string) => {
         let latch = asked.get(member)
-        if (latch === undefined) asked.set(member, latch = Deferred.unsafeMake<void>(FiberId.none))
+        if (latch === undefined) asked.set(member, latch = Deferred.makeUnsafe<void>())
         return latch
       }
       const monitor = yield* Effect.acquireRelease(
@@ -131,12 +131,12 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       monitor.on("monitor", (_time: string, args: Array<string>) => {
         for (const arg of args) {
           const member = arg.slice(arg.lastIndexOf(":") + 1)
-          if (arg.includes(":") && /^\d+$/.test(member)) Deferred.unsafeDone(askedFor(member), Exit.void)
+          if (arg.includes(":") && /^\d+$/.test(member)) Deferred.doneUnsafe(askedFor(member), Exit.void)
         }
       })
       const ran = (member: string) => Deferred.await(askedFor(member))
       yield* limiter.withTurn(Effect.void, turn) // turn 0: done, its window runs
-      const waiting = yield* Effect.fork(limiter.withTurn(Effect.void, { ...turn, maxWaitMillis: Infinity })) // 1
+      const waiting = yield* Effect.forkChild(limiter.withTurn(Effect.void, { ...turn, maxWaitMillis: Infinity })) // 1
       yield* ran("1") // the waiter's ask
       yield* Fiber.interrupt(waiting)
       // Whatever the interruption sent Redis went on the limiter's one
@@ -153,7 +153,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       assert.deepStrictEqual(members.map((member) => member.slice(member.lastIndexOf(":") + 1)), ["0"])
     }))
 
-  it.scopedLive("Redis unreachable: RateLimiterUnavailable without waiting for any timeout, the request never runs, no password shown", () =>
+  it.live("Redis unreachable: RateLimiterUnavailable without waiting for any timeout, the request never runs, no password shown", () =>
     Effect.gen(function*() {
       const port = yield* Effect.promise(freePort)
       const password = "hunter2-redis-password"
@@ -177,7 +177,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       }
     }).pipe(withCapturedLogs, Effect.map(([, logs]) => assertWarnedDown(logs))))
 
-  it.scopedLive("built while Redis is down, the limiter connects once Redis comes up", () =>
+  it.live("built while Redis is down, the limiter connects once Redis comes up", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       yield* server.kill
@@ -191,18 +191,18 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       assert.strictEqual(down._tag, "RateLimiterUnavailable")
       yield* server.restart
       const started = Date.now()
-      let answer = yield* Effect.either(limiter.withTurn(Effect.succeed("minted"), turn))
+      let answer = yield* Effect.result(limiter.withTurn(Effect.succeed("minted"), turn))
       // A poll kept, bounded: ioredis reconnects on its own backoff and tells the limiter's callers nothing;
       // asking again is the only way to see it back.
-      while (answer._tag === "Left") {
+      while (Result.isFailure(answer)) {
         assert.isBelow(Date.now() - started, 10_000, "never reconnected")
         yield* Effect.sleep("100 millis")
-        answer = yield* Effect.either(limiter.withTurn(Effect.succeed("minted"), turn))
+        answer = yield* Effect.result(limiter.withTurn(Effect.succeed("minted"), turn))
       }
-      assert.strictEqual(answer.right, "minted")
+      assert.strictEqual(answer.success, "minted")
     }).pipe(withCapturedLogs, Effect.map(([, logs]) => assertWarnedDown(logs))))
 
-  it.scopedLive("Redis stopped answering (paused): the call is ended by the command timeout", () =>
+  it.live("Redis stopped answering (paused): the call is ended by the command timeout", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       const limiter = yield* RedisRateLimiter.make({
@@ -220,7 +220,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       if (error._tag === "RateLimiterUnavailable") assert.include(error.description, "no answer within 200 ms")
     }))
 
-  it.scopedLive("the opt-in fallback: a warning when it engages, then this process's own budget", () =>
+  it.live("the opt-in fallback: a warning when it engages, then this process's own budget", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       const { lines, result } = yield* captureLogs(Effect.gen(function*() {
@@ -246,7 +246,7 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       assert.isAtLeast(result[2]! - result[0]!, 1_000)
     }))
 
-  it.scopedLive("the fallback lets its own turns run out when Redis is back, then returns to the shared budget", () =>
+  it.live("the fallback lets its own turns run out when Redis is back, then returns to the shared budget", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       const { lines } = yield* captureLogs(Effect.gen(function*() {
@@ -323,12 +323,12 @@ describe.skipIf(skipRedis)("RedisRateLimiter", () => {
       assert.notInclude(Cause.pretty(Exit.isFailure(exit) ? exit.cause : Cause.empty), "pw-secret")
     }))
 
-  it.scopedLive("layerConfig reads the URL from SFOX_REDIS_URL, as a redacted value", () =>
+  it.live("layerConfig reads the URL from SFOX_REDIS_URL, as a redacted value", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       const context = yield* Layer.build(
         RedisRateLimiter.layerConfig({ limit: 5, interval: "1 second" }).pipe(
-          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({ SFOX_REDIS_URL: server.url })))
+          Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ SFOX_REDIS_URL: server.url })))
         )
       )
       const limiter = Context.get(context, SfoxRateLimiter)

@@ -5,9 +5,10 @@
  * interleaving of reservations, completions, crashes and waits.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, FastCheck as fc } from "effect"
+import { Effect } from "effect"
+import * as fc from "fast-check"
 import { Redis } from "ioredis"
-import { skipRedis, startRedis } from "../../../test/utils/redisServer.js"
+import { skipRedis, startRedis } from "../../../test-effect4/utils/redisServer.js"
 import * as Script from "../src/internal/script.js"
 
 interface Caller {
@@ -117,7 +118,7 @@ const play = (scripts: Script.Scripts, key: string, s: Scenario) =>
   })
 
 describe.skipIf(skipRedis)("the Lua sliding log against a model (real redis-server, virtual clock)", () => {
-  it.scopedLive("grants exactly when the model has a free turn; no window over the limit; crashed turns expire", () =>
+  it.live("grants exactly when the model has a free turn; no window over the limit; crashed turns expire", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       const redis = yield* Effect.acquireRelease(
@@ -138,7 +139,7 @@ describe.skipIf(skipRedis)("the Lua sliding log against a model (real redis-serv
       )
     }))
 
-  it.scopedLive("a process that dies holding a turn frees it `hold + window` after taking it, not later", () =>
+  it.live("a process that dies holding a turn frees it `hold + window` after taking it, not later", () =>
     Effect.gen(function*() {
       const server = yield* startRedis()
       const redis = yield* Effect.acquireRelease(

@@ -1,7 +1,6 @@
+import * as Effect from "effect/Effect"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
-import * as Chunk from "effect/Chunk"
-import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 
 /**
@@ -37,7 +36,7 @@ class AnswerTooLarge extends Error {
 
 const decoder = new TextDecoder()
 
-const concat = (chunks: Chunk.Chunk<Uint8Array>, size: number): Uint8Array => {
+const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
   const out = new Uint8Array(size)
   let offset = 0
   for (const chunk of chunks) {
@@ -60,27 +59,36 @@ const concat = (chunks: Chunk.Chunk<Uint8Array>, size: number): Uint8Array => {
 export const readBody = (
   response: HttpClientResponse.HttpClientResponse,
   maxBytes: number
-): Effect.Effect<string, HttpClientError.ResponseError> => {
+): Effect.Effect<string, HttpClientError.HttpClientError> => {
   const declared = response.headers["content-length"]
   if (declared !== undefined && /^\d{1,15}$/.test(declared) && Number(declared) <= maxBytes) return response.text
-  const success = response.status >= 200 && response.status < 300
-  return response.stream.pipe(
-    Stream.runFoldWhile(
-      { chunks: Chunk.empty<Uint8Array>(), size: 0 },
-      (state) => state.size <= maxBytes,
-      (state, bytes: Uint8Array) => ({ chunks: Chunk.append(state.chunks, bytes), size: state.size + bytes.length })
-    ),
-    Effect.flatMap(({ chunks, size }) => {
-      if (size <= maxBytes) return Effect.succeed(decoder.decode(concat(chunks, size)))
-      if (!success) return Effect.succeed(decoder.decode(concat(chunks, maxBytes)))
-      return Effect.fail(
-        new HttpClientError.ResponseError({
-          request: response.request,
-          response,
-          reason: "Decode",
-          cause: new AnswerTooLarge(maxBytes)
+  return Effect.suspend(() => {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    return response.stream.pipe(
+      // Stops pulling once past the bound: the rest of the body is never read.
+      Stream.runForEachWhile((bytes) =>
+        Effect.sync(() => {
+          chunks.push(bytes)
+          size += bytes.length
+          return size <= maxBytes
         })
-      )
-    })
-  )
+      ),
+      Effect.flatMap(() => {
+        if (size <= maxBytes) return Effect.succeed(decoder.decode(concat(chunks, size)))
+        if (response.status < 200 || response.status >= 300) {
+          return Effect.succeed(decoder.decode(concat(chunks, maxBytes)))
+        }
+        return Effect.fail(
+          new HttpClientError.HttpClientError({
+            reason: new HttpClientError.DecodeError({
+              request: response.request,
+              response,
+              cause: new AnswerTooLarge(maxBytes)
+            })
+          })
+        )
+      })
+    )
+  })
 }

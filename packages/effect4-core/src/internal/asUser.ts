@@ -44,8 +44,8 @@ export const make = (pipeline: Pipeline, tokens: Tokens) =>
   const again = (released: Effect.Effect<void>) =>
     mayBeBuiltAgain(endpoint.request(input))
       ? released.pipe(
-        Effect.zipRight(tokens.invalidate(userId)),
-        Effect.zipRight(tokens.get(userId)),
+        Effect.andThen(tokens.invalidate(userId)),
+        Effect.andThen(tokens.get(userId)),
         Effect.flatMap(sendWith)
       )
       : undefined
@@ -53,7 +53,7 @@ export const make = (pipeline: Pipeline, tokens: Tokens) =>
     Effect.matchEffect(sendWith(token), {
       onFailure: (failure) =>
         isRefusal(failure)
-          ? again(Effect.void) ?? Effect.zipRight(tokens.invalidate(userId), Effect.fail(failure))
+          ? again(Effect.void) ?? Effect.andThen(tokens.invalidate(userId), Effect.fail(failure))
           : Effect.fail(failure),
       onSuccess: (answer) => {
         const released = refusedToken?.(answer)

@@ -1,17 +1,17 @@
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import type { RequestFailure } from "../SfoxError.js"
-import * as SfoxMetrics from "../SfoxMetrics.js"
 import { errorType } from "./classify.js"
 import { deadlines } from "./clientAbilities.js"
 import type { Limit } from "./deadline.js"
 import type { Received } from "./endpoint.js"
 import * as Logging from "./logging.js"
 import * as Telemetry from "./telemetry.js"
-import { AttemptTimer, liveClock, timeoutFail } from "./timeout.js"
+import { AttemptTimer, liveClock, timeoutOrFail } from "./timeout.js"
 
 /** What one attempt is measured and bounded by. */
 export interface Frame {
@@ -37,72 +37,80 @@ export interface Frame {
  * attempt runs on the caller's fiber: a plain timer aborts the client's
  * request at the limit, and the attempt then fails with the limit's `onTimeout()`,
  * however it ended. Any other client, or any other clock, races the attempt
- * against the timeout (`timeoutFail`).
+ * against the timeout (`timeoutOrFail`).
  *
  * The limit, the metric and the span's status are one exit handler, run
  * whatever the end (an interruption included): each was an `onExit` or an
- * `acquireUseRelease` of its own, and together they were a third of the
- * service's own cost per mint (bench/src/micro.ts).
+ * `acquireUseRelease` of its own in the 3.x shell, and together they were a
+ * third of the service's own cost per mint (bench/src/micro.ts). The fiber
+ * is read once (`Effect.withFiber`): its context is where the metric counts.
  */
 export const run = (
   exchange: Effect.Effect<Received, RequestFailure>,
   frame: Frame
 ): Effect.Effect<Received, RequestFailure> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.withFiberRuntime<Received, RequestFailure>((fiber) => {
-      const start = frame.clock.unsafeCurrentTimeMillis()
+    Effect.withFiber<Received, RequestFailure>((fiber) => {
+      const start = frame.clock.currentTimeMillisUnsafe()
       const { millis, onTimeout } = frame.limit
       const deadline = frame.enforces && frame.clock === liveClock && Number.isFinite(millis)
         ? new AttemptTimer(millis)
         : undefined
       if (deadline !== undefined) deadlines.set(fiber, deadline)
       const attempt = Effect.matchCauseEffect(
-        restore(deadline === undefined ? timeoutFail(exchange, millis, onTimeout) : exchange),
+        restore(deadline === undefined ? timeoutOrFail(exchange, millis, onTimeout) : exchange),
         {
           // A caller's interruption goes on as it is; anything else after the deadline is its Timeout.
           onFailure: (cause) =>
             ended(
               frame,
+              fiber.context,
               start,
-              expired(deadline, fiber) && !Cause.isInterruptedOnly(cause)
+              expired(deadline, fiber) && !Cause.hasInterruptsOnly(cause)
                 ? Exit.fail(onTimeout())
                 : Exit.failCause(cause)
             ),
-          // An answer that came as the timer fired is late all the same (as under `timeoutFail`).
+          // An answer that came as the timer fired is late all the same (as under `timeoutOrFail`).
           onSuccess: (value) =>
-            ended(frame, start, expired(deadline, fiber) ? Exit.fail(onTimeout()) : Exit.succeed(value))
+            ended(
+              frame,
+              fiber.context,
+              start,
+              expired(deadline, fiber) ? Exit.fail(onTimeout()) : Exit.succeed(value)
+            )
         }
       )
       const waited = start - frame.requestedAt
-      return waited < Logging.longTurnWaitMillis ? attempt : Effect.zipRight(Logging.waitedForTurn(waited), attempt)
+      return waited < Logging.longTurnWaitMillis ? attempt : Effect.andThen(Logging.waitedForTurn(waited), attempt)
     })
   )
 
 /** Ends the attempt's deadline, however the attempt ended: whether it ran past it. */
-const expired = (deadline: AttemptTimer | undefined, fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean => {
+const expired = (deadline: AttemptTimer | undefined, fiber: Fiber.Fiber<unknown, unknown>): boolean => {
   if (deadline === undefined) return false
   deadline.settle()
   deadlines.delete(fiber)
   return deadline.expired
 }
 
-/** Records the attempt's end; hands its exit on. */
+/** Records the attempt's end in the caller's context (its metric registry); hands its exit on. */
 const ended = (
   frame: Frame,
+  context: Context.Context<never>,
   start: number,
   exit: Exit.Exit<Received, RequestFailure>
 ): Effect.Effect<Received, RequestFailure> => {
-  const seconds = (frame.clock.unsafeCurrentTimeMillis() - start) / 1000
+  const seconds = (frame.clock.currentTimeMillisUnsafe() - start) / 1000
   if (exit._tag === "Success") {
     const status = exit.value.status
-    SfoxMetrics.requestDuration.unsafeUpdate(seconds, frame.endpoint.answered(status))
-    return frame.traced ? Effect.zipRight(Telemetry.annotateAnswer(status), exit) : exit
+    frame.endpoint.answered(status).updateUnsafe(seconds, context)
+    return frame.traced ? Effect.andThen(Telemetry.annotateAnswer(status), exit) : exit
   }
-  const failure = Cause.failureOption(exit.cause)
+  const failure = Cause.findErrorOption(exit.cause)
   // An attempt given up by its caller ended without an answer or an error of its own.
-  SfoxMetrics.requestDuration.unsafeUpdate(
+  frame.endpoint.failed(failure._tag === "Some" ? errorType(failure.value) : "Interrupted").updateUnsafe(
     seconds,
-    frame.endpoint.failed(failure._tag === "Some" ? errorType(failure.value) : "Interrupted")
+    context
   )
   return exit
 }

@@ -1,11 +1,11 @@
 import { BatcherMachine as Machine } from "@sfox-effect/domain"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
-import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 
 /**
@@ -18,9 +18,16 @@ import type * as Scope from "effect/Scope"
  * Every transition is one synchronous call, so none can be cut in half by an
  * interruption: JavaScript runs each to its end. Only the batch requests
  * themselves are fibers, and the shell learns of their end through one
- * observer (`Settled`), whatever ended them. A caller is its `Effect.async`
- * resume function: no Deferred, no fiber per caller; in production a window
- * is a plain timer, no fiber either.
+ * observer (`Settled`), whatever ended them. A caller is its
+ * `Effect.callback` resume function: no Deferred, no fiber per caller; in
+ * production a window is a plain timer, no fiber either.
+ *
+ * Effect 4 runs a resumed fiber inline, on the stack of whoever resumed it.
+ * A caller resumed here may join again, or leave, before the transition
+ * that resumed it has run its last command: the machine updates its state
+ * before it hands out commands, and the commands after a `Resume` (more
+ * resumes, `Forget`) name batches the resumed caller can no longer reach,
+ * so whatever the caller feeds back is a whole transition of its own.
  */
 
 /** Arranges `close` to run later (when a window or a hold ends) and returns a way to cancel it. */
@@ -57,22 +64,24 @@ export interface Batcher<A, E> {
   readonly snapshot: () => Snapshot
 }
 
-type Caller<A, E> = (outcome: Exit.Exit<A, E>) => void
+type Caller<A, E> = (outcome: Effect.Effect<A, E>) => void
 type Answer<A, E> = Exit.Exit<ReadonlyMap<string, Exit.Exit<A, E>>, E>
 
 /** What the shell keeps of one batch: where it runs, its timer, its fiber. */
 interface Host<A, E> {
   /**
    * The context of the caller that opened the window: the batch runs with
-   * its services, tracer and span, as if that caller had forked it.
+   * its services, clock, tracer and span, as if that caller had forked it.
    */
-  readonly runtime: Runtime.Runtime<never>
+  readonly context: Context.Context<never>
   cancel: () => void
-  fiber: Fiber.RuntimeFiber<ReadonlyMap<string, Exit.Exit<A, E>>, E> | undefined
+  fiber: Fiber.Fiber<ReadonlyMap<string, Exit.Exit<A, E>>, E> | undefined
+  /** Asked to stop while its fiber was still starting (on the stack of `start`). */
+  stopped: boolean
 }
 
 // The clock every program has unless a test provides another (TestClock).
-const liveClock = Effect.runSync(Effect.clock)
+const liveClock = Effect.runSync(Clock.clockWith(Effect.succeed))
 
 const realTimer = (millis: number): Window => (close) => {
   const handle = setTimeout(close, Math.max(0, millis))
@@ -87,30 +96,35 @@ const realTimer = (millis: number): Window => (close) => {
  * before. In production only a plain timer is paid: no fiber per window.
  */
 export const clockWindow = (millis: number): Effect.Effect<Window> =>
-  Effect.map(Effect.clock, (clock) => {
-    if (clock === liveClock) return realTimer(millis)
-    const sleep = clock.sleep(Duration.millis(millis))
-    return (close) => {
+  Effect.withFiber((fiber) => {
+    const clock = fiber.getRef(Clock.Clock)
+    if (clock === liveClock) return Effect.succeed(realTimer(millis))
+    // The sleep runs on the builder's context: its clock, and the scheduler
+    // `TestClock.adjust` waits on before it moves on.
+    const context = fiber.context
+    const sleep = Effect.sleep(Duration.millis(millis))
+    return Effect.succeed<Window>((close) => {
       const cancelTimer = realTimer(millis)(close)
-      const fiber = Effect.runFork(Effect.map(sleep, close))
+      const timer = Effect.runForkWith(context)(Effect.map(sleep, close))
       return () => {
         cancelTimer()
-        fiber.unsafeInterruptAsFork(FiberId.none)
+        timer.interruptUnsafe()
       }
-    }
+    })
   })
 
 /**
  * Builds a batcher whose batches run in the scope's lifetime: closing the
  * scope interrupts every batch and releases every caller.
  */
-export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const shell = new Shell(options)
-    // Nobody may wait forever on a mint the closing scope will never finish.
-    yield* Effect.addFinalizer(() => Effect.suspend(() => Fiber.interruptAll(shell.feed({ _tag: "Close" }))))
-    return { get: shell.get, snapshot: () => Machine.snapshot(shell.state) }
-  })
+export const make = <A, E>(options: Options<A, E>): Effect.Effect<Batcher<A, E>, never, Scope.Scope> => {
+  const shell = new Shell(options)
+  // Nobody may wait forever on a mint the closing scope will never finish.
+  return Effect.as(
+    Effect.addFinalizer(() => Effect.suspend(() => Fiber.interruptAll(shell.feed({ _tag: "Close" })))),
+    { get: shell.get, snapshot: () => Machine.snapshot(shell.state) }
+  )
+}
 
 /** The machine's state, how events reach it, and `get`. */
 class Shell<A, E> {
@@ -123,14 +137,14 @@ class Shell<A, E> {
   /**
    * Feeds one event and runs its commands; returns the fibers it asked to
    * interrupt, for the event's caller to wait on. `answer` is the settled
-   * batch's, `joiner` the fiber of the caller that joined.
+   * batch's, `joiner` the context of the caller that joined.
    */
   feed(
     event: Machine.Event<Caller<A, E>>,
     answer?: Answer<A, E>,
-    joiner?: Fiber.RuntimeFiber<A, E>
-  ): Array<Fiber.RuntimeFiber<unknown, unknown>> {
-    const stopped: Array<Fiber.RuntimeFiber<unknown, unknown>> = []
+    joiner?: Context.Context<never>
+  ): Array<Fiber.Fiber<unknown, unknown>> {
+    const stopped: Array<Fiber.Fiber<unknown, unknown>> = []
     for (const command of Machine.step(this.state, event).commands) this.run(command, answer, joiner, stopped)
     return stopped
   }
@@ -138,8 +152,8 @@ class Shell<A, E> {
   run(
     command: Machine.Command<Caller<A, E>>,
     answer: Answer<A, E> | undefined,
-    joiner: Fiber.RuntimeFiber<A, E> | undefined,
-    stopped: Array<Fiber.RuntimeFiber<unknown, unknown>>
+    joiner: Context.Context<never> | undefined,
+    stopped: Array<Fiber.Fiber<unknown, unknown>>
   ): void {
     switch (command._tag) {
       case "ArmWindow":
@@ -153,9 +167,12 @@ class Shell<A, E> {
         return cancelTimer(this.hosts.get(command.batch)!)
       case "Start":
         return this.start(command.batch)
-      case "Interrupt":
-        stopped.push(this.hosts.get(command.batch)!.fiber!)
+      case "Interrupt": {
+        const host = this.hosts.get(command.batch)!
+        if (host.fiber === undefined) host.stopped = true
+        else stopped.push(host.fiber)
         return
+      }
       case "Resume":
         return resumeAll(command.callers, outcomeOf(answer!, command.key))
       case "ResumeInterrupted":
@@ -165,8 +182,8 @@ class Shell<A, E> {
     }
   }
 
-  openWindow(batch: number, joiner: Fiber.RuntimeFiber<A, E>): void {
-    const host: Host<A, E> = { runtime: runtimeOf(joiner), cancel: noop, fiber: undefined }
+  openWindow(batch: number, context: Context.Context<never>): void {
+    const host: Host<A, E> = { context, cancel: noop, fiber: undefined, stopped: false }
     this.hosts.set(batch, host)
     host.cancel = this.options.window(() => this.feed({ _tag: "WindowClosed", batch }))
   }
@@ -178,11 +195,13 @@ class Shell<A, E> {
       return Machine.sealedKeys(this.state, batch)
     }
     // A root fiber: no caller's interruption reaches it but through `Leave`.
-    // It starts at once rather than behind every fiber already scheduled
-    // (10,000 callers, say): its request leaves before they have all run.
-    const fiber = Runtime.runFork(host.runtime)(this.options.resolve({ seal }), { immediate: true })
+    // Effect 4 starts a forked fiber at once, on this stack (Effect 3 needed
+    // `immediate: true` for that): its request leaves before the callers
+    // already scheduled (10,000, say) have all run.
+    const fiber = Effect.runForkWith(host.context)(this.options.resolve({ seal }))
     host.fiber = fiber
     fiber.addObserver((exit) => this.feed({ _tag: "Settled", batch }, exit))
+    if (host.stopped) fiber.interruptUnsafe()
   }
 
   // Joining happens as the caller suspends, and leaving is the canceller
@@ -190,9 +209,9 @@ class Shell<A, E> {
   // caller and its place in the state. No Deferred, no mask: this is paid
   // once per caller, and busy servers have many.
   readonly get = (key: string): Effect.Effect<A, E> =>
-    Effect.withFiberRuntime<A, E>((fiber) =>
-      Effect.async<A, E>((resume) => {
-        this.feed({ _tag: "Join", caller: resume, key }, undefined, fiber)
+    Effect.withFiber<A, E>((fiber) =>
+      Effect.callback<A, E>((resume) => {
+        this.feed({ _tag: "Join", caller: resume, key }, undefined, fiber.context)
         return Effect.suspend(() => {
           const stopped = this.feed({ _tag: "Leave", caller: resume, key })
           return stopped.length === 0 ? Effect.void : Fiber.interruptAll(stopped)
@@ -201,14 +220,7 @@ class Shell<A, E> {
     )
 }
 
-const interrupted = Exit.interrupt(FiberId.none)
-
-const runtimeOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Runtime.Runtime<never> =>
-  Runtime.make({
-    context: fiber.currentContext,
-    fiberRefs: fiber.getFiberRefs(),
-    runtimeFlags: Runtime.defaultRuntimeFlags
-  })
+const interrupted = Exit.interrupt()
 
 const cancelTimer = (host: { cancel: () => void }): void => {
   host.cancel()

@@ -1,8 +1,8 @@
 import { RequestId, Scrub, Status, Wire } from "@sfox-effect/domain"
 import * as Duration from "effect/Duration"
-import * as Either from "effect/Either"
-import type * as ParseResult from "effect/ParseResult"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import type * as SchemaIssue from "effect/SchemaIssue"
 import { HttpFailure, MalformedResponse, RateLimited, type RequestFailure, Unauthorized } from "../SfoxError.js"
 import { BatchTokenResponse, SingleTokenResponse, type UserAuthToken } from "../UserAuthToken.js"
 import { unsafeFromWire } from "./userAuthToken.js"
@@ -48,40 +48,43 @@ export const errorOf = (failure: Status.Failure): RequestFailure => {
 }
 
 // Schema issues name the path and the kind of problem, never the value: the
-// value may be a token, and formatting it (as ParseResult's formatters do)
-// walks it whole, which a deeply nested answer turns into a stack overflow.
-// The walk below follows the issue tree only (as deep as the schema, a few
-// levels) and reads nothing but paths and tags.
+// value may be a token (Effect 4's issues keep no input unless asked to with
+// `reportInput`, but a formatter may still describe one), and a formatter
+// that walks a deeply nested answer can overflow the stack. The walk below
+// follows the issue tree only (as deep as the schema, a few levels) and
+// reads nothing but paths and tags.
 interface Found {
   readonly path: ReadonlyArray<PropertyKey>
   readonly missing: boolean
 }
 
-const collectIssues = (root: ParseResult.ParseIssue, limit: number): { found: Array<Found>; total: number } => {
+const collectIssues = (root: SchemaIssue.Issue, limit: number): { found: Array<Found>; total: number } => {
   const found: Array<Found> = []
   let total = 0
-  const stack: Array<[ParseResult.ParseIssue, ReadonlyArray<PropertyKey>]> = [[root, []]]
+  const stack: Array<[SchemaIssue.Issue, ReadonlyArray<PropertyKey>]> = [[root, []]]
+  const leaf = (path: ReadonlyArray<PropertyKey>, missing: boolean) => {
+    total++
+    if (found.length < limit) found.push({ path, missing })
+  }
   // Bounded whatever the tree: a batch of 100,000 bad tokens has as many issues.
   for (let steps = 0; stack.length > 0 && steps < 10_000; steps++) {
     const [issue, path] = stack.pop()!
     switch (issue._tag) {
-      case "Pointer": {
-        const segment = Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey]
-        stack.push([issue.issue, [...path, ...segment]])
+      case "Pointer":
+        stack.push([issue.issue, [...path, ...issue.path]])
         break
-      }
-      case "Refinement":
-      case "Transformation":
+      case "Filter":
+      case "Encoding":
         stack.push([issue.issue, path])
         break
-      case "Composite": {
-        const children = Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue]
-        for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, path])
+      case "Composite":
+      case "AnyOf":
+        // A union that no member came near has no issues: it is one of its own.
+        if (issue.issues.length === 0) leaf(path, false)
+        for (let i = issue.issues.length - 1; i >= 0; i--) stack.push([issue.issues[i]!, path])
         break
-      }
       default:
-        total++
-        if (found.length < limit) found.push({ path, missing: issue._tag === "Missing" })
+        leaf(path, issue._tag === "MissingKey")
     }
   }
   return { found, total }
@@ -90,7 +93,7 @@ const collectIssues = (root: ParseResult.ParseIssue, limit: number): { found: Ar
 const segmentText = (segment: PropertyKey): string =>
   typeof segment === "number" ? String(segment) : Scrub.scrub(String(segment).slice(0, 40))
 
-export const describeIssues = (error: ParseResult.ParseError): string => {
+export const describeIssues = (error: Schema.SchemaError): string => {
   const { found, total } = collectIssues(error.issue, 3)
   const shown = found.map((issue) => {
     const path = issue.path.length === 0 ? "body" : issue.path.map(segmentText).join(".")
@@ -100,11 +103,11 @@ export const describeIssues = (error: ParseResult.ParseError): string => {
   return `${shown.join("; ")}${more}`
 }
 
-const parseJson = (answer: Answer, scrubber: Scrub.Scrubber): Either.Either<unknown, MalformedResponse> => {
+const parseJson = (answer: Answer, scrubber: Scrub.Scrubber): Result.Result<unknown, MalformedResponse> => {
   try {
-    return Either.right(JSON.parse(answer.body))
+    return Result.succeed(JSON.parse(answer.body))
   } catch {
-    return Either.left(
+    return Result.fail(
       new MalformedResponse({
         status: answer.status,
         description: answer.body.length === 0
@@ -120,8 +123,8 @@ const looksLikeError = (json: unknown): string | undefined =>
     ? (json as { error: string }).error
     : undefined
 
-const decodeSingleSchema = Schema.decodeUnknownEither(SingleTokenResponse)
-const decodeBatchSchema = Schema.decodeUnknownEither(BatchTokenResponse)
+const decodeSingleSchema = Schema.decodeUnknownResult(SingleTokenResponse)
+const decodeBatchSchema = Schema.decodeUnknownResult(BatchTokenResponse)
 
 /**
  * The wire schema's decoding, inlined for the answers that pass it (the
@@ -134,14 +137,14 @@ const fastToken = (u: unknown): UserAuthToken | undefined => Wire.readToken(u, u
 
 const dataOf = Wire.dataOf
 
-const decodeSingle = (json: unknown): Either.Either<{ readonly data: UserAuthToken }, ParseResult.ParseError> => {
+const decodeSingle = (json: unknown): Result.Result<{ readonly data: UserAuthToken }, Schema.SchemaError> => {
   const token = fastToken(dataOf(json))
-  return token === undefined ? decodeSingleSchema(json) : Either.right({ data: token })
+  return token === undefined ? decodeSingleSchema(json) : Result.succeed({ data: token })
 }
 
 const decodeBatch = (
   json: unknown
-): Either.Either<{ readonly data: ReadonlyArray<UserAuthToken> }, ParseResult.ParseError> => {
+): Result.Result<{ readonly data: ReadonlyArray<UserAuthToken> }, Schema.SchemaError> => {
   const data = dataOf(json)
   if (!Array.isArray(data)) return decodeBatchSchema(json)
   const tokens: Array<UserAuthToken> = new Array(data.length)
@@ -150,10 +153,10 @@ const decodeBatch = (
     if (token === undefined) return decodeBatchSchema(json)
     tokens[i] = token
   }
-  return Either.right({ data: tokens })
+  return Result.succeed({ data: tokens })
 }
 
-const malformed = (answer: Answer, json: unknown, error: ParseResult.ParseError, scrubber: Scrub.Scrubber) => {
+const malformed = (answer: Answer, json: unknown, error: Schema.SchemaError, scrubber: Scrub.Scrubber) => {
   const sfoxError = looksLikeError(json)
   return new MalformedResponse({
     status: answer.status,
@@ -172,18 +175,18 @@ const malformed = (answer: Answer, json: unknown, error: ParseResult.ParseError,
 const guarded = <A>(
   answer: Answer,
   scrubber: Scrub.Scrubber,
-  decode: () => Either.Either<A, MalformedResponse>
-): Either.Either<A, MalformedResponse> => {
-  let decoded: Either.Either<A, MalformedResponse>
+  decode: () => Result.Result<A, MalformedResponse>
+): Result.Result<A, MalformedResponse> => {
+  let decoded: Result.Result<A, MalformedResponse>
   try {
     decoded = decode()
   } catch {
-    decoded = Either.left(new MalformedResponse({ status: answer.status, description: "answer could not be decoded" }))
+    decoded = Result.fail(new MalformedResponse({ status: answer.status, description: "answer could not be decoded" }))
   }
-  if (Either.isRight(decoded)) return decoded
+  if (Result.isSuccess(decoded)) return decoded
   // The one place a decoding failure learns the answer's id.
   const requestId = RequestId.of(answer.headers, scrubber)
-  return requestId === undefined ? decoded : Either.left(new MalformedResponse({ ...decoded.left, requestId }))
+  return requestId === undefined ? decoded : Result.fail(new MalformedResponse({ ...decoded.failure, requestId }))
 }
 
 /** Decodes a 2xx answer to `POST /user-tokens/{id}` and checks it is for that user. */
@@ -191,21 +194,21 @@ export const decodeSingleAnswer = (
   answer: Answer,
   userId: string,
   scrubber: Scrub.Scrubber
-): Either.Either<UserAuthToken, MalformedResponse> =>
+): Result.Result<UserAuthToken, MalformedResponse> =>
   guarded(answer, scrubber, () => decodeSingleUnguarded(answer, userId, scrubber))
 
 const decodeSingleUnguarded = (
   answer: Answer,
   userId: string,
   scrubber: Scrub.Scrubber
-): Either.Either<UserAuthToken, MalformedResponse> =>
-  Either.flatMap(parseJson(answer, scrubber), (json) => {
+): Result.Result<UserAuthToken, MalformedResponse> =>
+  Result.flatMap(parseJson(answer, scrubber), (json) => {
     const decoded = decodeSingle(json)
-    if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, scrubber))
-    const token = decoded.right.data
+    if (Result.isFailure(decoded)) return Result.fail(malformed(answer, json, decoded.failure, scrubber))
+    const token = decoded.success.data
     const wrong = Wire.checkSingle(token, userId, answer.receivedAt)
-    if (wrong !== undefined) return Either.left(new MalformedResponse({ status: answer.status, description: wrong }))
-    return Either.right(token)
+    if (wrong !== undefined) return Result.fail(new MalformedResponse({ status: answer.status, description: wrong }))
+    return Result.succeed(token)
   })
 
 /**
@@ -217,22 +220,22 @@ export const decodeBatchAnswer = (
   answer: Answer,
   userIds: ReadonlyArray<string>,
   scrubber: Scrub.Scrubber
-): Either.Either<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
+): Result.Result<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
   guarded(answer, scrubber, () => decodeBatchUnguarded(answer, userIds, scrubber))
 
 const decodeBatchUnguarded = (
   answer: Answer,
   userIds: ReadonlyArray<string>,
   scrubber: Scrub.Scrubber
-): Either.Either<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
-  Either.flatMap(parseJson(answer, scrubber), (json) => {
+): Result.Result<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
+  Result.flatMap(parseJson(answer, scrubber), (json) => {
     const decoded = decodeBatch(json)
-    if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, scrubber))
-    const byUser = Wire.matchBatch(decoded.right.data, userIds, answer.receivedAt)
+    if (Result.isFailure(decoded)) return Result.fail(malformed(answer, json, decoded.failure, scrubber))
+    const byUser = Wire.matchBatch(decoded.success.data, userIds, answer.receivedAt)
     if (typeof byUser === "string") {
-      return Either.left(new MalformedResponse({ status: answer.status, description: byUser }))
+      return Result.fail(new MalformedResponse({ status: answer.status, description: byUser }))
     }
-    return Either.right(byUser)
+    return Result.succeed(byUser)
   })
 
 /** The status of the answer a failure is about, if there was one. */

@@ -1,17 +1,16 @@
 import type * as Fiber from "effect/Fiber"
-import { globalValue } from "effect/GlobalValue"
 
 /**
  * What an `HttpClient` may declare of itself to the service, and what the
  * request pipeline reads: whether it ends an attempt at its deadline itself
  * (then the attempt runs on the caller's fiber, under one plain timer) and
  * whether it is plain (follows no redirect, records no header: then the
- * origin guard skips its per-request fiber settings). The one place both the
- * pipeline and a client's declarations (`AttemptDeadline`, `PlainClient`,
+ * origin guard skips its per-request context settings). The one place both
+ * the pipeline and a client's declarations (`AttemptDeadline`, `PlainClient`,
  * NodeSfox's lean client) meet; not for users.
  *
  * Global values, so that two copies of the package in one program (ESM and
- * CommonJS) agree; the keys are the ones the public modules have always used.
+ * CommonJS) agree.
  */
 
 /** The end of the attempt in progress, as a client that enforces it sees it. */
@@ -20,20 +19,29 @@ export interface AttemptDeadline {
   readonly onExpiry: (abort: () => void) => void
 }
 
+// Effect 4 has no `GlobalValue` module: the one shared store is `globalThis`,
+// under a registered symbol both copies of the package name alike.
+const globalValue = <A>(key: string, make: () => A): A => {
+  const store = globalThis as { [key: symbol]: unknown }
+  const symbol = Symbol.for(key)
+  if (!(symbol in store)) store[symbol] = make()
+  return store[symbol] as A
+}
+
 /**
  * The deadline of the attempt each fiber is running, for a client that
  * enforces it. An entry lives from the attempt's start to its end, whatever
  * the end (the attempt's exit handler removes it); weak, so that a fiber is
  * never held by it.
  */
-export const deadlines: WeakMap<Fiber.RuntimeFiber<unknown, unknown>, AttemptDeadline> = globalValue(
-  Symbol.for("@sfox-effect/effect4-core/AttemptDeadline/deadlines"),
-  () => new WeakMap<Fiber.RuntimeFiber<unknown, unknown>, AttemptDeadline>()
+export const deadlines: WeakMap<Fiber.Fiber<unknown, unknown>, AttemptDeadline> = globalValue(
+  "@sfox-effect/effect4-core/AttemptDeadline/deadlines",
+  () => new WeakMap<Fiber.Fiber<unknown, unknown>, AttemptDeadline>()
 )
 
-const enforcing = globalValue(Symbol.for("@sfox-effect/effect4-core/AttemptDeadline/enforcing"), () => new WeakSet<object>())
+const enforcing = globalValue("@sfox-effect/effect4-core/AttemptDeadline/enforcing", () => new WeakSet<object>())
 
-const plain = globalValue(Symbol.for("@sfox-effect/effect4-core/PlainClient/plain"), () => new WeakSet<object>())
+const plain = globalValue("@sfox-effect/effect4-core/PlainClient/plain", () => new WeakSet<object>())
 
 /** Declares that `client` aborts its requests when the attempt's deadline (`deadlines`) expires. */
 export const declareEnforcesDeadline = <C extends object>(client: C): C => {

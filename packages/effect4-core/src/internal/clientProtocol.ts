@@ -2,8 +2,8 @@
  * The protocol between core's request pipeline and an `HttpClient` that
  * declares abilities of its own (`NodeSfox`'s lean undici client is the one
  * such client). NOT FOR USERS: reached through the subpath
- * `@sfox-effect/core/internal/clientProtocol`, it is not covered by semver
- * and may change in any release.
+ * `@sfox-effect/effect4-core/internal/clientProtocol`, it is not covered by
+ * semver and may change in any release.
  *
  * Two declarations, each holding for one client value (a client made from
  * it by any combinator — `HttpClient.mapRequest`, `HttpClient.retry`, the
@@ -17,15 +17,14 @@
  *   (`TestClock`) every attempt is raced anyway, on that clock.
  * - `declare`: the client follows no redirect and records no header (no
  *   span, no log), so the service need not set fetch's `redirect: "manual"`
- *   nor mark header names redacted around each request (a noticeable share
- *   of a mint's CPU). Redirects are refused and the origin checked for every
- *   client alike.
+ *   nor mark header names redacted around each request. Redirects are
+ *   refused and the origin checked for every client alike.
  *
  * @since 0.2.0
  */
-import type * as HttpClient from "effect/http/HttpClient"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as Option from "effect/Option"
 import * as Abilities from "./clientAbilities.js"
 
@@ -57,13 +56,13 @@ export interface AttemptDeadline {
 /**
  * The deadline of the attempt `fiber` is running, when its client enforces
  * it; `undefined` anywhere else. Read it inside the client's request effect
- * (`Effect.withFiberRuntime`), on the fiber that runs it: the attempt's
- * deadline belongs to that fiber alone, and a fiber the client forks does
- * not see it.
+ * (`Effect.withFiber`, or the fiber `HttpClient.make` hands its runner), on
+ * the fiber that runs it: the attempt's deadline belongs to that fiber alone,
+ * and a fiber the client forks does not see it.
  *
- * Kept beside the fiber rather than in a `FiberRef`: setting and restoring a
- * `FiberRef` around every attempt copies the fiber's refs twice, a cost the
- * benchmark could see on every mint.
+ * Kept beside the fiber rather than in a `Context.Reference`: providing a
+ * reference around every attempt copies the fiber's context, a cost on every
+ * mint, where a weak map's entry is two steps.
  *
  * @example
  * ```ts
@@ -71,7 +70,7 @@ export interface AttemptDeadline {
  * import { Effect } from "effect"
  *
  * // Inside a declared client's request: is there an attempt deadline to honour?
- * const hasDeadline = Effect.withFiberRuntime((fiber) =>
+ * const hasDeadline = Effect.withFiber((fiber) =>
  *   Effect.succeed(AttemptDeadline.unsafeCurrent(fiber) !== undefined)
  * )
  * ```
@@ -79,7 +78,7 @@ export interface AttemptDeadline {
  * @since 0.2.0
  * @category getters
  */
-export const unsafeCurrent = (fiber: Fiber.RuntimeFiber<unknown, unknown>): AttemptDeadline | undefined =>
+export const unsafeCurrent = (fiber: Fiber.Fiber<unknown, unknown>): AttemptDeadline | undefined =>
   Abilities.deadlines.get(fiber)
 
 /**
@@ -98,8 +97,8 @@ export const unsafeCurrent = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Atte
  * @since 0.2.0
  * @category getters
  */
-export const current: Effect.Effect<Option.Option<AttemptDeadline>> = Effect.withFiberRuntime((fiber) =>
-  Effect.succeed(Option.fromNullable(Abilities.deadlines.get(fiber)))
+export const current: Effect.Effect<Option.Option<AttemptDeadline>> = Effect.withFiber((fiber) =>
+  Effect.succeed(Option.fromUndefinedOr(Abilities.deadlines.get(fiber)))
 )
 
 /**
@@ -118,12 +117,13 @@ export const current: Effect.Effect<Option.Option<AttemptDeadline>> = Effect.wit
  * const client = AttemptDeadline.enforcedBy(
  *   HttpClient.makeWith(
  *     Effect.flatMap((request) =>
- *       Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+ *       Effect.withFiber<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
  *         const controller = new AbortController()
  *         AttemptDeadline.unsafeCurrent(fiber)?.onExpiry(() => controller.abort())
  *         return Effect.tryPromise({
  *           try: () => fetch(request.url, { method: request.method, signal: controller.signal }),
- *           catch: (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
+ *           catch: (cause) =>
+ *             new HttpClientError.HttpClientError({ reason: new HttpClientError.TransportError({ request, cause }) })
  *         }).pipe(Effect.map((response) => HttpClientResponse.fromWeb(request, response)))
  *       })
  *     ),
@@ -203,4 +203,4 @@ export const declare = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpCli
  * @since 0.2.0
  * @category guards
  */
-export const isDeclared = (client: HttpClient.HttpClient.With<unknown, unknown>): boolean => Abilities.isPlain(client)
+export const isDeclared = <E, R>(client: HttpClient.HttpClient.With<E, R>): boolean => Abilities.isPlain(client)

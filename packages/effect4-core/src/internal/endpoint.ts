@@ -1,10 +1,11 @@
+import type * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
-import type * as Clock from "effect/Clock"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Inspectable from "effect/Inspectable"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { MalformedResponse, type RequestFailure } from "../SfoxError.js"
 import { readBody } from "./answerBody.js"
@@ -28,15 +29,17 @@ export interface Endpoint<I, A> {
    * The request, its URL absolute or a path on `baseUrl`; or a function that
    * builds it the moment the rate-limit turn is granted, on each attempt (a
    * batch of `get` takes joiners until then), and `undefined` when there is
-   * nothing left to send (the call is then interrupted).
+   * nothing left to send (the call is then interrupted). The function is
+   * given the caller's context: what it counts, it counts there.
    */
-  readonly request: (
-    input: I
-  ) => HttpClientRequest.HttpClientRequest | (() => HttpClientRequest.HttpClientRequest | undefined)
+  readonly request: (input: I) => HttpClientRequest.HttpClientRequest | BuildAtTurn
   /** The most bytes of the body read for `status`; absent: the body is left to the caller, unread. */
   readonly bodyLimit?: ((status: number, input: I) => number) | undefined
-  /** What a 2xx answer means, or why it is no good. */
-  readonly decode: (answer: Received, input: I) => Either.Either<A, RequestFailure>
+  /**
+   * What a 2xx answer means, or why it is no good. `context` is the caller's:
+   * a decoder that counts (tokens minted) counts in its metric registry.
+   */
+  readonly decode: (answer: Received, input: I, context: Context.Context<never>) => Result.Result<A, RequestFailure>
   /**
    * Absent: every answer but a 2xx is the call's failure. Present: a refusal
    * is the caller's answer, handed over as it is; a `retried` one is retried
@@ -55,6 +58,9 @@ export interface Endpoint<I, A> {
   /** The ids in a token request, for its attempts' spans; a function when the request is built at the turn. */
   readonly batchSize?: ((input: I) => number | (() => number)) | undefined
 }
+
+/** A request built at the rate-limit turn, in the caller's context; `undefined`: nothing left to send. */
+export type BuildAtTurn = (context: Context.Context<never>) => HttpClientRequest.HttpClientRequest | undefined
 
 /** How an endpoint whose refusals are its caller's answers treats them. */
 export interface Refusal<A> {
@@ -116,11 +122,11 @@ export const read = <I>(
   const limit = endpoint.bodyLimit
   if (limit === undefined || (status >= 300 && status < 400)) {
     const body = limit === undefined ? bodyLeftToCaller : ""
-    return Effect.succeed({ status, headers, body, receivedAt: clock.unsafeCurrentTimeMillis(), response })
+    return Effect.succeed({ status, headers, body, receivedAt: clock.currentTimeMillisUnsafe(), response })
   }
   return Effect.map(
     readBody(response, limit(status, input)),
-    (body): Received => ({ status, headers, body, receivedAt: clock.unsafeCurrentTimeMillis(), response })
+    (body): Received => ({ status, headers, body, receivedAt: clock.currentTimeMillisUnsafe(), response })
   )
 }
 
@@ -134,14 +140,15 @@ export const judge = <I, A>(
   input: I,
   answer: Received,
   scrubber: Scrubber,
-  origin: string
-): Either.Either<A, RequestFailure | Unwelcome<A>> => {
+  origin: string,
+  context: Context.Context<never>
+): Result.Result<A, RequestFailure | Unwelcome<A>> => {
   const status = answer.status
-  if (status >= 200 && status < 300) return endpoint.decode(answer, input)
+  if (status >= 200 && status < 300) return endpoint.decode(answer, input, context)
   const refusal = endpoint.refusal
-  if (refusal !== undefined && !refusal.retried(status)) return Either.right(refusal.answer(answer))
+  if (refusal !== undefined && !refusal.retried(status)) return Result.succeed(refusal.answer(answer))
   const failure = failureOf(answer, answer.receivedAt, scrubber, endpoint.keyed === true ? origin : undefined)
-  return Either.left(
+  return Result.fail(
     refusal === undefined ? failure : new Unwelcome(refusal.answer(answer), failure, refusal.release(answer))
   )
 }
@@ -159,19 +166,19 @@ export const mayBeBuiltAgain = (request: ReturnType<Endpoint<unknown, unknown>["
  * not of the schema, is a `MalformedResponse` naming what did not match
  * (paths, never values: a user's data stays out of errors).
  */
-export const decodeJson = <A, I>(
-  schema: Schema.Schema<A, I, never>
-): (answer: Received) => Either.Either<A, RequestFailure> => {
-  const decode = Schema.decodeUnknownEither(schema)
+export const decodeJson = <A>(
+  schema: Schema.Decoder<A>
+): (answer: Received) => Result.Result<A, RequestFailure> => {
+  const decode = Schema.decodeUnknownResult(schema)
   return (answer) => {
     let json: unknown
     try {
       json = JSON.parse(answer.body)
     } catch {
       const description = answer.body.length === 0 ? "empty body" : "not JSON"
-      return Either.left(new MalformedResponse({ status: answer.status, description }))
+      return Result.fail(new MalformedResponse({ status: answer.status, description }))
     }
-    return Either.mapLeft(
+    return Result.mapError(
       decode(json),
       (error) => new MalformedResponse({ status: answer.status, description: describeIssues(error) })
     )

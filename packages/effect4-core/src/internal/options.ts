@@ -1,12 +1,15 @@
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as SchemaParser from "effect/SchemaParser"
+import * as SchemaTransformation from "effect/SchemaTransformation"
+import * as Struct from "effect/Struct"
 import { defaultRetry } from "../RetryPolicy.js"
 import type { UserTokenError } from "../SfoxError.js"
 import type { UserTokenService } from "../UserTokenService.js"
@@ -53,20 +56,20 @@ const isLoopback = (hostname: string) => loopbackHosts.has(hostname) || /^127(?:
  * slash), or why it is refused: anything that could leak the key or reach
  * the wrong place.
  */
-export const baseUrlOf = (input: string | URL): Either.Either<string, string> => {
+export const baseUrlOf = (input: string | URL): Result.Result<string, string> => {
   let url: URL
   try {
     url = new URL(String(input))
   } catch {
-    return Either.left("is not an absolute URL")
+    return Result.fail("is not an absolute URL")
   }
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
-    return Either.left("must use https: (http: is allowed only for loopback hosts)")
+    return Result.fail("must use https: (http: is allowed only for loopback hosts)")
   }
-  if (url.username !== "" || url.password !== "") return Either.left("must not hold credentials")
-  if (url.search !== "" || String(input).includes("?")) return Either.left("must not have a query")
-  if (url.hash !== "" || String(input).includes("#")) return Either.left("must not have a fragment")
-  return Either.right(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+  if (url.username !== "" || url.password !== "") return Result.fail("must not hold credentials")
+  if (url.search !== "" || String(input).includes("?")) return Result.fail("must not have a query")
+  if (url.hash !== "" || String(input).includes("#")) return Result.fail("must not have a fragment")
+  return Result.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
 }
 
 /**
@@ -87,29 +90,32 @@ export const bounds = {
   cache: { capacity: 10_000_000, refreshBefore: Duration.hours(24) }
 } as const
 
+// The refusals name the rule, never the value, and keep no input: a base URL
+// may hold a password (which is the first thing refused).
+const refuse = (message: string) => Effect.fail(new SchemaIssue.InvalidValue({ message }))
+
 const baseUrl = OptionSchema.withDefault(
-  Schema.Unknown.pipe(Schema.transformOrFail(Schema.String, {
-    strict: true,
-    decode: (input, _, ast) =>
-      typeof input === "string" || input instanceof URL
-        ? Either.match(baseUrlOf(input), {
-          onLeft: (message) => ParseResult.fail(new ParseResult.Type(ast, input, message)),
-          onRight: ParseResult.succeed
-        })
-        : ParseResult.fail(new ParseResult.Type(ast, input, "must be a string or a URL")),
-    encode: ParseResult.succeed
-  })),
+  Schema.Unknown.pipe(Schema.decodeTo(
+    Schema.String,
+    SchemaTransformation.transformEffect({
+      decode: (input: unknown) =>
+        typeof input === "string" || input instanceof URL
+          ? Result.match(baseUrlOf(input), { onFailure: refuse, onSuccess: Effect.succeed })
+          : refuse("must be a string or a URL"),
+      encode: (url: string) => Effect.succeed<unknown>(url)
+    })
+  )),
   () => defaults.baseUrl
 )
 
 const apiKey = OptionSchema.instance(
   (u): u is Redacted.Redacted<string> => Redacted.isRedacted(u) && typeof Redacted.value(u) === "string",
   "must be a Redacted string"
-).pipe(
+).check(
   // A key is a header value: anything but visible ASCII would be refused by
   // the HTTP client at send time, or worse, split the header.
-  Schema.filter((key) => /^[\x21-\x7e]+$/.test(Redacted.value(key)), {
-    message: () => "must be non-empty visible ASCII"
+  Schema.makeFilter((key: Redacted.Redacted<string>) => /^[\x21-\x7e]+$/.test(Redacted.value(key)), {
+    message: "must be non-empty visible ASCII"
   })
 )
 
@@ -124,40 +130,56 @@ const Budget = Schema.Struct({
   interval: OptionSchema.duration({ min: "positive", max: bounds.rateLimit.interval })
 })
 
+const decodeBudget = SchemaParser.decodeUnknownEffect(Budget)
+
+type Budget = typeof Budget.Type
+
 // Both fields, always: a missing one has no safe default (`{}` used to mean
 // a limit of 0, `{ limit: 5 }` no limit at all).
-const rateLimit = Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(Budget)), {
-  strict: true,
-  decode: (input, options, ast) =>
-    input === false
-      ? ParseResult.succeed(undefined)
-      : input === undefined
-      ? ParseResult.succeed(defaults.rateLimit)
-      : OptionSchema.isRecord(input) && input.limit !== undefined && input.interval !== undefined
-      ? ParseResult.decodeUnknown(Budget)(input, options)
-      : ParseResult.fail(new ParseResult.Type(ast, input, "must be false or { limit, interval } with both fields")),
-  encode: ParseResult.succeed
-})
+const rateLimit = OptionSchema.withDefault(
+  Schema.Unknown.pipe(Schema.decodeTo(
+    Schema.UndefinedOr(Schema.toType(Budget)),
+    SchemaTransformation.transformEffect({
+      decode: (input: unknown, options): Effect.Effect<Budget | undefined, SchemaIssue.Issue> =>
+        input === false
+          ? Effect.succeed(undefined)
+          : OptionSchema.isRecord(input) && input.limit !== undefined && input.interval !== undefined
+          ? decodeBudget(input, options)
+          : refuse("must be false or { limit, interval } with both fields"),
+      encode: (budget: Budget | undefined) => Effect.succeed<unknown>(budget)
+    })
+  )),
+  () => defaults.rateLimit
+)
 
 const CacheSettings = Schema.Struct({
   capacity: positiveInt(bounds.cache.capacity, defaults.cache.capacity),
-  refreshBefore: duration("non-negative", bounds.cache.refreshBefore, defaults.cache.refreshBefore).pipe(
-    Schema.filter((d) => Duration.lessThan(d, bounds.cache.refreshBefore), {
-      message: () => "must be shorter than a token's 24 h lifetime"
+  refreshBefore: duration("non-negative", bounds.cache.refreshBefore, defaults.cache.refreshBefore).check(
+    Schema.makeFilter((d: Duration.Duration) => Duration.isLessThan(d, bounds.cache.refreshBefore), {
+      message: "must be shorter than a token's 24 h lifetime"
     })
   )
 })
 
-const cache = Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(CacheSettings)), {
-  strict: true,
-  decode: (input, options, ast) =>
-    input === undefined || input === false
-      ? ParseResult.succeed(undefined)
-      : input === true || OptionSchema.isRecord(input)
-      ? ParseResult.decodeUnknown(CacheSettings)(input === true ? {} : input, options)
-      : ParseResult.fail(new ParseResult.Type(ast, input, "must be a boolean or { capacity?, refreshBefore? }")),
-  encode: ParseResult.succeed
-})
+const decodeCacheSettings = SchemaParser.decodeUnknownEffect(CacheSettings)
+
+type CacheSettings = typeof CacheSettings.Type
+
+const cache = OptionSchema.withDefault(
+  Schema.Unknown.pipe(Schema.decodeTo(
+    Schema.UndefinedOr(Schema.toType(CacheSettings)),
+    SchemaTransformation.transformEffect({
+      decode: (input: unknown, options): Effect.Effect<CacheSettings | undefined, SchemaIssue.Issue> =>
+        input === false
+          ? Effect.succeed(undefined)
+          : input === true || OptionSchema.isRecord(input)
+          ? decodeCacheSettings(input === true ? {} : input, options)
+          : refuse("must be a boolean or { capacity?, refreshBefore? }"),
+      encode: (settings: CacheSettings | undefined) => Effect.succeed<unknown>(settings)
+    })
+  )),
+  () => undefined
+)
 
 /**
  * `UserTokenService.Options` as one schema: each option's shape, bounds and
@@ -182,92 +204,99 @@ export const OptionsSchema = Schema.Struct({
   rateLimit,
   batchWindow: duration("non-negative", bounds.batchWindow, defaults.batchWindow),
   cache,
-  transformClient: Schema.optionalWith(
-    OptionSchema.instance((u): u is unknown => u === undefined || typeof u === "function", "must be a function"),
-    { exact: true }
+  transformClient: Schema.optionalKey(
+    OptionSchema.instance((u): u is unknown => u === undefined || typeof u === "function", "must be a function")
   )
 })
 
 const decode = OptionSchema.decoder(OptionsSchema)
 
 /** The options without the two `layerConfig` reads from the environment. */
-const decodeRest = OptionSchema.decoder(OptionsSchema.pipe(Schema.omit("apiKey", "baseUrl")))
+const decodeRest = OptionSchema.decoder(OptionsSchema.mapFields(Struct.omit(["apiKey", "baseUrl"])))
 
 /** Every option checked, every bad one reported, the defaults filled in. */
-export const settings = (options: UserTokenService.Options): Effect.Effect<Settings, ConfigError.ConfigError> =>
-  Either.match(decode(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+export const settings = (options: UserTokenService.Options): Effect.Effect<Settings, Config.ConfigError> =>
+  Effect.fromResult(decode(options))
 
 /**
  * The failures of the options other than `apiKey` and `baseUrl`, for
  * `layerConfig` to report with a bad variable: every bad value at once.
  */
-export const problemsOfRest = (options: object): ConfigError.ConfigError | undefined =>
-  Either.match(decodeRest(options), { onLeft: (error) => error, onRight: () => undefined })
+export const problemsOfRest = (options: object): Result.Result<unknown, Config.ConfigError> => decodeRest(options)
 
 // A variable set but empty (`SFOX_ENTERPRISE_API_KEY= cmd`) counts as unset,
 // so the fallback still applies; the refusal says so.
 const keyVariable = (name: string): Config.Config<Redacted.Redacted<string> | "unset" | "empty"> =>
-  Config.redacted(name).pipe(
+  Config.Redacted(name).pipe(
     Config.option,
-    Config.map((key) => key._tag === "None" ? "unset" : Redacted.value(key.value).length === 0 ? "empty" : key.value)
+    Config.map((key) => Option.isNone(key) ? "unset" : Redacted.value(key.value).length === 0 ? "empty" : key.value)
   )
 
 const keyVariables = ["SFOX_ENTERPRISE_API_KEY", "ENTERPRISE_API_KEY"] as const
 
-// Decided outside `Config.redacted`, whose errors read "<redacted>" (as if a
-// secret were hidden there), and saying what to set.
-const noKey = (empty: ReadonlyArray<string>): ConfigError.ConfigError =>
-  ConfigError.MissingData(
-    [keyVariables[0]],
-    `no API key: ${
-      empty.length === 0 ? "" : `${empty.join(" and ")} ${empty.length === 1 ? "is" : "are"} set but empty; `
-    }set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key`
+// Decided outside `Config.Redacted`, whose errors would read as if a secret
+// were hidden there, and saying what to set: a missing key at the first
+// variable's name, its message the whole advice.
+const noKey = (empty: ReadonlyArray<string>): Config.ConfigError =>
+  new Config.ConfigError(
+    new Schema.SchemaError(
+      new SchemaIssue.Pointer(
+        [keyVariables[0]],
+        new SchemaIssue.MissingKey({
+          messageMissingKey: `no API key: ${
+            empty.length === 0 ? "" : `${empty.join(" and ")} ${empty.length === 1 ? "is" : "are"} set but empty; `
+          }set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key`
+        })
+      )
+    )
   )
 
 /** `UserTokenService.apiKeyConfig`. */
 export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.all(keyVariables.map(keyVariable)).pipe(
-  Config.mapOrFail((values) => {
+  Config.mapEffect((values) => {
     const key = values.find((value): value is Redacted.Redacted<string> => typeof value !== "string")
-    if (key !== undefined) return Either.right(key)
-    return Either.left(noKey(keyVariables.filter((_, i) => values[i] === "empty")))
+    return key !== undefined
+      ? Effect.succeed(key)
+      : Effect.fail(noKey(keyVariables.filter((_, i) => values[i] === "empty")))
   })
 )
 
+/**
+ * `SFOX_BASE_URL` as it was set, checked here so that a bad value is
+ * reported as the variable the user set (its path is SFOX_BASE_URL), not
+ * as the `baseUrl` option.
+ */
+const BaseUrlVariable = Schema.String.check(
+  Schema.makeFilter((url: string) =>
+    Result.match(baseUrlOf(url), { onFailure: (message) => message, onSuccess: () => true })
+  )
+)
+
 /** `UserTokenService.baseUrlConfig`. */
-export const baseUrlConfig: Config.Config<string | undefined> = Config.string("SFOX_BASE_URL").pipe(
-  // Checked here so that a bad value is reported as the variable the user set
-  // (the path gets SFOX_BASE_URL), not as the `baseUrl` option.
-  Config.mapOrFail((url) =>
-    Either.mapBoth(baseUrlOf(url), {
-      onLeft: (message) => ConfigError.InvalidData([], message),
-      onRight: () => url
-    })
-  ),
+export const baseUrlConfig: Config.Config<string | undefined> = Config.schema(BaseUrlVariable, "SFOX_BASE_URL").pipe(
   Config.option,
-  Config.map((option) => option._tag === "Some" ? option.value : undefined)
+  Config.map(Option.getOrUndefined)
 )
 
 /**
  * `layerConfig`'s service: the key and base URL read from their `Config`s,
  * every bad variable reported with every bad option, then `make`.
  */
-export const fromConfig = <S, R>(
+export const fromConfig = Effect.fnUntraced(function*<S, R>(
   options: UserTokenService.ConfigOptions,
   defaultKey: Config.Config<Redacted.Redacted<string>>,
   defaultUrl: Config.Config<string | undefined>,
-  make: (options: UserTokenService.Options) => Effect.Effect<S, ConfigError.ConfigError, R>
-): Effect.Effect<S, ConfigError.ConfigError, R> => {
+  make: (options: UserTokenService.Options) => Effect.Effect<S, Config.ConfigError, R>
+): Effect.fn.Return<S, Config.ConfigError, R> {
   const { apiKey = defaultKey, baseUrl = defaultUrl, ...rest } = options
-  return Effect.gen(function*() {
-    const key = yield* Effect.either(apiKey)
-    const url = yield* Effect.either(baseUrl)
-    if (Either.isLeft(key) || Either.isLeft(url)) {
-      const rejected = OptionSchema.allFailures([key, url])!
-      const others = problemsOfRest(rest)
-      return yield* Effect.fail(others === undefined ? rejected : ConfigError.And(rejected, others))
-    }
-    return yield* make(
-      url.right === undefined ? { ...rest, apiKey: key.right } : { ...rest, apiKey: key.right, baseUrl: url.right }
-    )
-  })
-}
+  const key = yield* Effect.result(apiKey)
+  const url = yield* Effect.result(baseUrl)
+  if (Result.isFailure(key) || Result.isFailure(url)) {
+    return yield* Effect.fail(OptionSchema.allFailures([key, url, problemsOfRest(rest)])!)
+  }
+  return yield* make(
+    url.success === undefined
+      ? { ...rest, apiKey: key.success }
+      : { ...rest, apiKey: key.success, baseUrl: url.success }
+  )
+})

@@ -1,10 +1,13 @@
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Headers from "effect/http/Headers"
+import * as HttpBody from "effect/http/HttpBody"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
-import * as Effect from "effect/Effect"
+import * as UrlParams from "effect/http/UrlParams"
 import * as Option from "effect/Option"
 import { declareEnforcesDeadline, enforcesDeadline, isPlain } from "./clientAbilities.js"
 
@@ -19,12 +22,13 @@ class ForeignOriginError extends Error {
   }
 }
 
-/** The description of the `ResponseError` a 3xx answer becomes under the guard. */
+/** The description of the `StatusCodeError` a 3xx answer becomes under the guard. */
 const redirectRefused = "sfox-effect: redirect refused"
 
-// Every header value is redacted in the platform's spans (`tracing: true` on
-// NodeSfox's client, FetchHttpClient): a server may echo the key or a token
-// in any response header, under any name, and the span would export it.
+// Every header value is redacted in the platform's spans: Effect 4 records
+// headers on a client span only when a program asks for them
+// (`HttpClient.TracerHeaderFilter`), and a server may echo the key or a token
+// in any response header, under any name, which the span would then export.
 // The names stay, so a trace still shows which headers came.
 const everyHeader: ReadonlyArray<RegExp> = [/^/]
 
@@ -59,28 +63,31 @@ const guardOf = (client: HttpClient.HttpClient, origin: string, plain: boolean):
         sameOrigin(request.url, origin)
           ? plain ? refuseRedirect(client.execute(request)) : send(client, request)
           : Effect.fail(
-            new HttpClientError.RequestError({
-              // The refused request is kept as its method and URL only: its headers hold the key.
-              request: bare(request),
-              reason: "InvalidUrl",
-              cause: new ForeignOriginError()
+            new HttpClientError.HttpClientError({
+              reason: new HttpClientError.InvalidUrlError({
+                // The refused request is kept as its method and URL only: its headers hold the key.
+                request: bare(request),
+                cause: new ForeignOriginError()
+              })
             })
           )),
     Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
   )
 
+/** fetch's `redirect: "manual"` over whatever `RequestInit` the program gave, and every header redacted: one context. */
 const send = (
   client: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
   refuseRedirect(
-    Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-      client.execute(request).pipe(
-        Effect.provideService(FetchHttpClient.RequestInit, {
-          ...Option.getOrElse(init, () => ({})),
+    Effect.updateContext(client.execute(request), (context: Context.Context<never>) =>
+      Context.add(
+        Context.add(context, FetchHttpClient.RequestInit, {
+          ...Context.getOrUndefined(context, FetchHttpClient.RequestInit),
           redirect: "manual"
         }),
-        Effect.locally(Headers.currentRedactedNames, everyHeader)
+        Headers.CurrentRedactedNames,
+        everyHeader
       ))
   )
 
@@ -91,24 +98,25 @@ const refuseRedirect = (
   Effect.flatMap(response, (response) =>
     response.status >= 300 && response.status < 400
       ? Effect.fail(
-        new HttpClientError.ResponseError({
-          request: bare(response.request),
-          response,
-          reason: "StatusCode",
-          description: redirectRefused
+        new HttpClientError.HttpClientError({
+          reason: new HttpClientError.StatusCodeError({
+            request: bare(response.request),
+            response,
+            description: redirectRefused
+          })
         })
       )
       : Effect.succeed(response))
 
 const bare = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
-  HttpClientRequest.make(request.method)(request.url)
+  HttpClientRequest.makeWith(request.method, request.url, UrlParams.empty, Option.none(), Headers.empty, HttpBody.empty)
 
 /** The 3xx answer the guard refused to hand on, if `error` is one. */
 export const refusedRedirectResponse = (
   error: HttpClientError.HttpClientError
 ): HttpClientResponse.HttpClientResponse | undefined =>
-  error._tag === "ResponseError" && error.reason === "StatusCode" && error.description === redirectRefused
-    ? error.response
+  error.reason._tag === "StatusCodeError" && error.reason.description === redirectRefused
+    ? error.reason.response
     : undefined
 
 // A prefix test, not `new URL` (this runs for every request): the service's

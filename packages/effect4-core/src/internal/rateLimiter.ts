@@ -1,14 +1,16 @@
 import { Budget, LimiterMachine } from "@sfox-effect/domain"
 import * as Clock from "effect/Clock"
-import * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
-import * as Runtime from "effect/Runtime"
+import * as Latch from "effect/Latch"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { RateLimiterUnavailable } from "../SfoxError.js"
 import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
+import { invalidOption } from "./optionSchema.js"
 
 /** What the request pipeline takes a turn from: `SfoxRateLimiter.Service`. */
 export type Limiter = SfoxRateLimiter.Service
@@ -17,19 +19,18 @@ export type Limiter = SfoxRateLimiter.Service
 export const unlimited: Limiter = { withTurn: (effect) => effect }
 
 /** The window a limiter keeps: `Budget.windowMillis` of the domain (1 % longer than asked). */
-export const windowMillisOf = (interval: Duration.DurationInput): number =>
-  Budget.windowMillis(Duration.toMillis(interval))
+export const windowMillisOf = (interval: Duration.Input): number => Budget.windowMillis(Duration.toMillis(interval))
 
 /** Checks `{ limit, interval }` as `SfoxRateLimiter.layer` and `RedisRateLimiter.layer` take them. */
 export const checkBudget = (
   options: SfoxRateLimiter.Options,
   path: ReadonlyArray<string> = []
-): Effect.Effect<{ readonly limit: number; readonly interval: Duration.Duration }, ConfigError.ConfigError> => {
-  const decoded = Duration.decodeUnknown(options.interval)
-  const interval = decoded._tag === "Some" ? decoded.value : undefined
+): Effect.Effect<{ readonly limit: number; readonly interval: Duration.Duration }, Config.ConfigError> => {
+  // Anything that is not a duration (a typo from JavaScript, say) is the domain's "no interval".
+  const interval = Option.getOrUndefined(Duration.fromInput(options.interval))
   const checked = Budget.check(options.limit, interval === undefined ? undefined : Duration.toMillis(interval))
   return Budget.isProblem(checked)
-    ? Effect.fail(ConfigError.InvalidData([...path, checked.option], checked.message))
+    ? Effect.fail(invalidOption([...path, checked.option], checked.message))
     : Effect.succeed({ limit: checked.limit, interval: interval! })
 }
 
@@ -54,24 +55,38 @@ export interface Snapshot {
  * Once the scope is closed no turn comes back: every caller still waiting,
  * and every later one, fails with `RateLimiterUnavailable`, whatever its
  * longest wait.
+ *
+ * Effect 4 resumes a suspended fiber inline: `resume` (and a latch's
+ * `openUnsafe`) runs the resumed fiber's code on the caller's stack, where
+ * Effect 3 scheduled it. A resumed caller runs its request, which may end
+ * at once and feed `Done` back while its grant's transition is still
+ * running its commands. So a transition runs its commands in two parts
+ * (`apply`): first the limiter's own (the release timer's latch, the wait
+ * timers), then the resumes, once the state and the latch agree again.
+ * Whatever a resumed caller feeds back is then a whole transition of its
+ * own, on a state no other transition is half-way through.
  */
-export const make = (
+export const make: (
   limit: number,
-  interval: Duration.DurationInput,
+  interval: Duration.Input,
   /** For tests: called the instant a waiting caller is granted a turn, before it can run. */
   onGrant?: () => void
-): Effect.Effect<Limiter & { readonly snapshot: () => Snapshot }, never, Scope.Scope> =>
-  Effect.gen(function*() {
+) => Effect.Effect<Limiter & { readonly snapshot: () => Snapshot }, never, Scope.Scope> = Effect.fnUntraced(
+  function*(limit: number, interval: Duration.Input, onGrant?: () => void) {
     const shell: Shell = {
       state: LimiterMachine.initial(limit, windowMillisOf(interval)),
       waiters: new Map(),
       // Open while a turn is due back: the releaser sleeps on it when none is.
-      pending: Effect.unsafeMakeLatch(false),
-      // The clock and runtime of the scope the limiter lives in: the releaser and the waits' timers run on them.
-      clock: yield* Effect.clock,
-      runtime: yield* Effect.runtime<never>(),
+      pending: Latch.makeUnsafe(false),
+      // The clock and context of the scope the limiter lives in: the releaser and the waits' timers run on them.
+      clock: yield* Clock.clockWith(Effect.succeed),
+      context: yield* Effect.context<never>(),
       nextId: 0,
-      onGrant
+      onGrant,
+      giveBack: () => {
+        giveBack(shell)
+        return Effect.void
+      }
     }
     // No turn will come back: a caller left waiting would wait for ever.
     yield* Effect.addFinalizer(() => Effect.sync(() => apply(shell, { _tag: "Close" }, 0)))
@@ -83,17 +98,20 @@ export const make = (
         return { free: view.free, waiting: view.waiting.length, releases: view.releases }
       }
     }
-  })
+  }
+)
 
 interface Shell {
   state: LimiterMachine.State
   /** The callers waiting, by id: how to resume each. */
   readonly waiters: Map<number, Waiter>
-  readonly pending: Effect.Latch
+  readonly pending: Latch.Latch
   readonly clock: Clock.Clock
-  readonly runtime: Runtime.Runtime<never>
+  readonly context: Context.Context<never>
   nextId: number
   readonly onGrant: (() => void) | undefined
+  /** `giveBack` as the exit handler of every request: one function per limiter, not one per request. */
+  readonly giveBack: () => Effect.Effect<void>
 }
 
 /**
@@ -106,7 +124,7 @@ interface Waiter {
   /** The wait's end, once decided, until the caller's fiber takes it. */
   outcome: Effect.Effect<void, unknown> | undefined
   resume: ((outcome: Effect.Effect<void, unknown>) => void) | undefined
-  timer: Fiber.RuntimeFiber<void> | undefined
+  timer: Fiber.Fiber<void> | undefined
   readonly onLate: () => unknown
 }
 
@@ -114,37 +132,64 @@ interface Waiter {
 const apply = (shell: Shell, event: LimiterMachine.Event, now: number): void => {
   const { commands, state } = LimiterMachine.step(shell.state, event, now)
   shell.state = state
-  for (const command of commands) run(shell, command)
+  if (commands.length > 0) run(shell, commands)
 }
 
-const run = (shell: Shell, command: LimiterMachine.Command): void => {
-  switch (command._tag) {
-    case "Grant":
-      return end(shell, command.id, "granted", Effect.void)
-    case "Fail":
-      return end(
-        shell,
-        command.id,
-        "gone",
-        Effect.fail(command.reason === "late" ? shell.waiters.get(command.id)?.onLate() : closedError())
-      )
-    case "ArmWaitTimer":
-      return armWaitTimer(shell, command.id, command.at)
-    case "ArmReleaseTimer":
-      return shell.pending.unsafeOpen()
-    case "DisarmReleaseTimer":
-      return shell.pending.unsafeClose()
+/**
+ * Runs a transition's commands: the decisions first, then the latch and the
+ * timers, then the resumes (see `make` for why in this order).
+ */
+const run = (shell: Shell, commands: ReadonlyArray<LimiterMachine.Command>): void => {
+  let latch: boolean | undefined
+  let timers: Array<LimiterMachine.Command & { readonly _tag: "ArmWaitTimer" }> | undefined
+  let woken: Array<Waiter> | undefined
+  for (const command of commands) {
+    switch (command._tag) {
+      case "Grant": {
+        const waiter = end(shell, command.id, "granted", Effect.void)
+        if (waiter !== undefined) (woken ??= []).push(waiter)
+        break
+      }
+      case "Fail": {
+        const error = command.reason === "late" ? shell.waiters.get(command.id)?.onLate() : closedError()
+        const waiter = end(shell, command.id, "gone", Effect.fail(error))
+        if (waiter !== undefined) (woken ??= []).push(waiter)
+        break
+      }
+      case "ArmWaitTimer":
+        ;(timers ??= []).push(command)
+        break
+      case "ArmReleaseTimer":
+        latch = true
+        break
+      case "DisarmReleaseTimer":
+        latch = false
+    }
   }
+  if (latch === true) shell.pending.openUnsafe()
+  else if (latch === false) shell.pending.closeUnsafe()
+  if (timers !== undefined) { for (const timer of timers) armWaitTimer(shell, timer.id, timer.at) }
+  if (woken !== undefined) { for (const waiter of woken) waiter.resume!(waiter.outcome!) }
 }
 
-const end = (shell: Shell, id: number, state: "granted" | "gone", outcome: Effect.Effect<void, unknown>) => {
+/**
+ * Decides one wait's end. Returns the waiter when its fiber is suspended and
+ * must be resumed; a waiter whose fiber has not suspended yet finds its
+ * outcome when it does.
+ */
+const end = (
+  shell: Shell,
+  id: number,
+  state: "granted" | "gone",
+  outcome: Effect.Effect<void, unknown>
+): Waiter | undefined => {
   const waiter = shell.waiters.get(id)
-  if (waiter === undefined) return
+  if (waiter === undefined) return undefined
   shell.waiters.delete(id)
   waiter.state = state
-  if (waiter.resume === undefined) waiter.outcome = outcome
-  else waiter.resume(outcome)
+  waiter.outcome = outcome
   if (state === "granted") shell.onGrant?.()
+  return waiter.resume === undefined ? undefined : waiter
 }
 
 // A timer can fire a millisecond before the wall clock says it is due; a
@@ -152,7 +197,7 @@ const end = (shell: Shell, id: number, state: "granted" | "gone", outcome: Effec
 const sleepUntil = (at: number): Effect.Effect<number> =>
   Effect.flatMap(
     Clock.currentTimeMillis,
-    (now) => at > now ? Effect.zipRight(Effect.sleep(Duration.millis(at - now)), sleepUntil(at)) : Effect.succeed(now)
+    (now) => at > now ? Effect.andThen(Effect.sleep(Duration.millis(at - now)), sleepUntil(at)) : Effect.succeed(now)
   )
 
 const armWaitTimer = (shell: Shell, id: number, at: number): void => {
@@ -162,13 +207,14 @@ const armWaitTimer = (shell: Shell, id: number, at: number): void => {
     sleepUntil(at),
     (now) => Effect.sync(() => apply(shell, { _tag: "WaitTimer", id }, now))
   )
-  // Interruptible: stopping it must not leave its sleep behind.
-  waiter.timer = Runtime.runFork(shell.runtime)(Effect.interruptible(expire))
+  // A root fiber on the limiter's context (its clock, its scheduler), interruptible so
+  // that stopping it leaves no sleep behind.
+  waiter.timer = Effect.runForkWith(shell.context)(expire)
 }
 
 const stopTimer = (waiter: Waiter) =>
   Effect.sync(() => {
-    waiter.timer?.unsafeInterruptAsFork(FiberId.none)
+    waiter.timer?.interruptUnsafe()
     waiter.timer = undefined
   })
 
@@ -202,20 +248,13 @@ const withTurn = <A, E, R, E2>(
     const { commands, state } = LimiterMachine.step(
       shell.state,
       { _tag: "Ask", id, maxWaitMillis: options.maxWaitMillis },
-      shell.clock.unsafeCurrentTimeMillis()
+      shell.clock.currentTimeMillisUnsafe()
     )
     shell.state = state
-    // Already uninterruptible: the turn goes back however `effect` ends, its interruption included.
-    const used = Effect.matchCauseEffect(restore(effect), {
-      onFailure: (cause) => {
-        giveBack(shell)
-        return Effect.failCause(cause)
-      },
-      onSuccess: (value) => {
-        giveBack(shell)
-        return Effect.succeed(value)
-      }
-    })
+    // Already uninterruptible: the turn goes back however `effect` ends, its
+    // interruption included. `onExit` with the limiter's one handler: no
+    // closure per request.
+    const used = Effect.onExit(restore(effect), shell.giveBack)
     const first = commands[0]
     if (first?._tag === "Grant") return used
     if (first?._tag === "Fail") return Effect.fail(closedError())
@@ -227,18 +266,18 @@ const withTurn = <A, E, R, E2>(
       onLate: options.onLate
     }
     shell.waiters.set(id, waiter)
-    for (const command of commands) run(shell, command)
-    return Effect.zipRight(wait(shell, id, waiter, restore) as Effect.Effect<void, E2 | RateLimiterUnavailable>, used)
+    run(shell, commands)
+    return Effect.andThen(wait(shell, id, waiter, restore) as Effect.Effect<void, E2 | RateLimiterUnavailable>, used)
   })
 
 // Synchronous: it runs at the end of every request, where an effect of
 // its own (a clock read, a queue offer) was a measurable part of a mint.
-const giveBack = (shell: Shell) => apply(shell, { _tag: "Done" }, shell.clock.unsafeCurrentTimeMillis())
+const giveBack = (shell: Shell) => apply(shell, { _tag: "Done" }, shell.clock.currentTimeMillisUnsafe())
 
 /**
  * Waits for the machine's answer. An interruption that lands after the turn
- * was granted, before the caller leaves `restore`, is seen here too: the
- * turn goes on to the next caller, never lost, never given twice.
+ * was granted, before the caller was resumed, is seen here too: the turn
+ * goes on to the next caller, never lost, never given twice.
  */
 const wait = (
   shell: Shell,
@@ -246,18 +285,20 @@ const wait = (
   waiter: Waiter,
   restore: <AX, EX, RX>(effect: Effect.Effect<AX, EX, RX>) => Effect.Effect<AX, EX, RX>
 ): Effect.Effect<void, unknown> =>
-  restore(Effect.async<void, unknown>((resume) => {
+  // The caller is its `resume`: no Deferred. It is interruptible while it
+  // waits (`restore`); what its interruption does is `onInterrupt`'s.
+  restore(Effect.callback<void, unknown>((resume) => {
     if (waiter.outcome !== undefined) return resume(waiter.outcome)
     waiter.resume = resume
   })).pipe(
     Effect.onInterrupt(() =>
-      Effect.zipRight(
+      Effect.andThen(
         stopTimer(waiter),
         Effect.sync(() => {
-          if (waiter.state === "granted") apply(shell, { _tag: "Unused" }, shell.clock.unsafeCurrentTimeMillis())
+          if (waiter.state === "granted") apply(shell, { _tag: "Unused" }, shell.clock.currentTimeMillisUnsafe())
           else if (waiter.state === "waiting") {
             shell.waiters.delete(id)
-            apply(shell, { _tag: "Interrupted", id }, shell.clock.unsafeCurrentTimeMillis())
+            apply(shell, { _tag: "Interrupted", id }, shell.clock.currentTimeMillisUnsafe())
           }
           waiter.state = "gone"
         })

@@ -8,14 +8,18 @@ import type * as HttpBody from "effect/http/HttpBody"
  * would go out empty (or cut), and the caller would get the answer to a
  * request it never made.
  *
- * Replayable: no body, bytes (`HttpBody.text`, `json`, `uint8Array`), and a
- * `Raw` or `FormData` body made of strings, bytes and `Blob`s (a `File` is
- * one). A `Blob` is immutable and read from its start by each send (a file
- * behind one that changed fails to read: an error, not other bytes). Not
- * replayable: a `Stream` (an Effect stream may be over a source that is read
- * once, and nothing tells), and a `Raw` of anything else (a Node `Readable`,
- * an async iterable, a `ReadableStream`, a generator, or a value of unknown
- * kind: a body is not sent twice on a guess).
+ * Effect 4's bodies are the five kinds of 3.x: `Empty`, `Uint8Array`, `Raw`,
+ * `FormData` and `Stream`. Replayable: no body, bytes (`HttpBody.text`,
+ * `json`, `jsonUnsafe`, `urlParams`, `uint8Array`: a `Uint8Array` body keeps
+ * its text or its bytes, and encodes the text once), and a `Raw` or
+ * `FormData` body (`formData`, `formDataRecord`) made of strings, bytes and
+ * `Blob`s (a `File` is one). A `Blob` is immutable and read from its start by
+ * each send (a file behind one that changed fails to read: an error, not
+ * other bytes). Not replayable: a `Stream` (`stream`, and `file` /
+ * `fileFromInfo`, which are streams: an Effect stream may be over a source
+ * that is read once, and nothing tells), and a `Raw` of anything else (a Node
+ * `Readable`, an async iterable, a `ReadableStream`, a generator, or a value
+ * of unknown kind: a body is not sent twice on a guess).
  */
 export const isReplayable = (body: HttpBody.HttpBody): boolean => {
   switch (body._tag) {

@@ -1,18 +1,28 @@
-import type * as HttpClient from "effect/http/HttpClient"
-import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Schedule from "effect/Schedule"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as ScheduleIntervals from "effect/ScheduleIntervals"
+import type * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Pull from "effect/Pull"
+import * as Schedule from "effect/Schedule"
+import * as Tracer from "effect/Tracer"
 import type { RequestFailure } from "../SfoxError.js"
 import type { SfoxRateLimiter } from "../SfoxRateLimiter.js"
 import * as Attempt from "./attempt.js"
 import { enforcesDeadline } from "./clientAbilities.js"
 import * as Deadline from "./deadline.js"
-import { type Endpoint, failureIn, judge, mayBeBuiltAgain, read, type Received, Unwelcome } from "./endpoint.js"
+import {
+  type BuildAtTurn,
+  type Endpoint,
+  failureIn,
+  judge,
+  mayBeBuiltAgain,
+  read,
+  type Received,
+  Unwelcome
+} from "./endpoint.js"
 import * as Logging from "./logging.js"
 import { refusedRedirectResponse } from "./originGuard.js"
 import type { Scrubber } from "./scrub.js"
@@ -45,6 +55,9 @@ export interface PipelineOptions {
   readonly scrubber: Scrubber
 }
 
+/** The retry policy's step for one call: Effect 4's schedules keep their state in it. */
+type Step = (now: number, failure: RequestFailure) => Pull.Pull<[unknown, Duration.Duration], never, unknown>
+
 /** What one call carries from attempt to attempt: read once, at its start. */
 interface Sending<I, A> {
   readonly endpoint: Endpoint<I, A>
@@ -53,8 +66,12 @@ interface Sending<I, A> {
   readonly telemetry: Telemetry.Endpoint
   readonly deadline: Deadline.Deadline
   readonly clock: Clock.Clock
+  /** The caller's context: where the call's metrics count. */
+  readonly context: Context.Context<never>
   /** Whether a tracer someone installed records spans. */
   readonly traced: boolean
+  /** The retry policy's step, made at the call's first failure: a call that succeeds at once never makes one. */
+  step: Step | undefined
 }
 
 /**
@@ -79,12 +96,13 @@ export const make = (options: PipelineOptions): Pipeline => {
     telemetryOf: telemetryCache(Telemetry.serverOf(baseUrl)),
     exchange: exchangeWith(client)
   }
-  // The clock and the tracer are read once per call, from the caller's fiber:
-  // each read as an effect of its own was a step of every attempt.
+  // The clock, the tracer and the context are read once per call, from the
+  // caller's fiber (`Effect.withFiber`: no step of its own): each read as an
+  // effect of its own was a step of every attempt.
   const send = <I, A>(endpoint: Endpoint<I, A>, input: I, options?: SendOptions): Effect.Effect<A, RequestFailure> =>
-    Effect.withFiberRuntime((fiber) => {
-      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-      const now = clock.unsafeCurrentTimeMillis()
+    Effect.withFiber((fiber) => {
+      const clock = fiber.getRef(Clock.Clock)
+      const now = clock.currentTimeMillisUnsafe()
       const call: Sending<I, A> = {
         endpoint,
         input,
@@ -92,9 +110,11 @@ export const make = (options: PipelineOptions): Pipeline => {
         telemetry: shell.telemetryOf(endpoint),
         deadline: options?.deadline ?? Deadline.start(now, shell.deadlineMillis),
         clock,
-        traced: Telemetry.isRecording(fiber.currentTracer)
+        context: fiber.context,
+        traced: Telemetry.isRecording(fiber.getRef(Tracer.Tracer)),
+        step: undefined
       }
-      return loop(shell, call, shell.retry.initial, now, 1, 0)
+      return loop(shell, call, now, 1, 0)
     })
   return { send }
 }
@@ -114,12 +134,11 @@ interface Shell extends PipelineOptions {
 const loop = <I, A>(
   shell: Shell,
   call: Sending<I, A>,
-  state: unknown,
   now: number,
   number: number,
   delayMillis: number
 ): Effect.Effect<A, RequestFailure> =>
-  Effect.catchAll(attempt(shell, call, now, number, delayMillis), (error) => after(shell, call, error, state, number))
+  Effect.catch(attempt(shell, call, now, number, delayMillis), (error) => after(shell, call, error, number))
 
 /** One attempt: its turn, the request under its limit, the answer read, judged (the one status classification). */
 const attempt = <I, A>(shell: Shell, call: Sending<I, A>, now: number, number: number, delayMillis: number) => {
@@ -137,7 +156,9 @@ const attempt = <I, A>(shell: Shell, call: Sending<I, A>, now: number, number: n
     onLate: () => Deadline.passed(call.deadline),
     maxDurationMillis: limit.millis
   }).pipe(
-    Effect.flatMap((answer: Received) => judge(call.endpoint, call.input, answer, shell.scrubber, shell.origin)),
+    Effect.flatMap((answer: Received) =>
+      Effect.fromResult(judge(call.endpoint, call.input, answer, shell.scrubber, shell.origin, call.context))
+    ),
     Telemetry.attemptSpan(call.traced, call.telemetry, sizeOf(call), number, delayMillis, failureIn)
   )
 }
@@ -147,28 +168,37 @@ const after = <I, A>(
   shell: Shell,
   call: Sending<I, A>,
   error: RequestFailure | Unwelcome<A>,
-  state: unknown,
   number: number
 ): Effect.Effect<A, RequestFailure> => {
   const failure = failureIn(error)
-  const end = Effect.zipRight(
+  const end = Effect.andThen(
     Logging.rateLimitedNotRetried(failure, number),
     error instanceof Unwelcome ? Effect.succeed(error.value) : Effect.fail(failure)
   )
   const { endpoint, request } = call
   if ((endpoint.mayResend !== undefined && !endpoint.mayResend(failure)) || !mayBeBuiltAgain(request)) return end
-  const failedAt = call.clock.unsafeCurrentTimeMillis()
-  return Effect.flatMap(shell.retry.step(failedAt, failure, state), ([next, , decision]) => {
-    if (ScheduleDecision.isDone(decision)) return end
-    const resumeAt = Math.max(failedAt, ScheduleIntervals.start(decision.intervals))
-    if (resumeAt >= call.deadline.at) return end
-    Telemetry.retried()
-    const delay = resumeAt - failedAt
-    const again = delay === 0
-      ? loop(shell, call, next, failedAt, number + 1, 0)
-      : Effect.zipRight(Effect.sleep(Duration.millis(delay)), loop(shell, call, next, resumeAt, number + 1, delay))
-    const released = error instanceof Unwelcome ? Effect.zipRight(error.release, again) : again
-    return Effect.zipRight(Logging.retrying(failure, number, delay), released)
+  const decide = (step: Step): Effect.Effect<A, RequestFailure> => {
+    const failedAt = call.clock.currentTimeMillisUnsafe()
+    return Pull.matchEffect(step(failedAt, failure), {
+      onSuccess: ([, delay]) => {
+        const resumeAt = failedAt + Math.max(0, Duration.toMillis(delay))
+        if (resumeAt >= call.deadline.at) return end
+        Telemetry.retried(call.context)
+        const wait = resumeAt - failedAt
+        const again = wait === 0
+          ? loop(shell, call, failedAt, number + 1, 0)
+          : Effect.andThen(Effect.sleep(Duration.millis(wait)), loop(shell, call, resumeAt, number + 1, wait))
+        const released = error instanceof Unwelcome ? Effect.andThen(error.release, again) : again
+        return Effect.andThen(Logging.retrying(failure, number, wait), released)
+      },
+      onFailure: Effect.failCause,
+      onDone: () => end
+    })
+  }
+  if (call.step !== undefined) return decide(call.step)
+  return Effect.flatMap(Schedule.toStep(shell.retry), (step) => {
+    call.step = step
+    return decide(step)
   })
 }
 
@@ -207,11 +237,11 @@ const placed = (request: Built, baseUrl: string, authorization: string | undefin
 /** The request of one attempt, sent, and its answer read (a redirect the origin guard refused included). */
 const exchangeWith =
   (client: HttpClient.HttpClient) => <I, A>(call: Sending<I, A>): Effect.Effect<Received, RequestFailure> => {
-    const { clock, endpoint, input, request, traced } = call
-    return Effect.catchAll(
+    const { clock, endpoint, input, request } = call
+    return Effect.catch(
       Effect.flatMap(
-        typeof request === "function" ? builtAtTurn(client, call, request, traced) : client.execute(request),
-        (response) => read(endpoint, input, response, clock)
+        typeof request === "function" ? builtAtTurn(client, call, request) : client.execute(request),
+        (response: HttpClientResponse.HttpClientResponse) => read(endpoint, input, response, clock)
       ),
       (error) => {
         const redirect = refusedRedirectResponse(error)
@@ -223,17 +253,12 @@ const exchangeWith =
   }
 
 /** A request built at the turn: its batch size goes on the attempt's span once it is known. */
-const builtAtTurn = <I>(
-  client: HttpClient.HttpClient,
-  call: Sending<I, unknown>,
-  build: () => HttpClientRequest.HttpClientRequest | undefined,
-  traced: boolean
-) =>
+const builtAtTurn = <I>(client: HttpClient.HttpClient, call: Sending<I, unknown>, build: BuildAtTurn) =>
   Effect.suspend(() => {
-    const request = build()
+    const request = build(call.context)
     if (request === undefined) return Effect.interrupt
-    const size = traced ? call.endpoint.batchSize?.(call.input) : undefined
+    const size = call.traced ? call.endpoint.batchSize?.(call.input) : undefined
     return typeof size === "function"
-      ? Effect.zipRight(Effect.annotateCurrentSpan("sfox.batch_size", size()), client.execute(request))
+      ? Effect.andThen(Effect.annotateCurrentSpan("sfox.batch_size", size()), client.execute(request))
       : client.execute(request)
   })

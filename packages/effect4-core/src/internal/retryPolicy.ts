@@ -1,4 +1,5 @@
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { absurd } from "effect/Function"
 import * as Schedule from "effect/Schedule"
 import type { UserTokenError } from "../SfoxError.js"
@@ -14,7 +15,7 @@ export const isRetryable = (error: UserTokenError, maxRetryAfter: Duration.Durat
     case "RateLimiterUnavailable":
       return false
     case "RateLimited":
-      return Duration.lessThanOrEqualTo(error.retryAfter, maxRetryAfter)
+      return Duration.isLessThanOrEqualTo(error.retryAfter, maxRetryAfter)
     case "TransportError":
       return isResendable(error)
     // A custom policy may choose to retry these.
@@ -26,17 +27,18 @@ export const isRetryable = (error: UserTokenError, maxRetryAfter: Duration.Durat
   }
 }
 
-export const enforce = <Out, R>(
-  policy: Schedule.Schedule<Out, UserTokenError, R>,
-  maxRetryAfter: Duration.DurationInput
-): Schedule.Schedule<Out, UserTokenError, R> => {
-  const cap = Duration.decode(maxRetryAfter)
-  return Schedule.intersect(policy, Schedule.identity<UserTokenError>()).pipe(
-    Schedule.whileInput((error: UserTokenError) => isRetryable(error, cap)),
-    Schedule.modifyDelay(([, error], delay) => {
-      const hint = retryAfterOf(error)
-      return hint === undefined ? delay : Duration.max(delay, Duration.min(hint, cap))
-    }),
-    Schedule.map(([out]) => out)
+export const enforce = <Out, E, R>(
+  policy: Schedule.Schedule<Out, UserTokenError, E, R>,
+  maxRetryAfter: Duration.Input
+): Schedule.Schedule<Out, UserTokenError, E, R> => {
+  const cap = Duration.fromInputUnsafe(maxRetryAfter)
+  // Effect 4's schedules see their input in every step's metadata: 3.x's
+  // intersection with `Schedule.identity` to reach the failure is gone.
+  return policy.pipe(
+    Schedule.while(({ input }) => isRetryable(input, cap)),
+    Schedule.modifyDelay(({ duration, input }) => {
+      const hint = retryAfterOf(input)
+      return Effect.succeed(hint === undefined ? duration : Duration.max(duration, Duration.min(hint, cap)))
+    })
   )
 }

@@ -9,6 +9,16 @@ export const TypeId: unique symbol = Symbol.for("@sfox-effect/effect4-core/UserT
 
 export const isUserTokenError = (u: unknown): u is UserTokenError => Predicate.hasProperty(u, TypeId)
 
+/**
+ * Names an error class's instances by their tag (`TransportError: Reset: …`
+ * when printed), as 3.x did: Effect 4 names a `Schema.TaggedError` class by
+ * its identifier (`@sfox-effect/effect4-core/TransportError`), which the
+ * identifier must stay (it tells the class apart from others of that tag).
+ */
+export const nameByTag = (errorClass: { readonly prototype: object }, tag: string): void => {
+  Object.defineProperty(errorClass.prototype, "name", { value: tag, writable: true, configurable: true })
+}
+
 /** A transport failure after which the request may be sent again. */
 export const isResendable = (error: TransportError): boolean =>
   error.reason !== "Request" && error.reason !== "Tls" && error.reason !== "TooLarge"

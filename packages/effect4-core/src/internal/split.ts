@@ -1,7 +1,10 @@
 import { SplitPlan } from "@sfox-effect/domain"
 import { Printable } from "@sfox-effect/domain"
+import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
 import { HttpFailure, type RequestFailure } from "../SfoxError.js"
 import * as Logging from "./logging.js"
 
@@ -24,6 +27,9 @@ export const splitBudget = SplitPlan.splitBudget
 type Outcomes<A> = ReadonlyMap<string, Exit.Exit<A, RequestFailure>>
 type Mint<A> = (userIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, A>, RequestFailure>
 
+/** Counts one halving (a metric, counted in the caller's context: Effect 4 metrics live in a context's registry). */
+type OnSplit = (size: number, context: Context.Context<never>) => void
+
 /**
  * A batch of `userIds` failed with `error`: when that may be about some of
  * its users, the split finds them (one outcome per user); any other failure
@@ -33,7 +39,7 @@ export const whenRefused = <A>(
   mint: Mint<A>,
   userIds: ReadonlyArray<string>,
   error: RequestFailure,
-  onSplit: (size: number) => void
+  onSplit: OnSplit
 ): Effect.Effect<Outcomes<A>, RequestFailure> =>
   userIds.length > 1 && mayBeAboutOneUser(error) ? afterRefusal(mint, userIds, error, onSplit) : Effect.fail(error)
 
@@ -47,23 +53,28 @@ export const afterRefusal = <A>(
   mint: Mint<A>,
   userIds: ReadonlyArray<string>,
   refusal: RequestFailure,
-  onSplit: (size: number) => void
+  onSplit: OnSplit
 ): Effect.Effect<Outcomes<A>> =>
   Effect.suspend(() => {
     const tokens = new Map<string, A>()
     const { commands, state } = SplitPlan.start(userIds, refusal, true)
     const run = (commands: ReadonlyArray<SplitPlan.Command>): Effect.Effect<void> =>
       Effect.forEach(commands, (command) => {
-        if (command._tag === "Split") return Effect.sync(() => onSplit(command.size))
-        return Effect.flatMap(Effect.either(mint(command.ids)), (answer) => {
-          if (answer._tag === "Left") return run(SplitPlan.step(state, eventOf(command.ids, answer.left)).commands)
-          for (const [id, token] of answer.right) tokens.set(id, token)
+        if (command._tag === "Split") {
+          return Effect.withFiber((fiber) => {
+            onSplit(command.size, fiber.context)
+            return Effect.void
+          })
+        }
+        return Effect.flatMap(Effect.result(mint(command.ids)), (answer) => {
+          if (Result.isFailure(answer)) return run(SplitPlan.step(state, eventOf(command.ids, answer.failure)).commands)
+          for (const [id, token] of answer.success) tokens.set(id, token)
           return run(SplitPlan.step(state, eventOf(command.ids, undefined)).commands)
         })
       }, { concurrency: "unbounded", discard: true })
     return Logging.batchSplit(userIds.length, refusal).pipe(
-      Effect.zipRight(run(commands)),
-      Effect.zipRight(Effect.sync(() => exits(userIds, state.outcomes, tokens)))
+      Effect.andThen(run(commands)),
+      Effect.andThen(Effect.sync(() => exits(userIds, state.outcomes, tokens)))
     )
   })
 
@@ -107,7 +118,7 @@ export const resolveEach = <A>(
   mint: Mint<A>,
   whole: Effect.Effect<ReadonlyMap<string, A>, RequestFailure>,
   userIds: () => ReadonlyArray<string>,
-  onSplit: (size: number) => void
+  onSplit: OnSplit
 ): Effect.Effect<Outcomes<A>, RequestFailure> =>
   Effect.matchEffect(whole, {
     onSuccess: (tokens) => Effect.succeed(minted(userIds(), tokens)),
@@ -121,9 +132,9 @@ export const resolveEach = <A>(
 export const mintAll = <A>(
   mint: Mint<A>,
   userIds: ReadonlyArray<string>,
-  onSplit: (size: number) => void
+  onSplit: OnSplit
 ): Effect.Effect<ReadonlyMap<string, A>, RequestFailure> =>
-  Effect.catchAll(
+  Effect.catch(
     mint(userIds),
     (error) => Effect.flatMap(whenRefused(mint, userIds, error, onSplit), (outcomes) => allOrRefused(userIds, outcomes))
   )
@@ -136,7 +147,11 @@ const allOrRefused = <A>(
   const tokens = new Map<string, A>()
   for (const [id, exit] of outcomes) {
     if (Exit.isSuccess(exit)) tokens.set(id, exit.value)
-    else if (exit.cause._tag === "Fail") plain.set(id, { _tag: "Failed", error: exit.cause.error })
+    else {
+      // The split's exits are tokens or plain failures (`exits`): the failure is the user's.
+      const failure = Cause.findError(exit.cause)
+      if (Result.isSuccess(failure)) plain.set(id, { _tag: "Failed", error: failure.success })
+    }
   }
   const verdict = SplitPlan.verdict(userIds, plain, mayBeAboutOneUser)
   switch (verdict._tag) {

@@ -1,26 +1,63 @@
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as MetricLabel from "effect/MetricLabel"
-import type * as Tracer from "effect/Tracer"
+import * as Metric from "effect/Metric"
+import * as Tracer from "effect/Tracer"
 import type { RequestFailure } from "../SfoxError.js"
-import * as SfoxMetrics from "../SfoxMetrics.js"
 import { errorType } from "./classify.js"
 
-// Effect's built-in tracer keeps spans nowhere: with it, making a span per
-// call costs (about 30 µs each with its garbage, measured on 10,000 `get`s)
-// and shows nowhere. Spans are made only under a tracer someone installed.
-const builtInTracer = Effect.runSync(Effect.tracer)
+// The metrics themselves (SfoxMetrics.ts re-exports them with their docs):
+// defined here so that an endpoint's tagged copies of the duration histogram
+// share its options, and this module needs nothing of the public one.
 
-// Metrics are updated in place (`unsafeUpdate`): they sit on the path of
-// every mint, where an extra effect per update would show in the benchmark.
+const requestDurationOptions = {
+  description: "Duration of HTTP client requests, in seconds",
+  boundaries: Metric.boundariesFromIterable([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10])
+} as const
 
-export const retried = (): void => SfoxMetrics.retries.unsafeUpdate(1, [])
+export const requestDuration: Metric.Histogram<number> = Metric.histogram(
+  "http.client.request.duration",
+  requestDurationOptions
+)
 
-export const batched = (size: number): void => SfoxMetrics.batchSize.unsafeUpdate(size, [])
+export const tokensMinted: Metric.Counter<number> = Metric.counter("sfox.user_tokens.minted", {
+  description: "User auth tokens minted",
+  incremental: true
+})
 
-export const minted = (count: number): void => SfoxMetrics.tokensMinted.unsafeUpdate(count, [])
+export const retries: Metric.Counter<number> = Metric.counter("sfox.retries", {
+  description: "Retried attempts",
+  incremental: true
+})
+
+export const batchSize: Metric.Histogram<number> = Metric.histogram("sfox.batch.size", {
+  description: "Users per batch request",
+  boundaries: Metric.exponentialBoundaries({ start: 1, factor: 2, count: 11 })
+})
+
+export const batchSplits: Metric.Histogram<number> = Metric.histogram("sfox.batch.splits", {
+  description: "Refused batches halved to find the users they were refused for, by size",
+  boundaries: Metric.exponentialBoundaries({ start: 2, factor: 2, count: 10 })
+})
+
+// Effect's native tracer keeps spans nowhere: with it, making a span per call
+// costs (about 30 µs each with its garbage, measured on 10,000 `get`s under
+// 3.x) and shows nowhere. Spans are made only under a tracer someone installed.
+// (Effect 4 exports the native tracer, so no tracer has to be run to find it.)
+
+// Metrics are updated in place (`updateUnsafe`, with the context of the fiber
+// that runs the call, whose `Metric.MetricRegistry` keeps them): they sit on
+// the path of every mint, where an effect per update would show in the
+// benchmark.
+
+export const retried = (context: Context.Context<never>): void => retries.updateUnsafe(1, context)
+
+export const batched = (size: number, context: Context.Context<never>): void => batchSize.updateUnsafe(size, context)
+
+export const minted = (count: number, context: Context.Context<never>): void =>
+  tokensMinted.updateUnsafe(count, context)
 
 /** A refused batch was halved to find the users it was refused for. */
-export const split = (size: number): void => SfoxMetrics.batchSplits.unsafeUpdate(size, [])
+export const split = (size: number, context: Context.Context<never>): void => batchSplits.updateUnsafe(size, context)
 
 /** Where an endpoint's requests go: OpenTelemetry's `server.address` and `server.port`. */
 export interface Server {
@@ -38,16 +75,25 @@ export const serverOf = (baseUrl: string): Server => {
 
 /**
  * One kind of request (a method on a URL template), with its span name and
- * attributes, and its metric tags built once: an attempt's duration is
- * recorded under a tag array looked up by status, whose identity Effect's
- * metric registry caches, so a hot path pays a `Map` lookup, not a tagging.
+ * attributes, and its series of `http.client.request.duration` built once:
+ * an attempt's duration is recorded in a histogram looked up by status (or
+ * failure), each made with its attributes, so a hot path pays a `Map`
+ * lookup, not a tagging. (A histogram of its own per series, not
+ * `Metric.withAttributes`: that adds the attributes to the context at every
+ * update, and its series keys would be computed again whenever two series
+ * alternate.)
  */
 export interface Endpoint {
   readonly spanName: string
   readonly attributes: Readonly<Record<string, string | number>>
-  readonly answered: (status: number) => ReadonlyArray<MetricLabel.MetricLabel>
-  readonly failed: (errorType: string) => ReadonlyArray<MetricLabel.MetricLabel>
+  /** The series of an attempt answered with `status`: record its duration with `updateUnsafe`. */
+  readonly answered: (status: number) => Metric.Histogram<number>
+  /** The series of an attempt that failed with no answer. */
+  readonly failed: (errorType: string) => Metric.Histogram<number>
 }
+
+const durationSeries = (attributes: Readonly<Record<string, string>>): Metric.Histogram<number> =>
+  Metric.histogram("http.client.request.duration", { ...requestDurationOptions, attributes })
 
 export const endpoint = (method: string, server: Server, template?: string): Endpoint => {
   const attributes: Record<string, string | number> = {
@@ -56,33 +102,34 @@ export const endpoint = (method: string, server: Server, template?: string): End
     "server.port": server.port
   }
   if (template !== undefined) attributes["url.template"] = template
-  const base = Object.entries(attributes).map(([key, value]) => MetricLabel.make(key, String(value)))
-  const byStatus = new Map<number, ReadonlyArray<MetricLabel.MetricLabel>>()
-  const byError = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+  const base: Record<string, string> = {}
+  for (const [key, value] of Object.entries(attributes)) base[key] = String(value)
+  const byStatus = new Map<number, Metric.Histogram<number>>()
+  const byError = new Map<string, Metric.Histogram<number>>()
   return {
     // OpenTelemetry's HTTP client span name: `{method} {url.template}`, or the method alone.
     spanName: template === undefined ? method : `${method} ${template}`,
     attributes,
     answered: (status) => {
-      let labels = byStatus.get(status)
-      if (labels === undefined) {
+      let series = byStatus.get(status)
+      if (series === undefined) {
         const code = String(status)
-        labels = [
-          ...base,
-          MetricLabel.make("http.response.status_code", code),
-          ...(status >= 400 ? [MetricLabel.make("error.type", code)] : [])
-        ]
-        byStatus.set(status, labels)
+        series = durationSeries(
+          status >= 400
+            ? { ...base, "http.response.status_code": code, "error.type": code }
+            : { ...base, "http.response.status_code": code }
+        )
+        byStatus.set(status, series)
       }
-      return labels
+      return series
     },
     failed: (errorType) => {
-      let labels = byError.get(errorType)
-      if (labels === undefined) {
-        labels = [...base, MetricLabel.make("error.type", errorType)]
-        byError.set(errorType, labels)
+      let series = byError.get(errorType)
+      if (series === undefined) {
+        series = durationSeries({ ...base, "error.type": errorType })
+        byError.set(errorType, series)
       }
-      return labels
+      return series
     }
   }
 }
@@ -93,8 +140,8 @@ export const annotateAnswer = (status: number): Effect.Effect<void> =>
     ? Effect.annotateCurrentSpan({ "http.response.status_code": status, "error.type": String(status) })
     : Effect.annotateCurrentSpan("http.response.status_code", status)
 
-/** Whether `tracer` is one someone installed, rather than Effect's built-in one, which keeps spans nowhere. */
-export const isRecording = (tracer: Tracer.Tracer): boolean => tracer !== builtInTracer
+/** Whether `tracer` is one someone installed, rather than Effect's native one, which keeps spans nowhere. */
+export const isRecording = (tracer: Tracer.Tracer): boolean => tracer !== Tracer.nativeTracer
 
 /**
  * What a span records of a failure: its tag and its status (or a transport
@@ -143,7 +190,8 @@ const withSpan = <A, E, R>(
 const traced = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   withSpan: (self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-) => Effect.tracerWith((tracer) => tracer === builtInTracer ? self : withSpan(self))
+): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => isRecording(fiber.getRef(Tracer.Tracer)) ? withSpan(self) : self)
 
 const failureAttributes = (failure: RequestFailure): Record<string, string> =>
   failure._tag === "TransportError"

@@ -23,7 +23,7 @@ export const make = (capacity: number, refreshBeforeMillis: number): TokenCache 
   return {
     get: (userId, nowMillis) => Policy.lookup(state, userId, nowMillis),
     set: (token, askedAt) => {
-      Policy.store(state, token.userId, token, token.expires.epochMillis, askedAt)
+      Policy.store(state, token.userId, token, token.expires.epochMilliseconds, askedAt)
     },
     invalidate: (userId) => {
       Policy.step(state, { _tag: "Invalidate", key: userId }, 0)

@@ -1,8 +1,9 @@
+import { Wire } from "@sfox-effect/domain"
+import type * as Context from "effect/Context"
 import type * as Headers from "effect/http/Headers"
 import * as HttpBody from "effect/http/HttpBody"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
-import { Wire } from "@sfox-effect/domain"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import type { RequestFailure } from "../SfoxError.js"
 import type { UserAuthToken } from "../UserAuthToken.js"
 import { bodyLimit } from "./answerBody.js"
@@ -35,9 +36,13 @@ export interface TokenEndpoints {
   readonly atTurn: Endpoint<AtTurn, ReadonlyMap<string, UserAuthToken>>
 }
 
-/** A decoded answer counts its tokens as minted. */
-const counted = <A>(decoded: Either.Either<A, RequestFailure>, users: number): Either.Either<A, RequestFailure> => {
-  if (Either.isRight(decoded)) Telemetry.minted(users)
+/** A decoded answer counts its tokens as minted, in the caller's context. */
+const counted = <A>(
+  decoded: Result.Result<A, RequestFailure>,
+  users: number,
+  context: Context.Context<never>
+): Result.Result<A, RequestFailure> => {
+  if (Result.isSuccess(decoded)) Telemetry.minted(users, context)
   return decoded
 }
 
@@ -54,8 +59,8 @@ export const make = (baseUrl: string, headers: Headers.Headers, scrubber: Scrubb
       headers,
       body: HttpBody.text(JSON.stringify({ data: userIds }), "application/json")
     })
-  const decodeBatch = (answer: Received, userIds: ReadonlyArray<string>) =>
-    counted(decodeBatchAnswer(answer, userIds, scrubber), userIds.length)
+  const decodeBatch = (answer: Received, userIds: ReadonlyArray<string>, context: Context.Context<never>) =>
+    counted(decodeBatchAnswer(answer, userIds, scrubber), userIds.length, context)
   const batch = { method: "POST", template: Wire.tokensPath, keyed: true } as const
   return {
     oneUser: {
@@ -64,7 +69,7 @@ export const make = (baseUrl: string, headers: Headers.Headers, scrubber: Scrubb
       keyed: true,
       request: ({ encoded }) => HttpClientRequest.setUrl(tokenRequest, `${baseUrl}${Wire.tokensPath}/${encoded}`),
       bodyLimit: (status) => bodyLimit(status, 1),
-      decode: (answer, { userId }) => counted(decodeSingleAnswer(answer, userId, scrubber), 1),
+      decode: (answer, { userId }, context) => counted(decodeSingleAnswer(answer, userId, scrubber), 1, context),
       batchSize: () => 1
     },
     batch: {
@@ -76,15 +81,15 @@ export const make = (baseUrl: string, headers: Headers.Headers, scrubber: Scrubb
     },
     atTurn: {
       ...batch,
-      request: (turn) => () => {
+      request: (turn) => (context) => {
         const sealed = turn.sealable.seal()
         if (sealed === undefined) return undefined
-        if (sealed !== turn.userIds) Telemetry.batched(sealed.length)
+        if (sealed !== turn.userIds) Telemetry.batched(sealed.length, context)
         turn.userIds = sealed
         return batchRequest(sealed)
       },
       bodyLimit: (status, turn) => bodyLimit(status, turn.userIds.length),
-      decode: (answer, turn) => decodeBatch(answer, turn.userIds),
+      decode: (answer, turn, context) => decodeBatch(answer, turn.userIds, context),
       batchSize: (turn) => () => turn.userIds.length
     }
   }

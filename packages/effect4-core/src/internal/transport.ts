@@ -1,36 +1,50 @@
-import type * as HttpClientError from "effect/http/HttpClientError"
 import { TransportCode } from "@sfox-effect/domain"
+import type * as HttpClientError from "effect/http/HttpClientError"
 import { TransportError } from "../SfoxError.js"
 
 /** The first `code` along an error's `cause` chain (kept here for the tests that read it from core). */
 export const codeOf = TransportCode.codeOf
 
-// Only the innermost error travels on as `cause`: the platform error holds the
-// request, whose headers carry the API key in plain text.
-const rootCause = (error: HttpClientError.HttpClientError): unknown => error.cause
+/** The 3.x names of the reasons a request was not sent: the words of the description stay the same. */
+const notSent = {
+  EncodeError: "Encode",
+  InvalidUrlError: "InvalidUrl"
+} as const
 
-/** Maps a platform client error (no status involved) to a `TransportError`. */
+/**
+ * Maps a platform client error (no status involved) to a `TransportError`.
+ *
+ * Only the innermost error travels on as `cause`: the platform error's
+ * reason holds the request, whose headers carry the API key in plain text.
+ */
 export const fromHttpClientError = (error: HttpClientError.HttpClientError): TransportError => {
-  const cause = rootCause(error)
+  const reason = error.reason
+  const cause = reason.cause
   const code = codeOf(cause)
   const known = TransportCode.reasonOf(code)
   const detail = code === undefined ? "" : ` (${code})`
-  if (error._tag === "RequestError") {
-    const reason = error.reason === "Transport" ? known ?? "Other" : "Request"
-    return new TransportError({
-      reason,
-      description: `${error.reason === "Transport" ? "request failed" : `request not sent: ${error.reason}`}${detail}`,
-      cause
-    })
+  switch (reason._tag) {
+    case "TransportError":
+      return new TransportError({ reason: known ?? "Other", description: `request failed${detail}`, cause })
+    case "EncodeError":
+    case "InvalidUrlError":
+      return new TransportError({
+        reason: "Request",
+        description: `request not sent: ${notSent[reason._tag]}${detail}`,
+        cause
+      })
+    // A response error here means the body could not be read to its end.
+    case "DecodeError":
+    case "EmptyBodyError":
+    case "StatusCodeError":
+      return new TransportError({
+        reason: known ?? "Reset",
+        description: known === "TooLarge"
+          ? `answer ${reason.response.status} is larger than accepted${detail}`
+          : `answer ${reason.response.status} cut short while reading the body${detail}`,
+        cause
+      })
   }
-  // A ResponseError here means the body could not be read to its end.
-  return new TransportError({
-    reason: known ?? "Reset",
-    description: known === "TooLarge"
-      ? `answer ${error.response.status} is larger than accepted${detail}`
-      : `answer ${error.response.status} cut short while reading the body${detail}`,
-    cause
-  })
 }
 
 /** The error for an attempt that ran past its time. */

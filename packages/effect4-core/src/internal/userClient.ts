@@ -1,20 +1,23 @@
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Headers from "effect/http/Headers"
+import * as HttpBody from "effect/http/HttpBody"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as UrlParams from "effect/http/UrlParams"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
+import { pipeArguments } from "effect/Pipeable"
+import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import type { RequestFailure, UserTokenError } from "../SfoxError.js"
 import { maxErrorBodyBytes, readBody } from "./answerBody.js"
 import type * as AsUser from "./asUser.js"
 import type { Endpoint } from "./endpoint.js"
-import { timeoutFail } from "./timeout.js"
+import { timeoutOrFail } from "./timeout.js"
 import { timeout as timeoutError } from "./transport.js"
 import { userAgent } from "./version.js"
 
@@ -66,42 +69,40 @@ class ForeignOrigin extends Error {
  * sees of the request in a response or an error.
  */
 const withoutCredentials = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
-  request.headers["authorization"] === undefined
-    ? request
-    : HttpClientRequest.setBody(
-      HttpClientRequest.make(request.method)(request.url, {
-        urlParams: request.urlParams,
-        hash: Option.getOrUndefined(request.hash),
-        headers: Headers.remove(request.headers, "authorization")
-      }),
-      request.body
-    )
+  request.headers["authorization"] === undefined ? request : HttpClientRequest.removeHeader(request, "authorization")
 
 /**
  * The response as the caller gets it: the same answer, whose `request` is
  * the one without the token. The platform's response would hand out the
  * header it was sent with, in `request`, in its renderings and in the
- * `ResponseError` of a body that fails to read or decode.
+ * `HttpClientError` of a body that fails to read or decode (whatever its
+ * reason: each one holds the request).
  *
  * The attempt ended with the headers; each read of the body is allowed the
  * attempt's time (`timeout`, "one attempt, body included") from its start,
- * and fails past it with a `ResponseError` whose cause is a `TransportError`
- * `Timeout`: a body that trickles in is bounded by the service, not by the
- * client's own timers (undici's 30 s gap between two chunks, or none). The
- * interrupted read drops the connection (NodeSfox's client does).
+ * and fails past it with an `HttpClientError` whose reason is a
+ * `DecodeError` caused by a `TransportError` `Timeout`: a body that trickles
+ * in is bounded by the service, not by the client's own timers (undici's 30 s
+ * gap between two chunks, or none). The interrupted read drops the
+ * connection (NodeSfox's client does, and so does the platform's).
  */
-class PresentedResponse implements HttpClientResponse.HttpClientResponse {
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+class PresentedResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpClientResponse.TypeId]: typeof HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly [HttpIncomingMessage.TypeId]: typeof HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
 
   constructor(
     private readonly original: HttpClientResponse.HttpClientResponse,
     readonly request: HttpClientRequest.HttpClientRequest,
     private readonly readMillis: number
-  ) {}
+  ) {
+    super()
+  }
 
   get status() {
     return this.original.status
+  }
+  get url() {
+    return this.original.url
   }
   get headers() {
     return this.original.headers
@@ -127,53 +128,71 @@ class PresentedResponse implements HttpClientResponse.HttpClientResponse {
   get arrayBuffer() {
     return this.own(this.original.arrayBuffer)
   }
+  get upgrade() {
+    return this.own(this.original.upgrade)
+  }
   /** Bounded as a whole, from its first pull: a reader slower than `timeout` buffers or reads `arrayBuffer`. */
   get stream() {
     return Stream.mapError(this.original.stream, (error) => this.ownError(error)).pipe(
       Stream.interruptWhen(
-        Effect.zipRight(Effect.sleep(Duration.millis(this.readMillis)), Effect.failSync(() => this.readTimedOut()))
+        Effect.andThen(Effect.sleep(Duration.millis(this.readMillis)), Effect.failSync(() => this.readTimedOut()))
       )
     )
   }
 
-  private own<A, E>(read: Effect.Effect<A, E>): Effect.Effect<A, E | HttpClientError.ResponseError> {
-    return timeoutFail(
+  private own<A>(
+    read: Effect.Effect<A, HttpClientError.HttpClientError>
+  ): Effect.Effect<A, HttpClientError.HttpClientError> {
+    return timeoutOrFail(
       Effect.mapError(read, (error) => this.ownError(error)),
       this.readMillis,
       () => this.readTimedOut()
     )
   }
 
-  private readTimedOut(): HttpClientError.ResponseError {
-    return new HttpClientError.ResponseError({
-      request: this.request,
-      response: this,
-      reason: "Decode",
-      cause: timeoutError("reading the answer's body", this.readMillis),
-      description: `the body did not come within ${this.readMillis} ms (the service's timeout)`
+  private readTimedOut(): HttpClientError.HttpClientError {
+    return new HttpClientError.HttpClientError({
+      reason: new HttpClientError.DecodeError({
+        request: this.request,
+        response: this,
+        cause: timeoutError("reading the answer's body", this.readMillis),
+        description: `the body did not come within ${this.readMillis} ms (the service's timeout)`
+      })
     })
   }
 
-  private ownError<E>(error: E): E {
-    return HttpClientError.isHttpClientError(error) && error._tag === "ResponseError"
-      ? new HttpClientError.ResponseError({
-        request: this.request,
-        response: this,
-        reason: error.reason,
-        cause: error.cause,
-        ...(error.description === undefined ? {} : { description: error.description })
-      }) as E
-      : error
+  /** The same error, naming this response and the request without the token. */
+  private ownError(error: HttpClientError.HttpClientError): HttpClientError.HttpClientError {
+    return new HttpClientError.HttpClientError({ reason: this.ownReason(error.reason) })
   }
 
+  private ownReason(reason: HttpClientError.HttpClientErrorReason): HttpClientError.HttpClientErrorReason {
+    const { cause, description } = reason
+    const sent = { request: this.request, cause, ...(description === undefined ? {} : { description }) }
+    const answered = { ...sent, response: this as HttpClientResponse.HttpClientResponse }
+    switch (reason._tag) {
+      case "TransportError":
+        return new HttpClientError.TransportError(sent)
+      case "EncodeError":
+        return new HttpClientError.EncodeError(sent)
+      case "InvalidUrlError":
+        return new HttpClientError.InvalidUrlError(sent)
+      case "StatusCodeError":
+        return new HttpClientError.StatusCodeError(answered)
+      case "DecodeError":
+        return new HttpClientError.DecodeError(answered)
+      case "EmptyBodyError":
+        return new HttpClientError.EmptyBodyError(answered)
+    }
+  }
+
+  pipe() {
+    return pipeArguments(this, arguments)
+  }
+
+  // Status and request only: the answer's headers are whatever the server chose to echo.
   toJSON(): unknown {
-    return { _id: "effect/http/HttpClientResponse", request: this.request.toJSON(), status: this.status }
-  }
-  toString(): string {
-    return Inspectable.format(this.toJSON())
-  }
-  [Inspectable.NodeInspectSymbol](): unknown {
-    return this.toJSON()
+    return { _id: "HttpClientResponse", request: this.request.toJSON(), status: this.status }
   }
 }
 
@@ -183,7 +202,7 @@ class PresentedResponse implements HttpClientResponse.HttpClientResponse {
  * or the new token waits for it). Given up, the read drops the connection.
  */
 const discard = (response: HttpClientResponse.HttpClientResponse, millis: number): Effect.Effect<void> =>
-  Effect.ignore(timeoutFail(readBody(response, maxErrorBodyBytes), millis, () => undefined))
+  Effect.ignore(timeoutOrFail(readBody(response, maxErrorBodyBytes), millis, () => undefined))
 
 /** The endpoint of a caller's request with `method`: any path, its refusals the caller's answers. */
 const userEndpoint = (
@@ -193,7 +212,7 @@ const userEndpoint = (
   // A caller's path may hold ids: these requests have no URL template.
   method,
   request: (request) => request,
-  decode: (answer) => Either.right(answer.response),
+  decode: (answer) => Result.succeed(answer.response),
   refusal: {
     answer: (answer) => answer.response,
     retried: isUnwelcome,
@@ -220,11 +239,19 @@ const outgoingOf = (
 }
 
 const foreignOrigin = (request: HttpClientRequest.HttpClientRequest) =>
-  new HttpClientError.RequestError({
-    // Method and URL only: whatever headers it had stay with the caller.
-    request: HttpClientRequest.make(request.method)(request.url),
-    reason: "InvalidUrl",
-    cause: new ForeignOrigin()
+  new HttpClientError.HttpClientError({
+    reason: new HttpClientError.InvalidUrlError({
+      // Method and URL only: whatever headers it had stay with the caller.
+      request: HttpClientRequest.makeWith(
+        request.method,
+        request.url,
+        UrlParams.empty,
+        Option.none(),
+        Headers.empty,
+        HttpBody.empty
+      ),
+      cause: new ForeignOrigin()
+    })
   })
 
 /**

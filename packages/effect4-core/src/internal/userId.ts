@@ -1,5 +1,5 @@
 import { UserId } from "@sfox-effect/domain"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import { InvalidUserId } from "../SfoxError.js"
 
 /** Ids longer than this are refused; sFOX's own ids are UUID-sized. */
@@ -13,11 +13,11 @@ export const maxUserIdLength = UserId.maxLength
 export const encodeUserId = (
   input: unknown,
   index?: number
-): Either.Either<string, InvalidUserId> => {
+): Result.Result<string, InvalidUserId> => {
   const encoded = UserId.encode(input)
   return encoded !== undefined
-    ? Either.right(encoded)
-    : Either.left(new InvalidUserId(UserId.invalid(input, UserId.problemOf(input)!, index)))
+    ? Result.succeed(encoded)
+    : Result.fail(new InvalidUserId(UserId.invalid(input, UserId.problemOf(input)!, index)))
 }
 
 /** The same checks for an id that travels in a JSON body (a batch), where it needs no encoding. */

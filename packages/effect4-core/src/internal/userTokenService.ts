@@ -1,12 +1,12 @@
-import * as Headers from "effect/http/Headers"
-import * as HttpClient from "effect/http/HttpClient"
 import * as Clock from "effect/Clock"
-import type * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import { enforce } from "../RetryPolicy.js"
 import { EmptyBatch, type InvalidUserId, type RequestFailure } from "../SfoxError.js"
@@ -40,10 +40,10 @@ export interface Built {
  * The service, and `asUser` beside it: a typed endpoint sent as a user is
  * one `Endpoint` (`endpoint.ts`) handed to it.
  */
-export const build = (
+export const build: (
   options: UserTokenService.Options
-): Effect.Effect<Built, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
-  Effect.gen(function*() {
+) => Effect.Effect<Built, Config.ConfigError, HttpClient.HttpClient | Scope.Scope> = Effect.fnUntraced(
+  function*(options: UserTokenService.Options) {
     const settings = yield* checkSettings(options)
     const { deadlineMillis, endpoints, pipeline } = yield* sender(options, settings)
     const { create, mintAtTurn, mintBatch } = minting(pipeline, endpoints)
@@ -86,108 +86,112 @@ export const build = (
     })
 
     return { service: { create, createMany, get, invalidate, clientFor }, asUser }
-  })
+  }
+)
 
 /**
  * `get` and `invalidate`: the cache (when configured) in front of the
  * batcher, whose batches `resolve` mints.
  */
-const makeGet = (
+const makeGet = Effect.fnUntraced(function*(
   { resolve, settings }: {
     readonly settings: Settings
     readonly resolve: Batcher.Resolve<UserAuthToken, RequestFailure>
   }
-) =>
-  Effect.gen(function*() {
-    const cache = settings.cache === undefined
-      ? undefined
-      : TokenCache.make(settings.cache.capacity, Duration.toMillis(settings.cache.refreshBefore))
-    const window = yield* Batcher.clockWindow(Duration.toMillis(settings.batchWindow))
-    const batcher = yield* Batcher.make<UserAuthToken, RequestFailure>({
-      window,
-      // A sent batch holds its slot for at most one window (see BatcherMachine).
-      hold: window,
-      maxBatchSize: settings.maxBatchSize,
-      concurrency: settings.batchConcurrency,
-      resolve
-    })
-
-    const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
-    const get = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
-      // The id travels in a batch's JSON body: checked, not URL-encoded.
-      const invalid = checkUserId(userId)
-      if (invalid !== undefined) return Effect.fail(invalid)
-      if (cache === undefined) return getSpan(batcher.get(userId))
-      return getSpan(Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const cached = cache.get(userId, now)
-        return cached === undefined
-          // `now` is before the request left: no later than sFOX minted the token.
-          ? Effect.tap(batcher.get(userId), (token) => cache.set(token, now))
-          : Effect.succeed(cached)
-      }))
-    }
-
-    const invalidate = (userId: string): Effect.Effect<void> =>
-      cache === undefined ? Effect.void : Effect.sync(() => cache.invalidate(userId))
-
-    return { get, invalidate }
+) {
+  const cache = settings.cache === undefined
+    ? undefined
+    : TokenCache.make(settings.cache.capacity, Duration.toMillis(settings.cache.refreshBefore))
+  const window = yield* Batcher.clockWindow(Duration.toMillis(settings.batchWindow))
+  const batcher = yield* Batcher.make<UserAuthToken, RequestFailure>({
+    window,
+    // A sent batch holds its slot for at most one window (see BatcherMachine).
+    hold: window,
+    maxBatchSize: settings.maxBatchSize,
+    concurrency: settings.batchConcurrency,
+    resolve
   })
+
+  const getSpan = Telemetry.callSpan("sfox.user_tokens.get", 1)
+  const get = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
+    // The id travels in a batch's JSON body: checked, not URL-encoded.
+    const invalid = checkUserId(userId)
+    if (invalid !== undefined) return Effect.fail(invalid)
+    if (cache === undefined) return getSpan(batcher.get(userId))
+    return getSpan(Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const cached = cache.get(userId, now)
+      return cached === undefined
+        // `now` is before the request left: no later than sFOX minted the token.
+        ? Effect.map(batcher.get(userId), (token) => {
+          cache.set(token, now)
+          return token
+        })
+        : Effect.succeed(cached)
+    }))
+  }
+
+  const invalidate = (userId: string): Effect.Effect<void> =>
+    cache === undefined ? Effect.void : Effect.sync(() => cache.invalidate(userId))
+
+  return { get, invalidate }
+})
 
 /**
  * The pipeline a service sends through: its client (under the origin guard
  * and any transform), its limiter (the program's, or its own), its
  * scrubber, and its three token endpoints.
  */
-const sender = (options: UserTokenService.Options, settings: Settings) =>
-  Effect.gen(function*() {
-    // The guard sits under any transform: whatever follows redirects above it, the key stays on baseUrl's origin.
-    const base = guard(yield* HttpClient.HttpClient, new URL(settings.baseUrl).origin)
-    const client = options.transformClient ? options.transformClient(base) : base
-    // A limiter the program provides is the one budget of every service in
-    // it, whatever this service's own `rateLimit` says.
-    const shared = yield* Effect.serviceOption(SfoxRateLimiter)
-    const limiter = Option.isSome(shared)
-      ? shared.value
-      : settings.rateLimit === undefined
-      ? LocalRateLimiter.unlimited
-      : yield* LocalRateLimiter.make(settings.rateLimit.limit, settings.rateLimit.interval)
-    // Texts from the server are scrubbed of the key before they reach an error.
-    const scrubber = Scrub.make([Redacted.value(settings.apiKey)])
-    const headers = Headers.fromInput({
-      authorization: `Bearer ${Redacted.value(settings.apiKey)}`,
-      accept: "application/json",
-      "user-agent": userAgent
-    })
-    const deadlineMillis = Duration.toMillis(settings.deadline)
-    const pipeline = Pipeline.make({
-      client,
-      limiter,
-      baseUrl: settings.baseUrl,
-      timeoutMillis: Duration.toMillis(settings.timeout),
-      deadlineMillis,
-      retry: enforce(settings.retry, settings.maxRetryAfter),
-      scrubber
-    })
-    return { deadlineMillis, endpoints: TokenEndpoints.make(settings.baseUrl, headers, scrubber), pipeline }
+const sender = Effect.fnUntraced(function*(options: UserTokenService.Options, settings: Settings) {
+  // The guard sits under any transform: whatever follows redirects above it, the key stays on baseUrl's origin.
+  const base = guard(yield* HttpClient.HttpClient, new URL(settings.baseUrl).origin)
+  const client = options.transformClient ? options.transformClient(base) : base
+  // A limiter the program provides is the one budget of every service in
+  // it, whatever this service's own `rateLimit` says.
+  const shared = yield* Effect.serviceOption(SfoxRateLimiter)
+  const limiter = Option.isSome(shared)
+    ? shared.value
+    : settings.rateLimit === undefined
+    ? LocalRateLimiter.unlimited
+    : yield* LocalRateLimiter.make(settings.rateLimit.limit, settings.rateLimit.interval)
+  // Texts from the server are scrubbed of the key before they reach an error.
+  const scrubber = Scrub.make([Redacted.value(settings.apiKey)])
+  const headers = Headers.fromInput({
+    authorization: `Bearer ${Redacted.value(settings.apiKey)}`,
+    accept: "application/json",
+    "user-agent": userAgent
   })
+  const deadlineMillis = Duration.toMillis(settings.deadline)
+  const pipeline = Pipeline.make({
+    client,
+    limiter,
+    baseUrl: settings.baseUrl,
+    timeoutMillis: Duration.toMillis(settings.timeout),
+    deadlineMillis,
+    retry: enforce(settings.retry, settings.maxRetryAfter),
+    scrubber
+  })
+  return { deadlineMillis, endpoints: TokenEndpoints.make(settings.baseUrl, headers, scrubber), pipeline }
+})
 
 /** The mints, each one `send` of a token endpoint: `create`, a batch, a batch of `get` built at its turn. */
 const minting = (pipeline: Pipeline.Pipeline, endpoints: TokenEndpoints.TokenEndpoints) => {
   const createSpan = Telemetry.callSpan("sfox.user_tokens.create", 1)
   const create = (userId: string): Effect.Effect<UserAuthToken, InvalidUserId | RequestFailure> => {
     const encoded = encodeUserId(userId)
-    if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-    return createSpan(pipeline.send(endpoints.oneUser, { userId, encoded: encoded.right }))
+    if (Result.isFailure(encoded)) return Effect.fail(encoded.failure)
+    return createSpan(pipeline.send(endpoints.oneUser, { userId, encoded: encoded.success }))
   }
 
   /** One batch POST; `deadline` bounds it when it is part of a larger call. */
   const mintBatch = (
     userIds: ReadonlyArray<string>,
     deadline?: Deadline.Deadline
-  ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> => {
-    Telemetry.batched(userIds.length)
-    return pipeline.send(endpoints.batch, userIds, deadline === undefined ? undefined : { deadline })
-  }
+  ): Effect.Effect<ReadonlyMap<string, UserAuthToken>, RequestFailure> =>
+    Effect.withFiber((fiber) => {
+      // Effect 4 counts a metric in a context's registry: the caller's.
+      Telemetry.batched(userIds.length, fiber.context)
+      return pipeline.send(endpoints.batch, userIds, deadline === undefined ? undefined : { deadline })
+    })
 
   /** A batch of `get`, its body built at its turn (`TokenEndpoints.AtTurn`). */
   const mintAtTurn = (sealable: Batcher.Sealable, deadline: Deadline.Deadline) => {
@@ -228,5 +232,5 @@ const createManyOf = (
 /** The service (`UserTokenService.make`). */
 export const make = (
   options: UserTokenService.Options
-): Effect.Effect<UserTokenService.Service, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
+): Effect.Effect<UserTokenService.Service, Config.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.map(build(options), (built) => built.service)

@@ -2,11 +2,11 @@
  * Waits on events, not on time: the fake's own count of the requests it has
  * taken in, and a caller's fiber reaching its wait.
  */
-import { HttpClient } from "effect/http"
 import { UserTokenService } from "@sfox-effect/effect4-core"
 import { FakeSfox, httpClient, SfoxSimulator } from "@sfox-effect/effect4-core/testing"
-import type { ConfigError } from "effect"
-import { Context, Deferred, Effect, Exit, Fiber, FiberId, FiberRef, Layer } from "effect"
+import type { Config } from "effect"
+import { Context, Deferred, Effect, Exit, type Fiber, Layer, Scheduler } from "effect"
+import { HttpClient } from "effect/http"
 
 /**
  * A count kept as latches: `arrive()` counts one more, and `nth(n)` completes
@@ -18,37 +18,39 @@ export const countedLatches = () => {
   const latch = (n: number) => {
     let deferred = latches.get(n)
     if (deferred === undefined) {
-      deferred = Deferred.unsafeMake<void>(FiberId.none)
+      deferred = Deferred.makeUnsafe<void>()
       latches.set(n, deferred)
     }
     return deferred
   }
   return {
-    arrive: (): void => void Deferred.unsafeDone(latch(++count), Exit.void),
+    arrive: (): void => void Deferred.doneUnsafe(latch(++count), Exit.void),
     nth: (n: number): Effect.Effect<void> => n <= 0 ? Effect.void : Deferred.await(latch(n))
   }
 }
 
 /** The requests the fake has taken in, as latches. */
-export class Arrivals extends Context.Tag("test/Arrivals")<Arrivals, {
+export class Arrivals extends Context.Service<Arrivals, {
   /** Completes once the fake has taken in (and recorded) its `n`-th request: at once if it has already. */
   readonly nth: (n: number) => Effect.Effect<void>
-}>() {}
+}>()("test/Arrivals") {}
 
 /**
  * The simulator with a counter in its request handler: the `n`-th request
- * completes the `n`-th latch. A waiter is resumed on a later turn of the
- * scheduler, and the simulator records the request synchronously as its
- * handler starts (before any latency); with the fiber's yields turned off
- * for the handler, the record is made before any waiter runs.
+ * completes the `n`-th latch. The simulator records the request
+ * synchronously as its handler starts (before any latency). Effect 4 resumes
+ * a `Deferred`'s waiters at once, inside the call that completes it, so the
+ * count is made in a task queued on the handler fiber's dispatcher: it runs
+ * once that fiber has stopped (at its latency, or done), the record made.
+ * With the fiber's yields turned off for the handler, nothing runs between.
  */
 const counted = (simulator: SfoxSimulator.SfoxSimulator) => {
   const taken = countedLatches()
   const handle: SfoxSimulator.SfoxSimulator["handle"] = (request) =>
-    Effect.zipRight(
-      Effect.sync(taken.arrive),
-      simulator.handle(request)
-    ).pipe(Effect.locally(FiberRef.currentMaxOpsBeforeYield, Number.MAX_SAFE_INTEGER))
+    Effect.withFiber((fiber) => {
+      fiber.currentDispatcher.scheduleTask(taken.arrive, 0)
+      return simulator.handle(request)
+    }).pipe(Effect.provideService(Scheduler.PreventSchedulerYield, true))
   const arrivals = Arrivals.of({ nth: taken.nth })
   return { simulator: { ...simulator, handle }, arrivals }
 }
@@ -60,8 +62,8 @@ const counted = (simulator: SfoxSimulator.SfoxSimulator) => {
 export const layerTestWithArrivals = (
   options: SfoxSimulator.SimulatorOptions = {},
   service: Omit<UserTokenService.Options, "apiKey"> = {}
-): Layer.Layer<UserTokenService | FakeSfox | HttpClient.HttpClient | Arrivals, ConfigError.ConfigError> =>
-  Layer.unwrapEffect(
+): Layer.Layer<UserTokenService | FakeSfox | HttpClient.HttpClient | Arrivals, Config.ConfigError> =>
+  Layer.unwrap(
     Effect.map(SfoxSimulator.make(options), (made) => {
       const { arrivals, simulator } = counted(made)
       const fake = Layer.succeedContext(
@@ -76,15 +78,15 @@ export const layerTestWithArrivals = (
 
 /**
  * Waits until a forked caller is suspended (waiting for its token) or done.
- * `Fiber.status` is answered by the fiber itself between its runs, so it
- * mostly says "suspended" at the first look; a fiber still running is looked
- * at again after a turn of the scheduler (no clock, real or test, is read).
+ * Effect 4 has no `Fiber.status`; a fiber runs until it suspends, and what it
+ * still has to run is queued on dispatchers: the forking fiber's (its start)
+ * and its own (its resumptions after a yield, the fibers it forks). Running
+ * both queues until they are empty leaves the caller suspended on something
+ * outside them, or done. No clock, real or test, is read.
  */
-export const waiting = <A, E>(fiber: Fiber.RuntimeFiber<A, E>): Effect.Effect<void, Error> =>
-  Effect.gen(function*() {
-    for (let turn = 0; turn < 10_000; turn++) {
-      if ((yield* Fiber.status(fiber))._tag !== "Running") return
-      yield* Effect.yieldNow()
-    }
-    return yield* Effect.fail(new Error("never reached the caller waiting"))
+export const waiting = <A, E>(fiber: Fiber.Fiber<A, E>): Effect.Effect<void, Error> =>
+  Effect.withFiber((self) => {
+    self.currentDispatcher.flush()
+    fiber.currentDispatcher.flush()
+    return Effect.void
   })

@@ -14,6 +14,9 @@ const text = (message: unknown): string =>
  * provokes warnings on purpose: they would read as failures in the test
  * run's output. Returns the effect's result with the lines, for the test to
  * assert on. Only `effect` is affected: no logger is replaced globally.
+ *
+ * Effect 4 names a level `"Warn"`; the label kept is upper case (`WARN`),
+ * as the 3.x line's tests read it.
  */
 export const withCapturedLogs = <A, E, R>(
   effect: Effect.Effect<A, E, R>
@@ -21,10 +24,10 @@ export const withCapturedLogs = <A, E, R>(
   Effect.suspend(() => {
     const lines: Array<LogLine> = []
     const keep = Logger.make(({ logLevel, message }) => {
-      lines.push({ level: logLevel.label, message: text(message) })
+      lines.push({ level: logLevel.toUpperCase(), message: text(message) })
     })
     return effect.pipe(
-      Effect.provide(Logger.replace(Logger.defaultLogger, keep)),
+      Effect.provide(Logger.layer([keep])),
       Effect.map((a) => [a, lines] as const)
     )
   })

@@ -5,7 +5,7 @@ import { Effect } from "effect"
  * window runs on the real clock, so that `TestClock` never holds it back.
  */
 export const realSleep = (millis: number): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
+  Effect.callback<void>((resume) => {
     const handle = setTimeout(() => resume(Effect.void), millis)
     return Effect.sync(() => clearTimeout(handle))
   })
@@ -34,4 +34,4 @@ export const eventually = <E, R>(
  * a hang guard for regression tests of hangs, never a bound on speed.
  */
 export const orHang = <A, E, R>(self: Effect.Effect<A, E, R>, millis = 10_000): Effect.Effect<A, E | Error, R> =>
-  Effect.raceFirst(self, Effect.zipRight(realSleep(millis), Effect.fail(new Error("hung"))))
+  Effect.raceFirst(self, Effect.andThen(realSleep(millis), Effect.fail(new Error("hung"))))

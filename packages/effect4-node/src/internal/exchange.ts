@@ -1,10 +1,10 @@
+import type { AttemptDeadline } from "@sfox-effect/effect4-core/internal/clientProtocol"
+import type * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
 import type * as HttpBody from "effect/http/HttpBody"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
-import type { AttemptDeadline } from "@sfox-effect/effect4-core/internal/clientProtocol"
-import type * as Cause from "effect/Cause"
-import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import * as Undici from "undici"
@@ -12,29 +12,38 @@ import { BufferedBody } from "./bufferedBody.js"
 import type { Target } from "./requestTarget.js"
 import { type HeaderRecord, UndiciResponse } from "./undiciResponse.js"
 
-type Answer = Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>
+type Answer = Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
 
 type DispatchBody = Exclude<Undici.Dispatcher.DispatchOptions["body"], undefined>
 
+type Controller = Undici.Dispatcher.DispatchController
+
+/** A request that failed in the transport: what core's transport mapping reads the `cause` (its `code`) of. */
+const transportError = (
+  request: HttpClientRequest.HttpClientRequest,
+  cause: unknown
+): HttpClientError.HttpClientError =>
+  new HttpClientError.HttpClientError({ reason: new HttpClientError.TransportError({ request, cause }) })
+
 /**
  * One request through undici's `dispatch`, with this object as its handler:
- * the `Effect.async` waiting for the answer, then the answer's body.
+ * the `Effect.callback` waiting for the answer, then the answer's body.
  *
  * `dispatcher.request()` would build, per request, a handler that extends
  * `AsyncResource`, a promise, and a `Readable` for the body (and its
  * `bytes()` another promise); over `dispatch` a request is this object and
- * its response. The handler methods are undici's own older interface, the
- * one its `request()` uses: handlers of the newer one are wrapped in an
- * adapter object per request.
+ * its response. The handler is undici 8's (`onRequestStart`,
+ * `onResponseStart`, …, with a controller), the only one it takes: undici 7's
+ * older one (`onConnect`, `onHeaders`, …) is gone.
  *
- * The caller is answered from `onHeaders`. Effect runs the resumed fiber on a
- * later microtask, so a body that came in the same TCP read as its headers
- * (an sFOX answer, as a rule) has been delivered whole by the time the
- * caller reads it, and reading it does not suspend.
+ * The caller is answered from `onResponseStart`. Effect runs the resumed
+ * fiber on a later microtask, so a body that came in the same TCP read as
+ * its headers (an sFOX answer, as a rule) has been delivered whole by the
+ * time the caller reads it, and reading it does not suspend.
  */
 class Exchange extends BufferedBody {
-  // undici's abort for this request, from `onConnect`; before then, an abort waits for it.
-  private abortRequest: ((reason?: Error) => void) | undefined = undefined
+  // undici's controller for this request, from `onRequestStart`; before then, an abort waits for it.
+  private controller: Controller | undefined = undefined
   private abortWaits = false
   private abortReason: Error | undefined = undefined
   private signal: AbortSignal | undefined = undefined
@@ -51,9 +60,10 @@ class Exchange extends BufferedBody {
 
   /**
    * The caller takes the response: Effect runs it on a later microtask than
-   * `onHeaders`, so whether the body is still arriving is known only here. A
-   * response handed out with its body still arriving holds its connection
-   * until the body ends: registered, it is aborted if collected first.
+   * `onResponseStart`, so whether the body is still arriving is known only
+   * here. A response handed out with its body still arriving holds its
+   * connection until the body ends: registered, it is aborted if collected
+   * first.
    */
   readonly handOut = (response: HttpClientResponse.HttpClientResponse): Answer => {
     if (this.registers && !this.settled) unreadResponses?.register(response, this)
@@ -65,7 +75,7 @@ class Exchange extends BufferedBody {
    * caller, which aborts the request (undici then destroys the socket), or
    * the request's own failure (the abort is then a no-op).
    */
-  readonly abandon = (cause: Cause.Cause<HttpClientError.RequestError>): Answer => {
+  readonly abandon = (cause: Cause.Cause<HttpClientError.HttpClientError>): Answer => {
     this.abort()
     return Effect.failCause(cause)
   }
@@ -89,29 +99,27 @@ class Exchange extends BufferedBody {
     }
     // Aborted before it went out (an attempt whose time was already up):
     // it never reaches the pool, where it would take a connection only to drop it.
-    if (this.abortWaits) return this.onError(this.abortReason ?? new Undici.errors.RequestAbortedError())
+    if (this.abortWaits) return this.onResponseError(null, this.abortReason ?? new Undici.errors.RequestAbortedError())
+    // undici 8 reports a request refused at once (a bad argument, a closed
+    // dispatcher) through `onResponseError` rather than by throwing; the
+    // `try` is for a foreign dispatcher that throws all the same.
     try {
       dispatcher.dispatch({
         origin: target.origin,
         path: target.path,
         method: this.request.method as Undici.Dispatcher.HttpMethod,
         headers: this.request.headers,
-        body: this.requestBody
-      }, this as Undici.Dispatcher.DispatchHandler)
+        body: this.requestBody as DispatchBody
+      }, this)
     } catch (error) {
-      // undici's own dispatchers report through `onError`; a foreign one may throw.
-      this.onError(error as Error)
+      this.onResponseError(null, error as Error)
     }
   }
 
   /** The attempt's deadline: the request ends, and a caller still waiting for its answer fails at once. */
   private expire(): void {
     this.abort()
-    this.reply(
-      Effect.fail(
-        new HttpClientError.RequestError({ request: this.request, reason: "Transport", cause: deadlinePassed })
-      )
-    )
+    this.reply(Effect.fail(transportError(this.request, deadlinePassed)))
   }
 
   /** The platform's signal (under `tracing`) aborted. */
@@ -121,17 +129,19 @@ class Exchange extends BufferedBody {
 
   /**
    * With no `reason`, undici fails the request with its own
-   * `RequestAbortedError`. Before `onConnect` (queued for a connection) the
-   * abort is kept for it, as undici's `request()` does: undici offers no
-   * other way to take a request out of a pool's queue. A request waiting for
-   * a connection leaves the queue when the attempt to connect fails, which
+   * `RequestAbortedError`. Before `onRequestStart` (queued for a connection)
+   * the abort is kept for it, as undici's `request()` does for a request it
+   * cannot reach: raw `dispatch` offers no way to take a request out of a
+   * pool's queue (undici 8 has one, but only for its own `request()` and
+   * `stream()`, through a private symbol). A request waiting for a
+   * connection leaves the queue when the attempt to connect fails, which
    * fails every request waiting for it, and is bounded by `connectTimeout`,
-   * through a proxy's tunnel too (`proxyPool` in undiciClient.ts): nothing
-   * dials on for an abandoned request.
+   * through a proxy's tunnel too (the `CONNECT` pool's header timer in
+   * undiciClient.ts): nothing dials on for an abandoned request.
    */
   abort(reason?: Error): void {
     if (this.settled) return
-    if (this.abortRequest !== undefined) return this.abortRequest(reason)
+    if (this.controller !== undefined) return this.controller.abort(reason ?? new Undici.errors.RequestAbortedError())
     this.abortWaits = true
     this.abortReason = reason
   }
@@ -145,51 +155,38 @@ class Exchange extends BufferedBody {
 
   /** undici is done with the request, one way or the other. */
   private finish(): void {
-    this.abortRequest = undefined
+    this.controller = undefined
     if (this.signal !== undefined) {
       this.signal.removeEventListener("abort", this)
       this.signal = undefined
     }
   }
 
-  // undici's handler interface
+  // undici 8's handler interface
 
-  onConnect(abort: (reason?: Error) => void): void {
-    // Calls `onError` at once.
-    if (this.abortWaits) return abort(this.abortReason)
-    this.abortRequest = abort
+  onRequestStart(controller: Controller): void {
+    // Calls `onResponseError` at once.
+    if (this.abortWaits) return controller.abort(this.abortReason ?? new Undici.errors.RequestAbortedError())
+    this.controller = controller
   }
 
-  onHeaders(statusCode: number, rawHeaders: Array<Buffer>): boolean {
-    // An informational answer (100 Continue, 103 Early Hints): the real one follows.
-    if (statusCode < 200 || this.answer === undefined) return true
-    const response = new UndiciResponse(
-      this.request,
-      statusCode,
-      Undici.util.parseHeaders(rawHeaders) as HeaderRecord,
-      this,
-      this.maxBytes
-    )
-    this.reply(Effect.succeed(response))
-    return true
+  onResponseStart(_controller: Controller, statusCode: number, headers: HeaderRecord): void {
+    // An informational answer (103 Early Hints): the real one follows.
+    if (statusCode < 200 || this.answer === undefined) return
+    this.reply(Effect.succeed(new UndiciResponse(this.request, statusCode, headers, this, this.maxBytes)))
   }
 
-  onData(chunk: Buffer): boolean {
+  onResponseData(_controller: Controller, chunk: Buffer): void {
     this.push(chunk)
-    return true
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
     this.end()
     this.finish()
   }
 
-  onError(error: Error): void {
-    if (this.answer !== undefined) {
-      this.reply(
-        Effect.fail(new HttpClientError.RequestError({ request: this.request, reason: "Transport", cause: error }))
-      )
-    }
+  onResponseError(_controller: Controller | null, error: Error): void {
+    if (this.answer !== undefined) this.reply(Effect.fail(transportError(this.request, error)))
     this.fail(error)
     this.finish()
     // As undici's `request()` does: a request body stream goes with the request.
@@ -228,10 +225,11 @@ const readableOf = (stream: Stream.Stream<Uint8Array, unknown>): Readable =>
   Readable.from(Stream.toAsyncIterable(stream), { objectMode: false })
 
 /**
- * A form as undici encodes it. undici recognises only its own `FormData`
- * class (not the global one, which is the copy of undici bundled in Node):
- * any other went out as a failed request. Entries are strings and `File`s,
- * which its encoder reads from their start at each send.
+ * A form as undici encodes it. undici 8 takes only its own `FormData` class
+ * (not the global one, which is the copy of undici bundled in Node): it
+ * refuses any other with `UND_ERR_INVALID_ARG` (undici 7 sent it as a
+ * failed request). Entries are strings and `File`s, which its encoder reads
+ * from their start at each send.
  */
 const formOf = (form: FormData): Undici.FormData => {
   const own = new Undici.FormData()
@@ -306,17 +304,19 @@ export const send = (
   deadline: AttemptDeadline | undefined,
   registers: boolean
 ): Answer =>
-  // What `Effect.async` with a canceller does (`onInterrupt`), in fewer steps:
-  // this wait is on the path of every request.
+  // What `Effect.callback` with a cleanup effect does (`onInterrupt`), in
+  // fewer steps: this wait is on the path of every request.
   Effect.uninterruptibleMask((restore) => {
     const body = bodyOf(request.body)
     if (body instanceof BodyReadAlready) {
-      return Effect.fail(new HttpClientError.RequestError({ request, reason: "Encode", cause: body }))
+      return Effect.fail(
+        new HttpClientError.HttpClientError({ reason: new HttpClientError.EncodeError({ request, cause: body }) })
+      )
     }
     const exchange = new Exchange(request, maxBytes, body, registers)
     return Effect.matchCauseEffect(
-      // One parameter only: `Effect.async` makes an `AbortController` for a register function that takes two.
-      restore(Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>((resume) =>
+      // One parameter only: `Effect.callback` makes an `AbortSignal` for a register function that takes two.
+      restore(Effect.callback<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) =>
         exchange.start(resume, dispatcher, target, signal, deadline)
       )),
       { onFailure: exchange.abandon, onSuccess: exchange.handOut }

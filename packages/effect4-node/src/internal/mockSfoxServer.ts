@@ -1,6 +1,6 @@
 import { SfoxSimulator } from "@sfox-effect/effect4-core/testing"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type * as Net from "node:net"
@@ -87,7 +87,7 @@ const act = (open: Open, socket: Net.Socket, res: Http.ServerResponse, answer: S
 /** The server: each request read within `maxRequestBytes`, answered by the simulator. */
 const serve = (
   simulator: SfoxSimulator.SfoxSimulator,
-  runFork: ReturnType<typeof Runtime.runFork<never>>,
+  run: ReturnType<typeof Effect.runCallbackWith<never>>,
   maxRequestBytes: number,
   open: Open
 ): Http.Server => {
@@ -106,15 +106,20 @@ const serve = (
       }
       const url = req.url ?? "/"
       const query = url.indexOf("?")
-      runFork(simulator.handle({
-        method: req.method ?? "GET",
-        path: query === -1 ? url : url.slice(0, query),
-        headers: flatHeaders(req.headers),
-        body: Buffer.concat(chunks).toString("utf8")
-      })).addObserver((exit) => {
-        if (exit._tag === "Success") act(open, req.socket, res, exit.value)
-        else req.socket.destroy()
-      })
+      run(
+        simulator.handle({
+          method: req.method ?? "GET",
+          path: query === -1 ? url : url.slice(0, query),
+          headers: flatHeaders(req.headers),
+          body: Buffer.concat(chunks).toString("utf8")
+        }),
+        {
+          onExit: (exit) => {
+            if (exit._tag === "Success") act(open, req.socket, res, exit.value)
+            else req.socket.destroy()
+          }
+        }
+      )
     })
   })
   server.on("connection", (socket) => {
@@ -130,14 +135,14 @@ const serve = (
 /** Listens on 127.0.0.1 for the scope; closing ends every timer and connection. */
 const listen = (server: Http.Server, port: number, open: Open): Effect.Effect<number, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<number>((resume) => {
+    Effect.callback<number>((resume) => {
       server.listen(port, "127.0.0.1", () => {
         const address = server.address()
         resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
       })
     }),
     () =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         for (const timer of open.timers) clearTimeout(timer)
         open.timers.clear()
         server.close(() => resume(Effect.void))
@@ -146,12 +151,13 @@ const listen = (server: Http.Server, port: number, open: Open): Effect.Effect<nu
       })
   )
 
-export const make = (options: MockSfoxServerOptions): Effect.Effect<MockSfoxServerService, never, Scope.Scope> =>
-  Effect.gen(function*() {
+export const make: (options: MockSfoxServerOptions) => Effect.Effect<MockSfoxServerService, never, Scope.Scope> = Effect
+  .fnUntraced(function*(options: MockSfoxServerOptions) {
     const simulator = yield* SfoxSimulator.make(options)
-    const runtime = yield* Effect.runtime<never>()
+    // The simulator's effects run in the context of whoever started the server (its clock: `TestClock` included).
+    const context: Context.Context<never> = yield* Effect.context<never>()
     const open: Open = { sockets: new Set(), timers: new Set() }
-    const server = serve(simulator, Runtime.runFork(runtime), options.maxRequestBytes ?? 1024 * 1024, open)
+    const server = serve(simulator, Effect.runCallbackWith(context), options.maxRequestBytes ?? 1024 * 1024, open)
     const port = yield* listen(server, options.port ?? 0, open)
     return { ...simulator, url: `http://127.0.0.1:${port}`, port }
   })

@@ -1,5 +1,6 @@
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
-import * as UrlParams from "effect/http/UrlParams"
+import * as Url from "effect/http/Url"
+import * as Option from "effect/Option"
 
 /** Where a request goes, as undici's `dispatch` takes it. */
 export interface Target {
@@ -31,22 +32,23 @@ const plainPathAndQuery = /^(?!.*(?:\/\.|%2[eE]))\/[\w\-.~!$&()*+,;=:@%/]*(?:\?[
 export class Targets {
   private origin: string | undefined = undefined
 
-  /** `request`'s target; throws what `new URL` throws for a URL that does not parse. */
+  /** `request`'s target; throws `Url.make`'s `UrlError` (what `new URL` threw is its `cause`) for a URL that does not parse. */
   of(request: HttpClientRequest.HttpClientRequest): Target {
     const url = request.url
     const origin = this.origin
     if (
-      origin !== undefined && request.urlParams.length === 0 && request.hash._tag === "None" &&
+      origin !== undefined && request.urlParams.params.length === 0 && request.hash._tag === "None" &&
       url.startsWith(origin) && url.charCodeAt(origin.length) === 47 /* "/" */
     ) {
       const path = url.slice(origin.length)
       if (plainPathAndQuery.test(path)) return { origin, path }
     }
-    const parsed = UrlParams.makeUrl(url, request.urlParams, request.hash)
-    if (parsed._tag === "Left") throw parsed.left
-    const protocol = parsed.right.protocol
+    // Parsed as `HttpClient.make` parses it, so that both clients send a request to one place.
+    const parsed = Url.make(url, request.urlParams, Option.getOrUndefined(request.hash))
+    if (parsed._tag === "Failure") throw parsed.failure
+    const protocol = parsed.success.protocol
     // Only these have an origin spelled in the URL itself (a `file:` URL's is "null").
-    if (protocol === "http:" || protocol === "https:") this.origin = parsed.right.origin
-    return targetOf(parsed.right)
+    if (protocol === "http:" || protocol === "https:") this.origin = parsed.success.origin
+    return targetOf(parsed.success)
   }
 }

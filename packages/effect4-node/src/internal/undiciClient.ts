@@ -1,15 +1,14 @@
+import * as ClientProtocol from "@sfox-effect/effect4-core/internal/clientProtocol"
+import * as OptionSchema from "@sfox-effect/effect4-core/internal/optionSchema"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
-import * as ClientProtocol from "@sfox-effect/effect4-core/internal/clientProtocol"
-import * as OptionSchema from "@sfox-effect/effect4-core/internal/optionSchema"
-import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Undici from "undici"
 import type { HttpClientOptions } from "../NodeSfox.js"
@@ -28,7 +27,9 @@ type Resolved = NodeOptions.Settings
 
 /**
  * The proxy variables as undici's `EnvHttpProxyAgent` reads them: the
- * lower-case name first, and an empty value counts as set (and disables).
+ * lower-case name first. An empty variable is unset under Effect 4's default
+ * `ConfigProvider` (3.x read it as set, which let an empty lower-case name
+ * hide the upper-case one); "" here means none.
  */
 interface ProxyEnv {
   readonly httpProxy: string
@@ -52,16 +53,16 @@ const isProxyUrl = (value: string): boolean => {
  * otherwise throw when the client is built, or send everything direct.
  */
 const variable = (lower: string, upper: string, isUrl: boolean): Config.Config<string> =>
-  Config.all([Config.option(Config.string(lower)), Config.option(Config.string(upper))]).pipe(
-    Config.mapOrFail(([fromLower, fromUpper]) => {
+  Config.all([Config.option(Config.String(lower)), Config.option(Config.String(upper))]).pipe(
+    Config.mapEffect(([fromLower, fromUpper]) => {
       const [name, value] = Option.isSome(fromLower)
         ? [lower, fromLower.value]
         : Option.isSome(fromUpper)
         ? [upper, fromUpper.value]
         : [upper, ""]
       return !isUrl || value === "" || isProxyUrl(value)
-        ? Either.right(value)
-        : Either.left(ConfigError.InvalidData(
+        ? Effect.succeed(value)
+        : Effect.fail(OptionSchema.invalidOption(
           [name],
           `${name} must be an http: or https: URL such as http://proxy.example:3128 (its value is not shown: it may hold a password)`
         ))
@@ -85,7 +86,7 @@ type Route =
   | { readonly _tag: "Fixed"; readonly uri: string }
   | { readonly _tag: "Env"; readonly env: ProxyEnv }
 
-const route = (proxy: Resolved["proxy"]): Effect.Effect<Route, ConfigError.ConfigError> => {
+const route = (proxy: Resolved["proxy"]): Effect.Effect<Route, Config.ConfigError> => {
   if (proxy === false) return Effect.succeed({ _tag: "Direct" })
   if (proxy !== undefined) return Effect.succeed({ _tag: "Fixed", uri: proxy })
   return Effect.map(
@@ -133,28 +134,33 @@ type ConnectCallback = (err: Error | null, data: Undici.Dispatcher.ConnectData) 
  * The pool to a proxy, through which `ProxyAgent` opens its `CONNECT` tunnels
  * (and nothing else: forwarded `http:` requests go through a pool of their own).
  *
- * `ProxyAgent` hands a tunnel that failed to the origin's pool as that
- * pool's connection error, and the pool takes the one a proxy that drops the
- * connection gives (`UND_ERR_SOCKET`, "other side closed") for a blip of a
- * live connection: it keeps the requests waiting for a connection and dials
- * again at once, without end, while any is waiting. An ended attempt's
- * request waits on (undici cannot take a request out of a queue before it is
- * written, see exchange.ts), so behind a proxy that accepts and drops every
- * connection one failed call left the client dialling it over a thousand
- * times a second for as long as it lived (undici's `ProxyAgent` alone does
- * the same: it ignores `AbortSignal` there). So a tunnel closed before it
- * opened fails here with a code of its own, which the origin's pool takes as
- * final: the requests waiting for it fail at once, typed (`Connect`: none
- * was sent), and whether to try again is the caller's retry policy's call,
- * one tunnel per attempt. Other failures (refused, a certificate) keep their
- * code: the pool takes them as final already.
+ * The 3.x line (undici 7) added this to stop a reconnect storm: undici 7
+ * handed a tunnel the proxy dropped (`UND_ERR_SOCKET`, "other side closed")
+ * to the origin's pool as a blip of a live connection, and the pool dialled
+ * the proxy again at once, without end (over a thousand connections a
+ * second after one failed call). undici 8 no longer does: its `ProxyAgent`
+ * fails such a tunnel with `ProxyConnectionError` (`UND_ERR_PRX_CONN`), which
+ * the pool takes as final. Seen here with undici 8.14.1, against a proxy
+ * that drops every connection: the request fails in about 10 ms after one
+ * connection, and nothing dials again (undici 7.30.2, the same: no outcome
+ * after 3 s, about 9,000 connections a second). So that workaround is
+ * dropped as such; what this pool still does is say what a failed tunnel
+ * means, which undici 8 leaves to the code it happens to carry:
  *
- * The `CONNECT` answer is awaited for `connectTimeout`, as a direct
- * connection is, rather than `headersTimeout`: a proxy that accepts and
- * never answers holds a waiting request no longer than a host that never
- * answers does. It is the pool's own header timer, not an abort: undici
- * reconnects once after an aborted request, which here would open another
- * connection to the silent proxy after the call had failed.
+ * - A tunnel the proxy closed or reset before it was open fails with a code
+ *   of its own, read as `Connect` (nothing was sent to the origin, so even a
+ *   request that is not idempotent may be sent again): undici 8 reports a
+ *   close as `UND_ERR_PRX_CONN` (a code the transport mapping does not know)
+ *   and a reset as `ECONNRESET` (read as a `Reset`, after which a `POST` is
+ *   never sent again). Other failures (refused, a certificate, a `CONNECT`
+ *   refused with a status) keep their code.
+ * - The `CONNECT` answer is awaited for `connectTimeout`, as a direct
+ *   connection is, rather than `headersTimeout`, and its expiry is a connect
+ *   timeout: a proxy that accepts and never answers holds a waiting request
+ *   no longer than a host that never answers does. It is the pool's own
+ *   header timer, not an abort: undici reconnects once after an aborted
+ *   request, which here would open another connection to the silent proxy
+ *   after the call had failed.
  */
 const proxyPool = (origin: URL, options: Undici.Pool.Options, connectTimeout: number): Undici.Pool => {
   const pool = new Undici.Pool(origin, { ...options, headersTimeout: connectTimeout })
@@ -180,6 +186,10 @@ const proxyPool = (origin: URL, options: Undici.Pool.Options, connectTimeout: nu
  */
 const dispatcherOf = (settings: Resolved, route: Route, tls: Tls): Undici.Dispatcher => {
   const pool = {
+    // undici 8 speaks HTTP/2 to a TLS server that offers it (undici 7 did
+    // not): the pool is tuned, and measured, for HTTP/1.1 connections
+    // (`connections`, keep-alive, one request per connection at a time).
+    allowH2: false,
     headersTimeout: settings.headersTimeout,
     bodyTimeout: settings.bodyTimeout,
     keepAliveTimeout: settings.keepAliveTimeout,
@@ -208,7 +218,8 @@ const dispatcherOf = (settings: Resolved, route: Route, tls: Tls): Undici.Dispat
   return route._tag === "Fixed"
     ? new Undici.ProxyAgent({ ...proxied, uri: route.uri })
     // Passed explicitly (empty when unset) so that undici does not read
-    // process.env behind the ConfigProvider's back.
+    // process.env behind the ConfigProvider's back. undici 8 gives its direct
+    // route (no_proxy) `requestTls` too: the connect timeout and the CA.
     : new Undici.EnvHttpProxyAgent({ ...proxied, ...route.env })
 }
 
@@ -220,7 +231,7 @@ const dispatcherOf = (settings: Resolved, route: Route, tls: Tls): Undici.Dispat
 export const make = (
   options: Options = {},
   tls: Tls = {}
-): Effect.Effect<HttpClient.HttpClient, ConfigError.ConfigError, Scope.Scope> =>
+): Effect.Effect<HttpClient.HttpClient, Config.ConfigError, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(
       Effect.flatMap(settingsAndRoute(options), ({ route, settings }) =>
@@ -236,16 +247,16 @@ export const make = (
 /** The options and the proxy variables (read only when `proxy` is unset), every bad value reported at once. */
 const settingsAndRoute = (
   options: Options
-): Effect.Effect<{ readonly settings: Resolved; readonly route: Route }, ConfigError.ConfigError> => {
+): Effect.Effect<{ readonly settings: Resolved; readonly route: Route }, Config.ConfigError> => {
   const settings = NodeOptions.decode(options)
-  const proxy = Either.isRight(settings) ? settings.right.proxy : (options as { proxy?: unknown }).proxy
+  const proxy = Result.isSuccess(settings) ? settings.success.proxy : (options as { proxy?: unknown }).proxy
   return Effect.flatMap(
-    proxy === undefined ? Effect.either(route(undefined)) : Effect.succeed(Either.right<Route>({ _tag: "Direct" })),
+    proxy === undefined ? Effect.result(route(undefined)) : Effect.succeed(Result.succeed<Route>({ _tag: "Direct" })),
     (env) => {
-      const failed = OptionSchema.allFailures([settings, env])
-      if (failed !== undefined) return Effect.fail(failed)
-      const decoded = (settings as Either.Right<never, Resolved>).right
-      return Effect.map(route(decoded.proxy), (route) => ({ settings: decoded, route }))
+      if (Result.isFailure(settings) || Result.isFailure(env)) {
+        return Effect.fail(OptionSchema.allFailures([settings, env])!)
+      }
+      return Effect.succeed({ settings: settings.success, route: env.success })
     }
   )
 }
@@ -253,16 +264,17 @@ const settingsAndRoute = (
 /**
  * An `HttpClient` over a dispatcher someone else owns.
  *
- * Without `tracing`, requests skip @effect/platform's `HttpClient.make`: its
- * span (a dozen attributes and a header-redaction pass per request) and its
- * response wrapper were most of the client's cost in the benchmark. What it
- * does that matters is kept: interruption aborts the request (and a body
- * being read), and a response dropped with its body still arriving releases
- * its connection when collected. This client also ends the service's
- * attempts at their deadline itself (`AttemptDeadline`), by aborting the
- * request. With `tracing`, the platform's spans are back, and the service
- * races the attempts against a timer as for any client; requests go the same
- * way (`internal/exchange.ts`), aborted by the platform's signal as well.
+ * Without `tracing`, requests skip Effect's `HttpClient.make`: its span (a
+ * dozen attributes and a header-redaction pass per request), its
+ * `AbortController` and its response wrapper were most of the client's cost
+ * in the benchmark. What it does that matters is kept: interruption aborts
+ * the request (and a body being read), and a response dropped with its body
+ * still arriving releases its connection when collected. This client also
+ * ends the service's attempts at their deadline itself (`AttemptDeadline`),
+ * by aborting the request. With `tracing`, Effect's spans are back, and the
+ * service races the attempts against a timer as for any client; requests go
+ * the same way (`internal/exchange.ts`), aborted by the platform's signal as
+ * well.
  */
 export const fromAgent = (
   dispatcher: Undici.Dispatcher,
@@ -277,17 +289,19 @@ export const fromAgent = (
   const targets = new RequestTarget.Targets()
   const send = (
     request: HttpClientRequest.HttpClientRequest
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> => {
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
     let target: RequestTarget.Target
     try {
       target = targets.of(request)
     } catch (cause) {
-      return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause }))
+      return Effect.fail(
+        new HttpClientError.HttpClientError({ reason: new HttpClientError.InvalidUrlError({ request, cause }) })
+      )
     }
-    return Effect.withFiberRuntime((fiber) => {
-      const deadline = ClientProtocol.unsafeCurrent(fiber)
-      return Exchange.send(dispatcher, maxResponseBytes, request, target, undefined, deadline, true)
-    })
+    // The attempt's deadline belongs to the fiber that runs the request: read on it, not captured.
+    return Effect.withFiber((fiber) =>
+      Exchange.send(dispatcher, maxResponseBytes, request, target, undefined, ClientProtocol.unsafeCurrent(fiber), true)
+    )
   }
   // Follows no redirect (undici's `dispatch` does not) and records nothing: a plain client.
   return ClientProtocol.declare(ClientProtocol.enforcedBy(HttpClient.makeWith(

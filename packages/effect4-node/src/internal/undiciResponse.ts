@@ -1,14 +1,20 @@
+import type * as NonEmpty from "effect/Array"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
 import * as Cookies from "effect/http/Cookies"
 import * as Headers from "effect/http/Headers"
 import * as HttpClientError from "effect/http/HttpClientError"
-import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
 import * as UrlParams from "effect/http/UrlParams"
-import * as Chunk from "effect/Chunk"
-import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
+import { pipeArguments } from "effect/Pipeable"
+import type * as Pull from "effect/Pull"
+import * as Redactable from "effect/Redactable"
+import type * as Schema from "effect/Schema"
+import type * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import type { BufferedBody } from "./bufferedBody.js"
 
@@ -27,10 +33,15 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
-/** The headers as undici parses them: a list for a repeated name (`set-cookie`). */
-export type HeaderRecord = Record<string, string | Array<string>>
+/**
+ * The headers as undici 8 hands them to a handler (`onResponseStart`): parsed,
+ * names in lower case, a list for a repeated name (`set-cookie`).
+ */
+export type HeaderRecord = Record<string, string | Array<string> | undefined>
 
 const decoder = new TextDecoder()
+
+type Chunks = NonEmpty.NonEmptyReadonlyArray<Uint8Array>
 
 /**
  * An answer over its `BufferedBody`. Reading a body that has settled (the
@@ -39,8 +50,8 @@ const decoder = new TextDecoder()
  * synchronous effect; only a body still arriving is waited for.
  */
 export class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly [HttpIncomingMessage.TypeId]: typeof HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: typeof HttpClientResponse.TypeId = HttpClientResponse.TypeId
   private sized = false
   private cachedHeaders: Headers.Headers | undefined = undefined
   private cachedCookies: Cookies.Cookies | undefined = undefined
@@ -55,6 +66,14 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
     super()
   }
 
+  /** The request's URL without its fragment: this client follows no redirect, so it is where the answer came from. */
+  get url(): string {
+    const url = HttpClientRequest.toUrl(this.request)
+    if (Option.isNone(url)) return ""
+    url.value.hash = ""
+    return url.value.href
+  }
+
   get headers(): Headers.Headers {
     return this.cachedHeaders ??= Headers.fromInput(this.headerRecord)
   }
@@ -62,9 +81,7 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
   get cookies(): Cookies.Cookies {
     if (this.cachedCookies !== undefined) return this.cachedCookies
     const header = this.headerRecord["set-cookie"]
-    return this.cachedCookies = header === undefined
-      ? Cookies.empty
-      : Cookies.fromSetCookie(Array.isArray(header) ? header : [header])
+    return this.cachedCookies = header === undefined ? Cookies.empty : Cookies.fromSetCookie(header)
   }
 
   get remoteAddress(): Option.Option<string> {
@@ -86,12 +103,14 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
     if (length > this.maxBytes) this.body.refuse(new ResponseTooLargeError(length, this.maxBytes))
   }
 
-  private decodeError(cause: unknown): HttpClientError.ResponseError {
-    return new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
+  private decodeError(cause: unknown): HttpClientError.HttpClientError {
+    return new HttpClientError.HttpClientError({
+      reason: new HttpClientError.DecodeError({ request: this.request, response: this, cause })
+    })
   }
 
   /** `f` of the whole body, which has settled. */
-  private outcome<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+  private outcome<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.HttpClientError> {
     try {
       this.checkSize()
       return Effect.succeed(f(this.body.bytes()))
@@ -101,10 +120,11 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
   }
 
   /** The whole body, read once and shared by every accessor. */
-  private read<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.ResponseError> {
+  private read<A>(f: (bytes: Uint8Array) => A): Effect.Effect<A, HttpClientError.HttpClientError> {
     // Settled now, settled when run: no suspension at all.
     if (this.body.settled) return Effect.suspend(() => this.outcome(f))
-    return Effect.async((resume) => {
+    // One parameter: `Effect.callback` makes an `AbortSignal` for a register function that takes two.
+    return Effect.callback((resume) => {
       this.checkSize()
       const body = this.body
       if (body.settled) return resume(this.outcome(f))
@@ -114,29 +134,30 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
     })
   }
 
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+  get text(): Effect.Effect<string, HttpClientError.HttpClientError> {
     return this.read((bytes) => decoder.decode(bytes))
   }
 
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+  get json(): Effect.Effect<Schema.Json, HttpClientError.HttpClientError> {
     return this.read((bytes) => {
       const text = decoder.decode(bytes)
-      return text === "" ? null : JSON.parse(text) as unknown
+      return text === "" ? null : JSON.parse(text) as Schema.Json
     })
   }
 
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return this.read((bytes) => UrlParams.fromInput(new URLSearchParams(decoder.decode(bytes))))
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.HttpClientError> {
+    // A leading "?" is part of the form, as Effect's own responses read it (`URLSearchParams` would drop it).
+    return this.read((bytes) => UrlParams.fromInput(new URLSearchParams(decoder.decode(bytes).replace(/^\?/, "%3F"))))
   }
 
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.HttpClientError> {
     // A copy for each caller: the body is shared by every accessor, and a
     // caller writing into its buffer must not change what the others read
     // (undici's chunks are views into the socket's reads, too).
     return this.read((bytes) => new Uint8Array(bytes).buffer)
   }
 
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+  get formData(): Effect.Effect<FormData, HttpClientError.HttpClientError> {
     return Effect.flatMap(
       this.read((bytes) =>
         new Response(bytes as Uint8Array<ArrayBuffer>, {
@@ -144,6 +165,19 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
         })
       ),
       (response) => Effect.tryPromise({ try: () => response.formData(), catch: (cause) => this.decodeError(cause) })
+    )
+  }
+
+  /** This client asks for no upgrade and hands over no connection: refused as Effect's fetch client refuses it. */
+  get upgrade(): Effect.Effect<Socket.Socket, HttpClientError.HttpClientError> {
+    return Effect.fail(
+      new HttpClientError.HttpClientError({
+        reason: new HttpClientError.StatusCodeError({
+          request: this.request,
+          response: this,
+          description: "NodeSfox's client cannot hand over the connection of an HTTP upgrade"
+        })
+      })
     )
   }
 
@@ -155,33 +189,38 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
    * consumer), it aborts the request: a half-read connection cannot go back
    * to the pool.
    */
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.HttpClientError> {
     const body = this.body
     return Stream.suspend(() => {
       let next = 0
-      const pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HttpClientError.ResponseError>> = Effect
-        .suspend(() => {
-          if (body.failure !== undefined) return Effect.fail(Option.some(this.decodeError(body.failure)))
-          const chunks = body.chunks
-          if (next < chunks.length) {
-            const taken = next === 0 && body.ended ? chunks : chunks.slice(next)
-            next = chunks.length
-            return Effect.succeed(Chunk.unsafeFromArray(taken))
-          }
-          if (body.ended) return Effect.fail(Option.none())
-          return Effect.async((resume) => body.onChange(() => resume(pull)))
-        })
-      return Stream.repeatEffectChunkOption(pull).pipe(Stream.ensuring(Effect.sync(() => body.abort())))
+      const pull: Pull.Pull<Chunks, HttpClientError.HttpClientError> = Effect.suspend(() => {
+        if (body.failure !== undefined) return Effect.fail(this.decodeError(body.failure))
+        const chunks = body.chunks
+        if (next < chunks.length) {
+          const taken = next === 0 && body.ended ? chunks : chunks.slice(next)
+          next = chunks.length
+          return Effect.succeed(taken as unknown as Chunks)
+        }
+        if (body.ended) return Cause.done()
+        return Effect.callback<Chunks, HttpClientError.HttpClientError | Cause.Done>((resume) =>
+          body.onChange(() => resume(pull))
+        )
+      })
+      return Stream.fromPull(Effect.succeed(pull)).pipe(Stream.ensuring(Effect.sync(() => body.abort())))
     })
   }
 
   toJSON(): unknown {
     // Neither the request's headers (the API key) nor the body (tokens).
     return {
-      _id: "effect/http/HttpClientResponse",
+      _id: "HttpClientResponse",
       request: { method: this.request.method, url: this.request.url },
       status: this.status,
-      headers: Inspectable.redact(this.headers)
+      headers: Redactable.redact(this.headers)
     }
+  }
+
+  pipe() {
+    return pipeArguments(this, arguments)
   }
 }

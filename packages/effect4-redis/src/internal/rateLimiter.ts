@@ -1,12 +1,12 @@
-import { RateLimiterUnavailable, SfoxRateLimiter } from "@sfox-effect/effect4-core"
 import { Budget, SharedLimiterMachine } from "@sfox-effect/domain"
+import { RateLimiterUnavailable, SfoxRateLimiter } from "@sfox-effect/effect4-core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
 import { Redis } from "ioredis"
 import type * as RedisRateLimiter from "../RedisRateLimiter.js"
 import * as Options from "./options.js"
@@ -23,7 +23,7 @@ interface Shell {
   readonly scrub: (text: string) => string
   readonly redis: Redis
   readonly scripts: Script.Scripts
-  readonly pollers: Effect.Semaphore
+  readonly pollers: Semaphore.Semaphore
   readonly processId: string
   counter: number
   /** The last connection error ioredis reported, scrubbed: said when a command times out. */
@@ -32,14 +32,12 @@ interface Shell {
   machine: SharedLimiterMachine.State
 }
 
-export const make = (
+export const make: (
   options: RedisRateLimiter.Options
-): Effect.Effect<SfoxRateLimiter.Service, ConfigError.ConfigError, Scope.Scope> =>
-  Effect.gen(function*() {
+) => Effect.Effect<SfoxRateLimiter.Service, Config.ConfigError, Scope.Scope> = Effect.fnUntraced(
+  function*(options: RedisRateLimiter.Options) {
     const settings = yield* Options.decode(options)
     const { commandTimeout: commandTimeoutMillis, connectTimeout: connectTimeoutMillis, limit, url } = settings
-    const intervalMillis = Duration.toMillis(settings.interval)
-    const defaultHoldMillis = settings.maxRequestDuration
     const fallback = yield* makeFallback(settings.fallback)
     const scrub = (text: string) => url.secrets.reduce((out, secret) => out.split(secret).join("<redacted>"), text)
     const health = { lastError: "not connected yet" }
@@ -54,14 +52,14 @@ export const make = (
     const shell: Shell = {
       key: `${settings.prefix}turns`,
       limit,
-      windowMillis: Budget.windowMillis(intervalMillis),
+      windowMillis: Budget.windowMillis(Duration.toMillis(settings.interval)),
       commandTimeoutMillis,
-      defaultHoldMillis,
+      defaultHoldMillis: settings.maxRequestDuration,
       where: url.where,
       scrub,
       redis,
       scripts: Script.define(redis),
-      pollers: yield* Effect.makeSemaphore(limit),
+      pollers: yield* Semaphore.make(limit),
       processId: globalThis.crypto.randomUUID(),
       counter: 0,
       health,
@@ -69,73 +67,72 @@ export const make = (
       machine: SharedLimiterMachine.initial(fallback?.windowMillis ?? 0)
     }
     return SfoxRateLimiter.of({ withTurn: (request, options) => withTurn(shell, request, options) })
-  })
+  }
+)
 
-const makeFallback = (budget: RedisRateLimiter.Options["fallback"]) =>
-  budget === undefined
-    ? Effect.succeed(undefined)
-    : SfoxRateLimiter.make({ limit: budget.limit, interval: budget.interval }).pipe(
-      Effect.mapError((error) =>
-        ConfigError.isInvalidData(error) ? ConfigError.InvalidData(["fallback", ...error.path], error.message) : error
-      ),
-      Effect.map((limiter) => {
-        const interval = Duration.decode(budget.interval)
-        return {
-          service: { limiter, text: `${budget.limit} per ${Duration.format(interval)}` },
-          windowMillis: Budget.windowMillis(Duration.toMillis(interval))
-        }
-      })
-    )
+/**
+ * The in-process limiter of the fallback budget. The options' schema has
+ * already checked `{ limit, interval }` by core's own rule, so `make` cannot
+ * refuse them; should core's rule ever grow stricter, its `ConfigError` is
+ * passed on as is.
+ */
+const makeFallback = Effect.fnUntraced(function*(budget: Options.Settings["fallback"]) {
+  if (budget === undefined) return undefined
+  const limiter = yield* SfoxRateLimiter.make({ limit: budget.limit, interval: budget.interval })
+  return {
+    service: { limiter, text: `${budget.limit} per ${Duration.format(budget.interval)}` },
+    windowMillis: Budget.windowMillis(Duration.toMillis(budget.interval))
+  }
+})
 
 /** The client, for the life of the scope; the first connection waited for at most `connectTimeout`. */
-const connect = (options: {
+const connect = Effect.fnUntraced(function*(options: {
   readonly url: string
   readonly where: string
   readonly connectTimeoutMillis: number
   readonly commandTimeoutMillis: number
   readonly onError: (message: string) => void
   readonly orFallback: string
-}) =>
-  Effect.gen(function*() {
-    const { commandTimeoutMillis, connectTimeoutMillis, url } = options
-    const redis = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const client = new Redis(url, {
-          lazyConnect: true,
-          // A command while Redis is away fails at once rather than queueing:
-          // a queued reservation could land after its caller gave up.
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 0,
-          connectTimeout: Math.min(connectTimeoutMillis, 10_000),
-          // Reconnect for ever, at most a second apart.
-          retryStrategy: (times) => Math.min(50 * times, 1_000)
-        })
-        // ioredis prints an error event nobody listens to; ours are reported
-        // through the calls that fail.
-        client.on("error", (error: Error) => {
-          options.onError(error.message)
-        })
-        return client
-      }),
-      (client) =>
-        Effect.promise(() =>
-          client.status === "ready"
-            ? client.quit().catch(() => client.disconnect())
-            : Promise.resolve(client.disconnect())
-        ).pipe(Effect.timeout(Duration.millis(commandTimeoutMillis * 4)), Effect.ignore)
+}) {
+  const { commandTimeoutMillis, connectTimeoutMillis, url } = options
+  const redis = yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      const client = new Redis(url, {
+        lazyConnect: true,
+        // A command while Redis is away fails at once rather than queueing:
+        // a queued reservation could land after its caller gave up.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        connectTimeout: Math.min(connectTimeoutMillis, 10_000),
+        // Reconnect for ever, at most a second apart.
+        retryStrategy: (times) => Math.min(50 * times, 1_000)
+      })
+      // ioredis prints an error event nobody listens to; ours are reported
+      // through the calls that fail.
+      client.on("error", (error: Error) => {
+        options.onError(error.message)
+      })
+      return client
+    }),
+    (client) =>
+      Effect.promise(() =>
+        client.status === "ready"
+          ? client.quit().catch(() => client.disconnect())
+          : Promise.resolve(client.disconnect())
+      ).pipe(Effect.timeout(Duration.millis(commandTimeoutMillis * 4)), Effect.ignore)
+  )
+  const connected = yield* Effect.tryPromise(() => redis.connect()).pipe(
+    Effect.timeout(Duration.millis(connectTimeoutMillis)),
+    Effect.as(true),
+    Effect.orElseSucceed(() => false)
+  )
+  if (!connected) {
+    yield* Effect.logWarning(
+      `sfox-effect: Redis at ${options.where} did not answer within ${connectTimeoutMillis} ms; calls fail with RateLimiterUnavailable${options.orFallback} until it does`
     )
-    const connected = yield* Effect.tryPromise(() => redis.connect()).pipe(
-      Effect.timeout(Duration.millis(connectTimeoutMillis)),
-      Effect.as(true),
-      Effect.catchAll(() => Effect.succeed(false))
-    )
-    if (!connected) {
-      yield* Effect.logWarning(
-        `sfox-effect: Redis at ${options.where} did not answer within ${connectTimeoutMillis} ms; calls fail with RateLimiterUnavailable${options.orFallback} until it does`
-      )
-    }
-    return redis
-  })
+  }
+  return redis
+})
 
 const unavailable = (shell: Shell, description: string) =>
   new RateLimiterUnavailable({ description: `Redis at ${shell.where}: ${shell.scrub(description)}` })
@@ -149,15 +146,18 @@ const call = <A, E2>(
 ): Effect.Effect<A, RateLimiterUnavailable | E2> => {
   const bound = SharedLimiterMachine.commandBound(leftMillis, shell.commandTimeoutMillis)
   return Effect.tryPromise({
-    try: run,
+    // A thunk without parameters: no AbortSignal is made (ioredis could not use one).
+    try: () => run(),
     catch: (error) => unavailable(shell, error instanceof Error ? error.message : "the command failed")
   }).pipe(
-    Effect.timeoutFail({
+    Effect.timeoutOrElse({
       duration: Duration.millis(bound.millis),
-      onTimeout: (): RateLimiterUnavailable | E2 =>
-        bound.callerBound
-          ? onLate()
-          : unavailable(shell, `no answer within ${bound.millis} ms (last error: ${shell.health.lastError})`)
+      orElse: () =>
+        Effect.failSync((): RateLimiterUnavailable | E2 =>
+          bound.callerBound
+            ? onLate()
+            : unavailable(shell, `no answer within ${bound.millis} ms (last error: ${shell.health.lastError})`)
+        )
     })
   )
 }
@@ -184,8 +184,8 @@ const acquire = <E2>(
             return next._tag === "Granted"
               ? Effect.void
               : next._tag === "Late"
-              ? Effect.fail(options.onLate())
-              : Effect.zipRight(Effect.sleep(Duration.millis(next.millis)), loop)
+              ? Effect.failSync(options.onLate)
+              : Effect.andThen(Effect.sleep(Duration.millis(next.millis)), loop)
           }))
     )
     // At most `limit` callers of this process ask Redis at a time: no more
@@ -194,9 +194,10 @@ const acquire = <E2>(
     // them counts against the caller's time too.
     const polled = shell.pollers.withPermits(1)(loop)
     return Number.isFinite(options.maxWaitMillis)
-      ? Effect.timeoutFail(polled, {
+      ? Effect.timeoutOrElse(polled, {
         duration: Duration.millis(Math.max(0, options.maxWaitMillis)),
-        onTimeout: options.onLate
+        orElse: () =>
+          Effect.failSync(options.onLate)
       })
       : polled
   })
@@ -218,7 +219,7 @@ const viaRedis = <A, E, R, E2>(
       // taken all the same; a request never sent needs none. The command
       // runs after the reservation on this one connection.
       Effect.onError(() => Effect.sync(() => void shell.scripts.cancel(shell.key, member).catch(() => {}))),
-      Effect.zipRight(
+      Effect.andThen(
         Effect.ensuring(
           restore(request),
           // Not awaited: the turn's window runs from when Redis hears of
@@ -264,7 +265,7 @@ const runCommands = <A, E, R, E2>(
   const [command, ...rest] = commands
   switch (command?._tag) {
     case "WarnEngaged":
-      return Effect.zipRight(
+      return Effect.andThen(
         Effect.logWarning(
           `sfox-effect: the shared sFOX budget is unavailable (${reason}); this process now keeps to its fallback budget of ${
             shell
@@ -274,19 +275,19 @@ const runCommands = <A, E, R, E2>(
         runCommands(shell, rest, request, options, reason)
       )
     case "WarnBack":
-      return Effect.zipRight(
+      return Effect.andThen(
         Effect.logWarning(`sfox-effect: Redis at ${shell.where} answers again; back on the shared budget`),
         runCommands(shell, rest, request, options, reason)
       )
     case "UseFallback":
       return viaFallback(shell, shell.fallback!.limiter, request, options)
     case "WaitThenAsk":
-      return Effect.zipRight(
+      return Effect.andThen(
         Effect.sleep(Duration.millis(command.millis)),
         withTurn(shell, request, { ...options, maxWaitMillis: command.maxWaitMillis })
       )
     case "Late":
-      return Effect.fail(options.onLate())
+      return Effect.failSync(options.onLate)
     case "UseShared":
     case undefined:
       return sharedOrFallback(shell, request, options)
@@ -328,12 +329,12 @@ const withTurn = <A, E, R, E2>(
     ))
 }
 
-export const layer = (options: RedisRateLimiter.Options): Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> =>
-  Layer.scoped(SfoxRateLimiter, make(options))
+export const layer = (options: RedisRateLimiter.Options): Layer.Layer<SfoxRateLimiter, Config.ConfigError> =>
+  Layer.effect(SfoxRateLimiter, make(options))
 
 export const layerConfig = (
   options: RedisRateLimiter.ConfigOptions
-): Layer.Layer<SfoxRateLimiter, ConfigError.ConfigError> => {
-  const { url = Config.redacted("SFOX_REDIS_URL"), ...rest } = options
-  return Layer.scoped(SfoxRateLimiter, Effect.flatMap(url, (url) => make({ ...rest, url })))
+): Layer.Layer<SfoxRateLimiter, Config.ConfigError> => {
+  const { url = Config.Redacted("SFOX_REDIS_URL"), ...rest } = options
+  return Layer.effect(SfoxRateLimiter, Effect.flatMap(url, (url) => make({ ...rest, url })))
 }

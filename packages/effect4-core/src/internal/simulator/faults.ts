@@ -48,7 +48,7 @@ export const deliver = (fault: Fault, normal: SimResponse): Effect.Effect<SimRes
     case "Batch":
       return Effect.succeed(normal)
     case "Delay":
-      return Effect.zipRight(
+      return Effect.andThen(
         Effect.sleep(fault.duration),
         fault.then === undefined ? Effect.succeed(normal) : deliver(fault.then, normal)
       )

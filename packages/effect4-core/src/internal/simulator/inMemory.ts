@@ -1,8 +1,8 @@
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
 import type { SimRequest, SimResponse } from "../../SfoxSimulator.js"
 
 /**
@@ -16,7 +16,8 @@ const decoder = new TextDecoder()
 const bodyText = (body: HttpClientRequest.HttpClientRequest["body"]): string => {
   switch (body._tag) {
     case "Uint8Array":
-      return decoder.decode(body.body)
+      // A text body keeps its text: no encoding to bytes and back.
+      return body.text ?? decoder.decode(body.body)
     case "Raw":
       return typeof body.body === "string" ? body.body : ""
     default:
@@ -50,7 +51,7 @@ export const simRequest = (request: HttpClientRequest.HttpClientRequest, url: UR
 })
 
 const transportError = (request: HttpClientRequest.HttpClientRequest, cause: Error) =>
-  new HttpClientError.RequestError({ request, reason: "Transport", cause })
+  new HttpClientError.HttpClientError({ reason: new HttpClientError.TransportError({ request, cause }) })
 
 /** Acts a simulator's answer out as a platform response. */
 export const act =

@@ -112,7 +112,7 @@ export const make = (options: SimulatorOptions = {}): Effect.Effect<SfoxSimulato
         const delay = latency.jitterMillis > 0
           ? latency.millis + Math.floor(Math.random() * (latency.jitterMillis + 1))
           : latency.millis
-        return delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), acted) : acted
+        return delay > 0 ? Effect.andThen(Effect.sleep(Duration.millis(delay)), acted) : acted
       })
 
     return {
