@@ -174,6 +174,7 @@ describe("NodeSfox's client: a body read as it is sent is never sent a second ti
           )
         )
         assert.strictEqual(error._tag, "HttpClientError")
+        assert.strictEqual(error.reason._tag, "EncodeError")
         assert.deepStrictEqual(server.received, [])
       })))
 })

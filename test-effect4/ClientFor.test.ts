@@ -78,6 +78,7 @@ for (const [name, client] of clients) {
           const error = yield* Effect.flip(tokens.clientFor("u1").get("http://127.0.0.2:9/v1/user/balance"))
           // Effect 4's one HttpClientError (its reason an InvalidUrlError), where 3.x had a RequestError.
           assert.strictEqual(error._tag, "HttpClientError")
+          assert.strictEqual(error._tag === "HttpClientError" ? error.reason._tag : undefined, "InvalidUrlError")
           assert.deepStrictEqual(yield* server.requests, [])
         })))
 

@@ -55,7 +55,8 @@ describe("NodeSfox.layer", () => {
         Effect.exit
       )
       assertConfigError(exit, ["MissingData SFOX_ENTERPRISE_API_KEY"])
-      assert.strictEqual(
+      // Effect 4's ConfigError message is its SchemaError's: the sentence, and the path under it.
+      assert.include(
         configErrorOf(exit).message,
         "no API key: set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key"
       )
@@ -69,7 +70,11 @@ describe("NodeSfox.layer", () => {
         Effect.exit
       )
       assertConfigError(exit, ["InvalidData SFOX_BASE_URL"])
-      assert.strictEqual(String(configErrorOf(exit)), `(Invalid data at SFOX_BASE_URL: "is not an absolute URL")`)
+      // Effect 4 renders the ConfigError through its SchemaError: the message, then the path.
+      assert.strictEqual(
+        String(configErrorOf(exit)),
+        `ConfigError(SchemaError(is not an absolute URL\n  at ["SFOX_BASE_URL"]))`
+      )
     })))
 
   it.live("layerWith passes service options and client tuning through", () =>

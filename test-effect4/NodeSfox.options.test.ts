@@ -48,7 +48,8 @@ describe("NodeSfox.httpClientWith options", () => {
       ])
       assert.include(
         String(configErrorOf(exit)),
-        `(Invalid data at connections: "must be a positive integer or Infinity")`
+        // Effect 4 renders the ConfigError through its SchemaError: each message, then its path.
+        `must be a positive integer or Infinity\n  at ["connections"]`
       )
     }))
 

@@ -20,7 +20,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/effect4-core"
 import { MockSfoxServer } from "@sfox-effect/effect4-node/testing"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { ConfigProvider, Context, Effect, Layer, Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
 import * as Net from "node:net"
@@ -112,7 +112,9 @@ const withProxyEnv = <A, E, R>(variables: Record<string, string>, effect: Effect
       Object.assign(process.env, variables)
       return saved
     }),
-    () => effect,
+    // Effect 4's default ConfigProvider snapshots process.env at the process's first config read: a fresh one
+    // reads the variables just set.
+    () => Effect.provideService(effect, ConfigProvider.ConfigProvider, ConfigProvider.fromEnv()),
     (saved) =>
       Effect.sync(() => {
         for (const [name, value] of saved) {

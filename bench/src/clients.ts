@@ -9,38 +9,9 @@ import { NodeSfox } from "@sfox-effect/node"
 import axios from "axios"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import * as Undici from "undici"
+import { type Client, type Edition, pool } from "./editionRun.js"
 
-export interface Outcome {
-  readonly ok: number
-  readonly failed: number
-}
-
-export interface Client {
-  readonly name: string
-  /** Mints one token per id, `concurrency` at a time; failures are counted, not thrown. */
-  readonly mintEach: (ids: ReadonlyArray<string>, concurrency: number) => Promise<Outcome>
-  readonly close: () => Promise<void>
-}
-
-/** Runs `f` over `items` with at most `concurrency` promises pending. */
-export const pool = async <A>(
-  items: ReadonlyArray<A>,
-  concurrency: number,
-  f: (item: A) => Promise<boolean>
-): Promise<Outcome> => {
-  let next = 0
-  let ok = 0
-  let failed = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!
-      if (await f(item)) ok++
-      else failed++
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker))
-  return { ok, failed }
-}
+export type { Client } from "./editionRun.js"
 
 const path = "/v1/enterprise/user-tokens"
 
@@ -49,6 +20,7 @@ export const rawUndici = (baseUrl: string, key: string): Client => {
   const dispatcher = new Undici.Agent({ connections: 64 })
   const headers = { authorization: `Bearer ${key}`, accept: "application/json" }
   return {
+    id: "raw",
     name: "raw undici.request",
     mintEach: (ids, concurrency) =>
       pool(ids, concurrency, async (id) => {
@@ -66,6 +38,7 @@ export const rawUndici = (baseUrl: string, key: string): Client => {
 
 /** The seed's Node example, as written there (URL and key swapped in), without its console output. */
 export const seedAxios = (baseUrl: string, key: string): Client => ({
+  id: "axios",
   name: "seed axios",
   mintEach: (ids, concurrency) =>
     pool(ids, concurrency, (userId) => {
@@ -85,10 +58,12 @@ export const seedAxios = (baseUrl: string, key: string): Client => ({
 })
 
 const effectClient = <R>(
+  id: string,
   name: string,
   runtime: ManagedRuntime.ManagedRuntime<R, never>,
   mint: (id: string) => Effect.Effect<unknown, unknown, R>
 ): Client => ({
+  id,
   name,
   mintEach: (ids, concurrency) =>
     runtime.runPromise(
@@ -111,6 +86,7 @@ const effectClient = <R>(
 export const stockEffect = (baseUrl: string, key: string, spans: boolean): Client => {
   const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
   return effectClient(
+    spans ? "stock" : "stock-nospans",
     `stock platform-node undici (${spans ? "with its spans" : "spans disabled"})`,
     runtime,
     (id) =>
@@ -145,8 +121,35 @@ export const serviceCreate = (baseUrl: string, key: string, limiter: boolean): C
     rateLimit: limiter ? { limit: 1_000_000, interval: "10 seconds" } : false
   })
   return effectClient(
+    limiter ? "create-limited" : "create",
     `UserTokenService.create (${limiter ? "rate limiter on, never waiting" : "rateLimit: false"})`,
     runtime,
     (id) => Effect.flatMap(UserTokenService, (s) => s.create(id))
   )
+}
+
+/** The 3.x line's clients for `--edition-run` (editionRun.ts), in the order of scenario 1's table. */
+export const edition3: Edition = {
+  scenario1: (url, key) => [
+    rawUndici(url, key),
+    seedAxios(url, key),
+    stockEffect(url, key, true),
+    stockEffect(url, key, false),
+    serviceCreate(url, key, false),
+    serviceCreate(url, key, true)
+  ],
+  scenario2: async (mode, url, key, users) => {
+    // The seed's way: one POST per user, 16 at a time, no retry.
+    if (mode === "seed") return (await seedAxios(url, key).mintEach(users, 16)).ok
+    const runtime = serviceRuntime(url, key)
+    const tokens = await runtime.runPromise(
+      Effect.flatMap(UserTokenService, (service) =>
+        mode === "createMany"
+          ? service.createMany(users)
+          : Effect.forEach(users, service.get, { concurrency: "unbounded" }))
+    )
+    await runtime.dispose()
+    if (!tokens.every((t, i) => t.userId === users[i])) throw new Error(`${mode}: a token went to the wrong user`)
+    return tokens.length
+  }
 }

@@ -80,6 +80,9 @@ export class FakeSfox extends Context.Service<FakeSfox, SfoxSimulator.SfoxSimula
    * `UserTokenService` wired to a fake that accepts its key, plus the
    * fake's control service: the one layer most tests need. Its first
    * argument configures the fake, its second the service (all but the key).
+   * Each test that provides it (`Effect.provide` in `it.effect`) gets a fake
+   * and a service of its own, even from one layer value shared by the
+   * tests; `it.layer` shares one between the tests of a `describe`.
    *
    * @example
    * ```ts

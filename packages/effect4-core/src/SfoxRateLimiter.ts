@@ -6,7 +6,7 @@
  * (its `rateLimit` option); when a program provides an `SfoxRateLimiter`,
  * every `UserTokenService` built in it takes its turns from that one instead,
  * however many service layers exist. `SfoxRateLimiter.layer` is the
- * in-process limiter; `RedisRateLimiter.layer` of `@sfox-effect/redis` shares
+ * in-process limiter; `RedisRateLimiter.layer` of `@sfox-effect/effect4-redis` shares
  * one window between processes.
  *
  * @since 0.2.0
@@ -115,7 +115,7 @@ export class SfoxRateLimiter extends Context.Service<SfoxRateLimiter, SfoxRateLi
 export declare namespace SfoxRateLimiter {
   /**
    * A budget of requests. Implement it to put the window somewhere else
-   * (the Redis one of `@sfox-effect/redis` does).
+   * (the Redis one of `@sfox-effect/effect4-redis` does).
    *
    * @example
    * ```ts

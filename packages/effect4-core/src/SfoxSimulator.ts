@@ -4,7 +4,7 @@
  * `POST /v1/user/bank/deposit`),
  * written once and served two
  * ways: in memory as an `HttpClient` (`FakeSfox`, here) and over a real
- * socket (`MockSfoxServer`, in `@sfox-effect/node/testing`). Both hand it the
+ * socket (`MockSfoxServer`, in `@sfox-effect/effect4-node/testing`). Both hand it the
  * same `SimRequest` and act out the `SimResponse` it returns, so the two can
  * never drift apart.
  *

@@ -35,7 +35,7 @@ const { isToken, maxTokenLength, parseExpires } = Wire
  * import { DateTime, Redacted } from "effect"
  *
  * const header = (t: UserAuthToken) => `Bearer ${Redacted.value(t.token)}`
- * const remaining = (t: UserAuthToken, now: DateTime.Utc) => DateTime.distanceDuration(now, t.expires)
+ * const remaining = (t: UserAuthToken, now: DateTime.Utc) => DateTime.distance(now, t.expires)
  * ```
  *
  * @since 0.1.0

@@ -76,6 +76,12 @@ export class UserTokenService extends Context.Service<UserTokenService, UserToke
    * The client is left to the caller so that the same layer runs on Node,
    * in a browser, or over `FakeSfox` in tests.
    *
+   * Like every Effect 4 layer, one layer value is built once for as long as
+   * it is in use: providing the same value again inside a program that
+   * already provides it (a nested `Effect.provide`) gives the service built
+   * first, its batcher, cache and limiter included. Each `layer(...)` call is
+   * a new value; `Layer.fresh` builds a second service from the same one.
+   *
    * @example
    * ```ts
    * import { UserTokenService } from "@sfox-effect/effect4-core"

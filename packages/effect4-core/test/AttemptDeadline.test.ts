@@ -1,11 +1,11 @@
-import * as HttpClient from "effect/http/HttpClient"
-import * as HttpClientError from "effect/http/HttpClientError"
-import type * as HttpClientRequest from "effect/http/HttpClientRequest"
-import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { type TransportError, type UserTokenError, UserTokenService } from "@sfox-effect/effect4-core"
 import * as AttemptDeadline from "@sfox-effect/effect4-core/internal/clientProtocol"
 import { Effect, Fiber, Layer, Option, Redacted, Schedule } from "effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { TestClock } from "effect/testing"
 
 /**

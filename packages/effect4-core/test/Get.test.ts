@@ -10,7 +10,8 @@ import { orHang, realSleep } from "./utils/realTime.js"
 const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
 /** Forks one fiber per call, as independent callers would be. */
-const forkAll = <A, E>(effects: ReadonlyArray<Effect.Effect<A, E>>) => Effect.forEach(effects, (e) => Effect.forkChild(e))
+const forkAll = <A, E>(effects: ReadonlyArray<Effect.Effect<A, E>>) =>
+  Effect.forEach(effects, (e) => Effect.forkChild(e))
 
 describe("get", () => {
   it.effect("calls from many fibers within the window become one batch POST", () =>

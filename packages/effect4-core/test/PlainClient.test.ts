@@ -4,14 +4,14 @@
  * sets both. A redirect is refused from either, and a foreign origin never
  * reaches either.
  */
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
-import * as Headers from "effect/http/Headers"
-import * as HttpClient from "effect/http/HttpClient"
-import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { UserTokenService } from "@sfox-effect/effect4-core"
 import * as PlainClient from "@sfox-effect/effect4-core/internal/clientProtocol"
 import { Effect, Layer, Option, Redacted, Schedule } from "effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientResponse from "effect/http/HttpClientResponse"
 
 const body = () =>
   JSON.stringify({

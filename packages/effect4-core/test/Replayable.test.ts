@@ -3,10 +3,10 @@
  * over every kind of body HttpBody can hold. Replayable means the same bytes
  * go out again; anything read as it is sent, or of a kind nothing tells, is not.
  */
-import * as HttpBody from "effect/http/HttpBody"
-import * as UrlParams from "effect/http/UrlParams"
 import { assert, describe, it } from "@effect/vitest"
 import { Stream } from "effect"
+import * as HttpBody from "effect/http/HttpBody"
+import * as UrlParams from "effect/http/UrlParams"
 import { isReplayable } from "../src/internal/replayable.js"
 
 const bytes = new TextEncoder().encode("{\"a\":1}")

@@ -204,11 +204,14 @@ const check = (s: Scenario) =>
 
     // No turn lost, none made up: `limit` callers get one at once, the next waits.
     const granted: Array<number> = []
+    // Forked from this fiber, one after the other: none starts before all are forked. (A fiber forked inside a
+    // concurrent `forEach` is its worker's child in Effect 4, interrupted when the worker ends.)
     const burst = yield* Effect.forEach(
       Array.from({ length: s.limit + 1 }),
       () =>
-        Effect.forkChild(limiter.withTurn(Effect.sync(() => granted.push(0)), { maxWaitMillis: 0, onLate: () => "late" })),
-      { concurrency: "unbounded" }
+        Effect.forkChild(
+          limiter.withTurn(Effect.sync(() => granted.push(0)), { maxWaitMillis: 0, onLate: () => "late" })
+        )
     )
     const exits = yield* Effect.forEach(burst, Fiber.await)
     assert.strictEqual(granted.length, s.limit)

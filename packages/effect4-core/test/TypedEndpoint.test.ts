@@ -5,11 +5,11 @@
  * cache serves the second call), a refused token is minted again once, and
  * every way it can fail is a typed error.
  */
-import * as HttpClient from "effect/http/HttpClient"
-import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import { Fault, httpClient, SfoxSimulator } from "@sfox-effect/effect4-core/testing"
 import { Effect, Schedule, Schema } from "effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import { bodyLimit } from "../src/internal/answerBody.js"
 import { decodeJson, type Endpoint } from "../src/internal/endpoint.js"
 import * as Service from "../src/internal/userTokenService.js"

@@ -170,7 +170,7 @@ export const make: (
  * import { UserTokenService } from "@sfox-effect/effect4-core"
  * import { NodeSfox } from "@sfox-effect/effect4-node"
  * import { RedisRateLimiter } from "@sfox-effect/effect4-redis"
- * import { Effect, Layer, Redacted } from "effect"
+ * import { Effect, Redacted } from "effect"
  *
  * const Budget = RedisRateLimiter.layer({
  *   url: Redacted.make("redis://:secret@127.0.0.1:6379"),

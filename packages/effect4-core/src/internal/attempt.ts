@@ -62,28 +62,44 @@ export const run = (
         {
           // A caller's interruption goes on as it is; anything else after the deadline is its Timeout.
           onFailure: (cause) =>
-            ended(
-              frame,
-              fiber.context,
-              start,
-              expired(deadline, fiber) && !Cause.hasInterruptsOnly(cause)
-                ? Exit.fail(onTimeout())
-                : Exit.failCause(cause)
-            ),
+            afterAborts(deadline, () =>
+              ended(
+                frame,
+                fiber.context,
+                start,
+                expired(deadline, fiber) && !Cause.hasInterruptsOnly(cause)
+                  ? Exit.fail(onTimeout())
+                  : Exit.failCause(cause)
+              )),
           // An answer that came as the timer fired is late all the same (as under `timeoutOrFail`).
           onSuccess: (value) =>
-            ended(
-              frame,
-              fiber.context,
-              start,
-              expired(deadline, fiber) ? Exit.fail(onTimeout()) : Exit.succeed(value)
-            )
+            afterAborts(deadline, () =>
+              ended(
+                frame,
+                fiber.context,
+                start,
+                expired(deadline, fiber) ? Exit.fail(onTimeout()) : Exit.succeed(value)
+              ))
         }
       )
       const waited = start - frame.requestedAt
       return waited < Logging.longTurnWaitMillis ? attempt : Effect.andThen(Logging.waitedForTurn(waited), attempt)
     })
   )
+
+/**
+ * Once the timer has fired, the attempt is ended only after every abort it
+ * holds has run. Effect 4 resumes a fiber inline, on the stack of whoever
+ * resumes it: a client whose abort resumes the request would otherwise run
+ * the caller on, past this attempt, before the timer's next abort (the
+ * attempt's other request) is called. A yield lets the timer finish first;
+ * only an attempt past its deadline pays it.
+ */
+const afterAborts = <A, E>(
+  deadline: AttemptTimer | undefined,
+  end: () => Effect.Effect<A, E>
+): Effect.Effect<A, E> =>
+  deadline !== undefined && deadline.expired ? Effect.andThen(Effect.yieldNow, Effect.suspend(end)) : end()
 
 /** Ends the attempt's deadline, however the attempt ended: whether it ran past it. */
 const expired = (deadline: AttemptTimer | undefined, fiber: Fiber.Fiber<unknown, unknown>): boolean => {

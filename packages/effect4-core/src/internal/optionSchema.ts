@@ -28,7 +28,9 @@ import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
 import * as SchemaIssue from "effect/SchemaIssue"
+import * as SchemaParser from "effect/SchemaParser"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 
 /**
@@ -42,6 +44,19 @@ export const says = (message: string) => {
     Schema.catchDecoding<S>(() => refusal)(schema)
 }
 
+// The default is a decoded value, taken before `schema` runs: what `schema`
+// decodes is never replaced (`rateLimit: false` decodes to `undefined`, which
+// must stay). Effect 4's `withDecodingDefaultType` applies its default after
+// the decoding, to an `undefined` result too.
+const defaulted = <S extends Schema.Constraint, A>(schema: S, fallback: () => A) => {
+  const decode = SchemaParser.decodeUnknownEffect(schema)
+  return SchemaGetter.transformOptionalEffect((input: Option.Option<unknown>, options) =>
+    Option.isNone(input) || input.value === undefined
+      ? Effect.sync(() => Option.some<S["Type"] | A>(fallback()))
+      : Effect.map(decode(input.value, options), Option.some<S["Type"] | A>)
+  )
+}
+
 /**
  * An option: absent or `undefined` is `fallback()`, anything else must pass
  * `schema`.
@@ -49,13 +64,24 @@ export const says = (message: string) => {
 export const withDefault = <S extends Schema.Constraint>(
   schema: S,
   fallback: () => S["Type"]
-): Schema.withDecodingDefaultType<S> => Schema.withDecodingDefaultType<S>(Effect.sync(fallback))(schema)
+): Schema.decodeTo<Schema.toType<S>, Schema.optional<Schema.Unknown>, S["DecodingServices"]> =>
+  Schema.optional(Schema.Unknown).pipe(Schema.decodeTo(Schema.toType(schema), {
+    decode: defaulted(schema, fallback),
+    encode: SchemaGetter.passthrough({ strict: false })
+  }))
 
 /** An option without a default: absent or `undefined` is `undefined`, anything else must pass `schema`. */
 export const optional = <S extends Schema.Constraint>(
   schema: S
-): Schema.withDecodingDefaultType<Schema.UndefinedOr<S>> =>
-  Schema.UndefinedOr(schema).pipe(Schema.withDecodingDefaultType(Effect.succeed(undefined)))
+): Schema.decodeTo<
+  Schema.toType<Schema.UndefinedOr<S>>,
+  Schema.optional<Schema.Unknown>,
+  S["DecodingServices"]
+> =>
+  Schema.optional(Schema.Unknown).pipe(Schema.decodeTo(Schema.toType(Schema.UndefinedOr(schema)), {
+    decode: defaulted(schema, () => undefined),
+    encode: SchemaGetter.passthrough({ strict: false })
+  }))
 
 const durationKeys = new Set([
   "weeks",

@@ -225,7 +225,9 @@ export const settings = (options: UserTokenService.Options): Effect.Effect<Setti
 export const problemsOfRest = (options: object): Result.Result<unknown, Config.ConfigError> => decodeRest(options)
 
 // A variable set but empty (`SFOX_ENTERPRISE_API_KEY= cmd`) counts as unset,
-// so the fallback still applies; the refusal says so.
+// so the fallback still applies; the refusal says so. (Effect 4's
+// `ConfigProvider.fromEnv` drops empty values itself unless asked to keep
+// them with `preserveEmptyStrings`: only then is "empty" seen here.)
 const keyVariable = (name: string): Config.Config<Redacted.Redacted<string> | "unset" | "empty"> =>
   Config.Redacted(name).pipe(
     Config.option,

@@ -60,11 +60,12 @@ export interface Snapshot {
  * `openUnsafe`) runs the resumed fiber's code on the caller's stack, where
  * Effect 3 scheduled it. A resumed caller runs its request, which may end
  * at once and feed `Done` back while its grant's transition is still
- * running its commands. So a transition runs its commands in two parts
- * (`apply`): first the limiter's own (the release timer's latch, the wait
- * timers), then the resumes, once the state and the latch agree again.
- * Whatever a resumed caller feeds back is then a whole transition of its
- * own, on a state no other transition is half-way through.
+ * running its commands. So a transition runs its commands in three parts
+ * (`run`): the decisions (who is granted, who fails), then the limiter's
+ * own (the release timer's latch, the wait timers), then the resumes, once
+ * the state and the latch agree again. Whatever a resumed caller feeds back
+ * is then a whole transition of its own, on a state no other transition is
+ * half-way through.
  */
 export const make: (
   limit: number,
@@ -140,42 +141,50 @@ const apply = (shell: Shell, event: LimiterMachine.Event, now: number): void => 
  * timers, then the resumes (see `make` for why in this order).
  */
 const run = (shell: Shell, commands: ReadonlyArray<LimiterMachine.Command>): void => {
-  let latch: boolean | undefined
+  let latch = false
   let timers: Array<LimiterMachine.Command & { readonly _tag: "ArmWaitTimer" }> | undefined
-  let woken: Array<Waiter> | undefined
+  let decided: Array<Waiter> | undefined
   for (const command of commands) {
     switch (command._tag) {
       case "Grant": {
         const waiter = end(shell, command.id, "granted", Effect.void)
-        if (waiter !== undefined) (woken ??= []).push(waiter)
+        if (waiter !== undefined) (decided ??= []).push(waiter)
         break
       }
       case "Fail": {
         const error = command.reason === "late" ? shell.waiters.get(command.id)?.onLate() : closedError()
         const waiter = end(shell, command.id, "gone", Effect.fail(error))
-        if (waiter !== undefined) (woken ??= []).push(waiter)
+        if (waiter !== undefined) (decided ??= []).push(waiter)
         break
       }
       case "ArmWaitTimer":
         ;(timers ??= []).push(command)
         break
       case "ArmReleaseTimer":
-        latch = true
-        break
       case "DisarmReleaseTimer":
-        latch = false
+        latch = true
     }
   }
-  if (latch === true) shell.pending.openUnsafe()
-  else if (latch === false) shell.pending.closeUnsafe()
+  // The latch is set to what the state says rather than to the last command:
+  // `onLate` is the caller's code, and whatever it fed back in between is
+  // already in the state.
+  if (latch) {
+    if (LimiterMachine.nextRelease(shell.state) === undefined) shell.pending.closeUnsafe()
+    else shell.pending.openUnsafe()
+  }
   if (timers !== undefined) { for (const timer of timers) armWaitTimer(shell, timer.id, timer.at) }
-  if (woken !== undefined) { for (const waiter of woken) waiter.resume!(waiter.outcome!) }
+  if (decided !== undefined) {
+    for (const waiter of decided) {
+      if (waiter.state === "granted") shell.onGrant?.()
+      waiter.resume?.(waiter.outcome!)
+    }
+  }
 }
 
 /**
- * Decides one wait's end. Returns the waiter when its fiber is suspended and
- * must be resumed; a waiter whose fiber has not suspended yet finds its
- * outcome when it does.
+ * Decides one wait's end, and returns its waiter: its fiber, when it has
+ * suspended, is resumed once the transition's other commands have run; a
+ * fiber that has not suspended yet finds its outcome when it does.
  */
 const end = (
   shell: Shell,
@@ -188,8 +197,7 @@ const end = (
   shell.waiters.delete(id)
   waiter.state = state
   waiter.outcome = outcome
-  if (state === "granted") shell.onGrant?.()
-  return waiter.resume === undefined ? undefined : waiter
+  return waiter
 }
 
 // A timer can fire a millisecond before the wall clock says it is due; a

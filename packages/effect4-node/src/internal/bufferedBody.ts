@@ -60,7 +60,7 @@ export abstract class BufferedBody {
     const waiters = this.changeWaiters
     if (waiters !== undefined) {
       this.changeWaiters = undefined
-      for (const wake of waiters) wake()
+      this.wake(waiters)
     }
   }
 
@@ -91,7 +91,16 @@ export abstract class BufferedBody {
     const ends = this.endWaiters
     const changes = this.changeWaiters
     this.endWaiters = this.changeWaiters = undefined
-    if (ends !== undefined) { for (const wake of ends) wake() }
-    if (changes !== undefined) { for (const wake of changes) wake() }
+    if (ends !== undefined) this.wake(ends)
+    if (changes !== undefined) this.wake(changes)
+  }
+
+  /**
+   * Calls `wakers`, each a reader's resume. Effect 4 runs a fiber resumed
+   * from a callback at once, on the caller's stack: a subclass fed from a
+   * place where its readers' code must not run (undici's parser) defers this.
+   */
+  protected wake(wakers: ReadonlyArray<() => void>): void {
+    for (const wake of wakers) wake()
   }
 }

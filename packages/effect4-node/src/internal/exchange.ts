@@ -1,5 +1,4 @@
 import type { AttemptDeadline } from "@sfox-effect/effect4-core/internal/clientProtocol"
-import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import type * as HttpBody from "effect/http/HttpBody"
 import * as HttpClientError from "effect/http/HttpClientError"
@@ -36,10 +35,19 @@ const transportError = (
  * `onResponseStart`, …, with a controller), the only one it takes: undici 7's
  * older one (`onConnect`, `onHeaders`, …) is gone.
  *
- * The caller is answered from `onResponseStart`. Effect runs the resumed
- * fiber on a later microtask, so a body that came in the same TCP read as
- * its headers (an sFOX answer, as a rule) has been delivered whole by the
- * time the caller reads it, and reading it does not suspend.
+ * The caller is answered on a microtask queued from `onResponseStart`, and
+ * every other resume that comes from undici (a failure, a reader waiting for
+ * the body) is queued the same way. Effect 4 runs a resumed fiber at once, on
+ * the stack of whoever resumes it (Effect 3 ran it on a later microtask, which
+ * the 3.x line counted on); answered from inside undici's callbacks, the
+ * caller would read the body before undici had delivered it, wait for it (a
+ * suspension, and a response registered for collection: measured, none of 50
+ * small answers was in when handed out, against all of them once queued),
+ * and go on with its own code (a retry, the next request) inside undici's
+ * parser, before the connection is free again. Queued, a body that came in
+ * the same TCP read as its headers (an sFOX answer, as a rule) has been
+ * delivered whole by the time the caller reads it, and reading it does not
+ * suspend.
  */
 class Exchange extends BufferedBody {
   // undici's controller for this request, from `onRequestStart`; before then, an abort waits for it.
@@ -59,26 +67,11 @@ class Exchange extends BufferedBody {
   }
 
   /**
-   * The caller takes the response: Effect runs it on a later microtask than
-   * `onResponseStart`, so whether the body is still arriving is known only
-   * here. A response handed out with its body still arriving holds its
-   * connection until the body ends: registered, it is aborted if collected
-   * first.
+   * The wait for the answer was interrupted (`Effect.callback`'s cleanup):
+   * the request is aborted, and undici destroys the socket (a no-op once the
+   * body has settled).
    */
-  readonly handOut = (response: HttpClientResponse.HttpClientResponse): Answer => {
-    if (this.registers && !this.settled) unreadResponses?.register(response, this)
-    return Effect.succeed(response)
-  }
-
-  /**
-   * The wait for the answer ended in a failure: an interruption of the
-   * caller, which aborts the request (undici then destroys the socket), or
-   * the request's own failure (the abort is then a no-op).
-   */
-  readonly abandon = (cause: Cause.Cause<HttpClientError.HttpClientError>): Answer => {
-    this.abort()
-    return Effect.failCause(cause)
-  }
+  readonly cancel: Effect.Effect<void> = Effect.sync(() => this.abort())
 
   start(
     answer: (answer: Answer) => void,
@@ -119,10 +112,10 @@ class Exchange extends BufferedBody {
   /** The attempt's deadline: the request ends, and a caller still waiting for its answer fails at once. */
   private expire(): void {
     this.abort()
-    this.reply(Effect.fail(transportError(this.request, deadlinePassed)))
+    this.reply(Effect.fail(transportError(this.request, deadlinePassed)), false)
   }
 
-  /** The platform's signal (under `tracing`) aborted. */
+  /** Effect's signal (`HttpClient.make`'s, under `tracing`) aborted. */
   handleEvent(): void {
     this.abort(this.signal?.reason as Error | undefined)
   }
@@ -146,11 +139,20 @@ class Exchange extends BufferedBody {
     this.abortReason = reason
   }
 
-  private reply(answer: Answer): void {
+  /** Answers the caller; from undici's callbacks (`queued`), on a microtask (see the class comment). */
+  private reply(answer: Answer, queued: boolean): void {
     const resume = this.answer
     if (resume === undefined) return
     this.answer = undefined
-    resume(answer)
+    if (queued) queueMicrotask(() => resume(answer))
+    else resume(answer)
+  }
+
+  /** The readers of the body wake on a microtask, out of undici's callbacks, for the same reasons. */
+  protected override wake(wakers: ReadonlyArray<() => void>): void {
+    queueMicrotask(() => {
+      for (const wake of wakers) wake()
+    })
   }
 
   /** undici is done with the request, one way or the other. */
@@ -172,8 +174,18 @@ class Exchange extends BufferedBody {
 
   onResponseStart(_controller: Controller, statusCode: number, headers: HeaderRecord): void {
     // An informational answer (103 Early Hints): the real one follows.
-    if (statusCode < 200 || this.answer === undefined) return
-    this.reply(Effect.succeed(new UndiciResponse(this.request, statusCode, headers, this, this.maxBytes)))
+    const resume = this.answer
+    if (statusCode < 200 || resume === undefined) return
+    this.answer = undefined
+    const response = new UndiciResponse(this.request, statusCode, headers, this, this.maxBytes)
+    queueMicrotask(() => {
+      // Whether the body is still arriving is known only now, after the rest
+      // of the TCP read. A response handed out with its body still arriving
+      // holds its connection until the body ends: registered, it is aborted
+      // if collected first.
+      if (this.registers && !this.settled) unreadResponses?.register(response, this)
+      resume(Effect.succeed(response))
+    })
   }
 
   onResponseData(_controller: Controller, chunk: Buffer): void {
@@ -186,7 +198,7 @@ class Exchange extends BufferedBody {
   }
 
   onResponseError(_controller: Controller | null, error: Error): void {
-    if (this.answer !== undefined) this.reply(Effect.fail(transportError(this.request, error)))
+    if (this.answer !== undefined) this.reply(Effect.fail(transportError(this.request, error)), true)
     this.fail(error)
     this.finish()
     // As undici's `request()` does: a request body stream goes with the request.
@@ -286,14 +298,15 @@ const isStream = (value: object): boolean =>
 /**
  * Sends `request` and answers with its response once the headers are in.
  *
- * Interruption while waiting for the answer aborts the request. `signal` is
- * the platform's (under `tracing`): its abort aborts the request, or the body
- * being read. At the attempt's `deadline` the request is aborted too: a body
- * being read then fails, and a request still waiting for its answer fails at
- * once (undici would end one queued for a connection of a busy pool only once
- * it had one). `registers`: a response handed out with its body still
- * arriving is aborted when collected (`HttpClient.make` does that itself
- * under `tracing`).
+ * Interruption while waiting for the answer aborts the request, and the
+ * request body is taken (a stream made) when the effect runs: each run of it
+ * sends the request anew. `signal` is Effect's (under `tracing`): its abort
+ * aborts the request, or the body being read. At the attempt's `deadline`
+ * the request is aborted too: a body being read then fails, and a request
+ * still waiting for its answer fails at once (undici would end one queued
+ * for a connection of a busy pool only once it had one). `registers`: a
+ * response handed out with its body still arriving is aborted when collected
+ * (`HttpClient.make` does that itself under `tracing`).
  */
 export const send = (
   dispatcher: Undici.Dispatcher,
@@ -304,21 +317,22 @@ export const send = (
   deadline: AttemptDeadline | undefined,
   registers: boolean
 ): Answer =>
-  // What `Effect.callback` with a cleanup effect does (`onInterrupt`), in
-  // fewer steps: this wait is on the path of every request.
-  Effect.uninterruptibleMask((restore) => {
+  // The 3.x line waited in `uninterruptibleMask` + `matchCauseEffect`, fewer
+  // steps than Effect 3's `Effect.async` with a canceller. Effect 4's
+  // `Effect.callback` with a cleanup effect (one finalizer on the fiber's
+  // stack) is the cheaper now: measured, about 0.3 µs a wait against 1.3 µs
+  // for the 3.x shape. The register function takes one parameter:
+  // `Effect.callback` makes an `AbortSignal` for one that takes two.
+  Effect.callback<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
     const body = bodyOf(request.body)
     if (body instanceof BodyReadAlready) {
-      return Effect.fail(
-        new HttpClientError.HttpClientError({ reason: new HttpClientError.EncodeError({ request, cause: body }) })
+      return resume(
+        Effect.fail(
+          new HttpClientError.HttpClientError({ reason: new HttpClientError.EncodeError({ request, cause: body }) })
+        )
       )
     }
     const exchange = new Exchange(request, maxBytes, body, registers)
-    return Effect.matchCauseEffect(
-      // One parameter only: `Effect.callback` makes an `AbortSignal` for a register function that takes two.
-      restore(Effect.callback<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) =>
-        exchange.start(resume, dispatcher, target, signal, deadline)
-      )),
-      { onFailure: exchange.abandon, onSuccess: exchange.handOut }
-    )
+    exchange.start(resume, dispatcher, target, signal, deadline)
+    return exchange.cancel
   })

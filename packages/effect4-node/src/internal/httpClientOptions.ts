@@ -1,9 +1,11 @@
 import * as OptionSchema from "@sfox-effect/effect4-core/internal/optionSchema"
-import type * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
-import type * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import * as Effect from "effect/Effect"
+import type * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 import type { HttpClientOptions } from "../NodeSfox.js"
 
 export const defaults = {
@@ -20,16 +22,19 @@ export const defaults = {
 const toMillis = (d: Duration.Duration): number =>
   Duration.isFinite(d) ? Math.max(1, Math.ceil(Duration.toMillis(d))) : 0
 
+/** Back from undici's millis (0: off), for the schema's encoding side only. */
+const fromMillis = (millis: number): Duration.Duration => millis === 0 ? Duration.infinity : Duration.millis(millis)
+
 /** A positive duration as undici's millis; `infinite: "zero"` lets `Duration.infinity` through, as 0 (off). */
 const millis = (fallback: Duration.Duration, infinite: "zero" | "refuse") =>
   OptionSchema.withDefault(
     infinite === "refuse"
       ? OptionSchema.duration({ min: "positive" })
-      : OptionSchema.DurationInput.pipe(Schema.filter((d) => Duration.greaterThan(d, Duration.zero))).annotations(
+      : OptionSchema.DurationInput.check(Schema.makeFilter(Duration.isPositive)).pipe(
         OptionSchema.says("must be a positive duration (or Duration.infinity: none)")
       ),
     () => fallback
-  ).pipe(Schema.transform(Schema.Number, { strict: true, decode: toMillis, encode: Duration.millis }))
+  ).pipe(Schema.decodeTo(Schema.Number, SchemaTransformation.transform({ decode: toMillis, encode: fromMillis })))
 
 const connections = OptionSchema.withDefault(
   OptionSchema.instance(
@@ -39,33 +44,37 @@ const connections = OptionSchema.withDefault(
   () => defaults.connections
 ).pipe(
   // undici's "no limit" is null.
-  Schema.transform(Schema.NullOr(Schema.Number), {
-    strict: true,
-    decode: (n) => n === Number.POSITIVE_INFINITY ? null : n,
-    encode: (n) => n ?? Number.POSITIVE_INFINITY
-  })
+  Schema.decodeTo(
+    Schema.NullOr(Schema.Number),
+    SchemaTransformation.transform({
+      decode: (n: number) => n === Number.POSITIVE_INFINITY ? null : n,
+      encode: (n: number | null) => n ?? Number.POSITIVE_INFINITY
+    })
+  )
 )
 
+// Refused without the value: a proxy URL may hold the proxy's password.
+const notAProxy = new SchemaIssue.InvalidValue({ message: "must be a URL, false or undefined" })
+
 /** `false` for none, a URL (its `href`) for that proxy, `undefined` for the environment's. */
-const proxy = Schema.transformOrFail(
-  Schema.Unknown,
-  Schema.Union(Schema.Literal(false), Schema.String, Schema.Undefined),
-  {
-    strict: true,
-    decode: (input, _, ast) => {
-      if (input === false) return ParseResult.succeed(false as const)
-      if (input === undefined) return ParseResult.succeed(undefined)
-      if (typeof input === "string" || input instanceof URL) {
-        try {
-          return ParseResult.succeed(new URL(input).href)
-        } catch {
-          // Refused below, the value unshown: it may hold the proxy's password.
+const proxy = OptionSchema.optional(
+  Schema.Unknown.pipe(Schema.decodeTo(
+    Schema.Union([Schema.Literal(false), Schema.String]),
+    SchemaTransformation.transformEffect({
+      decode: (input: unknown) => {
+        if (input === false) return Effect.succeed(false as const)
+        if (typeof input === "string" || input instanceof URL) {
+          try {
+            return Effect.succeed(new URL(input).href)
+          } catch {
+            // Refused below.
+          }
         }
-      }
-      return ParseResult.fail(new ParseResult.Type(ast, input, "must be a URL, false or undefined"))
-    },
-    encode: ParseResult.succeed
-  }
+        return Effect.fail(notAProxy)
+      },
+      encode: (value: string | false) => Effect.succeed<unknown>(value)
+    })
+  ))
 )
 
 /** `HttpClientOptions` as one schema: each option's shape, bounds and default. */
@@ -87,5 +96,5 @@ export const HttpClientOptionsSchema = Schema.Struct({
 export type Settings = typeof HttpClientOptionsSchema.Type
 
 /** Every option checked, every bad one reported, the defaults filled in. */
-export const decode: (options: HttpClientOptions) => Either.Either<Settings, ConfigError.ConfigError> = OptionSchema
+export const decode: (options: HttpClientOptions) => Result.Result<Settings, Config.ConfigError> = OptionSchema
   .decoder(HttpClientOptionsSchema)

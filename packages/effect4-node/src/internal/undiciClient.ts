@@ -249,16 +249,16 @@ const settingsAndRoute = (
   options: Options
 ): Effect.Effect<{ readonly settings: Resolved; readonly route: Route }, Config.ConfigError> => {
   const settings = NodeOptions.decode(options)
-  const proxy = Result.isSuccess(settings) ? settings.success.proxy : (options as { proxy?: unknown }).proxy
-  return Effect.flatMap(
-    proxy === undefined ? Effect.result(route(undefined)) : Effect.succeed(Result.succeed<Route>({ _tag: "Direct" })),
-    (env) => {
-      if (Result.isFailure(settings) || Result.isFailure(env)) {
-        return Effect.fail(OptionSchema.allFailures([settings, env])!)
-      }
-      return Effect.succeed({ settings: settings.success, route: env.success })
-    }
-  )
+  // Bad options: the environment is still read (its failures reported too) unless a `proxy` was given.
+  const proxy = Result.isSuccess(settings)
+    ? settings.success.proxy
+    : (options as { proxy?: unknown }).proxy === undefined
+    ? undefined
+    : false
+  return Effect.flatMap(Effect.result(route(proxy)), (routed) =>
+    Result.isSuccess(settings) && Result.isSuccess(routed)
+      ? Effect.succeed({ settings: settings.success, route: routed.success })
+      : Effect.fail(OptionSchema.allFailures([settings, routed])!))
 }
 
 /**
@@ -273,7 +273,7 @@ const settingsAndRoute = (
  * ends the service's attempts at their deadline itself (`AttemptDeadline`),
  * by aborting the request. With `tracing`, Effect's spans are back, and the
  * service races the attempts against a timer as for any client; requests go
- * the same way (`internal/exchange.ts`), aborted by the platform's signal as
+ * the same way (`internal/exchange.ts`), aborted by `HttpClient.make`'s signal as
  * well.
  */
 export const fromAgent = (

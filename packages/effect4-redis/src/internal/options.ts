@@ -1,32 +1,35 @@
 import * as OptionSchema from "@sfox-effect/effect4-core/internal/optionSchema"
-import type * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 import type * as RedisRateLimiter from "../RedisRateLimiter.js"
 
 export const defaultPrefix = "sfox-effect:rate-limit:" as const
 
 /** A checked Redis URL: the text to connect with, what to scrub from texts, and where it points (no password). */
-export interface Url {
-  readonly text: string
-  readonly secrets: ReadonlyArray<string>
-  readonly where: string
-}
+const Url = Schema.Struct({
+  text: Schema.String,
+  secrets: Schema.Array(Schema.String),
+  where: Schema.String
+})
+
+export type Url = typeof Url.Type
 
 /** The URL, checked; its password (if any) for scrubbing texts. */
-const urlOf = (text: string): Either.Either<Url, string> => {
+const urlOf = (text: string): Result.Result<Url, string> => {
   let url: URL
   try {
     url = new URL(text)
   } catch {
     // The text itself is not echoed: it may hold a password.
-    return Either.left("is not an absolute URL")
+    return Result.fail("is not an absolute URL")
   }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") return Either.left("must be a redis: or rediss: URL")
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") return Result.fail("must be a redis: or rediss: URL")
   let decoded = url.password
   try {
     decoded = decodeURIComponent(url.password)
@@ -34,32 +37,43 @@ const urlOf = (text: string): Either.Either<Url, string> => {
     // Not percent-encoding after all: the password as written is the one to hide.
   }
   const secrets = [text, url.password, decoded].filter((s) => s.length > 0)
-  return Either.right({ text, secrets, where: `${url.hostname}:${url.port === "" ? "6379" : url.port}` })
+  return Result.succeed({ text, secrets, where: `${url.hostname}:${url.port === "" ? "6379" : url.port}` })
 }
 
-const RedisUrl = Schema.transformOrFail(Schema.Unknown, Schema.Any, {
-  strict: true,
-  decode: (input, _, ast) => {
-    const text = Redacted.isRedacted(input) ? Redacted.value(input) : input
-    return typeof text !== "string"
-      ? ParseResult.fail(new ParseResult.Type(ast, input, "must be a string or a Redacted string"))
-      : Either.match(urlOf(text), {
-        onLeft: (message) => ParseResult.fail(new ParseResult.Type(ast, input, message)),
-        onRight: ParseResult.succeed
-      })
-  },
-  encode: ParseResult.succeed
-}) as unknown as Schema.Schema<Url, unknown>
+/** A string or a `Redacted` string, as a checked `Url`; a refusal says why, never what it was given. */
+const RedisUrl = Schema.Unknown.pipe(
+  Schema.decodeTo(
+    Url,
+    SchemaTransformation.transformEffect({
+      decode: (input: unknown) => {
+        const text = Redacted.isRedacted(input) ? Redacted.value(input) : input
+        const checked = typeof text === "string" ? urlOf(text) : Result.fail("must be a string or a Redacted string")
+        return Result.match(checked, {
+          onFailure: (message) => Effect.fail(new SchemaIssue.InvalidValue({ message })),
+          onSuccess: Effect.succeed
+        })
+      },
+      encode: (url: Url) => Effect.succeed<unknown>(url.text)
+    })
+  )
+)
 
 /** `{ limit, interval }`: core's budget rule (a positive integer, a positive duration). */
 const Budget = Schema.Struct({
   limit: OptionSchema.positiveInt(),
   interval: OptionSchema.duration({ min: "positive" })
-}).annotations({ message: () => "must be { limit, interval }" })
+})
 
+/** A positive duration as milliseconds, `fallback` of them when absent. */
 const millis = (fallback: number) =>
-  OptionSchema.withDefault(OptionSchema.duration({ min: "positive" }), () => Duration.millis(fallback)).pipe(
-    Schema.transform(Schema.Number, { strict: true, decode: Duration.toMillis, encode: Duration.millis })
+  OptionSchema.withDefault(
+    OptionSchema.duration({ min: "positive" }).pipe(
+      Schema.decodeTo(
+        Schema.Number,
+        SchemaTransformation.transform({ decode: Duration.toMillis, encode: Duration.millis })
+      )
+    ),
+    () => fallback
   )
 
 /** `Options` as one schema: each option's shape, bounds and default. */
@@ -67,19 +81,18 @@ const OptionsSchema = Schema.Struct({
   url: RedisUrl,
   limit: Budget.fields.limit,
   interval: Budget.fields.interval,
-  prefix: OptionSchema.withDefault(
-    OptionSchema.instance((u): u is string => typeof u === "string", "must be a string"),
-    () => defaultPrefix
-  ),
+  prefix: OptionSchema.withDefault(Schema.String.pipe(OptionSchema.says("must be a string")), () => defaultPrefix),
   commandTimeout: millis(500),
   maxRequestDuration: millis(60_000),
   connectTimeout: millis(5_000),
-  fallback: OptionSchema.optional(Budget)
+  // The message is for an input that is not even a record: a bad `limit` or
+  // `interval` in one is named on its own.
+  fallback: OptionSchema.optional(Budget.annotate({ message: "must be { limit, interval }" }))
 })
 
 /** The options with their defaults filled in: durations in millis. */
-export type Settings = Schema.Schema.Type<typeof OptionsSchema>
+export type Settings = typeof OptionsSchema.Type
 
 /** Every option checked, every bad one reported (naming it, never echoing it), the defaults filled in. */
-export const decode: (options: RedisRateLimiter.Options) => Effect.Effect<Settings, ConfigError.ConfigError> =
-  OptionSchema.decodeEffect(OptionsSchema)
+export const decode: (options: RedisRateLimiter.Options) => Effect.Effect<Settings, Config.ConfigError> = OptionSchema
+  .decodeEffect(OptionsSchema)

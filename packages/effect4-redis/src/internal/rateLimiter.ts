@@ -1,10 +1,12 @@
 import { Budget, SharedLimiterMachine } from "@sfox-effect/domain"
 import { RateLimiterUnavailable, SfoxRateLimiter } from "@sfox-effect/effect4-core"
+import * as OptionSchema from "@sfox-effect/effect4-core/internal/optionSchema"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import { Redis } from "ioredis"
@@ -71,14 +73,16 @@ export const make: (
 )
 
 /**
- * The in-process limiter of the fallback budget. The options' schema has
- * already checked `{ limit, interval }` by core's own rule, so `make` cannot
- * refuse them; should core's rule ever grow stricter, its `ConfigError` is
- * passed on as is.
+ * The in-process limiter of the fallback budget, its errors named under
+ * `fallback` (the options' schema has checked it by core's own rule already).
  */
 const makeFallback = Effect.fnUntraced(function*(budget: Options.Settings["fallback"]) {
   if (budget === undefined) return undefined
-  const limiter = yield* SfoxRateLimiter.make({ limit: budget.limit, interval: budget.interval })
+  const limiter = yield* SfoxRateLimiter.make({ limit: budget.limit, interval: budget.interval }).pipe(
+    Effect.mapError((error) =>
+      Schema.isSchemaError(error.cause) ? OptionSchema.configErrorOf(error.cause, ["fallback"]) : error
+    )
+  )
   return {
     service: { limiter, text: `${budget.limit} per ${Duration.format(budget.interval)}` },
     windowMillis: Budget.windowMillis(Duration.toMillis(budget.interval))
@@ -192,7 +196,7 @@ const acquire = <E2>(
     // turns than that can free in one window, and a crowd of waiters polling
     // at the same instant would only load Redis. The wait for a place among
     // them counts against the caller's time too.
-    const polled = shell.pollers.withPermits(1)(loop)
+    const polled = shell.pollers.withPermit(loop)
     return Number.isFinite(options.maxWaitMillis)
       ? Effect.timeoutOrElse(polled, {
         duration: Duration.millis(Math.max(0, options.maxWaitMillis)),
