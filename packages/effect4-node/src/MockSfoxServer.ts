@@ -1,9 +1,9 @@
 /**
- * The sFOX simulation of `@sfox-effect/core/testing`, served over real HTTP
- * on `127.0.0.1`: for integration tests, the demo, the CLI's `--mock` and the
- * benchmark. It acts out the transport faults a socket allows (resets before
- * and after the headers, no answer, a trickled body, a body short of its
- * `Content-Length`) on top of the simulator's own.
+ * The sFOX simulation of `@sfox-effect/effect4-core/testing`, served over
+ * real HTTP on `127.0.0.1`: for integration tests, demos and benchmarks. It
+ * acts out the transport faults a socket allows (resets before and after the
+ * headers, no answer, a trickled body, a body short of its `Content-Length`)
+ * on top of the simulator's own.
  *
  * @since 0.1.0
  */

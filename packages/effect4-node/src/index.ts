@@ -1,8 +1,9 @@
 /**
- * `@sfox-effect/node`: `UserTokenService` on Node, over a tuned undici
- * `HttpClient`, with configuration from the environment. `MockSfoxServer`,
- * the sFOX simulation on loopback, is in `@sfox-effect/node/testing`; the
- * `sfox-tokens` command line is `@sfox-effect/cli`.
+ * `@sfox-effect/effect4-node`: `UserTokenService` on Node for Effect 4, over a
+ * tuned undici `HttpClient` (`effect/http`'s), with configuration from the
+ * environment. `MockSfoxServer`, the sFOX simulation on loopback, is in
+ * `@sfox-effect/effect4-node/testing`. The Effect 3.x line's twin is
+ * `@sfox-effect/node`.
  *
  * @since 0.1.0
  */

@@ -1,5 +1,5 @@
 /**
- * Test support on Node: the sFOX simulation of `@sfox-effect/core/testing`
+ * Test support on Node: the sFOX simulation of `@sfox-effect/effect4-core/testing`
  * served over real HTTP on loopback, for integration tests, demos and
  * benchmarks. Kept out of the main entry so that a program importing
  * `NodeSfox` never loads it.
