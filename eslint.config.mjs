@@ -94,5 +94,22 @@ export default tseslint.config(
         ]
       }]
     }
+  },
+  {
+    // The cases both editions run: each edition resolves effect, vitest and its own packages to other
+    // versions, so a shared module takes them from its caller (an `Assert`, the edition's constructors).
+    files: ["test/shared/**/*"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["effect", "effect/*", "@effect/*"], message: "test/shared imports nothing from Effect" },
+          { group: ["vitest", "vitest/*"], message: "test/shared takes its assert from the edition's test file" },
+          {
+            group: ["@sfox-effect/*", "!@sfox-effect/domain", "!@sfox-effect/domain/*"],
+            message: "test/shared imports no edition's package (the domain is shared)"
+          }
+        ]
+      }]
+    }
   }
 )

@@ -116,8 +116,20 @@ export const scenario1In = (run: EditionRun, url: string, key: string, count: nu
     String(rounds)
   ])
 
-export const scenario2In = (run: EditionRun, mode: string, url: string, key: string, count: number) =>
-  spawnEdition<Scenario2Run>(run, ["2", "--mode", mode, "--url", url, "--key", key, "--count", String(count)])
+export const scenario2In = (run: EditionRun, mode: string, url: string, warmUrl: string, key: string, count: number) =>
+  spawnEdition<Scenario2Run>(run, [
+    "2",
+    "--mode",
+    mode,
+    "--url",
+    url,
+    "--warm-url",
+    warmUrl,
+    "--key",
+    key,
+    "--count",
+    String(count)
+  ])
 
 export interface Scenario3Process {
   readonly tokens: number

@@ -169,6 +169,8 @@ const scenario2 = async (runs: ReadonlyArray<EditionRun>) => {
     createMany: "createMany",
     get: "get × 10,000 concurrent"
   }
+  // Each run warms up against this one (no limit, no latency) before its timed run against a fresh limited server.
+  const warm = await startServer({ apiKey: key })
   for (const run of runs) {
     // The seed's loop runs no library code and is locked out after 250 mints whatever runs it: once, in the first run.
     const modes: ReadonlyArray<Scenario2Mode> = run === runs[0] ? ["seed", "createMany", "get"] : ["createMany", "get"]
@@ -177,7 +179,7 @@ const scenario2 = async (runs: ReadonlyArray<EditionRun>) => {
         await attempt(run, `scenario 2 ${mode}`, async () => {
           const server = await startServer(serverOptions)
           try {
-            const { tokens, wallMs } = await scenario2In(run, mode, server.url, key, count)
+            const { tokens, wallMs } = await scenario2In(run, mode, server.url, warm.url, key, count)
             const stats = await server.stats()
             const tooMany = stats.byStatus[429] ?? 0
             log(
@@ -193,6 +195,7 @@ const scenario2 = async (runs: ReadonlyArray<EditionRun>) => {
       )
     }
   }
+  await warm.stop()
   // The seed's loop cannot mint 10,000 tokens under the limit (it is locked
   // out after 250). The fairest comparison is with the best a one-POST-per-user
   // client can do at sFOX's limit: 10,000 requests at 25 per second.
@@ -218,7 +221,8 @@ const scenario2Table = (s2: Scenario2, runs: ReadonlyArray<EditionRun>) =>
             node,
             r.client,
             fmt(r.wallMs),
-            fmt(r.wallMs / s2.floorMs, 2),
+            // The seed's loop is locked out after 250 tokens: its wall time is not a pace to hold against the floor.
+            r.mode === "seed" ? "—" : fmt(r.wallMs / s2.floorMs, 2),
             fmt(r.requests),
             fmt(r.tooMany),
             fmt(r.tokens)

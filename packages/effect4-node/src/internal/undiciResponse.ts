@@ -44,6 +44,17 @@ const decoder = new TextDecoder()
 type Chunks = NonEmpty.NonEmptyReadonlyArray<Uint8Array>
 
 /**
+ * What a `stream` reader's end does to its body: nothing once the body has
+ * settled (the usual end); before, it aborts the request, one scheduler turn
+ * later. Effect 4 runs a reader woken by a chunk at once, inside the wake-up
+ * (Effect 3 scheduled it), so a stream cut short by that chunk would abort
+ * the body before the other readers woken by the same chunk had taken it;
+ * after the turn, every one of them has.
+ */
+const endOf = (body: BufferedBody): Effect.Effect<void> =>
+  Effect.suspend(() => body.settled ? Effect.void : Effect.andThen(Effect.yieldNow, Effect.sync(() => body.abort())))
+
+/**
  * An answer over its `BufferedBody`. Reading a body that has settled (the
  * usual case: a small answer comes in the same TCP read as its headers, and
  * undici has delivered all of it by the time the caller asks) is a
@@ -206,7 +217,7 @@ export class UndiciResponse extends Inspectable.Class implements HttpClientRespo
           body.onChange(() => resume(pull))
         )
       })
-      return Stream.fromPull(Effect.succeed(pull)).pipe(Stream.ensuring(Effect.sync(() => body.abort())))
+      return Stream.fromPull(Effect.succeed(pull)).pipe(Stream.ensuring(endOf(body)))
     })
   }
 
