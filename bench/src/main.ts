@@ -1,32 +1,44 @@
 /**
- * `pnpm bench [--json FILE] [--rounds N] [--quick] [--scenario 1|2|3|4|5]`: every client against one
- * MockSfoxServer in a separate process, alternating, after a warm-up.
+ * `pnpm bench [--json FILE] [--rounds N] [--quick] [--scenario 1|2|3|4|5] [--editions 3.x@20,3.x@24,effect4@24]`:
+ * every client against a MockSfoxServer in a separate process, alternating, after a warm-up.
+ *
+ * Scenarios 1 to 3 run once per (edition, Node) (editions.ts): the 3.x line on this process's Node (20) and on
+ * Node 24, and the Effect 4 edition (bench-effect4/) on Node 24, so that the Effect 4 edition's difference from 3.x
+ * is told apart from Node 24's. Each scenario's clients of an edition run in a process of their own on that Node
+ * (this entry, or bench-effect4's, with `--edition-run`: editionRun.ts), against the same 3.x MockSfoxServer started
+ * from here. Every ratio is against figures of the same process (scenario 1's raw undici and seed axios) or of the
+ * scenario (scenario 2's floor). `--editions` runs some of the three only.
  *
  * 1. 20,000 single mints at 50 in flight: raw undici (the floor), the seed's
- *    axios code, the stock @effect/platform-node undici client, and
+ *    axios code, the edition's stock @effect/platform-node undici client, and
  *    UserTokenService.create.
  * 2. 10,000 users, 30 ms server latency, sFOX's rate limit enforced by the
- *    server: the seed's axios loop (16 in flight), createMany, and 10,000
- *    concurrent get calls.
+ *    server: the seed's axios loop (16 in flight; once, in the first run),
+ *    createMany, and 10,000 concurrent get calls, each in a fresh process
+ *    warmed up against a server with no limit first.
  * 3. 100,000 tokens through createMany: tokens/s and peak RSS, `--rounds`
- *    fresh processes (the median throughput, the largest RSS).
- * 4. One budget across processes: 4 worker processes × 100 mints against a
+ *    fresh processes per (edition, Node), taking turns (the median
+ *    throughput, the largest RSS).
+ * 4. One budget across processes (the 3.x line, this process's Node): 4 worker processes × 100 mints against a
  *    server enforcing 50 requests / 2 s (strict window, lockout, jittered
  *    latency), through one RedisRateLimiter (its own redis-server) and, as
  *    the control, with process-local limiters: requests/s against the budget
  *    and 429s.
- * 5. A real service: an HTTP app (its own process) that mints a user's token
+ * 5. A real service (the 3.x line, this process's Node): an HTTP app (its own process) that mints a user's token
  *    and calls sFOX once as that user per request, on the library and as the
  *    seed's axios snippet, each driven by autocannon (50 connections over
  *    10,000 users, 20 s) against sFOX's 250 requests / 10 s (60 s lockout):
  *    served requests/s, latency, the app's non-2xx, sFOX's 429s, the share
  *    of sFOX's requests that were mints and the ids per mint.
  *
- * `--scenario N` runs scenario N alone.
+ * `--scenario N` runs scenario N alone (1 to 3: its table and the targets it judges).
  *
  * `--scenario why-not [--part retry,retry-loop,retry-behaviour,limiter,batcher]` (not part of the default
  * run): the library's own parts beside Effect's (`Effect.retry`, `RateLimiter`, `RequestResolver`,
  * `Cache`), in one process, the variants alternating; see whyNot.ts.
+ *
+ * A run that fails (an edition that does not build yet, a crash) is "not measured" in its tables and targets, the
+ * other runs go on, and the exit status is 1.
  */
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -520,7 +532,7 @@ const targetsTable = (targets: ReadonlyArray<Target>, runs: ReadonlyArray<Editio
         t.edition,
         runs.find((run) => run.id === t.run)!.nodeVersion,
         t.target,
-        t.value === undefined ? "—" : fmt(t.value, 2),
+        t.value === undefined ? "—" : fmt(t.value, Math.abs(t.value) >= 1_000 ? 0 : 2),
         t.met === undefined ? "not measured (its run failed)" : t.met ? "yes" : "NO"
       ])
     )
