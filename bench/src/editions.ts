@@ -100,7 +100,7 @@ const spawnEdition = <A>(run: EditionRun, args: ReadonlyArray<string>) =>
     child.once("close", (code, signal) =>
       code === 0 && result !== undefined
         ? resolve(result)
-        : reject(new Error(`${labelOf(run)}: --edition-run ${args.join(" ")} exited with ${code ?? signal}`)))
+        : reject(new Error(`--edition-run ${args[0]} exited with ${code ?? signal} (its stderr is in the log)`)))
   })
 
 export const scenario1In = (run: EditionRun, url: string, key: string, count: number, rounds: number) =>
@@ -155,5 +155,5 @@ export const scenario3In = (run: EditionRun, url: string, key: string, count: nu
     child.once("close", (code, signal) =>
       code === 0 && line !== undefined
         ? resolve(JSON.parse(line) as Scenario3Process)
-        : reject(new Error(`${labelOf(run)}: scenario 3 exited with ${code ?? signal}`)))
+        : reject(new Error(`scenario3.mjs exited with ${code ?? signal} (its stderr is in the log)`)))
   })

@@ -95,7 +95,12 @@ const attempt = async <A extends object>(
   try {
     return { run: run.id, edition: run.edition, ...(await f()) }
   } catch (error) {
-    const failed = { run: run.id, edition: run.edition, node: run.nodeVersion, error: String(error) }
+    const failed = {
+      run: run.id,
+      edition: run.edition,
+      node: run.nodeVersion,
+      error: error instanceof Error ? error.message : String(error)
+    }
     log(`  ${labelOf(run)}: ${what} FAILED: ${failed.error}`)
     failures.push(failed)
     return failed
@@ -167,6 +172,7 @@ const scenario2 = async (runs: ReadonlyArray<EditionRun>) => {
     | {
       run: string
       edition: string
+      node: string
       client: string
       mode: Scenario2Mode
       wallMs: number
@@ -191,7 +197,7 @@ const scenario2 = async (runs: ReadonlyArray<EditionRun>) => {
         await attempt(run, `scenario 2 ${mode}`, async () => {
           const server = await startServer(serverOptions)
           try {
-            const { tokens, wallMs } = await scenario2In(run, mode, server.url, warm.url, key, count)
+            const { node, tokens, wallMs } = await scenario2In(run, mode, server.url, warm.url, key, count)
             const stats = await server.stats()
             const tooMany = stats.byStatus[429] ?? 0
             log(
@@ -199,7 +205,7 @@ const scenario2 = async (runs: ReadonlyArray<EditionRun>) => {
                 fmt(wallMs)
               } ms, ${stats.requests} requests, ${tooMany} × 429, ${tokens} tokens`
             )
-            return { client: names[mode], mode, wallMs, requests: stats.requests, tooMany, tokens }
+            return { node, client: names[mode], mode, wallMs, requests: stats.requests, tooMany, tokens }
           } finally {
             await server.stop()
           }

@@ -158,3 +158,46 @@ export const store = <T>(
   state.entries.delete(oldest)
   return oldest
 }
+
+/**
+ * A minted token as the cache keeps it: whose it is and when it expires.
+ *
+ * @since 0.1.0
+ */
+export interface Token {
+  readonly userId: string
+  readonly expiresAtMillis: number
+}
+
+/**
+ * A bounded in-memory LRU of tokens (never written anywhere else) under
+ * this policy. The token itself keeps the `expires` sFOX sent.
+ *
+ * @since 0.1.0
+ */
+export interface Cache<T extends Token> {
+  readonly get: (userId: string, nowMillis: number) => T | undefined
+  /** `askedAt`: when the request that minted it was asked for, no later than sFOX minted it. */
+  readonly set: (token: T, askedAt: number) => void
+  readonly invalidate: (userId: string) => void
+}
+
+/**
+ * A cache of `capacity` tokens, each served until `refreshBeforeMillis`
+ * before its life ends. `get` and `set` call `lookup` and `store` directly
+ * (the `Lookup` and `Store` transitions): no event object per call.
+ *
+ * @since 0.1.0
+ */
+export const cache = <T extends Token>(capacity: number, refreshBeforeMillis: number): Cache<T> => {
+  const state = initial<T>(capacity, refreshBeforeMillis)
+  return {
+    get: (userId, nowMillis) => lookup(state, userId, nowMillis),
+    set: (token, askedAt) => {
+      store(state, token.userId, token, token.expiresAtMillis, askedAt)
+    },
+    invalidate: (userId) => {
+      step(state, { _tag: "Invalidate", key: userId }, 0)
+    }
+  }
+}

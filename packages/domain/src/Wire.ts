@@ -163,6 +163,27 @@ export const readToken = <A>(
 }
 
 /**
+ * `readToken` over a batch answer's `data`: every element read, or
+ * `undefined` when `data` is not an array or any element is off (the
+ * shell's schema then says what).
+ *
+ * @since 0.1.0
+ */
+export const readTokens = <A>(
+  data: unknown,
+  make: (token: string, userId: string, expiresAtMillis: number) => A
+): Array<A> | undefined => {
+  if (!Array.isArray(data)) return undefined
+  const tokens: Array<A> = new Array(data.length)
+  for (let i = 0; i < data.length; i++) {
+    const token = readToken(data[i], make)
+    if (token === undefined) return undefined
+    tokens[i] = token
+  }
+  return tokens
+}
+
+/**
  * The `data` field of a JSON answer, if it is an object.
  *
  * @since 0.1.0

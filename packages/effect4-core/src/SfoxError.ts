@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Printable } from "@sfox-effect/domain"
+import { ErrorText, Printable } from "@sfox-effect/domain"
 import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
 import * as Internal from "./internal/sfoxError.js"
@@ -43,9 +43,6 @@ export const TypeId: typeof Internal.TypeId = Internal.TypeId
  * @category type ids
  */
 export type TypeId = typeof TypeId
-
-const requestIdText = (requestId: string | undefined): string =>
-  requestId === undefined ? "" : ` (request id ${requestId})`
 
 /**
  * A user id that cannot be sent safely: not a string, empty, surrounded by
@@ -99,8 +96,7 @@ export class InvalidUserId extends Schema.TaggedError<InvalidUserId>("@sfox-effe
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    const at = this.index === undefined ? "" : ` at index ${this.index}`
-    return `Invalid user id ${this.preview}${at}: ${this.description}`
+    return ErrorText.invalidUserId(this)
   }
 }
 
@@ -136,7 +132,7 @@ export class EmptyBatch
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return "createMany needs at least one user id"
+    return ErrorText.emptyBatch
   }
 }
 
@@ -193,9 +189,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@sfox-effect
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    const host = this.origin ?? "this host"
-    return `sFOX answered ${this.status}: ${this.description}; check the API key: that it is an sFOX Enterprise ` +
-      `API key, and one issued for ${host}${requestIdText(this.requestId)}`
+    return ErrorText.unauthorized(this)
   }
 }
 
@@ -243,9 +237,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@sfox-effect/e
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `sFOX rate limit hit; retry after ${Duration.format(this.retryAfter)}: ${this.description}${
-      requestIdText(this.requestId)
-    }`
+    return ErrorText.rateLimited(this, Duration.format(this.retryAfter))
   }
 }
 
@@ -305,7 +297,7 @@ export class HttpFailure extends Schema.TaggedError<HttpFailure>("@sfox-effect/e
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `sFOX answered ${this.status}: ${this.description}${requestIdText(this.requestId)}`
+    return ErrorText.httpFailure(this)
   }
 }
 
@@ -359,7 +351,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@sfox-ef
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `${this.reason}: ${this.description}`
+    return ErrorText.transportError(this)
   }
 }
 
@@ -406,7 +398,7 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `Malformed sFOX answer (${this.status}): ${this.description}${requestIdText(this.requestId)}`
+    return ErrorText.malformedResponse(this)
   }
 }
 
@@ -451,7 +443,7 @@ export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavai
   readonly [TypeId]: TypeId = TypeId
 
   override get message(): string {
-    return `The shared rate limiter is unavailable, no request was sent: ${this.description}`
+    return ErrorText.rateLimiterUnavailable(this)
   }
 }
 

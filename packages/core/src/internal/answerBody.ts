@@ -1,53 +1,23 @@
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { AnswerBody } from "@sfox-effect/domain"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 
 /**
- * Most bytes of a non-2xx body that are read: its `error` text, or an
- * excerpt of an HTML page, is all an error keeps.
+ * The shell of the domain's `AnswerBody` (the bounds, and what becomes of
+ * the bytes read): here the body is read from the platform's response.
  */
-export const maxErrorBodyBytes = 64 * 1024
 
-/**
- * Most bytes of a 2xx body that are read, for a request of `users` ids: at
- * least 1 MiB (NodeSfox's own default limit, so the two agree), and 4 KiB
- * per id beyond that. sFOX's token object is about 150 bytes (a
- * 256-character id makes it about 400): the room is for fields sFOX may
- * add, without letting a hostile or broken server fill the memory of a
- * client that has no size limit of its own (`FetchHttpClient`).
- */
-export const maxSuccessBodyBytes = (users: number): number => Math.max(1024 * 1024, 64 * 1024 + 4 * 1024 * users)
+/** Most bytes of a non-2xx body that are read. */
+export const maxErrorBodyBytes = AnswerBody.maxErrorBodyBytes
+
+/** Most bytes of a 2xx body that are read, for a request of `users` ids. */
+export const maxSuccessBodyBytes = AnswerBody.maxSuccessBodyBytes
 
 /** The bound on the body of an answer with `status` to a request for `users` ids. */
-export const bodyLimit = (status: number, users: number): number =>
-  status >= 200 && status < 300 ? maxSuccessBodyBytes(users) : maxErrorBodyBytes
-
-/** The code of the cause of a 2xx body over its bound (reported as `TransportError` `TooLarge`). */
-const tooLargeCode = "SFOX_RESPONSE_TOO_LARGE"
-
-class AnswerTooLarge extends Error {
-  readonly code = tooLargeCode
-  constructor(readonly limit: number) {
-    super(`answer body over ${limit} bytes`)
-    this.name = "AnswerTooLarge"
-  }
-}
-
-const decoder = new TextDecoder()
-
-const concat = (chunks: Chunk.Chunk<Uint8Array>, size: number): Uint8Array => {
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    const part = offset + chunk.length > size ? chunk.subarray(0, size - offset) : chunk
-    out.set(part, offset)
-    offset += part.length
-    if (offset >= size) break
-  }
-  return out
-}
+export const bodyLimit = AnswerBody.bodyLimit
 
 /**
  * The body as text, bounded whatever the client's own limit: at most
@@ -61,9 +31,7 @@ export const readBody = (
   response: HttpClientResponse.HttpClientResponse,
   maxBytes: number
 ): Effect.Effect<string, HttpClientError.ResponseError> => {
-  const declared = response.headers["content-length"]
-  if (declared !== undefined && /^\d{1,15}$/.test(declared) && Number(declared) <= maxBytes) return response.text
-  const success = response.status >= 200 && response.status < 300
+  if (AnswerBody.declaredWithin(response.headers["content-length"], maxBytes)) return response.text
   return response.stream.pipe(
     Stream.runFoldWhile(
       { chunks: Chunk.empty<Uint8Array>(), size: 0 },
@@ -71,16 +39,12 @@ export const readBody = (
       (state, bytes: Uint8Array) => ({ chunks: Chunk.append(state.chunks, bytes), size: state.size + bytes.length })
     ),
     Effect.flatMap(({ chunks, size }) => {
-      if (size <= maxBytes) return Effect.succeed(decoder.decode(concat(chunks, size)))
-      if (!success) return Effect.succeed(decoder.decode(concat(chunks, maxBytes)))
-      return Effect.fail(
-        new HttpClientError.ResponseError({
-          request: response.request,
-          response,
-          reason: "Decode",
-          cause: new AnswerTooLarge(maxBytes)
-        })
-      )
+      const text = AnswerBody.textOf(response.status, chunks, size, maxBytes)
+      return typeof text === "string"
+        ? Effect.succeed(text)
+        : Effect.fail(
+          new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause: text })
+        )
     })
   )
 }

@@ -1,4 +1,4 @@
-import { RequestId, Scrub, Status, Wire } from "@sfox-effect/domain"
+import { Failures, MalformedAnswer, type Scrub, Status, TokenAnswer } from "@sfox-effect/domain"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
@@ -8,9 +8,9 @@ import { BatchTokenResponse, SingleTokenResponse, type UserAuthToken } from "../
 import { unsafeFromWire } from "./userAuthToken.js"
 
 /**
- * The Effect shell of the domain's `Status` and `Wire`: what an answer means
- * becomes the error classes, and a token answer's decoding falls back on the
- * schema to say what is wrong.
+ * The Effect shell of the domain's `Status`, `TokenAnswer` and `Failures`:
+ * what an answer means becomes the error classes, and a token answer's
+ * reading falls back on the schema to say what is wrong.
  */
 
 /** sFOX locks a client out for 60 s when it crosses the rate limit; it sends no `Retry-After`. */
@@ -48,143 +48,47 @@ export const errorOf = (failure: Status.Failure): RequestFailure => {
 }
 
 // Schema issues name the path and the kind of problem, never the value: the
-// value may be a token, and formatting it (as ParseResult's formatters do)
-// walks it whole, which a deeply nested answer turns into a stack overflow.
-// The walk below follows the issue tree only (as deep as the schema, a few
-// levels) and reads nothing but paths and tags.
-interface Found {
-  readonly path: ReadonlyArray<PropertyKey>
-  readonly missing: boolean
-}
-
-const collectIssues = (root: ParseResult.ParseIssue, limit: number): { found: Array<Found>; total: number } => {
-  const found: Array<Found> = []
-  let total = 0
-  const stack: Array<[ParseResult.ParseIssue, ReadonlyArray<PropertyKey>]> = [[root, []]]
-  // Bounded whatever the tree: a batch of 100,000 bad tokens has as many issues.
-  for (let steps = 0; stack.length > 0 && steps < 10_000; steps++) {
-    const [issue, path] = stack.pop()!
-    switch (issue._tag) {
-      case "Pointer": {
-        const segment = Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey]
-        stack.push([issue.issue, [...path, ...segment]])
-        break
+// walk and the text are the domain's `MalformedAnswer.describeIssues`; here
+// ParseResult's issues are told apart for it.
+const viewOf = (issue: ParseResult.ParseIssue): MalformedAnswer.IssueView<ParseResult.ParseIssue> => {
+  switch (issue._tag) {
+    case "Pointer":
+      return { _tag: "Pointer", path: Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey], issue: issue.issue }
+    case "Refinement":
+    case "Transformation":
+      return { _tag: "Wrapper", issue: issue.issue }
+    case "Composite":
+      return {
+        _tag: "Group",
+        issues: Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue]
       }
-      case "Refinement":
-      case "Transformation":
-        stack.push([issue.issue, path])
-        break
-      case "Composite": {
-        const children = Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue]
-        for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, path])
-        break
-      }
-      default:
-        total++
-        if (found.length < limit) found.push({ path, missing: issue._tag === "Missing" })
-    }
-  }
-  return { found, total }
-}
-
-const segmentText = (segment: PropertyKey): string =>
-  typeof segment === "number" ? String(segment) : Scrub.scrub(String(segment).slice(0, 40))
-
-export const describeIssues = (error: ParseResult.ParseError): string => {
-  const { found, total } = collectIssues(error.issue, 3)
-  const shown = found.map((issue) => {
-    const path = issue.path.length === 0 ? "body" : issue.path.map(segmentText).join(".")
-    return `${path}: ${issue.missing ? "missing" : "unexpected value"}`
-  })
-  const more = total > 3 ? ` (+${total - 3} more)` : ""
-  return `${shown.join("; ")}${more}`
-}
-
-const parseJson = (answer: Answer, scrubber: Scrub.Scrubber): Either.Either<unknown, MalformedResponse> => {
-  try {
-    return Either.right(JSON.parse(answer.body))
-  } catch {
-    return Either.left(
-      new MalformedResponse({
-        status: answer.status,
-        description: answer.body.length === 0
-          ? "empty body"
-          : `not JSON: ${Status.excerpt(answer, scrubber)}`
-      })
-    )
+    default:
+      return { _tag: "Leaf", missing: issue._tag === "Missing" }
   }
 }
 
-const looksLikeError = (json: unknown): string | undefined =>
-  typeof json === "object" && json !== null && typeof (json as { error?: unknown }).error === "string"
-    ? (json as { error: string }).error
-    : undefined
+export const describeIssues = (error: ParseResult.ParseError): string =>
+  MalformedAnswer.describeIssues(error.issue, viewOf)
 
 const decodeSingleSchema = Schema.decodeUnknownEither(SingleTokenResponse)
 const decodeBatchSchema = Schema.decodeUnknownEither(BatchTokenResponse)
 
-/**
- * The wire schema's decoding, inlined for the answers that pass it (the
- * domain's `Wire.readToken`: the same checks without the schema
- * interpreter, about three times faster on large batches). Whatever it does
- * not accept goes through the schema itself, which then describes the
- * problem (or, should the two ever disagree, decides).
- */
-const fastToken = (u: unknown): UserAuthToken | undefined => Wire.readToken(u, unsafeFromWire)
-
-const dataOf = Wire.dataOf
-
-const decodeSingle = (json: unknown): Either.Either<{ readonly data: UserAuthToken }, ParseResult.ParseError> => {
-  const token = fastToken(dataOf(json))
-  return token === undefined ? decodeSingleSchema(json) : Either.right({ data: token })
+// The domain's `TokenAnswer` reads an answer with `Wire.readToken` (the same
+// checks as the wire schema, without the schema interpreter: about three
+// times faster on large batches); whatever it does not accept comes here,
+// and the schema says what is wrong (or, should the two ever disagree, decides).
+const singleBySchema = (json: unknown): UserAuthToken | string => {
+  const decoded = decodeSingleSchema(json)
+  return Either.isRight(decoded) ? decoded.right.data : describeIssues(decoded.left)
 }
 
-const decodeBatch = (
-  json: unknown
-): Either.Either<{ readonly data: ReadonlyArray<UserAuthToken> }, ParseResult.ParseError> => {
-  const data = dataOf(json)
-  if (!Array.isArray(data)) return decodeBatchSchema(json)
-  const tokens: Array<UserAuthToken> = new Array(data.length)
-  for (let i = 0; i < data.length; i++) {
-    const token = fastToken(data[i])
-    if (token === undefined) return decodeBatchSchema(json)
-    tokens[i] = token
-  }
-  return Either.right({ data: tokens })
+const batchBySchema = (json: unknown): ReadonlyArray<UserAuthToken> | string => {
+  const decoded = decodeBatchSchema(json)
+  return Either.isRight(decoded) ? decoded.right.data : describeIssues(decoded.left)
 }
 
-const malformed = (answer: Answer, json: unknown, error: ParseResult.ParseError, scrubber: Scrub.Scrubber) => {
-  const sfoxError = looksLikeError(json)
-  return new MalformedResponse({
-    status: answer.status,
-    description: sfoxError !== undefined
-      ? `success status with an error body: ${scrubber.scrub(sfoxError)}`
-      : describeIssues(error)
-  })
-}
-
-/**
- * Runs a decoder so that nothing an answer holds can end as a defect: the
- * checks above are written not to throw, and this is the proof that a throw
- * they missed (a stack or memory limit on a hostile body) still ends as a
- * typed failure. The thrown value is not kept: it could quote the body.
- */
-const guarded = <A>(
-  answer: Answer,
-  scrubber: Scrub.Scrubber,
-  decode: () => Either.Either<A, MalformedResponse>
-): Either.Either<A, MalformedResponse> => {
-  let decoded: Either.Either<A, MalformedResponse>
-  try {
-    decoded = decode()
-  } catch {
-    decoded = Either.left(new MalformedResponse({ status: answer.status, description: "answer could not be decoded" }))
-  }
-  if (Either.isRight(decoded)) return decoded
-  // The one place a decoding failure learns the answer's id.
-  const requestId = RequestId.of(answer.headers, scrubber)
-  return requestId === undefined ? decoded : Either.left(new MalformedResponse({ ...decoded.left, requestId }))
-}
+const orMalformed = <A>(decoded: A | TokenAnswer.Malformed): Either.Either<A, MalformedResponse> =>
+  decoded instanceof TokenAnswer.Malformed ? Either.left(new MalformedResponse(decoded.fields)) : Either.right(decoded)
 
 /** Decodes a 2xx answer to `POST /user-tokens/{id}` and checks it is for that user. */
 export const decodeSingleAnswer = (
@@ -192,21 +96,7 @@ export const decodeSingleAnswer = (
   userId: string,
   scrubber: Scrub.Scrubber
 ): Either.Either<UserAuthToken, MalformedResponse> =>
-  guarded(answer, scrubber, () => decodeSingleUnguarded(answer, userId, scrubber))
-
-const decodeSingleUnguarded = (
-  answer: Answer,
-  userId: string,
-  scrubber: Scrub.Scrubber
-): Either.Either<UserAuthToken, MalformedResponse> =>
-  Either.flatMap(parseJson(answer, scrubber), (json) => {
-    const decoded = decodeSingle(json)
-    if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, scrubber))
-    const token = decoded.right.data
-    const wrong = Wire.checkSingle(token, userId, answer.receivedAt)
-    if (wrong !== undefined) return Either.left(new MalformedResponse({ status: answer.status, description: wrong }))
-    return Either.right(token)
-  })
+  orMalformed(TokenAnswer.single(answer, userId, scrubber, unsafeFromWire, singleBySchema))
 
 /**
  * Decodes a 2xx batch answer and matches every token to its user by
@@ -218,36 +108,13 @@ export const decodeBatchAnswer = (
   userIds: ReadonlyArray<string>,
   scrubber: Scrub.Scrubber
 ): Either.Either<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
-  guarded(answer, scrubber, () => decodeBatchUnguarded(answer, userIds, scrubber))
+  orMalformed(TokenAnswer.batch(answer, userIds, scrubber, unsafeFromWire, batchBySchema))
 
-const decodeBatchUnguarded = (
-  answer: Answer,
-  userIds: ReadonlyArray<string>,
-  scrubber: Scrub.Scrubber
-): Either.Either<ReadonlyMap<string, UserAuthToken>, MalformedResponse> =>
-  Either.flatMap(parseJson(answer, scrubber), (json) => {
-    const decoded = decodeBatch(json)
-    if (Either.isLeft(decoded)) return Either.left(malformed(answer, json, decoded.left, scrubber))
-    const byUser = Wire.matchBatch(decoded.right.data, userIds, answer.receivedAt)
-    if (typeof byUser === "string") {
-      return Either.left(new MalformedResponse({ status: answer.status, description: byUser }))
-    }
-    return Either.right(byUser)
-  })
-
-/** The status of the answer a failure is about, if there was one. */
-export const statusOfFailure = (failure: RequestFailure): number | undefined =>
-  failure._tag === "HttpFailure" || failure._tag === "Unauthorized" || failure._tag === "MalformedResponse"
-    ? failure.status
-    : failure._tag === "RateLimited"
-    ? 429
-    : undefined
+/** The status of the answer a failure is about, if there was one (the domain's `Failures.statusOf`). */
+export const statusOfFailure: (failure: RequestFailure) => number | undefined = Failures.statusOf
 
 /**
  * OpenTelemetry's `error.type`: the status code of a refusal (a 4xx or 5xx),
- * else a low-cardinality name for what went wrong (the error's tag).
+ * else a low-cardinality name for what went wrong (the domain's `Failures.errorType`).
  */
-export const errorType = (failure: RequestFailure): string => {
-  const status = statusOfFailure(failure)
-  return status !== undefined && status >= 400 ? String(status) : failure._tag
-}
+export const errorType: (failure: RequestFailure) => string = Failures.errorType

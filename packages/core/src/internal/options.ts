@@ -1,3 +1,4 @@
+import { ServiceOptions } from "@sfox-effect/domain"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -30,62 +31,20 @@ export interface Settings {
 }
 
 /** sFOX's production API: the default `baseUrl`, and `productionUrl` of the public API. */
-export const productionUrl = "https://api.sfox.com"
+export const productionUrl = ServiceOptions.productionUrl
 
-export const defaults = {
-  baseUrl: productionUrl,
-  timeout: Duration.seconds(10),
-  deadline: Duration.minutes(1),
-  maxRetryAfter: Duration.seconds(30),
-  maxBatchSize: 100,
-  batchConcurrency: 4,
-  maxIdsPerCall: 100_000,
-  rateLimit: { limit: 250, interval: Duration.seconds(10) },
-  batchWindow: Duration.millis(5),
-  cache: { capacity: 10_000, refreshBefore: Duration.minutes(5) }
-} as const
-
-const loopbackHosts = new Set(["localhost", "[::1]"])
-const isLoopback = (hostname: string) => loopbackHosts.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname)
+// Each option's default and bound, the base URL rule and the refusals' words
+// are the domain's `ServiceOptions`; here they become `Duration`s and schemas.
+const { bounds, defaults, messages } = ServiceOptions
 
 /**
  * The base URL as the service uses it (origin plus path prefix, no trailing
- * slash), or why it is refused: anything that could leak the key or reach
- * the wrong place.
+ * slash), or why it is refused (`ServiceOptions.checkBaseUrl`).
  */
 export const baseUrlOf = (input: string | URL): Either.Either<string, string> => {
-  let url: URL
-  try {
-    url = new URL(String(input))
-  } catch {
-    return Either.left("is not an absolute URL")
-  }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
-    return Either.left("must use https: (http: is allowed only for loopback hosts)")
-  }
-  if (url.username !== "" || url.password !== "") return Either.left("must not hold credentials")
-  if (url.search !== "" || String(input).includes("?")) return Either.left("must not have a query")
-  if (url.hash !== "" || String(input).includes("#")) return Either.left("must not have a fragment")
-  return Either.right(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+  const checked = ServiceOptions.checkBaseUrl(input)
+  return "url" in checked ? Either.right(checked.url) : Either.left(checked.refused)
 }
-
-/**
- * The largest value each option takes. Past them a setting is a mistake (a
- * unit slip, `Infinity`): `batchWindow: "1 hour"` would hold every `get` for
- * an hour, a 10-minute attempt timeout outlives any sane caller.
- */
-export const bounds = {
-  timeout: Duration.minutes(10),
-  deadline: Duration.hours(1),
-  maxRetryAfter: Duration.hours(1),
-  maxBatchSize: 100_000,
-  batchConcurrency: 1024,
-  maxIdsPerCall: 10_000_000,
-  rateLimit: { limit: 1_000_000, interval: Duration.hours(1) },
-  batchWindow: Duration.seconds(1),
-  // A token lives 24 h: refreshing it earlier than that would never serve one.
-  cache: { capacity: 10_000_000, refreshBefore: Duration.hours(24) }
-} as const
 
 const baseUrl = OptionSchema.withDefault(
   Schema.Unknown.pipe(Schema.transformOrFail(Schema.String, {
@@ -96,7 +55,7 @@ const baseUrl = OptionSchema.withDefault(
           onLeft: (message) => ParseResult.fail(new ParseResult.Type(ast, input, message)),
           onRight: ParseResult.succeed
         })
-        : ParseResult.fail(new ParseResult.Type(ast, input, "must be a string or a URL")),
+        : ParseResult.fail(new ParseResult.Type(ast, input, messages.baseUrl)),
     encode: ParseResult.succeed
   })),
   () => defaults.baseUrl
@@ -104,24 +63,30 @@ const baseUrl = OptionSchema.withDefault(
 
 const apiKey = OptionSchema.instance(
   (u): u is Redacted.Redacted<string> => Redacted.isRedacted(u) && typeof Redacted.value(u) === "string",
-  "must be a Redacted string"
+  messages.apiKey
 ).pipe(
   // A key is a header value: anything but visible ASCII would be refused by
   // the HTTP client at send time, or worse, split the header.
-  Schema.filter((key) => /^[\x21-\x7e]+$/.test(Redacted.value(key)), {
-    message: () => "must be non-empty visible ASCII"
+  Schema.filter((key) => ServiceOptions.isHeaderSafe(Redacted.value(key)), {
+    message: () => messages.apiKeyText
   })
 )
 
-const duration = (min: "positive" | "non-negative", max: Duration.Duration, fallback: Duration.Duration) =>
-  OptionSchema.withDefault(OptionSchema.duration({ min, max }), () => fallback)
+const duration = (min: "positive" | "non-negative", maxMillis: number, fallbackMillis: number) => {
+  const fallback = Duration.millis(fallbackMillis)
+  return OptionSchema.withDefault(OptionSchema.duration({ min, max: Duration.millis(maxMillis) }), () => fallback)
+}
 
 const positiveInt = (max: number, fallback: number) =>
   OptionSchema.withDefault(OptionSchema.positiveInt(max), () => fallback)
 
+// The same objects every time, as defaults are.
+const defaultBudget = { limit: defaults.rateLimit.limit, interval: Duration.millis(defaults.rateLimit.intervalMillis) }
+const longestRefresh = Duration.millis(bounds.cache.refreshBeforeMillis)
+
 const Budget = Schema.Struct({
   limit: OptionSchema.positiveInt(bounds.rateLimit.limit),
-  interval: OptionSchema.duration({ min: "positive", max: bounds.rateLimit.interval })
+  interval: OptionSchema.duration({ min: "positive", max: Duration.millis(bounds.rateLimit.intervalMillis) })
 })
 
 // Both fields, always: a missing one has no safe default (`{}` used to mean
@@ -132,18 +97,18 @@ const rateLimit = Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Sche
     input === false
       ? ParseResult.succeed(undefined)
       : input === undefined
-      ? ParseResult.succeed(defaults.rateLimit)
+      ? ParseResult.succeed(defaultBudget)
       : OptionSchema.isRecord(input) && input.limit !== undefined && input.interval !== undefined
       ? ParseResult.decodeUnknown(Budget)(input, options)
-      : ParseResult.fail(new ParseResult.Type(ast, input, "must be false or { limit, interval } with both fields")),
+      : ParseResult.fail(new ParseResult.Type(ast, input, messages.rateLimit)),
   encode: ParseResult.succeed
 })
 
 const CacheSettings = Schema.Struct({
   capacity: positiveInt(bounds.cache.capacity, defaults.cache.capacity),
-  refreshBefore: duration("non-negative", bounds.cache.refreshBefore, defaults.cache.refreshBefore).pipe(
-    Schema.filter((d) => Duration.lessThan(d, bounds.cache.refreshBefore), {
-      message: () => "must be shorter than a token's 24 h lifetime"
+  refreshBefore: duration("non-negative", bounds.cache.refreshBeforeMillis, defaults.cache.refreshBeforeMillis).pipe(
+    Schema.filter((d) => Duration.lessThan(d, longestRefresh), {
+      message: () => messages.refreshBefore
     })
   )
 })
@@ -155,7 +120,7 @@ const cache = Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.t
       ? ParseResult.succeed(undefined)
       : input === true || OptionSchema.isRecord(input)
       ? ParseResult.decodeUnknown(CacheSettings)(input === true ? {} : input, options)
-      : ParseResult.fail(new ParseResult.Type(ast, input, "must be a boolean or { capacity?, refreshBefore? }")),
+      : ParseResult.fail(new ParseResult.Type(ast, input, messages.cache)),
   encode: ParseResult.succeed
 })
 
@@ -166,24 +131,24 @@ const cache = Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.t
 export const OptionsSchema = Schema.Struct({
   apiKey,
   baseUrl,
-  timeout: duration("positive", bounds.timeout, defaults.timeout),
-  deadline: duration("positive", bounds.deadline, defaults.deadline),
+  timeout: duration("positive", bounds.timeoutMillis, defaults.timeoutMillis),
+  deadline: duration("positive", bounds.deadlineMillis, defaults.deadlineMillis),
   retry: OptionSchema.withDefault(
     OptionSchema.instance(
       (u): u is Schedule.Schedule<unknown, UserTokenError> => Schedule.isSchedule(u),
-      "must be a Schedule"
+      messages.retry
     ),
     () => defaultRetry
   ),
-  maxRetryAfter: duration("non-negative", bounds.maxRetryAfter, defaults.maxRetryAfter),
+  maxRetryAfter: duration("non-negative", bounds.maxRetryAfterMillis, defaults.maxRetryAfterMillis),
   maxBatchSize: positiveInt(bounds.maxBatchSize, defaults.maxBatchSize),
   batchConcurrency: positiveInt(bounds.batchConcurrency, defaults.batchConcurrency),
   maxIdsPerCall: positiveInt(bounds.maxIdsPerCall, defaults.maxIdsPerCall),
   rateLimit,
-  batchWindow: duration("non-negative", bounds.batchWindow, defaults.batchWindow),
+  batchWindow: duration("non-negative", bounds.batchWindowMillis, defaults.batchWindowMillis),
   cache,
   transformClient: Schema.optionalWith(
-    OptionSchema.instance((u): u is unknown => u === undefined || typeof u === "function", "must be a function"),
+    OptionSchema.instance((u): u is unknown => u === undefined || typeof u === "function", messages.transformClient),
     { exact: true }
   )
 })
@@ -212,17 +177,12 @@ const keyVariable = (name: string): Config.Config<Redacted.Redacted<string> | "u
     Config.map((key) => key._tag === "None" ? "unset" : Redacted.value(key.value).length === 0 ? "empty" : key.value)
   )
 
-const keyVariables = ["SFOX_ENTERPRISE_API_KEY", "ENTERPRISE_API_KEY"] as const
+const keyVariables = ServiceOptions.keyVariables
 
 // Decided outside `Config.redacted`, whose errors read "<redacted>" (as if a
 // secret were hidden there), and saying what to set.
 const noKey = (empty: ReadonlyArray<string>): ConfigError.ConfigError =>
-  ConfigError.MissingData(
-    [keyVariables[0]],
-    `no API key: ${
-      empty.length === 0 ? "" : `${empty.join(" and ")} ${empty.length === 1 ? "is" : "are"} set but empty; `
-    }set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key`
-  )
+  ConfigError.MissingData([keyVariables[0]], ServiceOptions.noKeyAdvice(empty))
 
 /** `UserTokenService.apiKeyConfig`. */
 export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.all(keyVariables.map(keyVariable)).pipe(
@@ -234,7 +194,7 @@ export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.all
 )
 
 /** `UserTokenService.baseUrlConfig`. */
-export const baseUrlConfig: Config.Config<string | undefined> = Config.string("SFOX_BASE_URL").pipe(
+export const baseUrlConfig: Config.Config<string | undefined> = Config.string(ServiceOptions.baseUrlVariable).pipe(
   // Checked here so that a bad value is reported as the variable the user set
   // (the path gets SFOX_BASE_URL), not as the `baseUrl` option.
   Config.mapOrFail((url) =>

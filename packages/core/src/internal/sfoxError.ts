@@ -1,5 +1,5 @@
+import { Failures } from "@sfox-effect/domain"
 import type * as Duration from "effect/Duration"
-import { absurd } from "effect/Function"
 import * as Predicate from "effect/Predicate"
 import type { TransportError, UserTokenError } from "../SfoxError.js"
 
@@ -9,30 +9,12 @@ export const TypeId: unique symbol = Symbol.for("@sfox-effect/core/UserTokenErro
 
 export const isUserTokenError = (u: unknown): u is UserTokenError => Predicate.hasProperty(u, TypeId)
 
-/** A transport failure after which the request may be sent again. */
-export const isResendable = (error: TransportError): boolean =>
-  error.reason !== "Request" && error.reason !== "Tls" && error.reason !== "TooLarge"
+/** A transport failure after which the request may be sent again (the rule: the domain's `Failures`). */
+export const isResendable = (error: TransportError): boolean => Failures.isResendable(error.reason)
 
-export const isTransient = (u: unknown): boolean => {
-  if (!isUserTokenError(u)) return false
-  // Exhaustive: a new error class does not compile until it says whether it heals.
-  switch (u._tag) {
-    case "HttpFailure":
-      return u.status >= 500 || u.status === 408
-    case "RateLimited":
-      return true
-    case "TransportError":
-      return isResendable(u)
-    case "InvalidUserId":
-    case "EmptyBatch":
-    case "Unauthorized":
-    case "MalformedResponse":
-    case "RateLimiterUnavailable":
-      return false
-    default:
-      return absurd(u)
-  }
-}
+// The domain's `Failures.isTransient` takes every error of the family: a new
+// error class does not compile here until the domain says whether it heals.
+export const isTransient = (u: unknown): boolean => isUserTokenError(u) && Failures.isTransient(u)
 
 export const retryAfterOf = (u: unknown): Duration.Duration | undefined => {
   if (!isUserTokenError(u)) return undefined

@@ -1,3 +1,4 @@
+import { ServiceOptions } from "@sfox-effect/domain"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -33,62 +34,20 @@ export interface Settings {
 }
 
 /** sFOX's production API: the default `baseUrl`, and `productionUrl` of the public API. */
-export const productionUrl = "https://api.sfox.com"
+export const productionUrl = ServiceOptions.productionUrl
 
-export const defaults = {
-  baseUrl: productionUrl,
-  timeout: Duration.seconds(10),
-  deadline: Duration.minutes(1),
-  maxRetryAfter: Duration.seconds(30),
-  maxBatchSize: 100,
-  batchConcurrency: 4,
-  maxIdsPerCall: 100_000,
-  rateLimit: { limit: 250, interval: Duration.seconds(10) },
-  batchWindow: Duration.millis(5),
-  cache: { capacity: 10_000, refreshBefore: Duration.minutes(5) }
-} as const
-
-const loopbackHosts = new Set(["localhost", "[::1]"])
-const isLoopback = (hostname: string) => loopbackHosts.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname)
+// Each option's default and bound, the base URL rule and the refusals' words
+// are the domain's `ServiceOptions`; here they become `Duration`s and schemas.
+const { bounds, defaults, messages } = ServiceOptions
 
 /**
  * The base URL as the service uses it (origin plus path prefix, no trailing
- * slash), or why it is refused: anything that could leak the key or reach
- * the wrong place.
+ * slash), or why it is refused (`ServiceOptions.checkBaseUrl`).
  */
 export const baseUrlOf = (input: string | URL): Result.Result<string, string> => {
-  let url: URL
-  try {
-    url = new URL(String(input))
-  } catch {
-    return Result.fail("is not an absolute URL")
-  }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
-    return Result.fail("must use https: (http: is allowed only for loopback hosts)")
-  }
-  if (url.username !== "" || url.password !== "") return Result.fail("must not hold credentials")
-  if (url.search !== "" || String(input).includes("?")) return Result.fail("must not have a query")
-  if (url.hash !== "" || String(input).includes("#")) return Result.fail("must not have a fragment")
-  return Result.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+  const checked = ServiceOptions.checkBaseUrl(input)
+  return "url" in checked ? Result.succeed(checked.url) : Result.fail(checked.refused)
 }
-
-/**
- * The largest value each option takes. Past them a setting is a mistake (a
- * unit slip, `Infinity`): `batchWindow: "1 hour"` would hold every `get` for
- * an hour, a 10-minute attempt timeout outlives any sane caller.
- */
-export const bounds = {
-  timeout: Duration.minutes(10),
-  deadline: Duration.hours(1),
-  maxRetryAfter: Duration.hours(1),
-  maxBatchSize: 100_000,
-  batchConcurrency: 1024,
-  maxIdsPerCall: 10_000_000,
-  rateLimit: { limit: 1_000_000, interval: Duration.hours(1) },
-  batchWindow: Duration.seconds(1),
-  // A token lives 24 h: refreshing it earlier than that would never serve one.
-  cache: { capacity: 10_000_000, refreshBefore: Duration.hours(24) }
-} as const
 
 // The refusals name the rule, never the value, and keep no input: a base URL
 // may hold a password (which is the first thing refused).
@@ -101,7 +60,7 @@ const baseUrl = OptionSchema.withDefault(
       decode: (input: unknown) =>
         typeof input === "string" || input instanceof URL
           ? Result.match(baseUrlOf(input), { onFailure: refuse, onSuccess: Effect.succeed })
-          : refuse("must be a string or a URL"),
+          : refuse(messages.baseUrl),
       encode: (url: string) => Effect.succeed<unknown>(url)
     })
   )),
@@ -110,24 +69,30 @@ const baseUrl = OptionSchema.withDefault(
 
 const apiKey = OptionSchema.instance(
   (u): u is Redacted.Redacted<string> => Redacted.isRedacted(u) && typeof Redacted.value(u) === "string",
-  "must be a Redacted string"
+  messages.apiKey
 ).check(
   // A key is a header value: anything but visible ASCII would be refused by
   // the HTTP client at send time, or worse, split the header.
-  Schema.makeFilter((key: Redacted.Redacted<string>) => /^[\x21-\x7e]+$/.test(Redacted.value(key)), {
-    message: "must be non-empty visible ASCII"
+  Schema.makeFilter((key: Redacted.Redacted<string>) => ServiceOptions.isHeaderSafe(Redacted.value(key)), {
+    message: messages.apiKeyText
   })
 )
 
-const duration = (min: "positive" | "non-negative", max: Duration.Duration, fallback: Duration.Duration) =>
-  OptionSchema.withDefault(OptionSchema.duration({ min, max }), () => fallback)
+const duration = (min: "positive" | "non-negative", maxMillis: number, fallbackMillis: number) => {
+  const fallback = Duration.millis(fallbackMillis)
+  return OptionSchema.withDefault(OptionSchema.duration({ min, max: Duration.millis(maxMillis) }), () => fallback)
+}
 
 const positiveInt = (max: number, fallback: number) =>
   OptionSchema.withDefault(OptionSchema.positiveInt(max), () => fallback)
 
+// The same objects every time, as defaults are.
+const defaultBudget = { limit: defaults.rateLimit.limit, interval: Duration.millis(defaults.rateLimit.intervalMillis) }
+const longestRefresh = Duration.millis(bounds.cache.refreshBeforeMillis)
+
 const Budget = Schema.Struct({
   limit: OptionSchema.positiveInt(bounds.rateLimit.limit),
-  interval: OptionSchema.duration({ min: "positive", max: bounds.rateLimit.interval })
+  interval: OptionSchema.duration({ min: "positive", max: Duration.millis(bounds.rateLimit.intervalMillis) })
 })
 
 const decodeBudget = SchemaParser.decodeUnknownEffect(Budget)
@@ -145,18 +110,18 @@ const rateLimit = OptionSchema.withDefault(
           ? Effect.succeed(undefined)
           : OptionSchema.isRecord(input) && input.limit !== undefined && input.interval !== undefined
           ? decodeBudget(input, options)
-          : refuse("must be false or { limit, interval } with both fields"),
+          : refuse(messages.rateLimit),
       encode: (budget: Budget | undefined) => Effect.succeed<unknown>(budget)
     })
   )),
-  () => defaults.rateLimit
+  () => defaultBudget
 )
 
 const CacheSettings = Schema.Struct({
   capacity: positiveInt(bounds.cache.capacity, defaults.cache.capacity),
-  refreshBefore: duration("non-negative", bounds.cache.refreshBefore, defaults.cache.refreshBefore).check(
-    Schema.makeFilter((d: Duration.Duration) => Duration.isLessThan(d, bounds.cache.refreshBefore), {
-      message: "must be shorter than a token's 24 h lifetime"
+  refreshBefore: duration("non-negative", bounds.cache.refreshBeforeMillis, defaults.cache.refreshBeforeMillis).check(
+    Schema.makeFilter((d: Duration.Duration) => Duration.isLessThan(d, longestRefresh), {
+      message: messages.refreshBefore
     })
   )
 })
@@ -174,7 +139,7 @@ const cache = OptionSchema.withDefault(
           ? Effect.succeed(undefined)
           : input === true || OptionSchema.isRecord(input)
           ? decodeCacheSettings(input === true ? {} : input, options)
-          : refuse("must be a boolean or { capacity?, refreshBefore? }"),
+          : refuse(messages.cache),
       encode: (settings: CacheSettings | undefined) => Effect.succeed<unknown>(settings)
     })
   )),
@@ -188,24 +153,24 @@ const cache = OptionSchema.withDefault(
 export const OptionsSchema = Schema.Struct({
   apiKey,
   baseUrl,
-  timeout: duration("positive", bounds.timeout, defaults.timeout),
-  deadline: duration("positive", bounds.deadline, defaults.deadline),
+  timeout: duration("positive", bounds.timeoutMillis, defaults.timeoutMillis),
+  deadline: duration("positive", bounds.deadlineMillis, defaults.deadlineMillis),
   retry: OptionSchema.withDefault(
     OptionSchema.instance(
       (u): u is Schedule.Schedule<unknown, UserTokenError> => Schedule.isSchedule(u),
-      "must be a Schedule"
+      messages.retry
     ),
     () => defaultRetry
   ),
-  maxRetryAfter: duration("non-negative", bounds.maxRetryAfter, defaults.maxRetryAfter),
+  maxRetryAfter: duration("non-negative", bounds.maxRetryAfterMillis, defaults.maxRetryAfterMillis),
   maxBatchSize: positiveInt(bounds.maxBatchSize, defaults.maxBatchSize),
   batchConcurrency: positiveInt(bounds.batchConcurrency, defaults.batchConcurrency),
   maxIdsPerCall: positiveInt(bounds.maxIdsPerCall, defaults.maxIdsPerCall),
   rateLimit,
-  batchWindow: duration("non-negative", bounds.batchWindow, defaults.batchWindow),
+  batchWindow: duration("non-negative", bounds.batchWindowMillis, defaults.batchWindowMillis),
   cache,
   transformClient: Schema.optionalKey(
-    OptionSchema.instance((u): u is unknown => u === undefined || typeof u === "function", "must be a function")
+    OptionSchema.instance((u): u is unknown => u === undefined || typeof u === "function", messages.transformClient)
   )
 })
 
@@ -234,7 +199,7 @@ const keyVariable = (name: string): Config.Config<Redacted.Redacted<string> | "u
     Config.map((key) => Option.isNone(key) ? "unset" : Redacted.value(key.value).length === 0 ? "empty" : key.value)
   )
 
-const keyVariables = ["SFOX_ENTERPRISE_API_KEY", "ENTERPRISE_API_KEY"] as const
+const keyVariables = ServiceOptions.keyVariables
 
 // Decided outside `Config.Redacted`, whose errors would read as if a secret
 // were hidden there, and saying what to set: a missing key at the first
@@ -244,11 +209,7 @@ const noKey = (empty: ReadonlyArray<string>): Config.ConfigError =>
     new Schema.SchemaError(
       new SchemaIssue.Pointer(
         [keyVariables[0]],
-        new SchemaIssue.MissingKey({
-          messageMissingKey: `no API key: ${
-            empty.length === 0 ? "" : `${empty.join(" and ")} ${empty.length === 1 ? "is" : "are"} set but empty; `
-          }set SFOX_ENTERPRISE_API_KEY (or ENTERPRISE_API_KEY) to your sFOX Enterprise API key`
-        })
+        new SchemaIssue.MissingKey({ messageMissingKey: ServiceOptions.noKeyAdvice(empty) })
       )
     )
   )
@@ -275,7 +236,7 @@ const BaseUrlVariable = Schema.String.check(
 )
 
 /** `UserTokenService.baseUrlConfig`. */
-export const baseUrlConfig: Config.Config<string | undefined> = Config.schema(BaseUrlVariable, "SFOX_BASE_URL").pipe(
+export const baseUrlConfig: Config.Config<string | undefined> = Config.schema(BaseUrlVariable, ServiceOptions.baseUrlVariable).pipe(
   Config.option,
   Config.map(Option.getOrUndefined)
 )
