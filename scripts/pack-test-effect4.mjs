@@ -7,8 +7,9 @@
  *
  * 1. `pnpm pack` @sfox-effect/domain and the three effect4 packages (built by
  *    `pnpm build`; a `dist` older than `src` is refused). Every tarball holds
- *    README.md (the effect4 ones naming the README's Effect 4 install line)
- *    and LICENSE, and every relative link of its markdown reaches a file of it.
+ *    README.md and LICENSE, and every relative link of its markdown reaches a
+ *    file of it; the effect4 ones also name the README's Effect 4 install line
+ *    and carry their API reference (API.md, linked from the README, and api/*.md).
  * 2. In a fresh project, the README's Effect 4 install line (the line of its
  *    "Install" section that names `@sfox-effect/effect4-*`), our package names
  *    replaced by their tarballs and the rest resolved from the registry as
@@ -34,6 +35,7 @@ import { fileURLToPath } from "node:url"
 import { node24 } from "./node24.mjs"
 import {
   blocksIn,
+  checkApiReference,
   checkLinks,
   fail,
   isEffect4Line,
@@ -101,8 +103,7 @@ const installArguments = (line, tarballs) => {
 const tarEntries = (tarball) =>
   spawnSync("tar", ["-tzf", tarball], { encoding: "utf8" }).stdout.split("\n").filter((line) => line !== "")
 
-const tarFile = (tarball, entry) =>
-  spawnSync("tar", ["-xzOf", tarball, entry], { encoding: "utf8" }).stdout
+const tarFile = (tarball, entry) => spawnSync("tar", ["-xzOf", tarball, entry], { encoding: "utf8" }).stdout
 
 const checkTarballContents = (tarballs, line) => {
   const license = Fs.readFileSync(Path.join(root, "LICENSE"), "utf8")
@@ -112,12 +113,19 @@ const checkTarballContents = (tarballs, line) => {
       if (!entries.has(file)) fail(`the ${pkg.manifest.name} tarball has no ${file.slice("package/".length)}`)
     }
     if (tarFile(tarballs[i], "package/LICENSE") !== license) fail(`${pkg.manifest.name}'s LICENSE is not the root's`)
-    if (pkg.dir.startsWith("effect4-") && !tarFile(tarballs[i], "package/README.md").includes(line)) {
+    // @sfox-effect/domain has no API reference (scripts/docs.mjs writes none: it is not an API): links only.
+    if (!pkg.dir.startsWith("effect4-")) {
+      checkLinks(pkg.manifest.name, tarballs[i], entries)
+      return
+    }
+    const readme = tarFile(tarballs[i], "package/README.md")
+    if (!readme.includes(line)) {
       fail(`${pkg.manifest.name}'s README.md does not hold the README's Effect 4 install line:\n${line}`)
     }
-    checkLinks(pkg.manifest.name, tarballs[i], entries)
+    // API.md linked from the README, api/*.md, and every relative link of the tarball's markdown (checkLinks).
+    checkApiReference(pkg, tarballs[i], entries, readme)
   })
-  console.log(`  ✓ ${"every tarball: README.md, LICENSE, links".padEnd(44)}`)
+  console.log(`  ✓ ${"every tarball: README.md, API.md, LICENSE, links".padEnd(44)}`)
 }
 
 const quickStartRunner = `
@@ -293,10 +301,12 @@ const main = () => {
     })
   }
   try {
-    console.log(`Effect 4 pack test in ${work} (Node ${run("node --version", node, ["--version"], {
-      cwd: work,
-      timeoutSeconds: 30
-    }).stdout.trim()})`)
+    console.log(`Effect 4 pack test in ${work} (Node ${
+      run("node --version", node, ["--version"], {
+        cwd: work,
+        timeoutSeconds: 30
+      }).stdout.trim()
+    })`)
     const line = effect4InstallLine()
     const tarballs = packages.map((pkg) => {
       const before = new Set(Fs.readdirSync(work))

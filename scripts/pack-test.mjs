@@ -778,7 +778,7 @@ const main = () => {
   }
 }
 
-export { blocksIn, checkLinks, childEnv, fail, npmLinesOf, readmeSection, run, seconds, StepError }
+export { blocksIn, checkApiReference, checkLinks, childEnv, fail, npmLinesOf, readmeSection, run, seconds, StepError }
 
 if (process.argv[1] && Path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {

@@ -14,7 +14,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { type RawFields, rawToken } from "./internal/userAuthToken.js"
 
-const { isToken, maxTokenLength, parseExpires } = Wire
+const { isToken, notADateText, notATokenText, parseExpires } = Wire
 
 /**
  * A user auth token: the secret `token` (a `Redacted`), the user it acts
@@ -204,7 +204,7 @@ export type UserAuthTokenWire = typeof UserAuthTokenWire.Type
 // The messages are fixed texts: a failing value may be a token, and is never shown.
 const BearerToken = Schema.String.pipe(
   Schema.filter(isToken, {
-    message: () => `not a bearer token (RFC 6750 b64token characters, 1 to ${maxTokenLength} of them)`
+    message: () => notATokenText
   })
 )
 
@@ -213,7 +213,7 @@ const ExpiresUtc = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromS
   decode: (expires, _, ast) => {
     const millis = parseExpires(expires)
     return millis === undefined
-      ? ParseResult.fail(new ParseResult.Type(ast, expires, "not an ISO-8601 UTC date-time"))
+      ? ParseResult.fail(new ParseResult.Type(ast, expires, notADateText))
       : ParseResult.succeed(DateTime.unsafeMake(millis))
   },
   encode: (expires) => ParseResult.succeed(DateTime.formatIso(expires))

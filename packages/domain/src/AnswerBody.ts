@@ -5,14 +5,14 @@
  * The shell reads the bytes its own way (its client's stream) and stops once
  * past the bound: the rest of a body is never read.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 
 /**
  * Most bytes of a non-2xx body that are read: its `error` text, or an
  * excerpt of an HTML page, is all an error keeps.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const maxErrorBodyBytes = 64 * 1024
 
@@ -24,14 +24,14 @@ export const maxErrorBodyBytes = 64 * 1024
  * add, without letting a hostile or broken server fill the memory of a
  * client that has no size limit of its own (`FetchHttpClient`).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const maxSuccessBodyBytes = (users: number): number => Math.max(1024 * 1024, 64 * 1024 + 4 * 1024 * users)
 
 /**
  * The bound on the body of an answer with `status` to a request for `users` ids.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const bodyLimit = (status: number, users: number): number =>
   status >= 200 && status < 300 ? maxSuccessBodyBytes(users) : maxErrorBodyBytes
@@ -40,7 +40,7 @@ export const bodyLimit = (status: number, users: number): number =>
  * The code of the cause of a 2xx body over its bound (reported as
  * `TransportError` `TooLarge`: `TransportCode` knows it).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const tooLargeCode = "SFOX_RESPONSE_TOO_LARGE"
 
@@ -48,7 +48,7 @@ export const tooLargeCode = "SFOX_RESPONSE_TOO_LARGE"
  * The cause of a 2xx body over its bound: its tokens could not all be
  * trusted to be there.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export class AnswerTooLarge extends Error {
   readonly code = tooLargeCode
@@ -62,7 +62,7 @@ export class AnswerTooLarge extends Error {
  * Whether a declared `Content-Length` is within `maxBytes`: such a body is
  * read the client's own way (its fast path), unbounded by the shell.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const declaredWithin = (contentLength: string | undefined, maxBytes: number): boolean =>
   contentLength !== undefined && /^\d{1,15}$/.test(contentLength) && Number(contentLength) <= maxBytes
@@ -88,7 +88,7 @@ const concat = (chunks: Iterable<Uint8Array>, size: number): Uint8Array => {
  * answer's first `maxBytes` (only its first words are kept anyway), and a
  * 2xx answer `AnswerTooLarge`.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const textOf = (
   status: number,

@@ -3,14 +3,14 @@
  * class's `message` is one of these. They hold what the fields hold (sFOX's
  * scrubbed text, statuses, the request id) and never a key or a token.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 
 /**
  * The tail naming the answer's request id, when there is one: what sFOX
  * support asks for first.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const requestIdText = (requestId: string | undefined): string =>
   requestId === undefined ? "" : ` (request id ${requestId})`
@@ -19,7 +19,7 @@ export const requestIdText = (requestId: string | undefined): string =>
  * `InvalidUserId`: the preview of the input (never the input), where it
  * was in the list, and what is wrong.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const invalidUserId = (
   error: { readonly preview: string; readonly description: string; readonly index?: number | undefined }
@@ -31,7 +31,7 @@ export const invalidUserId = (
 /**
  * `EmptyBatch`.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const emptyBatch = "createMany needs at least one user id"
 
@@ -39,7 +39,7 @@ export const emptyBatch = "createMany needs at least one user id"
  * `Unauthorized`: a refused key, and where it went (`origin`, else "this
  * host").
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const unauthorized = (
   error: {
@@ -56,7 +56,7 @@ export const unauthorized = (
  * `RateLimited`, `wait` being the wait asked for as the edition prints a
  * duration.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const rateLimited = (
   error: { readonly description: string; readonly requestId?: string | undefined },
@@ -66,7 +66,7 @@ export const rateLimited = (
 /**
  * `HttpFailure`.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const httpFailure = (
   error: { readonly status: number; readonly description: string; readonly requestId?: string | undefined }
@@ -75,7 +75,7 @@ export const httpFailure = (
 /**
  * `TransportError`.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const transportError = (error: { readonly reason: string; readonly description: string }): string =>
   `${error.reason}: ${error.description}`
@@ -83,7 +83,7 @@ export const transportError = (error: { readonly reason: string; readonly descri
 /**
  * `MalformedResponse`.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const malformedResponse = (
   error: { readonly status: number; readonly description: string; readonly requestId?: string | undefined }
@@ -92,7 +92,7 @@ export const malformedResponse = (
 /**
  * `RateLimiterUnavailable`.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const rateLimiterUnavailable = (error: { readonly description: string }): string =>
   `The shared rate limiter is unavailable, no request was sent: ${error.description}`
@@ -101,6 +101,6 @@ export const rateLimiterUnavailable = (error: { readonly description: string }):
  * The `RateLimiterUnavailable` description of an in-process limiter whose
  * scope was closed.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const limiterClosed = "the rate limiter's scope was closed: no turn will come back"

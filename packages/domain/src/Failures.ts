@@ -8,14 +8,14 @@
  * to `Failure`: a new error class does not compile until it is added here,
  * and so until it says whether it heals.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 import type { Reason } from "./TransportCode.js"
 
 /**
  * Every failure of the service, as far as the decisions below read it.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export type Failure =
   | { readonly _tag: "InvalidUserId" }
@@ -30,7 +30,7 @@ export type Failure =
 /**
  * The failures a request can end with (everything but bad input).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export type RequestFailure = Exclude<Failure, { readonly _tag: "InvalidUserId" | "EmptyBatch" }>
 
@@ -40,15 +40,16 @@ export type RequestFailure = Exclude<Failure, { readonly _tag: "InvalidUserId" |
  * refused (`Tls`: refused again), nor an answer over the size limit
  * (`TooLarge`: it would come, and download, again).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
-export const isResendable = (reason: Reason): boolean => reason !== "Request" && reason !== "Tls" && reason !== "TooLarge"
+export const isResendable = (reason: Reason): boolean =>
+  reason !== "Request" && reason !== "Tls" && reason !== "TooLarge"
 
 /**
  * Whether a failure may succeed if the same request is sent again: a 5xx, a
  * 408, a 429, or a transport failure that `isResendable` lets through.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const isTransient = (failure: Failure): boolean => {
   // Exhaustive: a new kind of failure does not compile until it says whether it heals.
@@ -79,7 +80,7 @@ const unreachable = (failure: never): never => {
  * The status of the answer a failure is about, if there was one (a 429 for
  * `RateLimited`).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const statusOf = (failure: Failure): number | undefined =>
   failure._tag === "HttpFailure" || failure._tag === "Unauthorized" || failure._tag === "MalformedResponse"
@@ -92,7 +93,7 @@ export const statusOf = (failure: Failure): number | undefined =>
  * OpenTelemetry's `error.type`: the status code of a refusal (a 4xx or 5xx),
  * else a low-cardinality name for what went wrong (the failure's tag).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const errorType = (failure: Failure): string => {
   const status = statusOf(failure)

@@ -255,3 +255,26 @@ export const view = (state: State): {
   releases: Fifo.toArray(state.releases),
   closed: state.closed
 })
+
+/**
+ * The limiter's state as its tests read it: free turns, callers waiting,
+ * and when each turn given back comes free again (in order).
+ *
+ * @since 0.3.0
+ */
+export interface Snapshot {
+  readonly free: number
+  readonly waiting: number
+  /** When each turn given back comes free again, in order (when the limiter shows them). */
+  readonly releases?: ReadonlyArray<number>
+}
+
+/**
+ * The snapshot of a state.
+ *
+ * @since 0.3.0
+ */
+export const snapshot = (state: State): Snapshot => {
+  const { free, releases, waiting } = view(state)
+  return { free, waiting: waiting.length, releases }
+}

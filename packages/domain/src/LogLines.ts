@@ -8,7 +8,7 @@
  * users ("user not found: <id>"), and no line may hold a user id, a token or
  * the key.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 import { errorType, type RequestFailure, statusOf } from "./Failures.js"
 import { documentedLockoutMillis } from "./Status.js"
@@ -17,7 +17,7 @@ import { documentedLockoutMillis } from "./Status.js"
  * A log line: its level, its message, and its annotations (OpenTelemetry's
  * names where there is one; durations in seconds, as OpenTelemetry's).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export interface Line {
   readonly level: "Debug" | "Info" | "Warning"
@@ -37,7 +37,7 @@ const annotations = (failure: RequestFailure, attempt: number): Record<string, u
  * A failed attempt that will be sent again after `delayMillis`; `summary`
  * names the failure as logs and spans show it (`HttpFailure 503`).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const retrying = (failure: RequestFailure, summary: string, attempt: number, delayMillis: number): Line => {
   const fields = { ...annotations(failure, attempt), "sfox.retry_delay": delayMillis / 1000 }
@@ -59,7 +59,7 @@ export const retrying = (failure: RequestFailure, summary: string, attempt: numb
  * which is what a 429 without `Retry-After` asks for), or a wait longer than
  * the call may take. `wait` is the wait as the edition prints a duration.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const rateLimitedNotRetried = (
   failure: RequestFailure & { readonly _tag: "RateLimited" },
@@ -78,7 +78,7 @@ export const rateLimitedNotRetried = (
  * sFOX refused a batch of `size` users for some of them: it is halved to
  * find them.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const batchSplit = (size: number, failure: RequestFailure): Line => ({
   level: "Info",
@@ -89,14 +89,14 @@ export const batchSplit = (size: number, failure: RequestFailure): Line => ({
 /**
  * Waits for a rate-limit turn at least this long are logged.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const longTurnWaitMillis = 1_000
 
 /**
  * A caller waited `millis` (at least `longTurnWaitMillis`) for its rate-limit turn.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const waitedForTurn = (millis: number): Line => ({
   level: "Debug",

@@ -5,7 +5,7 @@
  * answer wrong. Never a value from the answer but sFOX's scrubbed `error`
  * text and short, scrubbed keys: the rest may be a token.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 import { scrub, type Scrubber } from "./Scrub.js"
 import { type Answer, excerpt } from "./Status.js"
@@ -13,7 +13,7 @@ import { type Answer, excerpt } from "./Status.js"
 /**
  * A body that could not be parsed as JSON.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const notJson = (answer: Pick<Answer, "headers" | "body">, scrubber: Scrubber): string =>
   answer.body.length === 0 ? "empty body" : `not JSON: ${excerpt(answer, scrubber)}`
@@ -22,7 +22,7 @@ export const notJson = (answer: Pick<Answer, "headers" | "body">, scrubber: Scru
  * A decoder that threw (a stack or memory limit on a hostile body): the
  * thrown value is not kept, it could quote the body.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const undecodable = "answer could not be decoded"
 
@@ -30,7 +30,7 @@ export const undecodable = "answer could not be decoded"
  * sFOX's own `error` text in an answer that should have held tokens, if it
  * holds one.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const errorField = (json: unknown): string | undefined =>
   typeof json === "object" && json !== null && typeof (json as { error?: unknown }).error === "string"
@@ -40,7 +40,7 @@ export const errorField = (json: unknown): string | undefined =>
 /**
  * The description of a success status whose body is sFOX's error, if it is one.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const errorBody = (json: unknown, scrubber: Scrubber): string | undefined => {
   const error = errorField(json)
@@ -56,7 +56,7 @@ export const errorBody = (json: unknown, scrubber: Scrubber): string | undefined
  * - `Group`: several issues at the same path (none at all: a problem of its own).
  * - `Leaf`: a problem; `missing` when a required key is absent.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export type IssueView<I> =
   | { readonly _tag: "Pointer"; readonly path: ReadonlyArray<PropertyKey>; readonly issue: I }
@@ -67,7 +67,7 @@ export type IssueView<I> =
 /**
  * A problem found: where, and whether something was missing there.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export interface Issue {
   readonly path: ReadonlyArray<PropertyKey>
@@ -77,7 +77,7 @@ export interface Issue {
 /**
  * How many problems a description shows; the others are counted.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const shownIssues = 3
 
@@ -85,7 +85,7 @@ export const shownIssues = 3
  * Most nodes of an issue tree walked: a batch of 100,000 bad tokens has as
  * many issues, and the description stays as cheap.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const maxIssueSteps = 10_000
 
@@ -96,7 +96,7 @@ export const maxIssueSteps = 10_000
  * formatting an issue, as schema libraries do, may quote the value (a
  * token) or walk a deeply nested answer whole, which overflows the stack.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const collectIssues = <I>(
   root: I,
@@ -139,7 +139,7 @@ const segmentText = (segment: PropertyKey): string =>
  * What the schema found wrong: the first problems by path (`data.0.expires:
  * unexpected value`), and how many more there were.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const describeIssues = <I>(root: I, view: (issue: I) => IssueView<I>): string => {
   const { found, total } = collectIssues(root, view, shownIssues)

@@ -118,3 +118,58 @@ export const readAcquire = (reply: unknown): number => {
  */
 export const releaseArgs = (member: string, windowMillis: number, now?: number): Array<string | number> =>
   now === undefined ? [member, windowMillis] : [member, windowMillis, now]
+
+/**
+ * What the scripts need of a Redis client: a way to define a Lua command
+ * on it (run by EVALSHA, loaded again after a Redis restart), which then
+ * answers as a method of that name. ioredis' `Redis` is one.
+ *
+ * @since 0.3.0
+ */
+export interface Definer {
+  defineCommand(name: string, definition: { readonly numberOfKeys: number; readonly lua: string }): void
+}
+
+/**
+ * The three scripts, on one connection.
+ *
+ * @since 0.3.0
+ */
+export interface Scripts {
+  /** `0` when the turn is taken, otherwise the wait in ms before one may free. */
+  readonly acquire: (
+    key: string,
+    limit: number,
+    windowMillis: number,
+    holdMillis: number,
+    member: string,
+    now?: number
+  ) => Promise<number>
+  readonly release: (key: string, member: string, windowMillis: number, now?: number) => Promise<void>
+  readonly cancel: (key: string, member: string) => Promise<void>
+}
+
+interface WithScripts {
+  sfoxAcquire(key: string, ...args: Array<string | number>): Promise<unknown>
+  sfoxRelease(key: string, ...args: Array<string | number>): Promise<unknown>
+  sfoxCancel(key: string, member: string): Promise<unknown>
+}
+
+/**
+ * Defines the three scripts on `client` and returns them.
+ *
+ * @since 0.3.0
+ */
+export const define = (client: Definer): Scripts => {
+  client.defineCommand("sfoxAcquire", { numberOfKeys: 1, lua: acquireLua })
+  client.defineCommand("sfoxRelease", { numberOfKeys: 1, lua: releaseLua })
+  client.defineCommand("sfoxCancel", { numberOfKeys: 1, lua: cancelLua })
+  const r = client as unknown as WithScripts
+  return {
+    acquire: (key, limit, windowMillis, holdMillis, member, now) =>
+      r.sfoxAcquire(key, ...acquireArgs(limit, windowMillis, holdMillis, member, now)).then(readAcquire),
+    release: (key, member, windowMillis, now) =>
+      r.sfoxRelease(key, ...releaseArgs(member, windowMillis, now)).then(() => undefined),
+    cancel: (key, member) => r.sfoxCancel(key, member).then(() => undefined)
+  }
+}

@@ -6,20 +6,20 @@
  * them: a refusal names the rule, never the value (a key, or a base URL
  * holding a password).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 
 /**
  * sFOX's production API: the default `baseUrl`.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const productionUrl = "https://api.sfox.com"
 
 /**
  * Each option's default.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const defaults = {
   baseUrl: productionUrl,
@@ -39,7 +39,7 @@ export const defaults = {
  * unit slip, `Infinity`): `batchWindow: "1 hour"` would hold every `get` for
  * an hour, a 10-minute attempt timeout outlives any sane caller.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const bounds = {
   timeoutMillis: 10 * 60_000,
@@ -58,7 +58,7 @@ export const bounds = {
  * What the option refusals say (the durations' and integers' say their
  * bounds, in the shell's words for a duration).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const messages = {
   baseUrl: "must be a string or a URL",
@@ -75,7 +75,7 @@ export const messages = {
  * Whether a key can be a header value: anything but visible ASCII would be
  * refused by the HTTP client at send time, or worse, split the header.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const isHeaderSafe = (key: string): boolean => /^[\x21-\x7e]+$/.test(key)
 
@@ -85,7 +85,7 @@ const isLoopback = (hostname: string) => loopbackHosts.has(hostname) || /^127(?:
 /**
  * A base URL, checked: as the service uses it, or why it is refused.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export type BaseUrl = { readonly url: string } | { readonly refused: string }
 
@@ -94,7 +94,7 @@ export type BaseUrl = { readonly url: string } | { readonly refused: string }
  * slash), or why it is refused: anything that could leak the key or reach
  * the wrong place.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const checkBaseUrl = (input: string | URL): BaseUrl => {
   let url: URL
@@ -115,14 +115,14 @@ export const checkBaseUrl = (input: string | URL): BaseUrl => {
 /**
  * The environment variables `layerConfig` reads the key from, first first.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const keyVariables = ["SFOX_ENTERPRISE_API_KEY", "ENTERPRISE_API_KEY"] as const
 
 /**
  * The environment variable `layerConfig` reads the base URL from.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const baseUrlVariable = "SFOX_BASE_URL"
 
@@ -131,7 +131,7 @@ export const baseUrlVariable = "SFOX_BASE_URL"
  * empty (a variable set but empty counts as unset, so that a fallback still
  * applies).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const noKeyAdvice = (empty: ReadonlyArray<string>): string =>
   `no API key: ${

@@ -19,6 +19,7 @@
  *
  * @since 0.1.0
  */
+import { printable } from "./Printable.js"
 
 /**
  * Whether a refusal with this HTTP status may be about one user of a batch
@@ -190,4 +191,26 @@ export const verdict = <E>(
     if (refusedIds.length === 1) first = outcome.error
   }
   return refusedIds.length === 0 ? { _tag: "AllMinted" } : { _tag: "Refused", userIds: refusedIds, first: first! }
+}
+
+/**
+ * The description of an `Unsplit` user's failure: it names nobody and
+ * quotes nothing of sFOX's, which may be about another user.
+ *
+ * @since 0.3.0
+ */
+export const unsplitDescription = (spent: number): string =>
+  `refused in a batch with other users; the split that tells them apart stopped after ${spent} extra requests`
+
+/**
+ * The description of an all-or-nothing call's failure when sFOX refused
+ * `refused` of its `of` users: the first five named (printable, quoted),
+ * the rest counted, then sFOX's `description` of the first refusal.
+ *
+ * @since 0.3.0
+ */
+export const refusedDescription = (refused: ReadonlyArray<string>, of: number, description: string): string => {
+  const shown = refused.slice(0, 5).map((id) => printable(JSON.stringify(id))).join(", ")
+  const more = refused.length > 5 ? ` and ${refused.length - 5} more` : ""
+  return `sFOX refused ${refused.length} of ${of} users (${shown}${more}): ${description}`
 }

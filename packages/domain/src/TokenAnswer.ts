@@ -6,7 +6,7 @@
  * that the tokens are for the users asked for. An answer that fails any of
  * it is `Malformed`: no token from it is ever handed out.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 import { errorBody, notJson, undecodable } from "./MalformedAnswer.js"
 import * as RequestId from "./RequestId.js"
@@ -18,7 +18,7 @@ import * as Wire from "./Wire.js"
  * A 2xx answer that is not what sFOX documents: the fields of the shell's
  * `MalformedResponse` (a `requestId` only when the answer had one).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export class Malformed {
   constructor(
@@ -29,7 +29,7 @@ export class Malformed {
 /**
  * Builds the shell's token from values `Wire.readToken` has checked.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export type Make<T> = (token: string, userId: string, expiresAtMillis: number) => T
 
@@ -38,7 +38,7 @@ export type Make<T> = (token: string, userId: string, expiresAtMillis: number) =
  * did not accept: the token(s), or the description of what is wrong
  * (`MalformedAnswer.describeIssues`).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export type BySchema<A> = (json: unknown) => A | string
 
@@ -81,7 +81,7 @@ const refused = (answer: Answer, json: unknown, issues: string, scrubber: Scrubb
  * A 2xx answer to `POST /user-tokens/{id}`: its token, checked to be for
  * `userId` and not expired on arrival.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const single = <T extends Wire.Minted>(
   answer: Answer,
@@ -104,7 +104,7 @@ export const single = <T extends Wire.Minted>(
  * `partner_user_id`. Any user missing, added or repeated fails the whole
  * answer: a token is never handed to the wrong user.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const batch = <T extends Wire.Minted>(
   answer: Answer,

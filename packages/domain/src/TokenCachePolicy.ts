@@ -162,7 +162,7 @@ export const store = <T>(
 /**
  * A minted token as the cache keeps it: whose it is and when it expires.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export interface Token {
   readonly userId: string
@@ -173,7 +173,7 @@ export interface Token {
  * A bounded in-memory LRU of tokens (never written anywhere else) under
  * this policy. The token itself keeps the `expires` sFOX sent.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export interface Cache<T extends Token> {
   readonly get: (userId: string, nowMillis: number) => T | undefined
@@ -187,7 +187,7 @@ export interface Cache<T extends Token> {
  * before its life ends. `get` and `set` call `lookup` and `store` directly
  * (the `Lookup` and `Store` transitions): no event object per call.
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const cache = <T extends Token>(capacity: number, refreshBeforeMillis: number): Cache<T> => {
   const state = initial<T>(capacity, refreshBeforeMillis)

@@ -131,6 +131,17 @@ export const encode = (input: unknown): string | undefined => {
 }
 
 /**
+ * `input` encoded for a URL path segment, or what is wrong with it (at
+ * `index` of a list, if it came from one).
+ *
+ * @since 0.3.0
+ */
+export const encodeOrInvalid = (input: unknown, index?: number): string | Invalid => {
+  const encoded = encode(input)
+  return encoded !== undefined ? encoded : invalid(input, problemOf(input)!, index)
+}
+
+/**
  * The same checks for an id that travels in a JSON body (a batch), where it needs no encoding.
  *
  * @since 0.1.0

@@ -37,6 +37,14 @@ const b64token = /^[A-Za-z0-9\-._~+/]+=*$/
 export const isToken = (token: string): boolean => token.length <= maxTokenLength && b64token.test(token)
 
 /**
+ * Why a token is refused: a fixed text, since the value may be a token and
+ * is never shown.
+ *
+ * @since 0.3.0
+ */
+export const notATokenText = `not a bearer token (RFC 6750 b64token characters, 1 to ${maxTokenLength} of them)`
+
+/**
  * How far behind the answer's moment an expiry may be and still be taken:
  * the two clocks (ours and sFOX's) need not agree to the second. A token
  * that expired more than this before it was received is refused.
@@ -68,6 +76,13 @@ const digits = (text: string, from: number, to: number): number => {
 // were minted together, and their `expires` are, as a rule, the same text.
 let lastText = ""
 let lastMillis: number | undefined = undefined
+
+/**
+ * Why an `expires` value is refused.
+ *
+ * @since 0.3.0
+ */
+export const notADateText = "not an ISO-8601 UTC date-time"
 
 /**
  * The instant an `expires` value names, in epoch milliseconds, or `undefined` when it is not ISO-8601 UTC.
@@ -167,7 +182,7 @@ export const readToken = <A>(
  * `undefined` when `data` is not an array or any element is off (the
  * shell's schema then says what).
  *
- * @since 0.1.0
+ * @since 0.3.0
  */
 export const readTokens = <A>(
   data: unknown,

@@ -1,8 +1,17 @@
-import { ErrorText, Failures, LogLines, Status, TransportCode } from "@sfox-effect/domain"
+import type { TransportCode } from "@sfox-effect/domain"
+import { ErrorText, Failures, LogLines, Status } from "@sfox-effect/domain"
 import * as fc from "fast-check"
 import { assert, describe, it } from "vitest"
 
-const reasons: ReadonlyArray<TransportCode.Reason> = ["Connect", "Tls", "Reset", "Timeout", "TooLarge", "Request", "Other"]
+const reasons: ReadonlyArray<TransportCode.Reason> = [
+  "Connect",
+  "Tls",
+  "Reset",
+  "Timeout",
+  "TooLarge",
+  "Request",
+  "Other"
+]
 
 const failure: fc.Arbitrary<Failures.Failure> = fc.oneof(
   fc.constant({ _tag: "InvalidUserId" as const }),
@@ -81,7 +90,10 @@ describe("ErrorText", () => {
       ErrorText.httpFailure({ status: 503, description: "busy", requestId: "r-2" }),
       "sFOX answered 503: busy (request id r-2)"
     )
-    assert.strictEqual(ErrorText.transportError({ reason: "Reset", description: "socket hang up" }), "Reset: socket hang up")
+    assert.strictEqual(
+      ErrorText.transportError({ reason: "Reset", description: "socket hang up" }),
+      "Reset: socket hang up"
+    )
     assert.strictEqual(
       ErrorText.malformedResponse({ status: 201, description: "empty body" }),
       "Malformed sFOX answer (201): empty body"
@@ -126,7 +138,11 @@ describe("LogLines", () => {
     const long = LogLines.rateLimitedNotRetried(limited, 2, 90_000, "1m 30s")
     assert.strictEqual(long.level, "Warning")
     assert.strictEqual(long.message, "sFOX answered 429 asking for 1m 30s, beyond what the call may wait; not retried")
-    assert.deepStrictEqual(long.annotations, { "sfox.attempt": 2, "error.type": "429", "http.response.status_code": 429 })
+    assert.deepStrictEqual(long.annotations, {
+      "sfox.attempt": 2,
+      "error.type": "429",
+      "http.response.status_code": 429
+    })
   })
 
   it("a split is Info, a long wait for a turn Debug; no line quotes sFOX's text", () => {

@@ -281,4 +281,15 @@ describe("LimiterMachine.step (model-based, pure)", () => {
       expect(w.callers[1]!.status).toBe("granted")
     }
   })
+
+  it("a snapshot counts the free turns, the callers waiting and the turns due back", () => {
+    let state = LimiterMachine.initial(1, 1_000)
+    expect(LimiterMachine.snapshot(state)).toEqual({ free: 1, waiting: 0, releases: [] })
+    state = LimiterMachine.step(state, { _tag: "Ask", id: 1, maxWaitMillis: Infinity }, 0).state
+    state = LimiterMachine.step(state, { _tag: "Ask", id: 2, maxWaitMillis: Infinity }, 0).state
+    expect(LimiterMachine.snapshot(state)).toEqual({ free: 0, waiting: 1, releases: [] })
+    state = LimiterMachine.step(state, { _tag: "Done" }, 10).state
+    expect(LimiterMachine.snapshot(state)).toMatchObject({ free: 0, waiting: 1 })
+    expect(LimiterMachine.snapshot(state).releases).toHaveLength(1)
+  })
 })

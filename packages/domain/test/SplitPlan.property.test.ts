@@ -130,3 +130,22 @@ describe("SplitPlan", () => {
     assert.deepStrictEqual([P.splitBudget(1), P.splitBudget(2), P.splitBudget(100)], [4, 4, 28])
   })
 })
+
+describe("SplitPlan's descriptions", () => {
+  it("an unsplit user's names nobody; a refused call's names the first five, printable, and counts the rest", () => {
+    assert.equal(
+      P.unsplitDescription(12),
+      "refused in a batch with other users; the split that tells them apart stopped after 12 extra requests"
+    )
+    assert.equal(
+      P.refusedDescription(["a", "b"], 10, "user not found"),
+      "sFOX refused 2 of 10 users (\"a\", \"b\"): user not found"
+    )
+    const ids = ["u1", "u2", "u3", "u4", "u5", "u6", "u\u202e7"]
+    assert.equal(
+      P.refusedDescription(ids, 100, "no"),
+      "sFOX refused 7 of 100 users (\"u1\", \"u2\", \"u3\", \"u4\", \"u5\" and 2 more): no"
+    )
+    assert.equal(P.refusedDescription(["x\u202ey"], 2, "no"), "sFOX refused 1 of 2 users (\"x\\u202ey\"): no")
+  })
+})

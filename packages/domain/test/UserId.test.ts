@@ -43,6 +43,7 @@ describe("UserId", () => {
           assert.strictEqual(encoded, encodeURIComponent(input))
           assert.strictEqual(decodeURIComponent(encoded), input)
         }
+        assert.deepStrictEqual(UserId.encodeOrInvalid(input, 7), encoded ?? UserId.check(input, 7))
       }),
       { numRuns: 3_000 }
     )

@@ -16,7 +16,7 @@ import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import { type RawFields, rawToken } from "./internal/userAuthToken.js"
 
-const { isToken, maxTokenLength, parseExpires } = Wire
+const { isToken, notADateText, notATokenText, parseExpires } = Wire
 
 /**
  * A user auth token: the secret `token` (a `Redacted`), the user it acts
@@ -209,11 +209,11 @@ export type UserAuthTokenWire = typeof UserAuthTokenWire.Type
 // failing value may be a token, and is never shown.
 const BearerToken = Schema.String.check(
   Schema.makeFilter((token: string) => isToken(token), {
-    message: `not a bearer token (RFC 6750 b64token characters, 1 to ${maxTokenLength} of them)`
+    message: notATokenText
   })
 )
 
-const notADate = new SchemaIssue.InvalidValue({ message: "not an ISO-8601 UTC date-time" })
+const notADate = new SchemaIssue.InvalidValue({ message: notADateText })
 
 const ExpiresUtc = Schema.String.pipe(Schema.decodeTo(
   Schema.DateTimeUtc,

@@ -53,7 +53,11 @@ export const errorOf = (failure: Status.Failure): RequestFailure => {
 const viewOf = (issue: ParseResult.ParseIssue): MalformedAnswer.IssueView<ParseResult.ParseIssue> => {
   switch (issue._tag) {
     case "Pointer":
-      return { _tag: "Pointer", path: Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey], issue: issue.issue }
+      return {
+        _tag: "Pointer",
+        path: Array.isArray(issue.path) ? issue.path : [issue.path as PropertyKey],
+        issue: issue.issue
+      }
     case "Refinement":
     case "Transformation":
       return { _tag: "Wrapper", issue: issue.issue }

@@ -1,4 +1,4 @@
-import { Budget, LimiterMachine } from "@sfox-effect/domain"
+import { Budget, ErrorText, LimiterMachine } from "@sfox-effect/domain"
 import * as Clock from "effect/Clock"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -34,12 +34,7 @@ export const checkBudget = (
 }
 
 /** The limiter's state, for tests: free turns and callers waiting. */
-export interface Snapshot {
-  readonly free: number
-  readonly waiting: number
-  /** When each turn given back comes free again, in order (when the limiter shows them). */
-  readonly releases?: ReadonlyArray<number>
-}
+export type Snapshot = LimiterMachine.Snapshot
 
 /**
  * A sliding-window limiter that counts a request from the moment it is sent
@@ -78,10 +73,7 @@ export const make = (
     yield* Effect.forkScoped(releaser(shell))
     return {
       withTurn: (effect, options) => withTurn(shell, effect, options),
-      snapshot: () => {
-        const view = LimiterMachine.view(shell.state)
-        return { free: view.free, waiting: view.waiting.length, releases: view.releases }
-      }
+      snapshot: () => LimiterMachine.snapshot(shell.state)
     }
   })
 
@@ -267,5 +259,4 @@ const wait = (
     Effect.ensuring(stopTimer(waiter))
   )
 
-const closedError = () =>
-  new RateLimiterUnavailable({ description: "the rate limiter's scope was closed: no turn will come back" })
+const closedError = () => new RateLimiterUnavailable({ description: ErrorText.limiterClosed })

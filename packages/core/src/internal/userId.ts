@@ -14,10 +14,8 @@ export const encodeUserId = (
   input: unknown,
   index?: number
 ): Either.Either<string, InvalidUserId> => {
-  const encoded = UserId.encode(input)
-  return encoded !== undefined
-    ? Either.right(encoded)
-    : Either.left(new InvalidUserId(UserId.invalid(input, UserId.problemOf(input)!, index)))
+  const encoded = UserId.encodeOrInvalid(input, index)
+  return typeof encoded === "string" ? Either.right(encoded) : Either.left(new InvalidUserId(encoded))
 }
 
 /** The same checks for an id that travels in a JSON body (a batch), where it needs no encoding. */

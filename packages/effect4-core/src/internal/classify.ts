@@ -86,7 +86,9 @@ const batchBySchema = (json: unknown): ReadonlyArray<UserAuthToken> | string => 
 }
 
 const orMalformed = <A>(decoded: A | TokenAnswer.Malformed): Result.Result<A, MalformedResponse> =>
-  decoded instanceof TokenAnswer.Malformed ? Result.fail(new MalformedResponse(decoded.fields)) : Result.succeed(decoded)
+  decoded instanceof TokenAnswer.Malformed
+    ? Result.fail(new MalformedResponse(decoded.fields))
+    : Result.succeed(decoded)
 
 /** Decodes a 2xx answer to `POST /user-tokens/{id}` and checks it is for that user. */
 export const decodeSingleAnswer = (

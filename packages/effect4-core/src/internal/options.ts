@@ -236,7 +236,10 @@ const BaseUrlVariable = Schema.String.check(
 )
 
 /** `UserTokenService.baseUrlConfig`. */
-export const baseUrlConfig: Config.Config<string | undefined> = Config.schema(BaseUrlVariable, ServiceOptions.baseUrlVariable).pipe(
+export const baseUrlConfig: Config.Config<string | undefined> = Config.schema(
+  BaseUrlVariable,
+  ServiceOptions.baseUrlVariable
+).pipe(
   Config.option,
   Config.map(Option.getOrUndefined)
 )

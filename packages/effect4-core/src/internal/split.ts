@@ -1,5 +1,4 @@
 import { SplitPlan } from "@sfox-effect/domain"
-import { Printable } from "@sfox-effect/domain"
 import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -105,8 +104,7 @@ const exits = <A>(
 const unsplit = (error: RequestFailure, spent: number): RequestFailure =>
   new HttpFailure({
     status: (error as HttpFailure).status,
-    description: `refused in a batch with other users; the split that tells them apart stopped after ${spent} ` +
-      "extra requests"
+    description: SplitPlan.unsplitDescription(spent)
   })
 
 /**
@@ -168,11 +166,9 @@ const allOrRefused = <A>(
 /** The error of a `createMany` chunk that sFOX refused for some of its users, naming them. */
 const refusedIn = (refused: ReadonlyArray<string>, of: number, about: RequestFailure): RequestFailure => {
   if (about._tag !== "HttpFailure") return about
-  const shown = refused.slice(0, 5).map((id) => Printable.printable(JSON.stringify(id))).join(", ")
-  const more = refused.length > 5 ? ` and ${refused.length - 5} more` : ""
   return new HttpFailure({
     status: about.status,
-    description: `sFOX refused ${refused.length} of ${of} users (${shown}${more}): ${about.description}`,
+    description: SplitPlan.refusedDescription(refused, of, about.description),
     userIds: refused
   })
 }

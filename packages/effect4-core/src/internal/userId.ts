@@ -14,10 +14,8 @@ export const encodeUserId = (
   input: unknown,
   index?: number
 ): Result.Result<string, InvalidUserId> => {
-  const encoded = UserId.encode(input)
-  return encoded !== undefined
-    ? Result.succeed(encoded)
-    : Result.fail(new InvalidUserId(UserId.invalid(input, UserId.problemOf(input)!, index)))
+  const encoded = UserId.encodeOrInvalid(input, index)
+  return typeof encoded === "string" ? Result.succeed(encoded) : Result.fail(new InvalidUserId(encoded))
 }
 
 /** The same checks for an id that travels in a JSON body (a batch), where it needs no encoding. */

@@ -1,3 +1,4 @@
+import { RedisOptions } from "@sfox-effect/domain"
 import * as OptionSchema from "@sfox-effect/effect4-core/internal/optionSchema"
 import type * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
@@ -9,7 +10,7 @@ import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import type * as RedisRateLimiter from "../RedisRateLimiter.js"
 
-export const defaultPrefix = "sfox-effect:rate-limit:" as const
+export const defaultPrefix = RedisOptions.defaultPrefix
 
 /** A checked Redis URL: the text to connect with, what to scrub from texts, and where it points (no password). */
 const Url = Schema.Struct({
@@ -20,24 +21,10 @@ const Url = Schema.Struct({
 
 export type Url = typeof Url.Type
 
-/** The URL, checked; its password (if any) for scrubbing texts. */
+/** The URL, checked; its password (if any) for scrubbing texts (`RedisOptions.checkUrl`). */
 const urlOf = (text: string): Result.Result<Url, string> => {
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    // The text itself is not echoed: it may hold a password.
-    return Result.fail("is not an absolute URL")
-  }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") return Result.fail("must be a redis: or rediss: URL")
-  let decoded = url.password
-  try {
-    decoded = decodeURIComponent(url.password)
-  } catch {
-    // Not percent-encoding after all: the password as written is the one to hide.
-  }
-  const secrets = [text, url.password, decoded].filter((s) => s.length > 0)
-  return Result.succeed({ text, secrets, where: `${url.hostname}:${url.port === "" ? "6379" : url.port}` })
+  const checked = RedisOptions.checkUrl(text)
+  return "refused" in checked ? Result.fail(checked.refused) : Result.succeed(checked)
 }
 
 /** A string or a `Redacted` string, as a checked `Url`; a refusal says why, never what it was given. */
@@ -47,7 +34,7 @@ const RedisUrl = Schema.Unknown.pipe(
     SchemaTransformation.transformEffect({
       decode: (input: unknown) => {
         const text = Redacted.isRedacted(input) ? Redacted.value(input) : input
-        const checked = typeof text === "string" ? urlOf(text) : Result.fail("must be a string or a Redacted string")
+        const checked = typeof text === "string" ? urlOf(text) : Result.fail(RedisOptions.messages.url)
         return Result.match(checked, {
           onFailure: (message) => Effect.fail(new SchemaIssue.InvalidValue({ message })),
           onSuccess: Effect.succeed
@@ -81,13 +68,16 @@ const OptionsSchema = Schema.Struct({
   url: RedisUrl,
   limit: Budget.fields.limit,
   interval: Budget.fields.interval,
-  prefix: OptionSchema.withDefault(Schema.String.pipe(OptionSchema.says("must be a string")), () => defaultPrefix),
-  commandTimeout: millis(500),
-  maxRequestDuration: millis(60_000),
-  connectTimeout: millis(5_000),
+  prefix: OptionSchema.withDefault(
+    Schema.String.pipe(OptionSchema.says(RedisOptions.messages.prefix)),
+    () => defaultPrefix
+  ),
+  commandTimeout: millis(RedisOptions.defaults.commandTimeoutMillis),
+  maxRequestDuration: millis(RedisOptions.defaults.maxRequestDurationMillis),
+  connectTimeout: millis(RedisOptions.defaults.connectTimeoutMillis),
   // The message is for an input that is not even a record: a bad `limit` or
   // `interval` in one is named on its own.
-  fallback: OptionSchema.optional(Budget.annotate({ message: "must be { limit, interval }" }))
+  fallback: OptionSchema.optional(Budget.annotate({ message: RedisOptions.messages.budget }))
 })
 
 /** The options with their defaults filled in: durations in millis. */

@@ -1,4 +1,5 @@
 import * as OptionSchema from "@sfox-effect/core/internal/optionSchema"
+import { RedisOptions } from "@sfox-effect/domain"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
@@ -8,33 +9,15 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as RedisRateLimiter from "../RedisRateLimiter.js"
 
-export const defaultPrefix = "sfox-effect:rate-limit:" as const
+export const defaultPrefix = RedisOptions.defaultPrefix
 
 /** A checked Redis URL: the text to connect with, what to scrub from texts, and where it points (no password). */
-export interface Url {
-  readonly text: string
-  readonly secrets: ReadonlyArray<string>
-  readonly where: string
-}
+export type Url = RedisOptions.Url
 
-/** The URL, checked; its password (if any) for scrubbing texts. */
+/** The URL, checked; its password (if any) for scrubbing texts (`RedisOptions.checkUrl`). */
 const urlOf = (text: string): Either.Either<Url, string> => {
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    // The text itself is not echoed: it may hold a password.
-    return Either.left("is not an absolute URL")
-  }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") return Either.left("must be a redis: or rediss: URL")
-  let decoded = url.password
-  try {
-    decoded = decodeURIComponent(url.password)
-  } catch {
-    // Not percent-encoding after all: the password as written is the one to hide.
-  }
-  const secrets = [text, url.password, decoded].filter((s) => s.length > 0)
-  return Either.right({ text, secrets, where: `${url.hostname}:${url.port === "" ? "6379" : url.port}` })
+  const checked = RedisOptions.checkUrl(text)
+  return "refused" in checked ? Either.left(checked.refused) : Either.right(checked)
 }
 
 const RedisUrl = Schema.transformOrFail(Schema.Unknown, Schema.Any, {
@@ -42,7 +25,7 @@ const RedisUrl = Schema.transformOrFail(Schema.Unknown, Schema.Any, {
   decode: (input, _, ast) => {
     const text = Redacted.isRedacted(input) ? Redacted.value(input) : input
     return typeof text !== "string"
-      ? ParseResult.fail(new ParseResult.Type(ast, input, "must be a string or a Redacted string"))
+      ? ParseResult.fail(new ParseResult.Type(ast, input, RedisOptions.messages.url))
       : Either.match(urlOf(text), {
         onLeft: (message) => ParseResult.fail(new ParseResult.Type(ast, input, message)),
         onRight: ParseResult.succeed
@@ -55,7 +38,7 @@ const RedisUrl = Schema.transformOrFail(Schema.Unknown, Schema.Any, {
 const Budget = Schema.Struct({
   limit: OptionSchema.positiveInt(),
   interval: OptionSchema.duration({ min: "positive" })
-}).annotations({ message: () => "must be { limit, interval }" })
+}).annotations({ message: () => RedisOptions.messages.budget })
 
 const millis = (fallback: number) =>
   OptionSchema.withDefault(OptionSchema.duration({ min: "positive" }), () => Duration.millis(fallback)).pipe(
@@ -68,12 +51,12 @@ const OptionsSchema = Schema.Struct({
   limit: Budget.fields.limit,
   interval: Budget.fields.interval,
   prefix: OptionSchema.withDefault(
-    OptionSchema.instance((u): u is string => typeof u === "string", "must be a string"),
+    OptionSchema.instance((u): u is string => typeof u === "string", RedisOptions.messages.prefix),
     () => defaultPrefix
   ),
-  commandTimeout: millis(500),
-  maxRequestDuration: millis(60_000),
-  connectTimeout: millis(5_000),
+  commandTimeout: millis(RedisOptions.defaults.commandTimeoutMillis),
+  maxRequestDuration: millis(RedisOptions.defaults.maxRequestDurationMillis),
+  connectTimeout: millis(RedisOptions.defaults.connectTimeoutMillis),
   fallback: OptionSchema.optional(Budget)
 })
 

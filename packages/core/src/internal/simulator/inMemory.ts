@@ -1,6 +1,7 @@
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { SimulationDelivery } from "@sfox-effect/domain"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { SimRequest, SimResponse } from "../../SfoxSimulator.js"
@@ -8,7 +9,8 @@ import type { SimRequest, SimResponse } from "../../SfoxSimulator.js"
 /**
  * The simulator served in memory (`FakeSfox.httpClient`): a platform request
  * read as the simulator's, and its answer acted out as a platform response,
- * transport faults included, on Effect's clock.
+ * transport faults included (as the domain's `SimulationDelivery` says), on
+ * Effect's clock.
  */
 
 const decoder = new TextDecoder()
@@ -22,21 +24,6 @@ const bodyText = (body: HttpClientRequest.HttpClientRequest["body"]): string => 
     default:
       return ""
   }
-}
-
-const networkError = (message: string, code: string): Error => Object.assign(new Error(message), { code })
-
-// Statuses whose answers cannot carry a body in the Fetch API.
-const nullBodyStatuses = new Set([101, 204, 205, 304])
-
-const cutShort = (body: string, keep: number, error: Error): ReadableStream<Uint8Array> => {
-  const bytes = new TextEncoder().encode(body)
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(bytes.slice(0, Math.min(keep, bytes.length)))
-      controller.error(error)
-    }
-  })
 }
 
 /** The simulator's view of a platform request. */
@@ -59,7 +46,7 @@ export const act =
     const respond = (body: BodyInit | null) =>
       HttpClientResponse.fromWeb(
         request,
-        new Response(nullBodyStatuses.has(answer.status) ? null : body, {
+        new Response(SimulationDelivery.hasBody(answer.status) ? body : null, {
           status: answer.status,
           headers: answer.headers
         })
@@ -69,22 +56,18 @@ export const act =
       case "Normal":
         return Effect.succeed(respond(answer.body))
       case "ResetBeforeHeaders":
-        return Effect.fail(transportError(request, networkError("socket hang up", "ECONNRESET")))
+        return Effect.fail(
+          transportError(request, SimulationDelivery.errorOf(SimulationDelivery.imitated.ResetBeforeHeaders))
+        )
       case "NoAnswer":
         return Effect.never
-      case "Trickle": {
-        const chunks = Math.ceil(new TextEncoder().encode(answer.body).length / delivery.chunkSize)
-        return Effect.as(Effect.sleep(Duration.millis(chunks * delivery.intervalMillis)), respond(answer.body))
-      }
-      case "ResetAfterHeaders":
-        return Effect.succeed(
-          respond(cutShort(answer.body, answer.body.length >> 1, networkError("other side closed", "UND_ERR_SOCKET")))
+      case "Trickle":
+        return Effect.as(
+          Effect.sleep(Duration.millis(SimulationDelivery.trickleMillis(answer.body, delivery))),
+          respond(answer.body)
         )
+      case "ResetAfterHeaders":
       case "ShortBody":
-        return Effect.succeed(respond(cutShort(
-          answer.body,
-          answer.body.length,
-          networkError("response body is shorter than its content-length", "UND_ERR_RES_CONTENT_LENGTH_MISMATCH")
-        )))
+        return Effect.succeed(respond(SimulationDelivery.cutBody(answer.body, delivery._tag)))
     }
   }
