@@ -13,8 +13,9 @@
  * 2. In a fresh project, the README's Effect 4 install line (the line of its
  *    "Install" section that names `@sfox-effect/effect4-*`), our package names
  *    replaced by their tarballs and the rest resolved from the registry as
- *    the README's ranges say, installed by npm running on Node 24. The
- *    `effect` it brings must be a 4.x.
+ *    the README's ranges say, installed by npm running on Node 24, then
+ *    @sfox-effect/effect4-redis beside it (the README's "add it for a shared
+ *    rate limit"). The `effect` they bring must be a 4.x.
  * 3. The README's Effect 4 quick start (the ```ts block of its "Quick start"
  *    section that imports `@sfox-effect/effect4-*`), transpiled as it is, run
  *    on Node 24 against the Effect 4 `MockSfoxServer`, through
@@ -255,9 +256,9 @@ import { FakeSfox, Fault } from "@sfox-effect/effect4-core/testing"
 import { NodeSfox } from "@sfox-effect/effect4-node"
 import { MockSfoxServer } from "@sfox-effect/effect4-node/testing"
 import { RedisRateLimiter } from "@sfox-effect/effect4-redis"
-import { Effect, Layer, Redacted } from "effect"
+import { type Config, Effect, Layer, Redacted } from "effect"
 
-export const overHttp: Effect.Effect<UserAuthToken | string, UserTokenError> = Effect.scoped(Effect.gen(function*() {
+export const overHttp: Effect.Effect<UserAuthToken | string, UserTokenError | Config.ConfigError> = Effect.scoped(Effect.gen(function*() {
   const server = yield* MockSfoxServer.make({ apiKey: "key" })
   yield* server.enqueue([Fault.status(503)])
   const tokens = yield* UserTokenService.make({ apiKey: Redacted.make("key"), baseUrl: server.url })
@@ -331,6 +332,14 @@ const main = () => {
       "npm install (the README's Effect 4 line, Node 24)",
       "npm",
       ["install", "--no-audit", "--no-fund", "--ignore-scripts", ...installArguments(line, tarballs)],
+      { cwd: project, env, timeoutSeconds: 300 }
+    )
+    // What the README says to add for a shared rate limit: the programs below use it too.
+    const redis = packages.findIndex((pkg) => pkg.dir === "effect4-redis")
+    run(
+      "npm install @sfox-effect/effect4-redis (Node 24)",
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--ignore-scripts", tarballs[redis]],
       { cwd: project, env, timeoutSeconds: 300 }
     )
     const effectVersion = JSON.parse(
