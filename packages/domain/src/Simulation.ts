@@ -144,19 +144,10 @@ export interface Simulation<F, D> {
   readonly stats: () => Stats
 }
 
-/**
- * Starts a simulation.
- *
- * @since 0.3.0
- */
-export const make = <F extends Fault<D>, D, K>(options: Options<D, K>, read: Reader<D, K>): Simulation<F, D> => {
-  const key = options.apiKey === undefined ? defaultKey : read.keyOf(options.apiKey)
-  const latency = {
-    millis: options.latency === undefined ? 0 : read.millisOf(options.latency),
-    jitterMillis: options.latencyJitter === undefined ? 0 : read.millisOf(options.latencyJitter)
-  }
+/** sFOX's rate limit as the options give it, or none. */
+const admissionOf = <D, K>(key: string, options: Options<D, K>, read: Reader<D, K>) => {
   const rateLimit = options.rateLimit
-  const admission = Admission.make(
+  return Admission.make(
     key,
     rateLimit === false || rateLimit === undefined ? undefined : {
       max: rateLimit.limit,
@@ -164,25 +155,11 @@ export const make = <F extends Fault<D>, D, K>(options: Options<D, K>, read: Rea
       lockoutMillis: rateLimit.lockout === undefined ? documentedLockoutMillis : read.millisOf(rateLimit.lockout)
     }
   )
-  const faults = queue<F>()
-  const live = LiveTokens.make(options.rememberTokens ?? true)
-  const recording = options.record ?? true
-  const state = { recorded: [] as Array<Recorded>, byStatus: {} as Record<number, number>, total: 0 }
-  const counts = { minted: 0, orders: 0 }
-  const users = options.users === undefined ? undefined : new Set(options.users)
-  // What the routes read of the simulation, and the counts they keep.
-  const settings = {
-    users,
-    maxBatchSize: options.maxBatchSize ?? 1000,
-    lifetimeMillis: options.tokenLifetime === undefined ? 24 * 60 * 60 * 1000 : read.millisOf(options.tokenLifetime),
-    shuffle: options.shuffle === true,
-    issue: (tokens: ReadonlyArray<WireToken>, expiresAt: number) => {
-      counts.minted += tokens.length
-      for (const { partner_user_id, token } of tokens) live.issue(token, partner_user_id, expiresAt)
-    },
-    nextId: () => ++counts.orders
-  }
+}
 
+/** What was asked and answered: every request counted by status, and recorded (without its key) when asked to. */
+const recorder = <F extends Fault<unknown>>(recording: boolean) => {
+  const state = { recorded: [] as Array<Recorded>, byStatus: {} as Record<number, number>, total: 0 }
   const record = (
     request: Request,
     userIds: ReadonlyArray<string>,
@@ -207,6 +184,43 @@ export const make = <F extends Fault<D>, D, K>(options: Options<D, K>, read: Rea
       fault: fault?._tag
     })
   }
+  const clear = () => {
+    state.recorded = []
+    state.byStatus = {}
+    state.total = 0
+  }
+  return { state, record, clear }
+}
+
+/**
+ * Starts a simulation.
+ *
+ * @since 0.3.0
+ */
+export const make = <F extends Fault<D>, D, K>(options: Options<D, K>, read: Reader<D, K>): Simulation<F, D> => {
+  const key = options.apiKey === undefined ? defaultKey : read.keyOf(options.apiKey)
+  const latency = {
+    millis: options.latency === undefined ? 0 : read.millisOf(options.latency),
+    jitterMillis: options.latencyJitter === undefined ? 0 : read.millisOf(options.latencyJitter)
+  }
+  const admission = admissionOf(key, options, read)
+  const faults = queue<F>()
+  const live = LiveTokens.make(options.rememberTokens ?? true)
+  const recorded = recorder<Fault<unknown>>(options.record ?? true)
+  const counts = { minted: 0, orders: 0 }
+  const users = options.users === undefined ? undefined : new Set(options.users)
+  // What the routes read of the simulation, and the counts they keep.
+  const settings = {
+    users,
+    maxBatchSize: options.maxBatchSize ?? 1000,
+    lifetimeMillis: options.tokenLifetime === undefined ? 24 * 60 * 60 * 1000 : read.millisOf(options.tokenLifetime),
+    shuffle: options.shuffle === true,
+    issue: (tokens: ReadonlyArray<WireToken>, expiresAt: number) => {
+      counts.minted += tokens.length
+      for (const { partner_user_id, token } of tokens) live.issue(token, partner_user_id, expiresAt)
+    },
+    nextId: () => ++counts.orders
+  }
 
   return {
     key,
@@ -215,18 +229,17 @@ export const make = <F extends Fault<D>, D, K>(options: Options<D, K>, read: Rea
       const decides = deciding(fault)
       const context: RouteContext = { ...settings, now, tamper: tamperOf(decides) }
       const answered = answer(request, context, admission, live)
-      record(request, answered.userIds, answered.authorization, statusOf(decides, answered.response.status), now, fault)
+      const status = statusOf(decides, answered.response.status)
+      recorded.record(request, answered.userIds, answered.authorization, status, now, fault)
       const delayMillis = latency.jitterMillis > 0
         ? latency.millis + Math.floor(Math.random() * (latency.jitterMillis + 1))
         : latency.millis
       return { response: answered.response, fault, delayMillis }
     },
     enqueue: faults.enqueue,
-    requests: () => state.recorded.slice(),
+    requests: () => recorded.state.recorded.slice(),
     reset: () => {
-      state.recorded = []
-      state.byStatus = {}
-      state.total = 0
+      recorded.clear()
       faults.clear()
       counts.minted = 0
       counts.orders = 0
@@ -241,6 +254,6 @@ export const make = <F extends Fault<D>, D, K>(options: Options<D, K>, read: Rea
       latency.millis = read.millisOf(next)
     },
     minted: () => counts.minted,
-    stats: () => ({ requests: state.total, byStatus: { ...state.byStatus }, minted: counts.minted })
+    stats: () => ({ requests: recorded.state.total, byStatus: { ...recorded.state.byStatus }, minted: counts.minted })
   }
 }
