@@ -21,10 +21,18 @@ const flatHeaders = (headers: Http.IncomingHttpHeaders): Record<string, string |
   return out
 }
 
-/** The sockets and trickle timers of one server: what closing it ends. */
+/** The sockets, trickle timers and requests being answered of one server: what closing it ends. */
 interface Open {
   readonly sockets: Set<Net.Socket>
   readonly timers: Set<ReturnType<typeof setTimeout>>
+  /**
+   * How to interrupt each simulator fiber still answering. They are root
+   * fibers (`runCallbackWith`), so nothing else ends them with the server: one
+   * sleeping out a long `latency` on the live clock kept its timer, and so the
+   * process, alive long after the scope closed (and under `TestClock` it was a
+   * fiber that never ended).
+   */
+  readonly answering: Set<() => void>
 }
 
 const later = (open: Open, millis: number, f: () => void) => {
@@ -106,7 +114,9 @@ const serve = (
       }
       const url = req.url ?? "/"
       const query = url.indexOf("?")
-      run(
+      let done = false
+      let cancel: (() => void) | undefined = undefined
+      cancel = run(
         simulator.handle({
           method: req.method ?? "GET",
           path: query === -1 ? url : url.slice(0, query),
@@ -115,11 +125,15 @@ const serve = (
         }),
         {
           onExit: (exit) => {
+            // Effect 4 may run the whole answer on this stack, before `cancel` is known.
+            done = true
+            if (cancel !== undefined) open.answering.delete(cancel)
             if (exit._tag === "Success") act(open, req.socket, res, exit.value)
             else req.socket.destroy()
           }
         }
       )
+      if (!done) open.answering.add(cancel)
     })
   })
   server.on("connection", (socket) => {
@@ -143,6 +157,9 @@ const listen = (server: Http.Server, port: number, open: Open): Effect.Effect<nu
     }),
     () =>
       Effect.callback<void>((resume) => {
+        // Interrupted on this stack (each is suspended in the simulator): its socket goes with it.
+        for (const cancel of Array.from(open.answering)) cancel()
+        open.answering.clear()
         for (const timer of open.timers) clearTimeout(timer)
         open.timers.clear()
         server.close(() => resume(Effect.void))
@@ -156,7 +173,7 @@ export const make: (options: MockSfoxServerOptions) => Effect.Effect<MockSfoxSer
     const simulator = yield* SfoxSimulator.make(options)
     // The simulator's effects run in the context of whoever started the server (its clock: `TestClock` included).
     const context: Context.Context<never> = yield* Effect.context<never>()
-    const open: Open = { sockets: new Set(), timers: new Set() }
+    const open: Open = { sockets: new Set(), timers: new Set(), answering: new Set() }
     const server = serve(simulator, Effect.runCallbackWith(context), options.maxRequestBytes ?? 1024 * 1024, open)
     const port = yield* listen(server, options.port ?? 0, open)
     return { ...simulator, url: `http://127.0.0.1:${port}`, port }

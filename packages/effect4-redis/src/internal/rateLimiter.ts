@@ -1,10 +1,12 @@
-import { Budget, SharedLimiterMachine } from "@sfox-effect/domain"
+import { Budget, ErrorText, SharedLimiterMachine } from "@sfox-effect/domain"
 import { RateLimiterUnavailable, SfoxRateLimiter } from "@sfox-effect/effect4-core"
 import * as OptionSchema from "@sfox-effect/effect4-core/internal/optionSchema"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -32,6 +34,8 @@ interface Shell {
   readonly health: { lastError: string }
   readonly fallback: { readonly limiter: SfoxRateLimiter.Service; readonly text: string } | undefined
   machine: SharedLimiterMachine.State
+  /** Done when the limiter's scope closes: every wait ends, every call fails (see `make`). */
+  readonly closed: Deferred.Deferred<void>
 }
 
 export const make: (
@@ -66,8 +70,17 @@ export const make: (
       counter: 0,
       health,
       fallback: fallback?.service,
-      machine: SharedLimiterMachine.initial(fallback?.windowMillis ?? 0)
+      machine: SharedLimiterMachine.initial(fallback?.windowMillis ?? 0),
+      closed: Deferred.makeUnsafe<void>()
     }
+    // Added after the client's release, so run before it. A caller sleeping
+    // until the next turn could free (up to `interval`), and every caller
+    // queued behind it for a place among the pollers, waited out that sleep
+    // after the scope had closed, and only then failed on the closed
+    // connection: a new call, too, hung behind them. As the in-process
+    // limiter does, a closed limiter fails every waiting and later caller
+    // with RateLimiterUnavailable at once.
+    yield* Effect.addFinalizer(() => Deferred.done(shell.closed, Exit.void))
     return SfoxRateLimiter.of({ withTurn: (request, options) => withTurn(shell, request, options) })
   }
 )
@@ -138,6 +151,19 @@ const connect = Effect.fnUntraced(function*(options: {
   return redis
 })
 
+const closedError = () => new RateLimiterUnavailable({ description: ErrorText.limiterClosed })
+
+/** Fails at once once the limiter's scope has closed. */
+const whileOpen = (shell: Shell): Effect.Effect<void, RateLimiterUnavailable> =>
+  Effect.suspend(() => Deferred.isDoneUnsafe(shell.closed) ? Effect.fail(closedError()) : Effect.void)
+
+/** A sleep between two asks, cut short (failing) when the limiter's scope closes. */
+const pause = (shell: Shell, millis: number): Effect.Effect<void, RateLimiterUnavailable> =>
+  Effect.andThen(
+    Effect.raceFirst(Effect.sleep(Duration.millis(millis)), Deferred.await(shell.closed)),
+    whileOpen(shell)
+  )
+
 const unavailable = (shell: Shell, description: string) =>
   new RateLimiterUnavailable({ description: `Redis at ${shell.where}: ${shell.scrub(description)}` })
 
@@ -180,7 +206,7 @@ const acquire = <E2>(
     const deadlineAt = startedAt + options.maxWaitMillis
     const ask = () => shell.scripts.acquire(shell.key, shell.limit, shell.windowMillis, holdMillis, member)
     const loop: Effect.Effect<void, E2 | RateLimiterUnavailable> = Effect.flatMap(
-      Clock.currentTimeMillis,
+      Effect.andThen(whileOpen(shell), Clock.currentTimeMillis),
       (askedAt) =>
         Effect.flatMap(call(shell, ask, deadlineAt - askedAt, options.onLate), (wait) =>
           Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -189,7 +215,7 @@ const acquire = <E2>(
               ? Effect.void
               : next._tag === "Late"
               ? Effect.failSync(options.onLate)
-              : Effect.andThen(Effect.sleep(Duration.millis(next.millis)), loop)
+              : Effect.andThen(pause(shell, next.millis), loop)
           }))
     )
     // At most `limit` callers of this process ask Redis at a time: no more
@@ -287,7 +313,7 @@ const runCommands = <A, E, R, E2>(
       return viaFallback(shell, shell.fallback!.limiter, request, options)
     case "WaitThenAsk":
       return Effect.andThen(
-        Effect.sleep(Duration.millis(command.millis)),
+        pause(shell, command.millis),
         withTurn(shell, request, { ...options, maxWaitMillis: command.maxWaitMillis })
       )
     case "Late":
@@ -319,6 +345,7 @@ const withTurn = <A, E, R, E2>(
   request: Effect.Effect<A, E, R>,
   options: SfoxRateLimiter.TurnOptions<E2>
 ): Effect.Effect<A, E | E2 | RateLimiterUnavailable, R> => {
+  if (Deferred.isDoneUnsafe(shell.closed)) return Effect.fail(closedError())
   if (shell.fallback === undefined) return viaRedis(shell, request, options)
   return Effect.flatMap(Clock.currentTimeMillis, (now) =>
     runCommands(

@@ -1,5 +1,6 @@
 import { SfoxSimulator } from "@sfox-effect/core/testing"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
@@ -21,10 +22,18 @@ const flatHeaders = (headers: Http.IncomingHttpHeaders): Record<string, string |
   return out
 }
 
-/** The sockets and trickle timers of one server: what closing it ends. */
+/** The sockets, trickle timers and requests being answered of one server: what closing it ends. */
 interface Open {
   readonly sockets: Set<Net.Socket>
   readonly timers: Set<ReturnType<typeof setTimeout>>
+  /**
+   * The simulator fibers still answering. They are root fibers
+   * (`Runtime.runFork`), so nothing else ends them with the server: one
+   * sleeping out a long `latency` on the live clock kept its timer, and so the
+   * process, alive long after the scope closed (and under `TestClock` it was a
+   * fiber that never ended).
+   */
+  readonly answering: Set<Fiber.RuntimeFiber<unknown, unknown>>
 }
 
 const later = (open: Open, millis: number, f: () => void) => {
@@ -106,12 +115,15 @@ const serve = (
       }
       const url = req.url ?? "/"
       const query = url.indexOf("?")
-      runFork(simulator.handle({
+      const fiber = runFork(simulator.handle({
         method: req.method ?? "GET",
         path: query === -1 ? url : url.slice(0, query),
         headers: flatHeaders(req.headers),
         body: Buffer.concat(chunks).toString("utf8")
-      })).addObserver((exit) => {
+      }))
+      open.answering.add(fiber)
+      fiber.addObserver((exit) => {
+        open.answering.delete(fiber)
         if (exit._tag === "Success") act(open, req.socket, res, exit.value)
         else req.socket.destroy()
       })
@@ -138,6 +150,9 @@ const listen = (server: Http.Server, port: number, open: Open): Effect.Effect<nu
     }),
     () =>
       Effect.async<void>((resume) => {
+        // Their sockets go with them.
+        for (const fiber of open.answering) fiber.unsafeInterruptAsFork(fiber.id())
+        open.answering.clear()
         for (const timer of open.timers) clearTimeout(timer)
         open.timers.clear()
         server.close(() => resume(Effect.void))
@@ -150,7 +165,7 @@ export const make = (options: MockSfoxServerOptions): Effect.Effect<MockSfoxServ
   Effect.gen(function*() {
     const simulator = yield* SfoxSimulator.make(options)
     const runtime = yield* Effect.runtime<never>()
-    const open: Open = { sockets: new Set(), timers: new Set() }
+    const open: Open = { sockets: new Set(), timers: new Set(), answering: new Set() }
     const server = serve(simulator, Runtime.runFork(runtime), options.maxRequestBytes ?? 1024 * 1024, open)
     const port = yield* listen(server, options.port ?? 0, open)
     return { ...simulator, url: `http://127.0.0.1:${port}`, port }
