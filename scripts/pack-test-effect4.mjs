@@ -27,7 +27,6 @@
  * 5. tsc type-checks an `.mts` and a `.cts` consumer (`module: nodenext`)
  *    against the installed declarations.
  */
-import { spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import * as Os from "node:os"
@@ -40,11 +39,14 @@ import {
   checkLinks,
   fail,
   isEffect4Line,
+  newestMtime,
   npmLinesOf,
   readmeSection,
   run,
   seconds,
-  StepError
+  StepError,
+  tarEntries,
+  tarFile
 } from "./pack-test.mjs"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -54,15 +56,6 @@ const packages = ["domain", "effect4-core", "effect4-node", "effect4-redis"].map
   const path = Path.join(root, "packages", dir)
   return { dir, path, manifest: JSON.parse(Fs.readFileSync(Path.join(path, "package.json"), "utf8")) }
 })
-
-const newestMtime = (dir) => {
-  let newest = 0
-  for (const entry of Fs.readdirSync(dir, { withFileTypes: true })) {
-    const path = Path.join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : Fs.statSync(path).mtimeMs)
-  }
-  return newest
-}
 
 const checkBuilt = () => {
   for (const pkg of packages) {
@@ -100,11 +93,6 @@ const installArguments = (line, tarballs) => {
   })
   return [...[...ours].sort().map((index) => tarballs[index]), ...others]
 }
-
-const tarEntries = (tarball) =>
-  spawnSync("tar", ["-tzf", tarball], { encoding: "utf8" }).stdout.split("\n").filter((line) => line !== "")
-
-const tarFile = (tarball, entry) => spawnSync("tar", ["-xzOf", tarball, entry], { encoding: "utf8" }).stdout
 
 const checkTarballContents = (tarballs, line) => {
   const license = Fs.readFileSync(Path.join(root, "LICENSE"), "utf8")

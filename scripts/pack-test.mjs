@@ -778,7 +778,21 @@ const main = () => {
   }
 }
 
-export { blocksIn, checkApiReference, checkLinks, childEnv, fail, npmLinesOf, readmeSection, run, seconds, StepError }
+export {
+  blocksIn,
+  checkApiReference,
+  checkLinks,
+  childEnv,
+  fail,
+  newestMtime,
+  npmLinesOf,
+  readmeSection,
+  run,
+  seconds,
+  StepError,
+  tarEntries,
+  tarFile
+}
 
 if (process.argv[1] && Path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
